@@ -1,0 +1,172 @@
+"""The `lod` command: flags onto library calls; a LodError becomes its message and exit 1.
+
+Exit status: 0 ok, 1 invalid input or failed build, 2 usage (click's own).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from . import publish
+from .config import Settings
+from .errors import LodError, QuerySyntaxError
+from .formats import Format, ResultFormat, serialize_triples
+from .store import EmbeddedStore
+
+QUERY_FORMATS = [
+    "table",
+    *(f.extension for f in ResultFormat),
+    *(f.extension for f in Format.rdf()),
+]
+
+
+def _progress(enabled: bool):
+    """Phase names with their timings on stderr, when stderr is a terminal."""
+    if not enabled:
+        return lambda _phase: None
+    started = [time.perf_counter()]
+
+    def show(phase: str) -> None:
+        now = time.perf_counter()
+        click.echo(f"  {phase} … (+{now - started[0]:.2f}s)", err=True)
+        started[0] = now
+
+    return show
+
+
+def _settings(data: str | None, out: str | None) -> Settings:
+    return Settings.from_env(data=Path(data) if data else None, out=Path(out) if out else None)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lod")
+def cli() -> None:
+    """Publish news content (data/) as Linked Open Data."""
+
+
+@cli.command()
+@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@click.option("--out", help="Build folder; dist/current is served [LOD_OUT, default dist].")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show phases on stderr (default: when stderr is a terminal).",
+)
+def build(data, out, progress) -> None:
+    """Convert, validate and write a new build, then switch dist/current to it."""
+    settings = _settings(data, out)
+    show = sys.stderr.isatty() if progress is None else progress
+    result = publish.build(settings, _progress(show))
+    for warning in result_warnings(result):
+        click.echo(warning, err=True)
+    manifest = result.manifest
+    click.echo(
+        f"build {result.id}: {manifest['triples']} triples, "
+        f"{sum(manifest['counts'].values())} resources, {manifest['warnings']} warnings "
+        f"-> {Path(settings.out) / 'current'}"
+    )
+
+
+def result_warnings(result: publish.Build) -> list[str]:
+    text = (result.path / "validation.txt").read_text("utf-8").splitlines()
+    return [line for line in text if line.startswith("warning:")]
+
+
+@cli.command()
+@click.option("--data", help="Source folder [LOD_DATA, default data].")
+def validate(data) -> None:
+    """Convert and validate only: report every problem, exit 1 on errors."""
+    checked = publish.check(_settings(data, None))
+    click.echo(checked.report.text(), nl=False)
+
+
+@cli.command()
+@click.option("--host", help="Interface to listen on [HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [PORT, default 5000].")
+@click.option("--data", help="Source folder, built when no build exists [LOD_DATA].")
+@click.option("--out", help="Build folder to serve [LOD_OUT].")
+def serve(host, port, data, out) -> None:
+    """Serve dist/current (building data/ first if there is no build)."""
+    from .web import create_app  # Flask only where it is needed
+
+    settings = Settings.from_env(
+        host=host, port=port, data=Path(data) if data else None, out=Path(out) if out else None
+    )
+    app = create_app(settings, build_if_missing=True)
+    app.run(host=settings.host, port=settings.port, threaded=True)
+
+
+@cli.command()
+@click.argument("sparql")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(QUERY_FORMATS),
+    default="table",
+    show_default=True,
+    help="Results: table, json, xml, csv, tsv; graphs: ttl, jsonld, nt, rdf.",
+)
+@click.option("--out", help="Build folder [LOD_OUT, default dist].")
+def query(sparql, fmt, out) -> None:
+    """Run a SPARQL query on the current build; `-` reads it from stdin."""
+    if sparql == "-":
+        sparql = sys.stdin.read()
+    build = publish.open_build(_settings(None, out).out)
+    store = EmbeddedStore(build.store_path)
+    try:
+        results = store.query(sparql)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc)) from None
+    click.echo(render_results(results, fmt), nl=False)
+
+
+def render_results(results, fmt: str) -> str:
+    """Query results as text: an aligned table, or any SPARQL results or RDF format."""
+    if isinstance(results, ox.QueryTriples):
+        rdf = Format.from_extension(fmt) or Format.TURTLE
+        return serialize_triples(results, rdf).decode("utf-8")
+    if fmt == "table" or Format.from_extension(fmt) is not None:
+        if isinstance(results, ox.QueryBoolean):
+            return f"{'yes' if bool(results) else 'no'}\n"
+        return _table(results)
+    return results.serialize(format=ResultFormat[fmt.upper()].oxigraph).decode("utf-8")
+
+
+def _table(solutions: ox.QuerySolutions) -> str:
+    names = [v.value for v in solutions.variables]
+    rows = [[_cell(solution[name]) for name in names] for solution in solutions]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        return term.value
+    return term.value if isinstance(term, ox.NamedNode) else str(term)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as usage:
+        usage.show()
+        sys.exit(usage.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except LodError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)

@@ -1,0 +1,75 @@
+"""One Settings object: defaults < data/dataset.yaml (read by the build) < environment (LOD_*).
+
+The base IRI lives in data/dataset.yaml; LOD_BASE overrides it at build time, and the app
+serves whatever base the current build was made with (it is in the build's manifest).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHAPES_DIR = PROJECT_ROOT / "shapes"
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: Path = Path("data")
+    out: Path = Path("dist")
+    base: str | None = None
+    shapes: Path = SHAPES_DIR
+    query_timeout: float = 10.0
+    query_concurrency: int = field(default_factory=_cpu_count)
+    query_memory_mb: int = 1024
+    max_body: int = 1_048_576
+    host: str = "127.0.0.1"
+    port: int = 5000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then LOD_* (and HOST/PORT) from the environment, then explicit overrides."""
+        env = os.environ if environ is None else environ
+        names = {
+            "data": "LOD_DATA",
+            "out": "LOD_OUT",
+            "base": "LOD_BASE",
+            "query_timeout": "LOD_QUERY_TIMEOUT",
+            "query_concurrency": "LOD_QUERY_CONCURRENCY",
+            "query_memory_mb": "LOD_QUERY_MEMORY_MB",
+            "max_body": "LOD_MAX_BODY",
+            "host": "HOST",
+            "port": "PORT",
+        }
+        types = {f.name: f.type for f in fields(cls)}
+        values = {}
+        for name, variable in names.items():
+            if variable in env and env[variable] != "":
+                values[name] = _coerce(types[name], env[variable], variable)
+        settings = cls(**values)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **given)
+
+
+def _coerce(type_name: str, raw: str, variable: str):
+    try:
+        if type_name == "Path":
+            return Path(raw)
+        if type_name == "float":
+            value = float(raw)
+        elif type_name == "int":
+            value = int(raw)
+        else:
+            return raw
+    except ValueError:
+        raise ConfigError(f"{variable}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"{variable}={raw!r} must be positive")
+    return value

@@ -1,0 +1,228 @@
+"""Records -> one RDF graph. The registry of kinds lives here; each kind is its own module.
+
+Conversion never stops at the first fault: every field of every record is tried, and the
+faults come back together as SourceErrors pinned to file, line and field.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from rdflib import Graph, Literal, URIRef
+
+from ..errors import SourceError, UnknownReference
+from ..sources import Record, Sources
+from ..vocab import FOAF, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
+from . import article, document, event, organisation, person, place, topic, values
+from .fields import Context, Invalid, Kind, Unknown
+
+REGISTRY: dict[str, Kind] = {
+    module.KIND.name: module.KIND
+    for module in (article, organisation, event, person, place, topic, document)
+}
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """data/dataset.yaml, checked."""
+
+    title: str
+    description: str
+    license: URIRef
+    publisher: URIRef
+    language: str
+    base: str
+    modified: Literal | None = None
+
+
+@dataclass
+class Conversion:
+    graph: Graph
+    dataset: DatasetInfo | None
+    records: dict[URIRef, Record] = field(default_factory=dict)
+    errors: list[SourceError] = field(default_factory=list)
+
+
+DATASET_FIELDS = ("title", "description", "license", "publisher", "language", "base")
+
+
+def convert(sources: Sources, base: str | None = None) -> Conversion:
+    """All records into one graph; base overrides dataset.yaml's (LOD_BASE)."""
+    errors = list(sources.errors)
+    index = _index(sources.records, errors)
+    dataset = _dataset(sources.dataset, base, index, errors)
+    graph = Graph()
+    conversion = Conversion(graph, dataset, errors=errors)
+    if dataset is None:
+        return conversion
+    for kind, records in index.items():
+        for slug, record in records.items():
+            subject = mint(dataset.base, kind, slug)
+            conversion.records[subject] = record
+            _convert_record(record, slug, subject, dataset, index, graph, errors)
+    return conversion
+
+
+def _index(records: list[Record], errors: list[SourceError]) -> dict[str, dict[str, Record]]:
+    index: dict[str, dict[str, Record]] = {kind: {} for kind in REGISTRY}
+    for record in records:
+        if record.id is None:
+            errors.append(
+                SourceError(
+                    record.file, record.line, "id", "missing: each record of a list needs an id"
+                )
+            )
+            continue
+        try:
+            slug = values.slug(record.id)
+        except Invalid as bad:
+            errors.append(
+                SourceError(record.file, record.line_of("id"), "id", bad.message, bad.hint)
+            )
+            continue
+        first = index[record.kind].get(slug)
+        if first is not None:
+            errors.append(
+                SourceError(
+                    record.file,
+                    record.line_of("id"),
+                    "id",
+                    f"duplicate {record.kind} id `{slug}`",
+                    f"first defined at {first.file}:{first.line_of('id')}",
+                )
+            )
+            continue
+        index[record.kind][slug] = record
+    return index
+
+
+def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
+    if record is None:
+        return None
+    found: dict[str, object] = {}
+    before = len(errors)
+
+    def fault(name: str, message: str, hint: str = "") -> None:
+        errors.append(SourceError(record.file, record.line_of(name), name, message, hint))
+
+    for name in record.values:
+        if name not in DATASET_FIELDS:
+            fault(name, "unknown field", _did_you_mean(name, DATASET_FIELDS))
+    if record.id is not None and record.id != "dataset":
+        fault("id", "dataset.yaml takes no id")
+    for name in DATASET_FIELDS:
+        raw = record.values.get(name)
+        if name == "base" and base_override:
+            raw = base_override
+        if raw is None:
+            fault(name, "missing: a required field")
+            continue
+        try:
+            if name == "license":
+                found[name] = values.iri(raw)
+            elif name == "language":
+                found[name] = values.language(raw)
+            elif name == "base":
+                found[name] = _base(raw)
+            elif name == "publisher":
+                found[name] = ("organisation", values.slug(raw.removeprefix("organisation/")))
+            else:
+                found[name] = values.text(raw)
+        except Invalid as bad:
+            fault(name, bad.message, bad.hint)
+    if len(errors) > before:
+        return None
+    kind, slug = found["publisher"]
+    if slug not in index[kind]:
+        fault("publisher", f"no organisation `{slug}`")
+        return None
+    found["publisher"] = mint(found["base"], kind, slug)
+    return DatasetInfo(**found)
+
+
+def _base(raw: str) -> str:
+    base = str(values.iri(raw, web_only=True))
+    if not base.endswith("/") or "?" in base or "#" in base:
+        raise Invalid(f"`{base}` must end with `/` (and have no query or fragment)")
+    return base
+
+
+def _convert_record(record, slug, subject, dataset, index, graph, errors) -> None:
+    kind = REGISTRY[record.kind]
+
+    def fault(name: str, bad: Invalid) -> None:
+        error_type = UnknownReference if isinstance(bad, Unknown) else SourceError
+        errors.append(error_type(record.file, record.line_of(name), name, bad.message, bad.hint))
+
+    language = dataset.language
+    if "inLanguage" in record.values and kind.field("inLanguage"):
+        try:
+            language = values.language(record.values["inLanguage"])
+        except Invalid:
+            pass  # reported with the other fields below
+    ctx = Context(dataset.base, graph, index, language, schema_subclasses)
+
+    for cls in kind.classes:
+        graph.add((subject, RDF.type, cls))
+    document = doc_iri(dataset.base, record.kind, slug)
+    graph.add((document, RDF.type, FOAF.Document))
+    graph.add((document, FOAF.primaryTopic, subject))
+    graph.add((document, VOID.inDataset, dataset_iri(dataset.base)))
+
+    names = [f.name for f in kind.fields]
+    for name, raw in record.values.items():
+        spec = kind.field(name)
+        if spec is None:
+            fault(name, Invalid(f"unknown field for a {record.kind}", _did_you_mean(name, names)))
+            continue
+        try:
+            spec.emit(ctx, subject, spec.items(raw, record.from_csv))
+        except Invalid as bad:
+            fault(name, bad)
+    for spec in kind.fields:
+        if spec.required and record.values.get(spec.name) in (None, "", []):
+            errors.append(
+                SourceError(
+                    record.file,
+                    record.line_of(spec.name),
+                    spec.name,
+                    f"missing: a {record.kind} needs a {spec.name}",
+                )
+            )
+    if record.body:
+        if kind.body == kind.field("description").predicates[0] and "description" in record.values:
+            errors.append(
+                SourceError(
+                    record.file,
+                    record.body_line,
+                    "description",
+                    "given twice: in the front matter and as the body",
+                )
+            )
+        else:
+            try:
+                graph.add((subject, kind.body, ctx.prose(record.body)))
+            except Invalid as bad:
+                errors.append(SourceError(record.file, record.body_line, "body", bad.message))
+
+
+def _did_you_mean(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"did you mean `{close[0]}`?" if close else "allowed: " + ", ".join(choices)
+
+
+def field_of(record: Record, predicate: URIRef, fragment: str | None) -> str:
+    """The source field behind a triple of the record (or of its hash node `fragment`)."""
+    kind = REGISTRY[record.kind]
+    if fragment:
+        prefix = fragment.split("-")[0] if fragment[-1].isdigit() else fragment
+        for spec in kind.fields:
+            if spec.fragment == prefix:
+                return spec.name
+    if predicate == kind.body and record.body:
+        return "body"
+    for spec in kind.fields:
+        if predicate in spec.predicates:
+            return spec.name
+    return ""

@@ -1,0 +1,19 @@
+"""Documents: schema:CreativeWork (or a subtype), with titled parts and roles."""
+
+from ..vocab import SDO
+from .fields import ANY_KIND, DATE, Contributors, Kind, Link, Parts, Subtype, Value, common_fields
+
+KIND = Kind(
+    name="document",
+    classes=(SDO.CreativeWork,),
+    fields=(
+        Value("name", SDO.name, prose=True, required=True),
+        Subtype(SDO.CreativeWork),
+        Value("datePublished", SDO.datePublished, DATE),
+        Link("author", SDO.author, ("person", "organisation"), many=True),
+        Link("about", SDO.about, ANY_KIND, many=True),
+        Parts(),
+        Contributors(),
+        *common_fields(),
+    ),
+)

@@ -1,0 +1,316 @@
+"""Field kinds: how one source field becomes triples.
+
+A kind module lists its fields; each field parses its raw value and adds triples about the
+record's subject through a Context. A field that makes nested nodes names their IRI
+fragment (`#role-1`, `#geo` …) so that validation results on those nodes can be traced back
+to the field that made them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+
+from ..vocab import KINDS, OWL, RDF, SCHEMA, SDO, mint
+from . import values
+from .values import Invalid
+
+ANY_KIND = tuple(KINDS)
+
+
+class Unknown(Invalid):
+    """A reference to a record that does not exist."""
+
+
+@dataclass
+class Context:
+    """What a field needs while converting one record."""
+
+    base: str
+    graph: Graph
+    index: dict[str, dict[str, Any]]
+    language: str
+    subtypes: Callable[[URIRef], set[URIRef]]
+
+    def add(self, subject, predicate, obj) -> None:
+        self.graph.add((subject, predicate, obj))
+
+    def prose(self, raw: str) -> Literal:
+        return Literal(values.text(raw), lang=self.language)
+
+    def ref(self, raw: str, kinds: tuple[str, ...]) -> URIRef:
+        """Resolve `kind/slug` (or a bare slug where one kind only is admitted)."""
+        raw = values.text(raw)
+        if "/" in raw:
+            kind, _, slug = raw.partition("/")
+            if kind not in kinds:
+                raise Invalid(
+                    f"`{raw}`: a {kind} is not allowed here", "expected " + " or ".join(kinds)
+                )
+        elif len(kinds) == 1:
+            kind, slug = kinds[0], raw
+        else:
+            raise Invalid(
+                f"`{raw}` does not say its kind", "write kind/slug, e.g. " + f"{kinds[0]}/{raw}"
+            )
+        values.slug(slug)
+        if slug not in self.index.get(kind, {}):
+            close = difflib.get_close_matches(slug, self.index.get(kind, {}), n=1)
+            raise Unknown(f"no {kind} `{slug}`", f"did you mean `{close[0]}`?" if close else "")
+        return mint(self.base, kind, slug)
+
+
+class Field:
+    """A source field: name, cardinality, and how it becomes triples."""
+
+    fragment: str | None = None  # prefix of the hash IRIs this field mints
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        many: bool = False,
+        required: bool = False,
+        predicates: Iterable[URIRef] = (),
+    ):
+        self.name, self.many, self.required = name, many, required
+        self.predicates = tuple(predicates)
+
+    def items(self, raw: Any, from_csv: bool) -> list[Any]:
+        if raw is None:
+            return []
+        if self.many:
+            if isinstance(raw, list):
+                return raw
+            if from_csv and isinstance(raw, str):
+                return [part for part in (p.strip() for p in raw.split(";")) if part]
+            return [raw]
+        if isinstance(raw, list):
+            raise Invalid("takes one value, not a list")
+        return [raw]
+
+    def emit(self, ctx: Context, subject: URIRef, items: list[Any]) -> None:
+        raise NotImplementedError
+
+
+class Value(Field):
+    """A literal: plain text, language-tagged prose, a date, a number…"""
+
+    def __init__(
+        self,
+        name: str,
+        predicate: URIRef,
+        parse: Callable[[Any], Any] = values.text,
+        *,
+        prose: bool = False,
+        **options,
+    ):
+        super().__init__(name, predicates=[predicate], **options)
+        self.parse, self.prose = parse, prose
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            if self.prose:
+                obj = ctx.prose(item)
+            else:
+                parsed = self.parse(item)
+                obj = parsed if isinstance(parsed, Literal | URIRef) else Literal(parsed)
+            ctx.add(subject, self.predicates[0], obj)
+
+
+class Link(Field):
+    """A reference to other records; `inverse` materialises the other direction."""
+
+    def __init__(
+        self,
+        name: str,
+        predicate: URIRef,
+        kinds: tuple[str, ...],
+        *,
+        inverse: URIRef | None = None,
+        **options,
+    ):
+        super().__init__(name, predicates=[predicate], **options)
+        self.kinds, self.inverse = kinds, inverse
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            target = ctx.ref(item, self.kinds)
+            ctx.add(subject, self.predicates[0], target)
+            if self.inverse is not None:
+                ctx.add(target, self.inverse, subject)
+
+
+class WebLink(Field):
+    """An IRI outside the dataset (a page, an image, an equivalent resource)."""
+
+    def __init__(self, name: str, *predicates: URIRef, web_only: bool = True, **options):
+        super().__init__(name, predicates=predicates, **options)
+        self.web_only = web_only
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            target = values.iri(item, web_only=self.web_only)
+            for predicate in self.predicates:
+                ctx.add(subject, predicate, target)
+
+
+class Subtype(Field):
+    """A schema.org subtype of the kind's class, such as NGO or Report."""
+
+    def __init__(self, root: URIRef):
+        super().__init__("type", predicates=[RDF.type])
+        self.root = root
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            name = values.text(item)
+            candidate = SCHEMA[name]
+            allowed = ctx.subtypes(self.root)
+            if candidate not in allowed:
+                names = sorted(str(c).removeprefix(str(SCHEMA)) for c in allowed)
+                close = difflib.get_close_matches(name, names, n=1)
+                root = str(self.root).removeprefix(str(SCHEMA))
+                raise Invalid(
+                    f"`{name}` is not a schema.org subtype of {root}",
+                    f"did you mean `{close[0]}`?" if close else "",
+                )
+            ctx.add(subject, RDF.type, candidate)
+
+
+class Contributors(Field):
+    """Roles, schema.org's Role pattern: <s> contributor <#role-n> contributor <agent>."""
+
+    fragment = "role"
+
+    def __init__(self):
+        super().__init__("contributors", many=True, predicates=[SDO.contributor])
+
+    def emit(self, ctx, subject, items):
+        for number, item in enumerate(items, start=1):
+            if not isinstance(item, dict) or set(item) - {"ref", "role"} or "ref" not in item:
+                raise Invalid("each contributor is a mapping {ref: person/slug, role: …}")
+            agent = ctx.ref(item["ref"], ("person", "organisation"))
+            role = URIRef(f"{subject}#{self.fragment}-{number}")
+            ctx.add(subject, SDO.contributor, role)
+            ctx.add(role, RDF.type, SDO.Role)
+            ctx.add(role, SDO.contributor, agent)
+            if item.get("role") is not None:
+                ctx.add(role, SDO.roleName, Literal(values.text(item["role"])))
+
+
+class Parts(Field):
+    """Section titles of a document, as CreativeWork parts in their order."""
+
+    fragment = "part"
+
+    def __init__(self):
+        super().__init__("hasPart", many=True, predicates=[SDO.hasPart])
+
+    def emit(self, ctx, subject, items):
+        for number, item in enumerate(items, start=1):
+            part = URIRef(f"{subject}#{self.fragment}-{number}")
+            ctx.add(subject, SDO.hasPart, part)
+            ctx.add(part, SDO.isPartOf, subject)
+            ctx.add(part, RDF.type, SDO.CreativeWork)
+            ctx.add(part, SDO.name, ctx.prose(item))
+            ctx.add(part, SDO.position, Literal(number))
+
+
+class Recording(Field):
+    """recordedIn: a document of ours, or a URL that becomes a #recording CreativeWork."""
+
+    fragment = "recording"
+
+    def __init__(self):
+        super().__init__("recordedIn", predicates=[SDO.recordedIn])
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            if ":" in str(item):
+                target = URIRef(f"{subject}#{self.fragment}")
+                ctx.add(target, RDF.type, SDO.CreativeWork)
+                ctx.add(target, SDO.url, values.iri(item, web_only=True))
+            else:
+                target = ctx.ref(item, ("document",))
+            ctx.add(subject, SDO.recordedIn, target)
+            ctx.add(target, SDO.recordedAt, subject)
+
+
+class VirtualLocation(Field):
+    fragment = "virtual-location"
+
+    def __init__(self):
+        super().__init__("virtualLocation", predicates=[SDO.location])
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            node = URIRef(f"{subject}#{self.fragment}")
+            ctx.add(subject, SDO.location, node)
+            ctx.add(node, RDF.type, SDO.VirtualLocation)
+            ctx.add(node, SDO.url, values.iri(item, web_only=True))
+
+
+class AttendanceMode(Field):
+    MODES = {
+        "offline": SDO.OfflineEventAttendanceMode,
+        "online": SDO.OnlineEventAttendanceMode,
+        "mixed": SDO.MixedEventAttendanceMode,
+    }
+
+    def __init__(self):
+        super().__init__("attendanceMode", predicates=[SDO.eventAttendanceMode])
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            mode = self.MODES.get(values.text(item).lower())
+            if mode is None:
+                raise Invalid(f"`{item}` is not an attendance mode", "offline, online or mixed")
+            ctx.add(subject, SDO.eventAttendanceMode, mode)
+
+
+class Coordinate(Field):
+    """latitude or longitude, on the place's #geo GeoCoordinates node."""
+
+    fragment = "geo"
+
+    def __init__(self, name: str, predicate: URIRef, limit: float):
+        super().__init__(name, predicates=[predicate])
+        self.limit = limit
+
+    def emit(self, ctx, subject, items):
+        for item in items:
+            node = URIRef(f"{subject}#{self.fragment}")
+            ctx.add(subject, SDO.geo, node)
+            ctx.add(node, RDF.type, SDO.GeoCoordinates)
+            ctx.add(node, self.predicates[0], values.decimal(item, -self.limit, self.limit))
+
+
+def common_fields() -> list[Field]:
+    """What every kind admits (DESIGN §3)."""
+    return [
+        WebLink("sameAs", SDO.sameAs, OWL.sameAs, web_only=False, many=True),
+        WebLink("url", SDO.url),
+        Value("description", SDO.description, prose=True),
+    ]
+
+
+DATE = values.date_or_datetime
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record: its classes, its fields, where a Markdown body goes."""
+
+    name: str
+    classes: tuple[URIRef, ...]
+    fields: tuple[Field, ...]
+    label: str = "name"
+    body: URIRef = SDO.description
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)

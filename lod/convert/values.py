@@ -1,0 +1,106 @@
+"""Typed field values: each parser turns the text a publisher wrote into an RDF term, or
+raises Invalid with a message (and a hint) that the converter pins to file, line and field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+from rdflib import Literal, URIRef
+
+from ..vocab import XSD
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*")
+IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+
+
+class Invalid(ValueError):
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def text(value: str) -> str:
+    if not isinstance(value, str):
+        raise Invalid("expected text")
+    value = value.strip()
+    if not value:
+        raise Invalid("is empty")
+    if "\x00" in value:
+        raise Invalid("contains a NUL character")
+    return value
+
+
+def slug(value: str) -> str:
+    value = text(value)
+    if not SLUG.fullmatch(value):
+        raise Invalid(
+            f"`{value}` is not a valid id",
+            "use lower-case letters, digits and single hyphens, e.g. `un-headquarters`",
+        )
+    return value
+
+
+def iri(value: str, web_only: bool = False) -> URIRef:
+    """An absolute IRI; web_only asks for http(s) with a host (a page, an image)."""
+    value = text(value)
+    if IRI_FORBIDDEN.search(value):
+        raise Invalid(f'`{value}` is not a valid IRI (spaces or <>"{{}}|\\^` are not allowed)')
+    parts = urlsplit(value)
+    if not parts.scheme or not SCHEME.fullmatch(parts.scheme) or ":" not in value:
+        raise Invalid(
+            f"`{value}` is not an absolute IRI", "write it with its scheme, e.g. https://"
+        )
+    if parts.scheme in ("http", "https") and not parts.netloc:
+        raise Invalid(f"`{value}` has no host")
+    if web_only and parts.scheme not in ("http", "https"):
+        raise Invalid(f"`{value}` is not an http(s) URL")
+    return URIRef(value)
+
+
+def date_or_datetime(value: str) -> Literal:
+    """xsd:date or xsd:dateTime, as written; a date that does not exist is refused."""
+    value = text(value)
+    if DATE.fullmatch(value):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise Invalid(f"`{value}` is not a real date") from None
+        return Literal(value, datatype=XSD.date)
+    match = DATETIME.fullmatch(value)
+    if match:
+        day, minutes, seconds, zone = match.groups()
+        lexical = f"{day}T{minutes}{seconds or ':00'}{zone or ''}"
+        try:
+            datetime.fromisoformat(lexical.replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid(f"`{value}` is not a real date and time") from None
+        return Literal(lexical, datatype=XSD.dateTime)
+    raise Invalid(
+        f"`{value}` is not an ISO 8601 date", "write 2021-02-08, or 2021-02-08T10:00:00+01:00"
+    )
+
+
+def language(value: str) -> str:
+    value = text(value)
+    if not LANGUAGE_TAG.fullmatch(value):
+        raise Invalid(f"`{value}` is not a BCP 47 language tag", "e.g. `en` or `fr-CA`")
+    return value
+
+
+def decimal(value: str, low: float, high: float) -> Literal:
+    raw = text(value)
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise Invalid(f"`{raw}` is not a number") from None
+    if not number.is_finite() or not low <= number <= high:
+        raise Invalid(f"`{raw}` is outside {low:g} to {high:g}")
+    return Literal(format(number.normalize(), "f"), datatype=XSD.decimal)

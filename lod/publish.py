@@ -1,0 +1,241 @@
+"""A build: sources -> validated graph -> dumps, VoID, manifest and an Oxigraph store in
+dist/builds/<id>/, then an atomic switch of dist/current to it.
+
+A build is written under a temporary name and renamed when complete; dist/current is a
+symlink replaced with rename(2). So a failed or killed build never changes what is served,
+and a reader sees either the old build or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph
+from rdflib import Graph
+
+from .config import Settings
+from .convert import Conversion, convert
+from .errors import BuildFailed, NoBuild, PublishError
+from .formats import Format, serialize, serialize_ntriples
+from .sources import load
+from .validate import Report, validate
+from .vocab import KINDS, SDO
+from .void import DUMP_FORMATS, describe, dump_name
+
+Progress = Callable[[str], None]
+KEEP_BUILDS = 3
+LATEST = 10
+
+
+@dataclass
+class Checked:
+    """Sources converted, described and validated: what a build publishes."""
+
+    conversion: Conversion
+    description: Graph
+    report: Report
+
+    @property
+    def graph(self) -> Graph:
+        return self.conversion.graph
+
+
+@dataclass(frozen=True)
+class Build:
+    """A finished build on disk."""
+
+    path: Path
+    manifest: dict
+
+    @property
+    def id(self) -> str:
+        return self.manifest["id"]
+
+    @property
+    def base(self) -> str:
+        return self.manifest["base"]
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / "store"
+
+    def dump(self, fmt: Format) -> Path:
+        return self.path / dump_name(fmt)
+
+
+def check(settings: Settings, progress: Progress = lambda _: None) -> Checked:
+    """Load, convert, describe and validate; BuildFailed lists every error found."""
+    progress("load")
+    sources = load(settings.data)
+    progress("convert")
+    conversion = convert(sources, settings.base)
+    if conversion.errors or conversion.dataset is None:
+        raise BuildFailed(conversion.errors)
+    description = describe(conversion.graph, conversion.dataset, list(conversion.records))
+    conversion.graph += description
+    progress("validate")
+    report = validate(conversion, settings.shapes, str(Path(settings.data) / "dataset.yaml"))
+    if report.violations:
+        raise BuildFailed([result.as_error() for result in report.violations])
+    return Checked(conversion, description, report)
+
+
+def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
+    """A new build from settings.data, switched to as dist/current when complete."""
+    out = Path(settings.out)
+    try:
+        (out / "builds").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PublishError(out, exc.strerror or str(exc)) from None
+    with _lock(out):
+        checked = check(settings, progress)
+        created = datetime.now(UTC)
+        ntriples = serialize_ntriples(checked.graph)
+        build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{hashlib.sha256(ntriples).hexdigest()[:8]}"
+        partial = out / "builds" / f".partial-{build_id}"
+        final = out / "builds" / build_id
+        try:
+            _write(partial, checked, ntriples, build_id, created, progress)
+            os.rename(partial, final)
+            progress("switch")
+            _switch(out, final)
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise PublishError(exc.filename or out, exc.strerror or str(exc)) from None
+        _prune(out, keep=final)
+        return open_build(out)
+
+
+def open_build(out: Path | str) -> Build:
+    """The build dist/current points to."""
+    current = Path(out) / "current"
+    try:
+        path = current.resolve(strict=True)
+        manifest = json.loads((path / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        raise NoBuild(out) from None
+    return Build(path, manifest)
+
+
+def _write(
+    path: Path,
+    checked: Checked,
+    ntriples: bytes,
+    build_id: str,
+    created: datetime,
+    progress: Progress,
+) -> None:
+    path.mkdir(parents=True)
+    graph = checked.graph
+    progress("dumps")
+    files = {}
+    for fmt in DUMP_FORMATS:
+        data = ntriples if fmt is Format.NTRIPLES else serialize(graph, fmt)
+        files[dump_name(fmt)] = _write_gzip(path / dump_name(fmt), data)
+    info = checked.conversion.dataset
+    void = serialize(checked.description, Format.TURTLE)
+    (path / "void.ttl").write_bytes(void)
+    files["void.ttl"] = _digest(void)
+    report = checked.report
+    (path / "validation.txt").write_text(report.text(), "utf-8")
+    (path / "validation.ttl").write_bytes(serialize(report.graph, Format.TURTLE))
+    (path / "SHA256SUMS").write_text(
+        "".join(f"{meta['sha256']}  {name}\n" for name, meta in sorted(files.items())), "utf-8"
+    )
+
+    progress("store")
+    store = pyoxigraph.Store(str(path / "store"))
+    store.bulk_load(ntriples, pyoxigraph.RdfFormat.N_TRIPLES)
+    store.flush()
+    del store
+
+    manifest = {
+        "id": build_id,
+        "base": info.base,
+        "created": created.isoformat(timespec="seconds"),
+        "title": info.title,
+        "description": info.description,
+        "language": info.language,
+        "triples": ntriples.count(b"\n"),
+        "counts": _counts(checked.conversion),
+        "latest": _latest(graph, info.base),
+        "warnings": len(report.warnings),
+        "files": files,
+    }
+    (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+
+
+def _write_gzip(path: Path, data: bytes) -> dict:
+    """gzip with no name and no time in its header, so equal data gives equal bytes."""
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as stream,
+    ):
+        stream.write(data)
+    return _digest(path.read_bytes())
+
+
+def _digest(data: bytes) -> dict:
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+def _counts(conversion: Conversion) -> dict[str, int]:
+    counts = dict.fromkeys(KINDS, 0)
+    for record in conversion.records.values():
+        counts[record.kind] += 1
+    return counts
+
+
+def _latest(graph: Graph, base: str) -> list[dict]:
+    """The newest articles, for the home page (computed once, not queried per request)."""
+    articles = []
+    for subject in graph.subjects(SDO.datePublished, None):
+        if str(subject).startswith(f"{base}id/article/"):
+            articles.append(
+                {
+                    "iri": str(subject),
+                    "headline": str(graph.value(subject, SDO.headline) or ""),
+                    "datePublished": str(graph.value(subject, SDO.datePublished)),
+                }
+            )
+    articles.sort(key=lambda a: (a["datePublished"], a["iri"]), reverse=True)
+    return articles[:LATEST]
+
+
+def _switch(out: Path, target: Path) -> None:
+    link = out / f".current-{os.getpid()}"
+    if link.is_symlink():
+        link.unlink()
+    os.symlink(Path("builds") / target.name, link)
+    os.replace(link, out / "current")
+
+
+def _prune(out: Path, keep: Path) -> None:
+    """Drop partial builds and all but the newest KEEP_BUILDS builds."""
+    builds = sorted(p for p in (out / "builds").iterdir() if not p.name.startswith("."))
+    for old in builds[:-KEEP_BUILDS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for partial in (out / "builds").glob(".partial-*"):
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+@contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    """One build at a time per output folder."""
+    with open(out / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

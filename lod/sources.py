@@ -1,0 +1,293 @@
+"""Read data/ (Markdown with front matter, YAML, CSV) into records that remember file:line.
+
+Parsing is strict and safe: YAML is read with the safe loader, aliases and explicit tags are
+refused (no alias bombs, no `!!python/object`), duplicate keys are errors, and every scalar
+stays the text the publisher wrote (typing is the converters' job, so `2021-02-30` or `no`
+are never silently turned into something else). Faults are collected, not raised, so a
+build reports all of them at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SourceError
+from .vocab import KINDS
+
+SCALAR_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
+}
+NULL_TAG = "tag:yaml.org,2002:null"
+FOLDER_KINDS = {folder: kind for kind, folder in KINDS.items()}
+SUFFIXES = {".md", ".yaml", ".yml", ".csv"}
+
+
+@dataclass
+class Record:
+    """One record as written: raw values (text, lists, mappings) and where each field sits."""
+
+    kind: str
+    file: str
+    line: int
+    values: dict[str, Any]
+    lines: dict[str, int]
+    id: str | None = None
+    body: str | None = None
+    body_line: int = 0
+    from_csv: bool = False
+
+    def line_of(self, name: str) -> int:
+        return self.lines.get(name, self.line)
+
+
+@dataclass
+class Sources:
+    dataset: Record | None
+    records: list[Record] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str):
+        self.line, self.message = line, message
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """The safe loader, minus aliases: an alias bomb never gets expanded."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(event.start_mark.line + 1, "YAML aliases (*name) are not allowed")
+        return super().compose_node(parent, index)
+
+
+def load(data_dir: Path) -> Sources:
+    """Every record under data_dir, in a stable order (folder, file name, position)."""
+    data_dir = Path(data_dir)
+    errors: list[SourceError] = []
+    dataset = None
+    dataset_file = data_dir / "dataset.yaml"
+    if not data_dir.is_dir():
+        errors.append(SourceError(str(data_dir), 0, "", "the data folder does not exist"))
+        return Sources(None, [], errors)
+    if dataset_file.is_file():
+        found = list(_read_file(dataset_file, "dataset", errors))
+        if len(found) == 1:
+            dataset = found[0]
+        elif found:
+            errors.append(SourceError(str(dataset_file), 1, "", "must hold one mapping"))
+    else:
+        errors.append(SourceError(str(dataset_file), 0, "", "missing: the dataset description"))
+
+    records: list[Record] = []
+    for entry in sorted(data_dir.iterdir()):
+        if entry.name.startswith(".") or entry == dataset_file:
+            continue
+        kind = FOLDER_KINDS.get(entry.name)
+        if kind is None or not entry.is_dir():
+            errors.append(
+                SourceError(
+                    str(entry),
+                    0,
+                    "",
+                    "not a folder of a known kind",
+                    "expected one of: "
+                    + ", ".join(f"{f}/" for f in FOLDER_KINDS)
+                    + ", dataset.yaml",
+                )
+            )
+            continue
+        for path in sorted(entry.rglob("*")):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if path.suffix not in SUFFIXES:
+                errors.append(
+                    SourceError(
+                        str(path), 0, "", "unsupported file type", "use .md, .yaml, .yml or .csv"
+                    )
+                )
+                continue
+            records.extend(_read_file(path, kind, errors))
+    return Sources(dataset, records, errors)
+
+
+def _read_file(path: Path, kind: str, errors: list[SourceError]) -> Iterator[Record]:
+    file = str(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        errors.append(
+            SourceError(
+                file, line, "", f"not UTF-8 (byte 0x{raw[exc.start]:02x})", "save the file as UTF-8"
+            )
+        )
+        return
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        errors.append(SourceError(file, 1, "", "the file is empty"))
+        return
+    try:
+        if path.suffix == ".md":
+            yield from _read_markdown(file, text, kind, path.stem)
+        elif path.suffix == ".csv":
+            yield from _read_csv(file, text, kind)
+        else:
+            yield from _read_yaml(file, text, kind, path.stem, offset=0)
+    except SourceError as error:
+        errors.append(error)
+    except _Refused as refused:
+        errors.append(SourceError(file, refused.line, "", refused.message))
+
+
+def _read_markdown(file: str, text: str, kind: str, stem: str) -> Iterator[Record]:
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n") != "---":
+        raise SourceError(file, 1, "", "front matter missing", "start the file with a line `---`")
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip("\r\n") == "---":
+            front = "".join(lines[1 : number - 1])
+            body = "".join(lines[number:]).strip("\n")
+            break
+    else:
+        raise SourceError(
+            file, 1, "", "front matter is not closed", "end it with a line `---` before the body"
+        )
+    if not front.strip():
+        raise SourceError(file, 2, "", "front matter is empty")
+    records = list(_read_yaml(file, front, kind, stem, offset=1))
+    if len(records) != 1:
+        raise SourceError(file, 2, "", "front matter must be one mapping")
+    record = records[0]
+    record.body = body or None
+    record.body_line = number + 1
+    yield record
+
+
+def _read_yaml(file: str, text: str, kind: str, stem: str, offset: int) -> Iterator[Record]:
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + offset if mark else 1 + offset
+        raise SourceError(file, line, "", f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise SourceError(file, 1 + offset, "", f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise SourceError(file, 1 + offset, "", "the file holds no record")
+    reader = _NodeReader(file, offset)
+    try:
+        if isinstance(node, yaml.MappingNode):
+            values, lines = reader.mapping(node)
+            yield _record(kind, file, reader.line(node), values, lines, default_id=stem)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                if not isinstance(item, yaml.MappingNode):
+                    raise SourceError(
+                        file, reader.line(item), "", "each list item must be a mapping (a record)"
+                    )
+                values, lines = reader.mapping(item)
+                yield _record(kind, file, reader.line(item), values, lines, default_id=None)
+        else:
+            raise SourceError(
+                file, reader.line(node), "", "expected a mapping (one record) or a list of mappings"
+            )
+    except RecursionError:
+        raise SourceError(file, 1 + offset, "", "nested too deeply") from None
+
+
+def _record(kind, file, line, values, lines, default_id) -> Record:
+    ident = values.pop("id", default_id)
+    lines.setdefault("id", line)
+    return Record(kind=kind, file=file, line=line, values=values, lines=lines, id=ident)
+
+
+class _NodeReader:
+    """Turns a composed YAML node tree into plain values, keeping each key's line."""
+
+    def __init__(self, file: str, offset: int):
+        self.file, self.offset = file, offset
+
+    def line(self, node: yaml.Node) -> int:
+        return node.start_mark.line + 1 + self.offset
+
+    def mapping(self, node: yaml.MappingNode) -> tuple[dict[str, Any], dict[str, int]]:
+        values: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == NULL_TAG:
+                raise SourceError(self.file, self.line(key_node), "", "a key must be plain text")
+            key = key_node.value
+            if key in values:
+                raise SourceError(
+                    self.file,
+                    self.line(key_node),
+                    key,
+                    f"duplicate key (first on line {lines[key]})",
+                )
+            lines[key] = self.line(key_node)
+            values[key] = self.value(value_node, key)
+        return values, lines
+
+    def value(self, node: yaml.Node, field_name: str) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in SCALAR_TAGS:
+                raise SourceError(
+                    self.file, self.line(node), field_name, f"YAML tag {node.tag} is not allowed"
+                )
+            if node.tag == NULL_TAG:
+                return None
+            return node.value
+        if isinstance(node, yaml.SequenceNode):
+            self._plain(node, field_name)
+            return [self.value(item, field_name) for item in node.value]
+        self._plain(node, field_name)
+        return self.mapping(node)[0]
+
+    def _plain(self, node: yaml.Node, field_name: str) -> None:
+        if node.tag not in ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
+            raise SourceError(
+                self.file, self.line(node), field_name, f"YAML tag {node.tag} is not allowed"
+            )
+
+
+def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+        header_line = reader.line_num
+        names = [name.strip() for name in header]
+        for position, name in enumerate(names, start=1):
+            if not name:
+                raise SourceError(file, header_line, "", f"column {position} has no name")
+            if names.index(name) != position - 1:
+                raise SourceError(file, header_line, name, "duplicate column")
+        start = header_line + 1
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                raise SourceError(
+                    file, line, "", f"{len(row)} cells where the header has {len(names)}"
+                )
+            values = {
+                name: cell.strip() for name, cell in zip(names, row, strict=True) if cell.strip()
+            }
+            record = _record(kind, file, line, values, dict.fromkeys(values, line), None)
+            record.from_csv = True
+            yield record
+    except csv.Error as exc:
+        raise SourceError(file, reader.line_num or 1, "", f"invalid CSV: {exc}") from None

@@ -1,0 +1,103 @@
+"""The engine interface: describe a resource, run a SPARQL query.
+
+`EmbeddedStore` is the default engine: the Oxigraph store a build wrote, opened read-only.
+A resource description walks the store's indexes directly (a few index lookups, no query
+planning), so its cost does not grow with the dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .vocab import DCTERMS, RDF, SDO, SKOS
+
+LABELS = tuple(
+    ox.NamedNode(str(p)) for p in (SDO.name, SDO.headline, SKOS.prefLabel, DCTERMS.title)
+)
+TYPE = ox.NamedNode(str(RDF.type))
+INCOMING_PAGE = 100
+
+
+@dataclass
+class Description:
+    """What a resource's document holds (DESIGN §5)."""
+
+    iri: str
+    triples: list[ox.Triple] = field(default_factory=list)
+    incoming: int = 0  # how many links point to the resource, in all
+    offset: int = 0  # where this page of incoming links starts
+
+    @property
+    def exists(self) -> bool:
+        return any(
+            str(t.subject.value) == self.iri
+            for t in self.triples
+            if isinstance(t.subject, ox.NamedNode)
+        )
+
+
+class EmbeddedStore:
+    """A build's Oxigraph store, opened read-only (any number of processes may open it)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.oxigraph = ox.Store.read_only(str(self.path))
+
+    def query(self, sparql: str, *, default_graphs=(), named_graphs=None, base_iri=None):
+        """pyoxigraph's results for one query (solutions, boolean or triples)."""
+        options = {}
+        if default_graphs:
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        if named_graphs is not None:
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        return self.oxigraph.query(sparql, base_iri=base_iri, **options)
+
+    def describe(self, iri: str, offset: int = 0, limit: int = INCOMING_PAGE) -> Description:
+        """Own triples and hash nodes, label and type of each linked resource, and one page
+        of the links that point to it."""
+        store = self.oxigraph
+        subject = ox.NamedNode(iri)
+        own: list[ox.Triple] = []
+        pending, seen = [subject], {iri}
+        while pending:
+            node = pending.pop()
+            for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()):
+                own.append(quad.triple)
+                obj = quad.object
+                if (
+                    isinstance(obj, ox.NamedNode)
+                    and obj.value.startswith(iri + "#")
+                    and obj.value not in seen
+                ):
+                    seen.add(obj.value)
+                    pending.append(obj)
+        description = Description(iri, offset=offset)
+        if not own:
+            return description
+        incoming = []
+        for position, quad in enumerate(
+            store.quads_for_pattern(None, None, subject, ox.DefaultGraph())
+        ):
+            if offset <= position < offset + limit:
+                incoming.append(quad.triple)
+            description.incoming = position + 1
+        linked = {t.object for t in own if isinstance(t.object, ox.NamedNode)}
+        linked |= {t.subject for t in incoming if isinstance(t.subject, ox.NamedNode)}
+        context = []
+        for node in sorted(linked - {subject}, key=lambda n: n.value):
+            if node.value in seen:
+                continue
+            for predicate in (TYPE, *LABELS):
+                context.extend(
+                    q.triple
+                    for q in store.quads_for_pattern(node, predicate, None, ox.DefaultGraph())
+                )
+        description.triples = _unique(own + incoming + context)
+        return description
+
+
+def _unique(triples: list[ox.Triple]) -> list[ox.Triple]:
+    return list(dict.fromkeys(triples))

@@ -1,0 +1,149 @@
+"""The dataset's description (VoID + DCAT 3), computed from the converted graph.
+
+Everything here is derived from the data, never from the clock, so that the same sources
+give the same description (and so byte-identical dumps).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import urlsplit
+
+from rdflib import Graph, Literal, URIRef
+
+from .convert import DatasetInfo
+from .formats import Format
+from .vocab import DCAT, DCTERMS, FOAF, OWL, RDF, SDO, SKOS, VOID, XSD, dataset_iri
+
+LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch)
+DUMP_FORMATS = (Format.NTRIPLES, Format.TURTLE, Format.JSONLD)
+FORMAT_IRIS = {
+    Format.NTRIPLES: URIRef("http://www.w3.org/ns/formats/N-Triples"),
+    Format.TURTLE: URIRef("http://www.w3.org/ns/formats/Turtle"),
+    Format.JSONLD: URIRef("http://www.w3.org/ns/formats/JSON-LD"),
+}
+GZIP = URIRef("http://www.iana.org/assignments/media-types/application/gzip")
+KNOWN_TARGETS = {"www.wikidata.org": "Wikidata", "metadata.un.org": "UN metadata (SDG KOS)"}
+
+
+def dump_name(fmt: Format) -> str:
+    return f"dataset.{fmt.extension}.gz"
+
+
+def describe(graph: Graph, info: DatasetInfo, subjects: list[URIRef]) -> Graph:
+    """The description of `graph` (whose records are `subjects`), as its own graph.
+
+    Its void:triples counts the graph and the description together, itself included.
+    """
+    base = info.base
+    dataset = dataset_iri(base)
+    desc = Graph()
+    add = desc.add
+    add((dataset, RDF.type, VOID.Dataset))
+    add((dataset, RDF.type, DCAT.Dataset))
+    add((dataset, DCTERMS.title, Literal(info.title, lang=info.language)))
+    add((dataset, DCTERMS.description, Literal(info.description, lang=info.language)))
+    add((dataset, DCTERMS.license, info.license))
+    add((dataset, DCTERMS.publisher, info.publisher))
+    add(
+        (
+            dataset,
+            DCTERMS.language,
+            URIRef(f"http://id.loc.gov/vocabulary/iso639-1/{info.language.split('-')[0]}"),
+        )
+    )
+    modified = _modified(graph)
+    if modified is not None:
+        add((dataset, DCTERMS.modified, modified))
+    add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
+    add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
+    add((dataset, FOAF.homepage, URIRef(base)))
+    for vocabulary in (
+        "https://schema.org/",
+        str(SKOS),
+        str(FOAF),
+        str(VOID),
+        str(DCAT._NS),
+        str(DCTERMS),
+        str(OWL),
+    ):
+        add((dataset, VOID.vocabulary, URIRef(vocabulary)))
+    add((dataset, VOID.entities, Literal(len(subjects))))
+
+    for fmt in DUMP_FORMATS:
+        url = URIRef(f"{base}dumps/{dump_name(fmt)}")
+        distribution = URIRef(f"{dataset}#dump-{fmt.extension}")
+        add((dataset, VOID.dataDump, url))
+        add((dataset, VOID.feature, FORMAT_IRIS[fmt]))
+        add((dataset, DCAT.distribution, distribution))
+        add((distribution, RDF.type, DCAT.Distribution))
+        add((distribution, DCAT.downloadURL, url))
+        add(
+            (
+                distribution,
+                DCAT.mediaType,
+                URIRef(f"http://www.iana.org/assignments/media-types/{fmt.media_type}"),
+            )
+        )
+        add((distribution, DCAT.compressFormat, GZIP))
+
+    for example in _examples(graph, subjects):
+        add((dataset, VOID.exampleResource, example))
+    _class_partitions(desc, graph, dataset, subjects)
+    _linksets(desc, graph, dataset, base)
+
+    total = len(graph) + len(desc) + 1  # + the void:triples statement itself
+    add((dataset, VOID.triples, Literal(total)))
+    return desc
+
+
+def _modified(graph: Graph) -> Literal | None:
+    dates = [o for p in (SDO.dateModified, SDO.datePublished) for o in graph.objects(None, p)]
+    if not dates:
+        return None
+    latest = max(dates, key=lambda d: str(d))
+    return Literal(str(latest)[:10], datatype=XSD.date)
+
+
+def _examples(graph: Graph, subjects: list[URIRef]) -> list[URIRef]:
+    """The first record of each kind (the stable order of the sources)."""
+    seen: dict[str, URIRef] = {}
+    for subject in subjects:
+        kind = str(subject).rsplit("/", 2)[-2]
+        seen.setdefault(kind, subject)
+    return list(seen.values())
+
+
+def _class_partitions(desc: Graph, graph: Graph, dataset: URIRef, subjects) -> None:
+    records = set(subjects)
+    counts = Counter(cls for s, cls in graph.subject_objects(RDF.type) if s in records)
+    for cls, count in sorted(counts.items()):
+        local = str(cls).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        partition = URIRef(f"{dataset}#class-{local}")
+        desc.add((dataset, VOID.classPartition, partition))
+        desc.add((partition, VOID["class"], cls))
+        desc.add((partition, VOID.entities, Literal(count)))
+
+
+def _linksets(desc: Graph, graph: Graph, dataset: URIRef, base: str) -> None:
+    """One void:Linkset per (target, link predicate), counting its links."""
+    counts: Counter = Counter()
+    for predicate in LINK_PREDICATES:
+        for target in graph.objects(None, predicate):
+            if isinstance(target, URIRef) and not str(target).startswith(base):
+                parts = urlsplit(str(target))
+                counts[(f"{parts.scheme}://{parts.netloc}/", predicate)] += 1
+    for (space, predicate), count in sorted(counts.items()):
+        host = urlsplit(space).netloc
+        name = host.replace(".", "-")
+        target = URIRef(f"{dataset}#target-{name}")
+        linkset = URIRef(f"{dataset}#links-{name}-{predicate.rsplit('#', 1)[-1]}")
+        desc.add((target, RDF.type, VOID.Dataset))
+        desc.add((target, VOID.uriSpace, Literal(space)))
+        desc.add((target, DCTERMS.title, Literal(KNOWN_TARGETS.get(host, host))))
+        desc.add((dataset, VOID.subset, linkset))
+        desc.add((linkset, RDF.type, VOID.Linkset))
+        desc.add((linkset, VOID.subjectsTarget, dataset))
+        desc.add((linkset, VOID.objectsTarget, target))
+        desc.add((linkset, VOID.linkPredicate, predicate))
+        desc.add((linkset, VOID.triples, Literal(count)))
