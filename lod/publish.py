@@ -29,10 +29,12 @@ from .errors import BuildFailed, NoBuild, PublishError
 from .formats import Format, serialize, serialize_ntriples
 from .sources import load
 from .validate import Report, validate
-from .vocab import KINDS, SDO
+from .vocab import KINDS, SDO, SKOS
 from .void import DUMP_FORMATS, describe, dump_name
 
 Progress = Callable[[str], None]
+LABELS = (SDO.headline, SDO.name, SKOS.prefLabel)
+DATES = (SDO.datePublished, SDO.startDate)
 KEEP_BUILDS = 3
 LATEST = 10
 
@@ -159,6 +161,8 @@ def _write(
     store.flush()
     del store
 
+    lists = _lists(graph, checked.conversion)
+    (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
     manifest = {
         "id": build_id,
         "base": info.base,
@@ -168,7 +172,7 @@ def _write(
         "language": info.language,
         "triples": ntriples.count(b"\n"),
         "counts": _counts(checked.conversion),
-        "latest": _latest(graph, info.base),
+        "latest": lists["article"][:LATEST],
         "warnings": len(report.warnings),
         "files": files,
     }
@@ -196,20 +200,22 @@ def _counts(conversion: Conversion) -> dict[str, int]:
     return counts
 
 
-def _latest(graph: Graph, base: str) -> list[dict]:
-    """The newest articles, for the home page (computed once, not queried per request)."""
-    articles = []
-    for subject in graph.subjects(SDO.datePublished, None):
-        if str(subject).startswith(f"{base}id/article/"):
-            articles.append(
-                {
-                    "iri": str(subject),
-                    "headline": str(graph.value(subject, SDO.headline) or ""),
-                    "datePublished": str(graph.value(subject, SDO.datePublished)),
-                }
-            )
-    articles.sort(key=lambda a: (a["datePublished"], a["iri"]), reverse=True)
-    return articles[:LATEST]
+def _lists(graph: Graph, conversion: Conversion) -> dict[str, list[dict]]:
+    """Each kind's records, newest first where dated, then by label: the list pages and the
+    home page read these instead of querying per request."""
+    lists: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    for subject, record in conversion.records.items():
+        label = next((graph.value(subject, p) for p in LABELS if graph.value(subject, p)), "")
+        dated = next((graph.value(subject, p) for p in DATES if graph.value(subject, p)), None)
+        lists[record.kind].append({
+            "iri": str(subject),
+            "label": str(label),
+            "date": str(dated) if dated is not None else "",
+        })
+    for entries in lists.values():
+        entries.sort(key=lambda e: e["label"].casefold())
+        entries.sort(key=lambda e: e["date"], reverse=True)
+    return lists
 
 
 def _switch(out: Path, target: Path) -> None:

@@ -55,6 +55,11 @@ class EmbeddedStore:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         return self.oxigraph.query(sparql, base_iri=base_iri, **options)
 
+    def exists(self, iri: str) -> bool:
+        """Whether the store holds any triple about iri (one index lookup)."""
+        quads = self.oxigraph.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph())
+        return next(iter(quads), None) is not None
+
     def describe(self, iri: str, offset: int = 0, limit: int = INCOMING_PAGE) -> Description:
         """Own triples and hash nodes, label and type of each linked resource, and one page
         of the links that point to it."""

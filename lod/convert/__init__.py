@@ -174,7 +174,7 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
     for name, raw in record.values.items():
         spec = kind.field(name)
         if spec is None:
-            fault(name, Invalid(f"unknown field for a {record.kind}", _did_you_mean(name, names)))
+            fault(name, Invalid(f"unknown {record.kind} field", _did_you_mean(name, names)))
             continue
         try:
             spec.emit(ctx, subject, spec.items(raw, record.from_csv))
@@ -187,7 +187,7 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
                     record.file,
                     record.line_of(spec.name),
                     spec.name,
-                    f"missing: a {record.kind} needs a {spec.name}",
+                    f"missing: every {record.kind} needs a {spec.name}",
                 )
             )
     if record.body:
