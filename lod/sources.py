@@ -38,12 +38,17 @@ class Record:
     line: int
     values: dict[str, Any]
     lines: dict[str, int]
+    item_lines: dict[str, list[int]] = field(default_factory=dict)
     id: str | None = None
     body: str | None = None
     body_line: int = 0
     from_csv: bool = False
 
-    def line_of(self, name: str) -> int:
+    def line_of(self, name: str, item: int | None = None) -> int:
+        """The line of a field, or of one item of a list field."""
+        items = self.item_lines.get(name, [])
+        if item is not None and item < len(items):
+            return items[item]
         return self.lines.get(name, self.line)
 
 
@@ -108,6 +113,17 @@ def load(data_dir: Path) -> Sources:
         for path in sorted(entry.rglob("*")):
             if path.name.startswith(".") or path.is_dir():
                 continue
+            if not path.is_file():
+                errors.append(
+                    SourceError(
+                        str(path),
+                        0,
+                        "",
+                        "not a regular file",
+                        "a broken link, a pipe or a device cannot be read",
+                    )
+                )
+                continue
             if path.suffix not in SUFFIXES:
                 errors.append(
                     SourceError(
@@ -121,7 +137,11 @@ def load(data_dir: Path) -> Sources:
 
 def _read_file(path: Path, kind: str, errors: list[SourceError]) -> Iterator[Record]:
     file = str(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        errors.append(SourceError(file, 0, "", f"cannot be read: {exc.strerror or exc}"))
+        return
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -178,11 +198,12 @@ def _read_yaml(file: str, text: str, kind: str, stem: str, offset: int) -> Itera
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + offset if mark else 1 + offset
+        line = _error_line(exc, text) + offset
         raise SourceError(file, line, "", f"invalid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise SourceError(file, 1 + offset, "", f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise SourceError(file, 1 + offset, "", "nested too deeply") from None
     finally:
         loader.dispose()
     if node is None:
@@ -190,16 +211,15 @@ def _read_yaml(file: str, text: str, kind: str, stem: str, offset: int) -> Itera
     reader = _NodeReader(file, offset)
     try:
         if isinstance(node, yaml.MappingNode):
-            values, lines = reader.mapping(node)
-            yield _record(kind, file, reader.line(node), values, lines, default_id=stem)
+            yield reader.record(kind, node, default_id=stem)
         elif isinstance(node, yaml.SequenceNode):
+            reader.plain(node, "")
             for item in node.value:
                 if not isinstance(item, yaml.MappingNode):
                     raise SourceError(
                         file, reader.line(item), "", "each list item must be a mapping (a record)"
                     )
-                values, lines = reader.mapping(item)
-                yield _record(kind, file, reader.line(item), values, lines, default_id=None)
+                yield reader.record(kind, item, default_id=None)
         else:
             raise SourceError(
                 file, reader.line(node), "", "expected a mapping (one record) or a list of mappings"
@@ -208,10 +228,29 @@ def _read_yaml(file: str, text: str, kind: str, stem: str, offset: int) -> Itera
         raise SourceError(file, 1 + offset, "", "nested too deeply") from None
 
 
-def _record(kind, file, line, values, lines, default_id) -> Record:
+def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int:
+    """Where a YAML error is: the problem, unless it is the end of the file (an unclosed
+    quote or bracket), where the construct that was left open is the useful place."""
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return 1
+    if exc.context_mark is not None and mark.index >= len(text.rstrip()):
+        mark = exc.context_mark
+    return mark.line + 1
+
+
+def _record(kind, file, line, values, lines, default_id, item_lines=None) -> Record:
     ident = values.pop("id", default_id)
     lines.setdefault("id", line)
-    return Record(kind=kind, file=file, line=line, values=values, lines=lines, id=ident)
+    return Record(
+        kind=kind,
+        file=file,
+        line=line,
+        values=values,
+        lines=lines,
+        item_lines=item_lines or {},
+        id=ident,
+    )
 
 
 class _NodeReader:
@@ -223,12 +262,33 @@ class _NodeReader:
     def line(self, node: yaml.Node) -> int:
         return node.start_mark.line + 1 + self.offset
 
-    def mapping(self, node: yaml.MappingNode) -> tuple[dict[str, Any], dict[str, int]]:
+    def record(self, kind: str, node: yaml.MappingNode, default_id: str | None) -> Record:
+        values, lines = self.mapping(node, "")
+        item_lines = {
+            key.value: [self.line(item) for item in value.value]
+            for key, value in node.value
+            if isinstance(value, yaml.SequenceNode)
+        }
+        return _record(kind, self.file, self.line(node), values, lines, default_id, item_lines)
+
+    def mapping(
+        self, node: yaml.MappingNode, field_name: str
+    ) -> tuple[dict[str, Any], dict[str, int]]:
+        self.plain(node, field_name)
         values: dict[str, Any] = {}
         lines: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == NULL_TAG:
-                raise SourceError(self.file, self.line(key_node), "", "a key must be plain text")
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == NULL_TAG
+                or key_node.tag not in SCALAR_TAGS
+            ):
+                raise SourceError(
+                    self.file,
+                    self.line(key_node),
+                    field_name,
+                    "a key must be plain text (no tags, lists or mappings)",
+                )
             key = key_node.value
             if key in values:
                 raise SourceError(
@@ -251,12 +311,12 @@ class _NodeReader:
                 return None
             return node.value
         if isinstance(node, yaml.SequenceNode):
-            self._plain(node, field_name)
+            self.plain(node, field_name)
             return [self.value(item, field_name) for item in node.value]
-        self._plain(node, field_name)
-        return self.mapping(node)[0]
+        return self.mapping(node, field_name)[0]
 
-    def _plain(self, node: yaml.Node, field_name: str) -> None:
+    def plain(self, node: yaml.Node, field_name: str) -> None:
+        """Refuse explicit tags on collections (`!!python/object:…` on a mapping)."""
         if node.tag not in ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
             raise SourceError(
                 self.file, self.line(node), field_name, f"YAML tag {node.tag} is not allowed"
@@ -283,9 +343,7 @@ def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
                 raise SourceError(
                     file, line, "", f"{len(row)} cells where the header has {len(names)}"
                 )
-            values = {
-                name: cell.strip() for name, cell in zip(names, row, strict=True) if cell.strip()
-            }
+            values = {name: cell.strip() or None for name, cell in zip(names, row, strict=True)}
             record = _record(kind, file, line, values, dict.fromkeys(values, line), None)
             record.from_csv = True
             yield record

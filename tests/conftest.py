@@ -1,11 +1,19 @@
-"""Shared fixtures: the default dataset built once per session, paths to shared/ vocab."""
+"""Shared fixtures: the default dataset built once per session, a live server over it,
+paths to the shared vocabularies."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from lod import Settings, build
 
@@ -33,3 +41,86 @@ def schema_vocab():
     path = VOCAB / "schemaorg-current-https.ttl"
     assert path.exists(), f"{path} is missing: ../shared/ must sit beside the checkout"
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A real HTTP server (gunicorn on app:app) on 127.0.0.1, stopped at the end."""
+
+    url: str
+    process: subprocess.Popen
+
+    def get(self, path: str, **options) -> requests.Response:
+        options.setdefault("allow_redirects", False)
+        options.setdefault("timeout", 30)
+        return requests.get(self.url + path, **options)
+
+    def request(self, method: str, path: str, **options) -> requests.Response:
+        options.setdefault("allow_redirects", False)
+        options.setdefault("timeout", 30)
+        return requests.request(method, self.url + path, **options)
+
+
+def start_server(out: Path, *, workers: int = 2, threads: int = 4, **env) -> LiveServer:
+    port = free_port()
+    environment = {
+        **os.environ,
+        "LOD_OUT": str(out),
+        "LOD_DATA": str(DATA),
+        **{k: str(v) for k, v in env.items()},
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--graceful-timeout",
+            "2",
+            "app:app",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited: " + process.stderr.read().decode()[-2000:])
+        try:
+            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                return LiveServer(url, process)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start within 60 s")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    """gunicorn serving the session's build of data/ (2 workers, short query limit)."""
+    live = start_server(built.path.parent.parent, LOD_QUERY_TIMEOUT=2, LOD_QUERY_CONCURRENCY=2)
+    yield live
+    stop_server(live)

@@ -119,6 +119,7 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
             fault(name, "missing: a required field")
             continue
         try:
+            raw = values.text(raw)
             if name == "license":
                 found[name] = values.iri(raw)
             elif name == "language":
@@ -153,7 +154,8 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
 
     def fault(name: str, bad: Invalid) -> None:
         error_type = UnknownReference if isinstance(bad, Unknown) else SourceError
-        errors.append(error_type(record.file, record.line_of(name), name, bad.message, bad.hint))
+        line = record.line_of(name, bad.item)
+        errors.append(error_type(record.file, line, name, bad.message, bad.hint))
 
     language = dataset.language
     if "inLanguage" in record.values and kind.field("inLanguage"):

@@ -94,6 +94,15 @@ class Field:
         return [raw]
 
     def emit(self, ctx: Context, subject: URIRef, items: list[Any]) -> None:
+        """Each item in turn; a fault names the item (its position) it was found in."""
+        for index, item in enumerate(items):
+            try:
+                self.emit_one(ctx, subject, item, index + 1)
+            except Invalid as bad:
+                bad.item = index if self.many else None
+                raise
+
+    def emit_one(self, ctx: Context, subject: URIRef, item: Any, number: int) -> None:
         raise NotImplementedError
 
 
@@ -112,14 +121,13 @@ class Value(Field):
         super().__init__(name, predicates=[predicate], **options)
         self.parse, self.prose = parse, prose
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            if self.prose:
-                obj = ctx.prose(item)
-            else:
-                parsed = self.parse(item)
-                obj = parsed if isinstance(parsed, Literal | URIRef) else Literal(parsed)
-            ctx.add(subject, self.predicates[0], obj)
+    def emit_one(self, ctx, subject, item, number):
+        if self.prose:
+            obj = ctx.prose(item)
+        else:
+            parsed = self.parse(item)
+            obj = parsed if isinstance(parsed, Literal | URIRef) else Literal(parsed)
+        ctx.add(subject, self.predicates[0], obj)
 
 
 class Link(Field):
@@ -137,12 +145,11 @@ class Link(Field):
         super().__init__(name, predicates=[predicate], **options)
         self.kinds, self.inverse = kinds, inverse
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            target = ctx.ref(item, self.kinds)
-            ctx.add(subject, self.predicates[0], target)
-            if self.inverse is not None:
-                ctx.add(target, self.inverse, subject)
+    def emit_one(self, ctx, subject, item, number):
+        target = ctx.ref(item, self.kinds)
+        ctx.add(subject, self.predicates[0], target)
+        if self.inverse is not None:
+            ctx.add(target, self.inverse, subject)
 
 
 class WebLink(Field):
@@ -152,11 +159,10 @@ class WebLink(Field):
         super().__init__(name, predicates=predicates, **options)
         self.web_only = web_only
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            target = values.iri(item, web_only=self.web_only)
-            for predicate in self.predicates:
-                ctx.add(subject, predicate, target)
+    def emit_one(self, ctx, subject, item, number):
+        target = values.iri(item, web_only=self.web_only)
+        for predicate in self.predicates:
+            ctx.add(subject, predicate, target)
 
 
 class Subtype(Field):
@@ -166,20 +172,19 @@ class Subtype(Field):
         super().__init__("type", predicates=[RDF.type])
         self.root = root
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            name = values.text(item)
-            candidate = SCHEMA[name]
-            allowed = ctx.subtypes(self.root)
-            if candidate not in allowed:
-                names = sorted(str(c).removeprefix(str(SCHEMA)) for c in allowed)
-                close = difflib.get_close_matches(name, names, n=1)
-                root = str(self.root).removeprefix(str(SCHEMA))
-                raise Invalid(
-                    f"`{name}` is not a schema.org subtype of {root}",
-                    f"did you mean `{close[0]}`?" if close else "",
-                )
-            ctx.add(subject, RDF.type, candidate)
+    def emit_one(self, ctx, subject, item, number):
+        name = values.text(item)
+        candidate = SCHEMA[name]
+        allowed = ctx.subtypes(self.root)
+        if candidate not in allowed:
+            names = sorted(str(c).removeprefix(str(SCHEMA)) for c in allowed)
+            close = difflib.get_close_matches(name, names, n=1)
+            root = str(self.root).removeprefix(str(SCHEMA))
+            raise Invalid(
+                f"`{name}` is not a schema.org subtype of {root}",
+                f"did you mean `{close[0]}`?" if close else "",
+            )
+        ctx.add(subject, RDF.type, candidate)
 
 
 class Contributors(Field):
@@ -190,17 +195,16 @@ class Contributors(Field):
     def __init__(self):
         super().__init__("contributors", many=True, predicates=[SDO.contributor])
 
-    def emit(self, ctx, subject, items):
-        for number, item in enumerate(items, start=1):
-            if not isinstance(item, dict) or set(item) - {"ref", "role"} or "ref" not in item:
-                raise Invalid("each contributor is a mapping {ref: person/slug, role: …}")
-            agent = ctx.ref(item["ref"], ("person", "organisation"))
-            role = URIRef(f"{subject}#{self.fragment}-{number}")
-            ctx.add(subject, SDO.contributor, role)
-            ctx.add(role, RDF.type, SDO.Role)
-            ctx.add(role, SDO.contributor, agent)
-            if item.get("role") is not None:
-                ctx.add(role, SDO.roleName, Literal(values.text(item["role"])))
+    def emit_one(self, ctx, subject, item, number):
+        if not isinstance(item, dict) or set(item) - {"ref", "role"} or "ref" not in item:
+            raise Invalid("each contributor is a mapping {ref: person/slug, role: …}")
+        agent = ctx.ref(item["ref"], ("person", "organisation"))
+        role = URIRef(f"{subject}#{self.fragment}-{number}")
+        ctx.add(subject, SDO.contributor, role)
+        ctx.add(role, RDF.type, SDO.Role)
+        ctx.add(role, SDO.contributor, agent)
+        if item.get("role") is not None:
+            ctx.add(role, SDO.roleName, Literal(values.text(item["role"])))
 
 
 class Parts(Field):
@@ -211,14 +215,13 @@ class Parts(Field):
     def __init__(self):
         super().__init__("hasPart", many=True, predicates=[SDO.hasPart])
 
-    def emit(self, ctx, subject, items):
-        for number, item in enumerate(items, start=1):
-            part = URIRef(f"{subject}#{self.fragment}-{number}")
-            ctx.add(subject, SDO.hasPart, part)
-            ctx.add(part, SDO.isPartOf, subject)
-            ctx.add(part, RDF.type, SDO.CreativeWork)
-            ctx.add(part, SDO.name, ctx.prose(item))
-            ctx.add(part, SDO.position, Literal(number))
+    def emit_one(self, ctx, subject, item, number):
+        part = URIRef(f"{subject}#{self.fragment}-{number}")
+        ctx.add(subject, SDO.hasPart, part)
+        ctx.add(part, SDO.isPartOf, subject)
+        ctx.add(part, RDF.type, SDO.CreativeWork)
+        ctx.add(part, SDO.name, ctx.prose(item))
+        ctx.add(part, SDO.position, Literal(number))
 
 
 class Recording(Field):
@@ -229,16 +232,15 @@ class Recording(Field):
     def __init__(self):
         super().__init__("recordedIn", predicates=[SDO.recordedIn])
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            if ":" in str(item):
-                target = URIRef(f"{subject}#{self.fragment}")
-                ctx.add(target, RDF.type, SDO.CreativeWork)
-                ctx.add(target, SDO.url, values.iri(item, web_only=True))
-            else:
-                target = ctx.ref(item, ("document",))
-            ctx.add(subject, SDO.recordedIn, target)
-            ctx.add(target, SDO.recordedAt, subject)
+    def emit_one(self, ctx, subject, item, number):
+        if ":" in str(item):
+            target = URIRef(f"{subject}#{self.fragment}")
+            ctx.add(target, RDF.type, SDO.CreativeWork)
+            ctx.add(target, SDO.url, values.iri(item, web_only=True))
+        else:
+            target = ctx.ref(item, ("document",))
+        ctx.add(subject, SDO.recordedIn, target)
+        ctx.add(target, SDO.recordedAt, subject)
 
 
 class VirtualLocation(Field):
@@ -247,12 +249,11 @@ class VirtualLocation(Field):
     def __init__(self):
         super().__init__("virtualLocation", predicates=[SDO.location])
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            node = URIRef(f"{subject}#{self.fragment}")
-            ctx.add(subject, SDO.location, node)
-            ctx.add(node, RDF.type, SDO.VirtualLocation)
-            ctx.add(node, SDO.url, values.iri(item, web_only=True))
+    def emit_one(self, ctx, subject, item, number):
+        node = URIRef(f"{subject}#{self.fragment}")
+        ctx.add(subject, SDO.location, node)
+        ctx.add(node, RDF.type, SDO.VirtualLocation)
+        ctx.add(node, SDO.url, values.iri(item, web_only=True))
 
 
 class AttendanceMode(Field):
@@ -265,12 +266,11 @@ class AttendanceMode(Field):
     def __init__(self):
         super().__init__("attendanceMode", predicates=[SDO.eventAttendanceMode])
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            mode = self.MODES.get(values.text(item).lower())
-            if mode is None:
-                raise Invalid(f"`{item}` is not an attendance mode", "offline, online or mixed")
-            ctx.add(subject, SDO.eventAttendanceMode, mode)
+    def emit_one(self, ctx, subject, item, number):
+        mode = self.MODES.get(values.text(item).lower())
+        if mode is None:
+            raise Invalid(f"`{item}` is not an attendance mode", "offline, online or mixed")
+        ctx.add(subject, SDO.eventAttendanceMode, mode)
 
 
 class Coordinate(Field):
@@ -282,12 +282,11 @@ class Coordinate(Field):
         super().__init__(name, predicates=[predicate])
         self.limit = limit
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            node = URIRef(f"{subject}#{self.fragment}")
-            ctx.add(subject, SDO.geo, node)
-            ctx.add(node, RDF.type, SDO.GeoCoordinates)
-            ctx.add(node, self.predicates[0], values.decimal(item, -self.limit, self.limit))
+    def emit_one(self, ctx, subject, item, number):
+        node = URIRef(f"{subject}#{self.fragment}")
+        ctx.add(subject, SDO.geo, node)
+        ctx.add(node, RDF.type, SDO.GeoCoordinates)
+        ctx.add(node, self.predicates[0], values.decimal(item, -self.limit, self.limit))
 
 
 def common_fields() -> list[Field]:

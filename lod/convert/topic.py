@@ -10,10 +10,9 @@ class TopicName(Field):
     def __init__(self):
         super().__init__("name", required=True, predicates=[SKOS.prefLabel, SDO.name])
 
-    def emit(self, ctx, subject, items):
-        for item in items:
-            for predicate in self.predicates:
-                ctx.add(subject, predicate, ctx.prose(item))
+    def emit_one(self, ctx, subject, item, number):
+        for predicate in self.predicates:
+            ctx.add(subject, predicate, ctx.prose(item))
 
 
 KIND = Kind(

@@ -25,6 +25,7 @@ class Invalid(ValueError):
     def __init__(self, message: str, hint: str = ""):
         super().__init__(message)
         self.message, self.hint = message, hint
+        self.item: int | None = None  # which item of a list field, when known
 
 
 def text(value: str) -> str:
@@ -53,7 +54,10 @@ def iri(value: str, web_only: bool = False) -> URIRef:
     value = text(value)
     if IRI_FORBIDDEN.search(value):
         raise Invalid(f'`{value}` is not a valid IRI (spaces or <>"{{}}|\\^` are not allowed)')
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise Invalid(f"`{value}` is not a valid IRI ({exc})") from None
     if not parts.scheme or not SCHEME.fullmatch(parts.scheme) or ":" not in value:
         raise Invalid(
             f"`{value}` is not an absolute IRI", "write it with its scheme, e.g. https://"
