@@ -59,6 +59,17 @@ class Format(Enum):
         self.aliases = aliases
 
     @property
+    def title(self) -> str:
+        """The format's name for people."""
+        return {
+            "ttl": "Turtle",
+            "jsonld": "JSON-LD",
+            "nt": "N-Triples",
+            "rdf": "RDF/XML",
+            "html": "HTML",
+        }[self.extension]
+
+    @property
     def is_rdf(self) -> bool:
         return self.rdflib_name is not None
 
@@ -105,7 +116,7 @@ def negotiate(accept: str | None, offered: list, default=None):
     """
     if not accept or not accept.strip():
         return default if default is not None else offered[0]
-    parsed = parse_accept_header(accept, MIMEAccept)
+    parsed = parse_accept_header(_without_parameters(accept), MIMEAccept)
     best, best_key = None, None
     for position, fmt in enumerate(offered):
         for rank, media_type in enumerate((fmt.media_type, *fmt.aliases)):
@@ -117,6 +128,16 @@ def negotiate(accept: str | None, offered: list, default=None):
             if best_key is None or key > best_key:
                 best, best_key = fmt, key
     return best
+
+
+def _without_parameters(accept: str) -> str:
+    """`text/turtle; charset=utf-8; q=0.5` -> `text/turtle;q=0.5`: only q counts."""
+    items = []
+    for item in accept.split(","):
+        media_type, *parameters = (part.strip() for part in item.split(";"))
+        quality = [p for p in parameters if p.replace(" ", "").lower().startswith("q=")]
+        items.append(";".join([media_type, *quality[:1]]))
+    return ",".join(items)
 
 
 def _specificity(parsed: MIMEAccept, media_type: str) -> int:

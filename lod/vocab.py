@@ -133,6 +133,23 @@ class DCAT(DefinedNamespace):
     compressFormat: URIRef
 
 
+class SD(DefinedNamespace):
+    """The SPARQL 1.1 Service Description terms `lod` uses."""
+
+    _NS = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    _fail = True
+
+    Dataset: URIRef
+    Graph: URIRef
+    SPARQL11Query: URIRef
+    Service: URIRef
+    defaultDataset: URIRef
+    defaultGraph: URIRef
+    endpoint: URIRef
+    resultFormat: URIRef
+    supportedLanguage: URIRef
+
+
 SCHEMA = Namespace("https://schema.org/")
 """The open schema.org namespace, only for user-chosen subtypes checked against the class
 hierarchy shipped in shapes/ (an organisation's or document's `type`)."""
@@ -160,6 +177,7 @@ PREFIXES: dict[str, str] = {
     "dcat": str(DCAT._NS),
     "dcterms": str(DCTERMS),
     "prov": str(PROV),
+    "sd": str(SD._NS),
 }
 
 

@@ -99,7 +99,8 @@ def start_server(out: Path, *, workers: int = 2, threads: int = 4, **env) -> Liv
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("server exited: " + process.stderr.read().decode()[-2000:])
+            with process.stderr:
+                raise RuntimeError("server exited: " + process.stderr.read().decode()[-2000:])
         try:
             if requests.get(url + "/healthz", timeout=2).status_code == 200:
                 return LiveServer(url, process)
@@ -116,6 +117,7 @@ def stop_server(server: LiveServer) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+    server.process.stderr.close()
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +126,12 @@ def server(built):
     live = start_server(built.path.parent.parent, LOD_QUERY_TIMEOUT=2, LOD_QUERY_CONCURRENCY=2)
     yield live
     stop_server(live)
+
+
+def require(available: bool, what: str) -> None:
+    """Skip when a system tool is missing here; in CI (LOD_REQUIRE_TOOLS=1) fail instead."""
+    if available:
+        return
+    if os.environ.get("LOD_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{what} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{what} is not installed")

@@ -1,0 +1,254 @@
+"""A resource's description as a page a person reads: labels instead of IRIs, readable
+dates, nested nodes (roles, parts, coordinates) shown inside their record, the Markdown
+body rendered safely. Pure: no Flask here, so it is tested without a server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import nh3
+import pyoxigraph as ox
+from markdown_it import MarkdownIt
+
+from ..store import LABELS, TYPE, Description
+from ..vocab import FOAF, OWL, SDO
+
+MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
+BODY = ox.NamedNode(str(SDO.articleBody))
+LABEL_IRIS = [label.value for label in LABELS]
+ORDER = [
+    str(p)
+    for p in (
+        SDO.headline,
+        SDO.name,
+        SDO.alternateName,
+        SDO.datePublished,
+        SDO.dateModified,
+        SDO.startDate,
+        SDO.endDate,
+        SDO.jobTitle,
+        SDO.worksFor,
+        SDO.publisher,
+        SDO.author,
+        SDO.organizer,
+        SDO.sponsor,
+        SDO.location,
+        SDO.about,
+        SDO.mentions,
+        SDO.description,
+    )
+]
+HIDDEN = {TYPE.value, str(SDO.articleBody), str(OWL.sameAs)}
+INVERSE_LABELS = {
+    str(SDO.about): "subject of",
+    str(SDO.mentions): "mentioned in",
+    str(SDO.author): "author of",
+    str(SDO.publisher): "publisher of",
+    str(SDO.organizer): "organiser of",
+    str(SDO.sponsor): "sponsor of",
+    str(SDO.worksFor): "employs",
+    str(SDO.affiliation): "affiliates",
+    str(SDO.location): "location of",
+    str(SDO.contributor): "contributor to",
+}
+NOT_SHOWN_INCOMING = {str(FOAF.primaryTopic)}
+
+
+@dataclass
+class Value:
+    text: str
+    href: str | None = None
+    lang: str | None = None
+    node: Node | None = None  # a nested node shown in place (a role, a part …)
+
+
+@dataclass
+class Property:
+    iri: str
+    label: str
+    values: list[Value]
+
+
+@dataclass
+class Node:
+    iri: str
+    label: str
+    types: list[str]
+    properties: list[Property] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    node: Node
+    body_html: str | None
+    incoming: list[Property]
+    incoming_count: int
+    offset: int
+    page_size: int
+
+    @property
+    def next_offset(self) -> int | None:
+        following = self.offset + self.page_size
+        return following if following < self.incoming_count else None
+
+
+class Labels:
+    """The label and types of every IRI in a description."""
+
+    def __init__(self, triples: list[ox.Triple], language: str):
+        self.labels: dict[str, str] = {}
+        self.types: dict[str, list[str]] = {}
+        ranked: dict[str, tuple] = {}
+        for t in triples:
+            if not isinstance(t.subject, ox.NamedNode):
+                continue
+            subject = t.subject.value
+            if t.predicate == TYPE and isinstance(t.object, ox.NamedNode):
+                self.types.setdefault(subject, []).append(
+                    humanize(local_name(t.object.value)).capitalize()
+                )
+            elif t.predicate.value in LABEL_IRIS and isinstance(t.object, ox.Literal):
+                rank = (
+                    LABEL_IRIS.index(t.predicate.value),
+                    0 if t.object.language in (None, language) else 1,
+                )
+                if subject not in ranked or rank < ranked[subject]:
+                    ranked[subject] = rank
+                    self.labels[subject] = t.object.value
+
+    def of(self, iri: str) -> str:
+        """Its label; a schema.org term (an enumeration value) by its name; else the IRI."""
+        if iri in self.labels:
+            return self.labels[iri]
+        if iri.startswith(str(SDO._NS)):
+            return humanize(local_name(iri))
+        return iri
+
+
+def build_page(description: Description, base: str, language: str, page_size: int) -> Page:
+    iri = description.iri
+    labels = Labels(description.triples, language)
+    by_subject: dict[str, list[ox.Triple]] = {}
+    incoming = []
+    for t in description.triples:
+        subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else str(t.subject)
+        if subject == iri or subject.startswith(iri + "#"):
+            by_subject.setdefault(subject, []).append(t)
+        elif t.object == ox.NamedNode(iri):
+            incoming.append(t)
+    nested = {s: _node(s, ts, labels, base, {}) for s, ts in by_subject.items() if s != iri}
+    node = _node(iri, by_subject.get(iri, []), labels, base, nested)
+    linked = {t.object for t in by_subject.get(iri, [])}
+    incoming = [
+        t
+        for t in incoming
+        if t.subject not in linked and t.predicate.value not in NOT_SHOWN_INCOMING
+    ]
+    body = next((t.object.value for t in by_subject.get(iri, []) if t.predicate == BODY), None)
+    return Page(
+        node=node,
+        body_html=render_markdown(body) if body else None,
+        incoming=_incoming(incoming, labels, base),
+        incoming_count=description.incoming,
+        offset=description.offset,
+        page_size=page_size,
+    )
+
+
+def render_markdown(text: str) -> str:
+    """CommonMark with raw HTML off, then sanitised: no script, no handlers, no javascript:."""
+    return nh3.clean(
+        MARKDOWN.render(text), url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow"
+    )
+
+
+def href(iri: str, base: str) -> str:
+    """Where a link to `iri` goes from a page: our resources to their local page."""
+    if iri.startswith(f"{base}id/dataset"):
+        return "/.well-known/void"
+    if iri.startswith(f"{base}id/"):
+        return "/doc/" + iri[len(base) + 3 :]
+    if iri.startswith(base):
+        return "/" + iri[len(base) :]
+    return iri
+
+
+def local_name(iri: str) -> str:
+    return re.split(r"[/#]", iri.rstrip("/#"))[-1]
+
+
+def humanize(name: str) -> str:
+    """`datePublished` -> `date published`."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
+
+
+def readable(literal: ox.Literal) -> str:
+    datatype = literal.datatype.value if literal.datatype else ""
+    if datatype.endswith(("#date", "#dateTime")):
+        return readable_date(literal.value)
+    return literal.value
+
+
+def readable_date(value: str) -> str:
+    """`2021-02-08` -> `8 February 2021`; a date-time keeps its time and offset."""
+    try:
+        if "T" not in value:
+            return f"{date.fromisoformat(value):%-d %B %Y}"
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    zone = moment.strftime(" %Z") if moment.tzinfo else ""
+    return f"{moment:%-d %B %Y, %H:%M}{zone}"
+
+
+def _node(
+    iri: str, triples: list[ox.Triple], labels: Labels, base: str, nested: dict[str, Node]
+) -> Node:
+    title = labels.of(iri)
+    values: dict[str, list[Value]] = {}
+    for t in triples:
+        predicate = t.predicate.value
+        if predicate in HIDDEN:
+            continue
+        if predicate in LABEL_IRIS and isinstance(t.object, ox.Literal) and t.object.value == title:
+            continue  # already the page's title
+        values.setdefault(predicate, []).append(_value(t.object, labels, base, nested))
+    properties = _properties(values, lambda p: humanize(local_name(p)))
+    properties.sort(key=lambda p: (ORDER.index(p.iri) if p.iri in ORDER else len(ORDER), p.label))
+    return Node(iri, title, labels.types.get(iri, []), properties)
+
+
+def _properties(values: dict[str, list[Value]], label) -> list[Property]:
+    """One row per label (schema:publisher and dcterms:publisher read the same)."""
+    rows: dict[str, Property] = {}
+    for predicate, found in values.items():
+        name = label(predicate)
+        row = rows.setdefault(name, Property(predicate, name, []))
+        row.values.extend(v for v in found if v not in row.values)
+    for row in rows.values():
+        row.values.sort(key=lambda v: v.text.casefold())
+    return list(rows.values())
+
+
+def _value(term, labels: Labels, base: str, nested: dict[str, Node]) -> Value:
+    if isinstance(term, ox.Literal):
+        return Value(readable(term), lang=term.language)
+    iri = term.value
+    if iri in nested:
+        node = nested[iri]
+        return Value(node.label, href(iri, base), node=node)
+    return Value(labels.of(iri), href(iri, base))
+
+
+def _incoming(triples: list[ox.Triple], labels: Labels, base: str) -> list[Property]:
+    values: dict[str, list[Value]] = {}
+    for t in triples:
+        subject = t.subject.value
+        values.setdefault(t.predicate.value, []).append(
+            Value(labels.of(subject), href(subject, base))
+        )
+    rows = _properties(values, lambda p: INVERSE_LABELS.get(p) or humanize(local_name(p)) + " of")
+    return sorted(rows, key=lambda p: p.label)

@@ -1,0 +1,266 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql: query via GET, POST form and POST
+application/sparql-query; results by Accept (or `format=`); the Service Description when
+asked with no query; a query page for browsers.
+
+Every query is checked before it runs (lod.queries.check: no update, LOAD, SERVICE or FROM
+of an outside graph) and runs in a killable worker under a time limit and a bound on
+concurrent queries.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, render_template, request
+from rdflib import Graph, Literal, URIRef
+
+from ..errors import QueryRefused
+from ..formats import Format, ResultFormat, negotiate, serialize
+from ..queries import precheck
+from ..vocab import RDF, SD, VOID
+from .current import served
+from .errors import HttpError
+from .pages import href
+
+blueprint = Blueprint("sparql", __name__)
+FORM = "application/x-www-form-urlencoded"
+RESULT_FORMATS = list(ResultFormat)
+GRAPH_FORMATS = Format.rdf()
+FORMAT_IRIS = {
+    ResultFormat.JSON: "SPARQL_Results_JSON",
+    ResultFormat.XML: "SPARQL_Results_XML",
+    ResultFormat.CSV: "SPARQL_Results_CSV",
+    ResultFormat.TSV: "SPARQL_Results_TSV",
+    Format.TURTLE: "Turtle",
+    Format.JSONLD: "JSON-LD",
+    Format.NTRIPLES: "N-Triples",
+    Format.RDFXML: "RDF_XML",
+}
+FORMAT_NAMES = {
+    # what clients put in `format=` (SPARQLWrapper sends `xml` or `json-ld` for graphs too)
+    ResultFormat.JSON: {"json"},
+    ResultFormat.XML: {"xml"},
+    ResultFormat.CSV: {"csv"},
+    ResultFormat.TSV: {"tsv"},
+    Format.TURTLE: {"ttl", "turtle", "n3"},
+    Format.JSONLD: {"jsonld", "json-ld", "json"},
+    Format.NTRIPLES: {"nt", "ntriples", "n-triples"},
+    Format.RDFXML: {"rdf", "xml", "rdf+xml", "rdfxml"},
+}
+EXAMPLES = [
+    (
+        "Events with their dates",
+        """PREFIX schema: <https://schema.org/>
+SELECT ?event ?name ?start ?end WHERE {
+  ?event a schema:Event ; schema:name ?name .
+  OPTIONAL { ?event schema:startDate ?start }
+  OPTIONAL { ?event schema:endDate ?end }
+} ORDER BY ?start""",
+    ),
+    (
+        "Who had which role at which event",
+        """PREFIX schema: <https://schema.org/>
+SELECT ?event ?role ?who WHERE {
+  ?event schema:contributor ?r .
+  ?r schema:roleName ?role ; schema:contributor ?agent .
+  ?agent schema:name ?who .
+}""",
+    ),
+    (
+        "Organisations an article mentions",
+        """PREFIX schema: <https://schema.org/>
+SELECT ?headline ?organisation WHERE {
+  ?article schema:headline ?headline ; schema:mentions ?o .
+  ?o a schema:Organization ; schema:name ?organisation .
+}""",
+    ),
+    (
+        "Links to Wikidata",
+        """PREFIX owl: <http://www.w3.org/2002/07/owl#>
+SELECT ?resource ?wikidata WHERE {
+  ?resource owl:sameAs ?wikidata .
+  FILTER STRSTARTS(STR(?wikidata), "http://www.wikidata.org/")
+}""",
+    ),
+    (
+        "Resources per class",
+        """SELECT ?class (COUNT(?s) AS ?n) WHERE {
+  ?s a ?class .
+} GROUP BY ?class ORDER BY DESC(?n)""",
+    ),
+]
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def endpoint():
+    query, default_graphs, named_graphs = _protocol_request()
+    wants_html = _wants_html()
+    if query is None:
+        if wants_html:
+            return _page()
+        return _service_description()
+    form = precheck(query)
+    if wants_html:
+        return _page(query, form, default_graphs, named_graphs)
+    is_graph = form in ("CONSTRUCT", "DESCRIBE")
+    offered = GRAPH_FORMATS if is_graph else RESULT_FORMATS
+    fmt = _requested_format(offered)
+    answer = _run(query, fmt, default_graphs, named_graphs)
+    response = Response(answer.body, mimetype=fmt.media_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _protocol_request() -> tuple[str | None, list[str], list[str]]:
+    """The query and dataset parameters of a SPARQL 1.1 Protocol request (4xx otherwise)."""
+    args = request.args
+    if "update" in args or "update" in request.form:
+        raise QueryRefused("updates are not accepted: this endpoint is read-only")
+    default_graphs = args.getlist("default-graph-uri")
+    named_graphs = args.getlist("named-graph-uri")
+    if request.method == "GET":
+        queries = args.getlist("query")
+    elif request.mimetype == FORM:
+        queries = request.form.getlist("query")
+        default_graphs += request.form.getlist("default-graph-uri")
+        named_graphs += request.form.getlist("named-graph-uri")
+        if "query" in args:
+            raise HttpError(400, "the query is given both in the URL and in the body")
+    elif request.mimetype == "application/sparql-query":
+        if "query" in args:
+            raise HttpError(400, "the query is given both in the URL and in the body")
+        try:
+            queries = [request.get_data(cache=False).decode("utf-8")]
+        except UnicodeDecodeError:
+            raise HttpError(400, "the query is not UTF-8") from None
+    elif request.mimetype == "application/sparql-update":
+        raise QueryRefused("updates are not accepted: this endpoint is read-only")
+    else:
+        raise HttpError(
+            415,
+            "POST a query as application/x-www-form-urlencoded (query=…) or "
+            f"as application/sparql-query, not `{request.mimetype or 'nothing'}`",
+        )
+    if len(queries) > 1:
+        raise HttpError(400, "exactly one `query` parameter, please")
+    if not queries:
+        if request.method == "POST":
+            raise HttpError(400, "no `query` in the request")
+        return None, default_graphs, named_graphs
+    if not queries[0].strip():
+        raise HttpError(400, "the query is empty")
+    return queries[0], default_graphs, named_graphs
+
+
+def _wants_html() -> bool:
+    if request.values.get("format"):
+        return request.values["format"] == "html"
+    accept = request.headers.get("Accept")
+    return negotiate(accept, [Format.JSONLD, Format.HTML], default=Format.JSONLD) is Format.HTML
+
+
+def _requested_format(offered: list):
+    """`format=json` (as Fuseki and Virtuoso accept) or the Accept header."""
+    name = request.values.get("format")
+    if name:
+        for fmt in offered:
+            if name.lower() in FORMAT_NAMES[fmt] | {fmt.media_type}:
+                return fmt
+        raise HttpError(
+            400,
+            f"format `{name[:40]}` is not offered for this query; offered: "
+            + ", ".join(f.extension for f in offered),
+        )
+    fmt = negotiate(request.headers.get("Accept"), offered)
+    if fmt is None:
+        raise HttpError(
+            406,
+            "None of the requested types is offered for this query. Offered: "
+            + ", ".join(f.media_type for f in offered),
+            headers={"Vary": "Accept"},
+        )
+    return fmt
+
+
+def _run(query, fmt, default_graphs, named_graphs):
+    is_graph = isinstance(fmt, Format)
+    service = current_app.extensions["lod.queries"]
+    return service.run(
+        served().build.store_path,
+        query,
+        accept_results=ResultFormat.JSON if is_graph else fmt,
+        accept_graph=fmt if is_graph else Format.TURTLE,
+        default_graphs=default_graphs,
+        named_graphs=named_graphs or None,
+        base_iri=f"{served().base}sparql",
+    )
+
+
+def _page(query: str | None = None, form: str | None = None, default_graphs=(), named_graphs=()):
+    """The query page: a form, examples, and results as an HTML table (no JavaScript)."""
+    table = graph_text = boolean = None
+    if query is not None:
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            graph_text = _run(query, Format.TURTLE, default_graphs, named_graphs).body.decode()
+        else:
+            answer = json.loads(_run(query, ResultFormat.JSON, default_graphs, named_graphs).body)
+            if "boolean" in answer:
+                boolean = answer["boolean"]
+            else:
+                table = _table(answer)
+    body = render_template(
+        "sparql.html",
+        query=query or EXAMPLES[0][1],
+        examples=EXAMPLES,
+        table=table,
+        graph_text=graph_text,
+        boolean=boolean,
+        ran=query is not None,
+    )
+    response = Response(body, mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _table(answer: dict) -> dict:
+    names = answer["head"]["vars"]
+    base = served().base
+    rows = []
+    for binding in answer["results"]["bindings"]:
+        row = []
+        for name in names:
+            cell = binding.get(name)
+            if cell is None:
+                row.append(None)
+            elif cell["type"] == "uri":
+                row.append({"text": cell["value"], "href": href(cell["value"], base)})
+            else:
+                row.append({"text": cell["value"], "lang": cell.get("xml:lang")})
+        rows.append(row)
+    return {"names": names, "rows": rows}
+
+
+def _service_description():
+    """SPARQL 1.1 Service Description of this endpoint (its IRI is the published one)."""
+    current = served()
+    service = URIRef(f"{current.base}sparql")
+    dataset = URIRef(f"{service}#dataset")
+    default = URIRef(f"{service}#default-graph")
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("void", VOID)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    for name in FORMAT_IRIS.values():
+        graph.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    graph.add((default, VOID.triples, Literal(current.build.manifest["triples"])))
+    fmt = _requested_format(GRAPH_FORMATS)
+    response = Response(serialize(graph, fmt), mimetype=fmt.media_type)
+    response.headers["Vary"] = "Accept"
+    return response
