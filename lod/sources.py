@@ -64,14 +64,18 @@ class _Refused(Exception):
         self.line, self.message = line, message
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """The safe loader, minus aliases: an alias bomb never gets expanded."""
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 15x faster when present
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _Refused(event.start_mark.line + 1, "YAML aliases (*name) are not allowed")
-        return super().compose_node(parent, index)
+
+def _refuse_aliases(text: str, offset: int) -> None:
+    """Aliases are refused before anything is composed, so no alias bomb is ever expanded
+    (and the fast C composer needs no hook)."""
+    if "*" not in text:
+        return
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 + offset
+            raise _Refused(line, "YAML aliases (*name) are not allowed")
 
 
 def load(data_dir: Path) -> Sources:
@@ -194,8 +198,9 @@ def _read_markdown(file: str, text: str, kind: str, stem: str) -> Iterator[Recor
 
 
 def _read_yaml(file: str, text: str, kind: str, stem: str, offset: int) -> Iterator[Record]:
-    loader = _StrictLoader(text)
+    loader = _Loader(text)
     try:
+        _refuse_aliases(text, offset)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         line = _error_line(exc, text) + offset

@@ -335,7 +335,7 @@ CASES = [
         replace("jobTitle: Global Policy & Research Advocate\n", "jobTitle: Policy: Research\n"),
         5,
         None,
-        "invalid YAML: mapping values are not allowed here",
+        "invalid YAML: mapping values are not allowed",
     ),
     case(
         "yaml-python-tag-not-executed",
@@ -528,7 +528,7 @@ FIXED = [
         "name: Someone\njobTitle: " + "[" * 3000 + "]" * 3000 + "\n",
         None,
         None,
-        "nested too deeply",
+        "nest",
     ),
     case(
         "yaml-unclosed-quote",
