@@ -125,6 +125,33 @@ def query(sparql, fmt, out) -> None:
     click.echo(render_results(results, fmt), nl=False)
 
 
+@cli.command("check")
+@click.argument("url")
+@click.option(
+    "--timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+def check_command(url, timeout) -> None:
+    """Audit a running deployment at URL as a Linked Data client; exit 1 if a check fails."""
+    from urllib.parse import urlsplit
+
+    from . import audit  # requests only where it is needed (lod.check is the library's)
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"`{url}` is not an http(s) URL", param_hint="URL")
+    results = []
+    for result in audit.audit(url, timeout):
+        results.append(result)
+        click.echo(result.line())
+    click.echo(audit.summary(results))
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
 def render_results(results, fmt: str) -> str:
     """Query results as text: an aligned table, or any SPARQL results or RDF format."""
     if isinstance(results, ox.QueryTriples):

@@ -207,11 +207,13 @@ def _lists(graph: Graph, conversion: Conversion) -> dict[str, list[dict]]:
     for subject, record in conversion.records.items():
         label = next((graph.value(subject, p) for p in LABELS if graph.value(subject, p)), "")
         dated = next((graph.value(subject, p) for p in DATES if graph.value(subject, p)), None)
+        modified = graph.value(subject, SDO.dateModified) or dated  # the sitemap's lastmod
         lists[record.kind].append(
             {
                 "iri": str(subject),
                 "label": str(label),
                 "date": str(dated) if dated is not None else "",
+                "modified": str(modified) if modified is not None else "",
             }
         )
     for entries in lists.values():

@@ -18,6 +18,9 @@ LABELS = tuple(
     ox.NamedNode(str(p)) for p in (SDO.name, SDO.headline, SKOS.prefLabel, DCTERMS.title)
 )
 TYPE = ox.NamedNode(str(RDF.type))
+# What a document says of each resource it links to besides its label and type: its web
+# page and postal address, which search engines want of an author, organiser or location.
+LINKED = (ox.NamedNode(str(SDO.url)), ox.NamedNode(str(SDO.address)))
 INCOMING_PAGE = 100
 
 
@@ -61,8 +64,8 @@ class EmbeddedStore:
         return next(iter(quads), None) is not None
 
     def describe(self, iri: str, offset: int = 0, limit: int = INCOMING_PAGE) -> Description:
-        """Own triples and hash nodes, label and type of each linked resource, and one page
-        of the links that point to it."""
+        """Own triples and hash nodes, label, type, url and address of each linked resource,
+        and one page of the links that point to it."""
         store = self.oxigraph
         subject = ox.NamedNode(iri)
         own: list[ox.Triple] = []
@@ -95,7 +98,7 @@ class EmbeddedStore:
         for node in sorted(linked - {subject}, key=lambda n: n.value):
             if node.value in seen:
                 continue
-            for predicate in (TYPE, *LABELS):
+            for predicate in (TYPE, *LABELS, *LINKED):
                 context.extend(
                     q.triple
                     for q in store.quads_for_pattern(node, predicate, None, ox.DefaultGraph())

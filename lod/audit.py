@@ -1,0 +1,526 @@
+"""`lod check URL`: audit a running deployment the way a Linked Data client sees it.
+
+(This module is `audit`, not `check`: `lod.check` is the library's convert-and-validate.)
+
+Starting from the dataset description at /.well-known/void, it dereferences each
+`void:exampleResource` (303 from /id/, content negotiation over every format, the formats
+agreeing as graphs, `Vary`, CORS, `ETag` and 304), asks the SPARQL endpoint for its service
+description and for a triple count, downloads and parses every `void:dataDump`, and reads
+the reconciliation manifest, /sitemap.xml and /robots.txt. Each check is one `Result`; the
+caller prints them as they come.
+
+IRIs in the data use the dataset's base, which need not be the URL being checked (a
+staging server, a local one): an IRI under the base is fetched from the checked URL's root
+instead (`https://lod.example.org/id/x` -> `http://127.0.0.1:5000/id/x`). Every request has
+a timeout; a server that does not answer is a failed check, never a traceback. Everything
+is parsed with pyoxigraph, which never fetches a remote JSON-LD `@context`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree as ET
+
+import pyoxigraph as ox
+import requests
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from .formats import Format, ResultFormat
+from .vocab import RDF, SD, VOID
+
+TIMEOUT = 10.0
+JSON = "application/json"
+SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+COUNT_QUERY = "SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }"
+USER_AGENT = "lod-check/0.1 (+https://github.com/lod)"
+CHUNK = 1 << 20
+NEGOTIATED = [*Format.rdf(), Format.HTML]  # Turtle first: the others are compared with it
+CHECKED_ERRORS = (
+    ValueError,  # bad JSON, numbers, IRIs
+    SyntaxError,  # pyoxigraph's parse errors, ElementTree's ParseError
+    KeyError,
+    TypeError,
+    OSError,  # gzip's BadGzipFile, a full disk
+    EOFError,  # a truncated gzip stream
+)
+
+
+class Failed(Exception):
+    """What a check found wrong, in words for the report."""
+
+
+class Unreachable(Failed):
+    """The server did not answer at all."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def line(self) -> str:
+        if self.ok:
+            return f"ok   {self.name}" + (f" ({self.detail})" if self.detail else "")
+        return f"FAIL {self.name}: {self.detail}"
+
+
+def summary(results: list[Result]) -> str:
+    failed = sum(not r.ok for r in results)
+    checks = f"{len(results)} check{'' if len(results) == 1 else 's'}"
+    if not failed:
+        return f"{checks}, all ok"
+    return f"{checks}: {len(results) - failed} ok, {failed} failed"
+
+
+@dataclass
+class Void:
+    """What the checks need from the dataset description."""
+
+    dataset: str
+    base: str | None
+    triples: int | None
+    examples: list[str]
+    dumps: list[str]
+    sparql: str | None
+
+
+@dataclass
+class Client:
+    """HTTP for the checks: one session, a timeout on every request, IRIs under the
+    dataset's base fetched from the checked root."""
+
+    root: str
+    timeout: float
+    base: str | None = None
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def local(self, iri: str) -> str:
+        if self.base and iri.startswith(self.base):
+            return f"{self.root}/{iri[len(self.base) :]}"
+        return iri
+
+    def show(self, url: str) -> str:
+        """A URL as the report names it: its path when it is on the checked root."""
+        if url.startswith(self.root + "/"):
+            return url[len(self.root) :]
+        return url
+
+    def get(self, url: str, accept: str | None = None, **options) -> requests.Response:
+        headers = {"User-Agent": USER_AGENT, **options.pop("headers", {})}
+        if accept:
+            headers["Accept"] = accept
+        try:
+            return self.session.get(
+                url, headers=headers, timeout=self.timeout, allow_redirects=False, **options
+            )
+        except requests.Timeout:
+            raise Unreachable(f"no answer from {url} within {self.timeout:g} s") from None
+        except requests.ConnectionError as exc:
+            raise Unreachable(f"cannot connect to {url} ({_reason(exc)})") from None
+        except requests.RequestException as exc:
+            raise Failed(f"{url}: {exc}") from None
+
+
+def audit(url: str, timeout: float = TIMEOUT) -> Iterator[Result]:
+    """Every check against the deployment at `url`, one Result each, as they run."""
+    client = Client(url.rstrip("/"), timeout)
+    try:
+        yield from _audit(client)
+    finally:
+        client.session.close()
+
+
+def _audit(client: Client) -> Iterator[Result]:
+    try:
+        void_response = client.get(f"{client.root}/.well-known/void", Format.TURTLE.media_type)
+    except Failed as down:  # refused, silent, unresolvable, not a URL requests can use
+        yield Result(f"server at {client.root}", False, str(down))
+        return
+    found: list[Void] = []
+    yield _check("VoID /.well-known/void", lambda: _void(client, void_response, found))
+    void = found[0] if found else None
+    documents: list[str] = []
+    if void is not None:
+        client.base = void.base
+        for iri in void.examples:
+            yield from _resource(client, iri, documents)
+    endpoint = client.local(void.sparql) if void and void.sparql else f"{client.root}/sparql"
+    yield _check(
+        f"SPARQL service description {client.show(endpoint)}",
+        lambda: _service_description(client, endpoint),
+    )
+    if void is not None:
+        yield _check(
+            f"SPARQL query {client.show(endpoint)}", lambda: _count(client, endpoint, void)
+        )
+        for dump in void.dumps:
+            local = client.local(dump)
+            yield _check(f"dump {client.show(local)}", lambda u=local: _dump(client, u, void))
+    yield _check("reconciliation /reconcile", lambda: _reconcile(client))
+    yield _check("sitemap /sitemap.xml", lambda: _sitemap(client, documents))
+    yield _check("robots.txt /robots.txt", lambda: _robots(client))
+
+
+def _check(name: str, run: Callable[[], str | None]) -> Result:
+    try:
+        detail = run()
+    except Failed as finding:
+        return Result(name, False, str(finding))
+    except requests.RequestException as exc:  # while reading a streamed body
+        return Result(name, False, f"{type(exc).__name__}: {exc}")
+    except CHECKED_ERRORS as exc:
+        return Result(name, False, f"{type(exc).__name__}: {_short(str(exc))}")
+    return Result(name, True, detail or "")
+
+
+# --- the dataset description ---------------------------------------------------------------
+
+
+def _void(client: Client, response: requests.Response, found: list[Void]) -> str:
+    _expect(response, 200)
+    graph = _graph(_parse(response.content, Format.TURTLE, response.url))
+    datasets = [
+        s
+        for s in graph.subjects(RDF.type, VOID.Dataset)
+        if graph.value(s, VOID.triples) is not None
+    ]
+    if not datasets:
+        raise Failed("no void:Dataset with void:triples")
+    dataset = max(datasets, key=lambda s: len(list(graph.objects(s, VOID.dataDump))))
+    iri = str(dataset)
+    space = graph.value(dataset, VOID.uriSpace)
+    if iri.endswith("id/dataset"):
+        base = iri.removesuffix("id/dataset")
+    elif space is not None and str(space).endswith("id/"):
+        base = str(space).removesuffix("id/")
+    else:
+        base = None
+    triples = int(str(graph.value(dataset, VOID.triples)))
+    examples = sorted(str(o) for o in graph.objects(dataset, VOID.exampleResource))
+    dumps = sorted(str(o) for o in graph.objects(dataset, VOID.dataDump))
+    sparql = graph.value(dataset, VOID.sparqlEndpoint)
+    found.append(Void(iri, base, triples, examples, dumps, str(sparql) if sparql else None))
+    problems = [
+        f"no void:{name}"
+        for name, got in (("exampleResource", examples), ("dataDump", dumps))
+        if not got
+    ]
+    if problems:
+        raise Failed(", ".join(problems))
+    return f"{triples} triples, {len(examples)} example resources, {len(dumps)} dumps"
+
+
+# --- one resource ----------------------------------------------------------------------------
+
+
+def _resource(client: Client, iri: str, documents: list[str]) -> Iterator[Result]:
+    """303, negotiation over every format, agreement, Vary, CORS, ETag/304."""
+    url = client.local(iri)
+    responses: list[requests.Response] = []
+    located: list[str] = []
+
+    def see_other() -> str:
+        response = client.get(url, Format.TURTLE.media_type)
+        responses.append(response)
+        _expect(response, 303)
+        location = response.headers.get("Location")
+        if not location:
+            raise Failed("303 without a Location")
+        located.append(urljoin(url, location))
+        return f"to {client.show(located[0])}"
+
+    yield _check(f"303 from {client.show(url)}", see_other)
+    if not located:
+        return
+    document = located[0]
+    documents.append(document)
+    shown = client.show(document)
+    graphs: dict[Format, list[ox.Triple]] = {}
+    negotiated: list[requests.Response] = []
+
+    def negotiation() -> str:
+        problems = []
+        for fmt in NEGOTIATED:
+            try:
+                response = client.get(document, fmt.media_type)
+                negotiated.append(response)
+                graphs[fmt] = _representation(response, fmt, iri)
+            except Failed as finding:
+                problems.append(f"{fmt.title}: {finding}")
+            except CHECKED_ERRORS as exc:
+                problems.append(f"{fmt.title}: {type(exc).__name__}: {_short(str(exc))}")
+        if problems:
+            raise Failed("; ".join(problems))
+        return ", ".join(f.title for f in NEGOTIATED) + f" describe <{iri}>"
+
+    yield _check(f"content negotiation {shown}", negotiation)
+    if len(graphs) > 1:
+        yield _check(f"formats agree {shown}", lambda: _agree(graphs))
+    if negotiated:
+        yield _check(f"Vary: Accept {shown}", lambda: _vary(negotiated))
+        responses += negotiated
+        yield _check(f"CORS {shown}", lambda: _cors(client, responses))
+        yield _check(f"ETag {shown}", lambda: _etag(client, document))
+
+
+def _representation(response: requests.Response, fmt: Format, iri: str) -> list[ox.Triple]:
+    _expect(response, 200)
+    media = _media_type(response)
+    if media != fmt.media_type:
+        raise Failed(f"asked for {fmt.media_type}, got {media or 'no Content-Type'}")
+    if fmt is Format.HTML:
+        scripts = _jsonld_scripts(response.text)
+        if not scripts:
+            raise Failed('no <script type="application/ld+json">')
+        triples = [t for s in scripts for t in _parse(s.encode(), Format.JSONLD, response.url)]
+    else:
+        triples = _parse(response.content, fmt, response.url)
+    subject = ox.NamedNode(iri)
+    if not any(t.subject == subject for t in triples):
+        raise Failed(f"says nothing about <{iri}>")
+    return triples
+
+
+def _agree(graphs: dict[Format, list[ox.Triple]]) -> str:
+    (first, reference), *others = graphs.items()
+    problems = []
+    for fmt, triples in others:
+        if _isomorphic(reference, triples):
+            continue
+        only_first = set(reference) - set(triples)
+        only_other = set(triples) - set(reference)
+        example = next(iter(only_first or only_other), None)
+        problems.append(
+            f"{fmt.title} differs from {first.title} ({len(only_first)} triples only in "
+            f"{first.title}, {len(only_other)} only in {fmt.title}"
+            + (f"; e.g. {_short(str(example))}" if example else "")
+            + ")"
+        )
+    if problems:
+        raise Failed("; ".join(problems))
+    return f"{len(graphs)} formats, {len(set(reference))} triples"
+
+
+def _vary(responses: list[requests.Response]) -> None:
+    for response in responses:
+        varies = {v.strip().lower() for v in response.headers.get("Vary", "").split(",")}
+        if "accept" not in varies and "*" not in varies:
+            raise Failed(f"no `Vary: Accept` on the {_media_type(response) or 'untyped'} answer")
+
+
+def _cors(client: Client, responses: list[requests.Response]) -> None:
+    for response in responses:
+        origin = response.headers.get("Access-Control-Allow-Origin")
+        if origin != "*":
+            raise Failed(
+                f"{client.show(response.url)} ({response.status_code}) sends "
+                + (
+                    f"Access-Control-Allow-Origin: {origin}"
+                    if origin
+                    else "no Access-Control-Allow-Origin"
+                )
+            )
+
+
+def _etag(client: Client, document: str) -> str:
+    first = client.get(document, Format.TURTLE.media_type)
+    _expect(first, 200)
+    etag = first.headers.get("ETag")
+    if not etag:
+        raise Failed("no ETag")
+    again = client.get(document, Format.TURTLE.media_type, headers={"If-None-Match": etag})
+    if again.status_code != 304:
+        raise Failed(f"If-None-Match: {etag} answered {again.status_code}, not 304")
+    return "If-None-Match -> 304"
+
+
+# --- SPARQL, dumps, reconciliation, crawlers ------------------------------------------------
+
+
+def _service_description(client: Client, endpoint: str) -> str:
+    response = client.get(endpoint, Format.TURTLE.media_type)
+    _expect(response, 200)
+    graph = _graph(_parse(response.content, Format.TURTLE, response.url))
+    endpoints = set(graph.objects(None, SD.endpoint))
+    if not endpoints:
+        raise Failed("no sd:endpoint in the service description")
+    return "sd:endpoint " + ", ".join(f"<{e}>" for e in sorted(endpoints))
+
+
+def _count(client: Client, endpoint: str, void: Void) -> str:
+    response = client.get(endpoint, ResultFormat.JSON.media_type, params={"query": COUNT_QUERY})
+    _expect(response, 200)
+    try:
+        count = int(response.json()["results"]["bindings"][0]["triples"]["value"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise Failed(f"not SPARQL JSON results with a count: {_short(response.text)}") from None
+    if count != void.triples:
+        raise Failed(f"COUNT(*) is {count}, void:triples says {void.triples}")
+    return f"COUNT(*) = {count} = void:triples"
+
+
+def _dump(client: Client, url: str, void: Void) -> str:
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    stem, dot, compression = name.rpartition(".")
+    fmt = Format.from_extension(stem.rpartition(".")[2]) if compression == "gz" else None
+    if fmt is None or not fmt.is_rdf:
+        raise Failed(f"`{name}` is not a gzipped RDF file name (.nt.gz, .ttl.gz, .jsonld.gz …)")
+    with client.get(url, stream=True) as response, tempfile.TemporaryFile() as spool:
+        _expect(response, 200)
+        for chunk in response.iter_content(CHUNK):
+            spool.write(chunk)
+        size = spool.tell()
+        spool.seek(0)
+        with gzip.open(spool) as data:
+            count = sum(1 for _ in ox.parse(data, format=fmt.oxigraph, base_iri=url))
+    if count != void.triples:
+        raise Failed(f"{count} triples, void:triples says {void.triples}")
+    return f"{size} bytes, gunzipped and parsed: {count} triples = void:triples"
+
+
+def _reconcile(client: Client) -> str:
+    response = client.get(f"{client.root}/reconcile", JSON)
+    _expect(response, 200)
+    try:
+        manifest = response.json()
+    except ValueError:
+        raise Failed(f"not JSON: {_short(response.text)}") from None
+    versions = manifest.get("versions") if isinstance(manifest, dict) else None
+    if not versions or not isinstance(versions, list):
+        raise Failed("the manifest has no `versions`")
+    return "versions " + ", ".join(map(str, versions))
+
+
+def _sitemap(client: Client, documents: list[str]) -> str:
+    response = client.get(f"{client.root}/sitemap.xml")
+    _expect(response, 200)
+    root = ET.fromstring(response.content)
+    locations = []
+    if root.tag == f"{SITEMAP_NS}sitemapindex":
+        parts = [loc.text or "" for loc in root.iter(f"{SITEMAP_NS}loc")]
+        for part in parts:
+            answer = client.get(part)
+            _expect(answer, 200)
+            locations += _locations(ET.fromstring(answer.content), part)
+        detail = f"an index of {len(parts)} sitemaps, "
+    else:
+        locations = _locations(root, "/sitemap.xml")
+        detail = ""
+    paths = {urlsplit(loc).path for loc in locations}
+    missing = [client.show(d) for d in documents if urlsplit(d).path not in paths]
+    if missing:
+        raise Failed("does not list " + ", ".join(missing))
+    return detail + f"{len(locations)} URLs, the example resources among them"
+
+
+def _locations(root: ET.Element, where: str) -> list[str]:
+    if root.tag != f"{SITEMAP_NS}urlset":
+        raise Failed(f"{where}: the root element is {root.tag}, not a sitemap urlset")
+    return [loc.text or "" for loc in root.iter(f"{SITEMAP_NS}loc")]
+
+
+def _robots(client: Client) -> str:
+    response = client.get(f"{client.root}/robots.txt")
+    _expect(response, 200)
+    sitemaps = [
+        line.split(":", 1)[1].strip()
+        for line in response.text.splitlines()
+        if line.lower().startswith("sitemap:")
+    ]
+    if not sitemaps:
+        raise Failed("names no Sitemap")
+    return "Sitemap: " + ", ".join(sitemaps)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _expect(response: requests.Response, status: int) -> None:
+    if response.status_code != status:
+        raise Failed(
+            f"{response.request.method} {response.url} answered {response.status_code} "
+            f"{response.reason}, expected {status}"
+        )
+
+
+def _media_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _parse(data: bytes, fmt: Format, base: str) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse(data, format=fmt.oxigraph, base_iri=base)]
+
+
+def _graph(triples: list[ox.Triple]) -> Graph:
+    graph = Graph()
+    if triples:
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph
+
+
+def _isomorphic(a: list[ox.Triple], b: list[ox.Triple]) -> bool:
+    if set(a) == set(b):
+        return True
+    blank = any(isinstance(term, ox.BlankNode) for t in (*a, *b) for term in t)
+    return blank and isomorphic(_graph(a), _graph(b))
+
+
+class _Scripts(HTMLParser):
+    """The text of every <script type="application/ld+json"> of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[str] = []
+        self._open = False
+
+    def handle_starttag(self, tag, attrs):
+        kind = (dict(attrs).get("type") or "").split(";")[0].strip().lower()
+        if tag == "script" and kind == Format.JSONLD.media_type:
+            self._open = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._open = False
+
+    def handle_data(self, data):
+        if self._open:
+            self.scripts[-1] += data
+
+
+def _jsonld_scripts(html: str) -> list[str]:
+    parser = _Scripts()
+    parser.feed(html)
+    parser.close()
+    for script in parser.scripts:
+        json.loads(script)  # a clear JSON error before the RDF parser's
+    return parser.scripts
+
+
+def _reason(exc: requests.ConnectionError) -> str:
+    text = str(exc)
+    for known in (
+        "Connection refused",
+        "Name or service not known",
+        "No route to host",
+        "Temporary failure in name resolution",
+        "certificate verify failed",
+        "Connection reset by peer",
+        "Network is unreachable",
+    ):
+        if known.lower() in text.lower():
+            return known.lower()
+    return _short(text)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

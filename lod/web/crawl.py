@@ -1,0 +1,118 @@
+"""For crawlers: /sitemap.xml (every resource page) and /robots.txt (naming it).
+
+Sitemap URLs are the pages on the host serving the request (`request.host_url`), not the
+dataset's IRIs: the sitemaps protocol only admits URLs on the sitemap's own host, and the
+base IRI may name another host (or none yet). Behind a proxy, have it pass the public host
+(`X-Forwarded-Host`, `X-Forwarded-Proto` with Werkzeug's ProxyFix) or the URLs name the
+internal one.
+
+Past SITEMAP_SIZE pages (the protocol's limit, 50,000 URLs a file) /sitemap.xml becomes a
+sitemap index of /sitemap-1.xml, /sitemap-2.xml …; the `LOD_SITEMAP_SIZE` app setting
+overrides the size (tests use a small one). Everything comes from the build's lists.json:
+no query per request. `lastmod` is the record's dateModified, else its datePublished or
+startDate, and is left out where the record has no date (or one in the future).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, Response, current_app, request, url_for
+
+from ..vocab import KINDS
+from .current import served
+from .errors import HttpError
+from .resources import conditional
+
+blueprint = Blueprint("crawl", __name__)
+SITEMAP_SIZE = 50_000
+NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XML = "application/xml"
+# W3C Datetime as sitemaps accept it: a date, or a date-time with its offset.
+W3C_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?")
+
+
+@blueprint.get("/sitemap.xml")
+def sitemap():
+    pages, today = _pages()
+    size = _size()
+    if len(pages) <= size:
+        return _xml(_urlset(pages), f"sitemap-{today}")
+    index = ET.Element("sitemapindex", xmlns=NS)
+    for number, start in enumerate(range(0, len(pages), size), start=1):
+        entry = ET.SubElement(index, "sitemap")
+        ET.SubElement(entry, "loc").text = url_for("crawl.part", number=number, _external=True)
+        lastmod = max((m for _, m in pages[start : start + size] if m), default=None)
+        if lastmod:
+            ET.SubElement(entry, "lastmod").text = lastmod
+    return _xml(index, f"sitemap-index-{today}")
+
+
+@blueprint.get("/sitemap-<int:number>.xml")
+def part(number: int):
+    pages, today = _pages()
+    size = _size()
+    parts = -(-len(pages) // size)
+    if len(pages) <= size or not 1 <= number <= parts:
+        raise HttpError(404, f"No sitemap {number}; see /sitemap.xml")
+    return _xml(_urlset(pages[(number - 1) * size : number * size]), f"sitemap-{number}-{today}")
+
+
+@blueprint.get("/robots.txt")
+def robots():
+    lines = [
+        "User-agent: *",
+        "Disallow: /sparql",  # query answers are not pages, and each costs a query
+        f"Sitemap: {url_for('crawl.sitemap', _external=True)}",
+    ]
+    text = "\n".join(lines) + "\n"
+    return conditional(Response(text, mimetype="text/plain"), "robots")
+
+
+def _size() -> int:
+    return int(current_app.config.get("LOD_SITEMAP_SIZE", SITEMAP_SIZE))
+
+
+def _pages() -> tuple[list[tuple[str, str | None]], str]:
+    """(page URL, lastmod or None) of every record, kind by kind in the lists' order; and
+    today's date, which decides which dates are still to come (so it is in the ETag)."""
+    current = served()
+    prefix = f"{current.base}id/"
+    root = request.host_url.rstrip("/")
+    today = datetime.now(UTC).date().isoformat()
+    pages = []
+    for kind in KINDS:
+        for entry in current.lists.get(kind, []):
+            iri = entry["iri"]
+            if not iri.startswith(prefix):
+                continue
+            pages.append((f"{root}/doc/{iri[len(prefix) :]}", _lastmod(entry, today)))
+    return pages, today
+
+
+def _lastmod(entry: dict, today: str) -> str | None:
+    """The entry's date as W3C Datetime: a date-time without an offset keeps its date only;
+    nothing for no date, or a date still to come (an event's startDate)."""
+    value = entry.get("modified") or ""
+    if not W3C_DATETIME.fullmatch(value):
+        value = value[:10]
+        if not W3C_DATETIME.fullmatch(value):
+            return None
+    return value if value[:10] <= today else None
+
+
+def _urlset(pages: list[tuple[str, str | None]]) -> ET.Element:
+    urlset = ET.Element("urlset", xmlns=NS)
+    for loc, lastmod in pages:
+        url = ET.SubElement(urlset, "url")
+        ET.SubElement(url, "loc").text = loc
+        if lastmod:
+            ET.SubElement(url, "lastmod").text = lastmod
+    return urlset
+
+
+def _xml(root: ET.Element, variant: str) -> Response:
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return conditional(Response(body, mimetype=XML), variant)
