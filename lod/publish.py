@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph
 from rdflib import Graph
 
+from . import reconcile
 from .config import Settings
 from .convert import Conversion, convert
 from .errors import BuildFailed, NoBuild, PublishError
@@ -163,6 +164,8 @@ def _write(
 
     lists = _lists(graph, checked.conversion)
     (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
+    names = reconcile.build_index(graph, checked.conversion)
+    (path / "reconcile.json").write_text(json.dumps(names, sort_keys=True), "utf-8")
     manifest = {
         "id": build_id,
         "base": info.base,

@@ -10,7 +10,7 @@ from .. import publish
 from ..config import Settings
 from ..formats import Format
 from ..queries import QueryService
-from . import crawl, dumps, errors, resources, sparql
+from . import crawl, dumps, errors, reconcile, resources, sparql
 from .current import Published, served
 from .pages import readable_date
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, build_if_missing: bool = Fal
     app.register_blueprint(resources.blueprint)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(dumps.blueprint)
+    app.register_blueprint(reconcile.blueprint)
     app.register_blueprint(crawl.blueprint)
     app.after_request(_cors)
     app.jinja_env.globals["served"] = served

@@ -19,6 +19,7 @@ from flask import current_app, g
 
 from .. import publish
 from ..errors import NoBuild
+from ..reconcile import NameIndex
 from ..store import EmbeddedStore
 
 
@@ -40,6 +41,10 @@ class Served:
     @cached_property
     def lists(self) -> dict[str, list[dict]]:
         return json.loads((self.build.path / "lists.json").read_text("utf-8"))
+
+    @cached_property
+    def reconcile(self) -> NameIndex:
+        return NameIndex.load(self.build.path / "reconcile.json")
 
 
 class Published:

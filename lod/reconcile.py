@@ -1,0 +1,551 @@
+"""Entity reconciliation: the name index a build writes, and matching over it.
+
+Pure, no HTTP: `build_index` runs at build time and gives the JSON written as the build's
+`reconcile.json`; `NameIndex` reads it back (once per build in the app) and answers
+`match` (reconciliation queries), `suggest` (auto-completion) and `entry` (previews).
+
+Names are compared after `normalise` (NFKD, combining marks dropped, casefolded,
+punctuation to spaces), so accents, case and punctuation never stop a match. Candidates
+come from an inverted index of normalised tokens, rarest tokens first, so a query never
+scans every record; only the shortlist is scored:
+
+    100  the query is a record's name, or its id, or a `sameAs` value given names it
+     95  the query is one of its alternate names (alternateName, skos:altLabel)
+    <90  otherwise: the better of a fuzzy character ratio and an IDF-weighted token
+         overlap, scaled to 90, so a near miss never outranks an exact name
+
+`match` is true only for one exact candidate (name, alternate name, id or sameAs) that
+is at least MATCH_MARGIN ahead of the next one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz
+from rdflib import URIRef
+from rdflib.namespace import RDFS
+
+from .vocab import KINDS, OWL, RDF, SDO, SKOS, schema_classes
+
+INDEX_VERSION = 1
+NAMES = (SDO.name, SDO.headline, SKOS.prefLabel)
+ALTERNATE_NAMES = (SDO.alternateName, SKOS.altLabel)
+SAME = (SDO.sameAs, OWL.sameAs, SKOS.exactMatch)
+DATES = (SDO.datePublished, SDO.startDate, SDO.foundingDate)
+SCHEMA = str(SDO._NS)
+DESCRIPTION_CHARS = 200
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+MAX_QUERY_CHARS = 1000
+EXACT, ALTERNATE, FUZZY_CEILING = 100.0, 95.0, 90.0
+MATCH_MARGIN = 10.0
+MIN_SCORE = 30.0
+SHORTLIST = 200
+COMMON_TOKEN = 0.05  # a token in more than this share of records only scores, never retrieves
+SAME_AS_CAP = 90.0  # a candidate without the sameAs given stays below one that has it
+
+SAME_AS_PROPERTIES = {
+    "sameas",
+    "schema:sameas",
+    "owl:sameas",
+    "exactmatch",
+    "skos:exactmatch",
+    "https://schema.org/sameas",
+    "http://schema.org/sameas",
+    "http://www.w3.org/2002/07/owl#sameas",
+    "http://www.w3.org/2004/02/skos/core#exactmatch",
+}
+ID_PROPERTY = "id"
+"""The property id under which `match` takes entity ids (the 1.0 draft's `matchType: id`)."""
+
+PROPERTIES = [
+    {
+        "id": "sameAs",
+        "name": "same as",
+        "description": "The same thing elsewhere: a Wikidata id (Q1065) or any IRI "
+        "(Wikidata, ROR, GeoNames …); an exact hit reconciles at once.",
+    },
+    {
+        "id": "owl:sameAs",
+        "name": "owl:sameAs",
+        "description": "The same as `sameAs`.",
+    },
+    {
+        "id": "exactMatch",
+        "name": "exact match (skos:exactMatch)",
+        "description": "For topics: the same concept in another scheme; matched like `sameAs`.",
+    },
+]
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+_WIKIDATA_ID = re.compile(r"^(?:wd:)?([QPL][1-9][0-9]*)$", re.IGNORECASE)
+_WIKIDATA_IRI = re.compile(
+    r"^https?://(?:www\.|m\.)?wikidata\.org/(?:entity|wiki)/(?:Special:EntityPage/)?"
+    r"([QPL][1-9][0-9]*)/?$",
+    re.IGNORECASE,
+)
+
+
+class BadQuery(ValueError):
+    """A reconciliation query the index cannot answer as asked (an unknown type …)."""
+
+
+def normalise(text: str) -> str:
+    """Text for comparison: casefolded, accents and punctuation gone, spaces collapsed.
+
+    >>> normalise("United Natións!!  (UN)")
+    'united nations un'
+    """
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c))
+    return " ".join(kept.split())
+
+
+def same_as_key(value: str) -> str:
+    """An identifier as compared: a Wikidata id (`Q1065`, `wd:Q1065`, its /wiki/ page or
+    entity IRI, http or https) becomes its entity IRI; any other IRI loses the difference
+    between http and https and a trailing slash."""
+    value = value.strip()
+    found = _WIKIDATA_ID.match(value) or _WIKIDATA_IRI.match(value)
+    if found:
+        return WIKIDATA_ENTITY + found.group(1).upper()
+    if value.startswith("https://"):
+        value = "http://" + value.removeprefix("https://")
+    return value.rstrip("/") if value.count("/") > 3 else value
+
+
+def _authority(key: str) -> str:
+    """The scheme's owner of an identifier (`www.wikidata.org`), to tell a conflicting
+    identifier from one that merely is of another scheme."""
+    return key.split("/")[2] if key.startswith("http://") and key.count("/") >= 3 else ""
+
+
+def _class_name(iri: str) -> str:
+    local = iri.removeprefix(SCHEMA)
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local)
+
+
+class _Ancestors:
+    """A schema.org class and the classes above it, as local names (`NGO` ->
+    NGO, Organization, Thing), from the hierarchy shipped in shapes/; memoised."""
+
+    def __init__(self):
+        self.hierarchy = schema_classes()
+        self.known: dict[str, list[str]] = {}
+
+    def __call__(self, cls: str) -> list[str]:
+        if cls not in self.known:
+            above = self.hierarchy.transitive_objects(URIRef(cls), RDFS.subClassOf)
+            self.known[cls] = [
+                str(c).removeprefix(SCHEMA) for c in above if str(c).startswith(SCHEMA)
+            ]
+        return self.known[cls]
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= DESCRIPTION_CHARS:
+        return text
+    cut = text[: DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.") + "…"
+
+
+def build_index(graph, conversion) -> dict:
+    """The reconciliation index of a build's records (JSON-ready, deterministic).
+
+    `graph` is the build's graph (anything with rdflib's `objects(subject, predicate)`);
+    `conversion` the build's lod.convert.Conversion: its dataset's base and its records
+    (subject -> record of a kind)."""
+    base = conversion.dataset.base
+    ancestors = _Ancestors()
+    entries = []
+    for subject, record in conversion.records.items():
+
+        def values(*predicates: URIRef, subject: URIRef = subject) -> list[str]:
+            return [str(v) for p in predicates for v in sorted(graph.objects(subject, p))]
+
+        slug = str(subject).removeprefix(f"{base}id/{record.kind}/")
+        names = values(*NAMES)
+        direct = sorted(c for c in values(RDF.type) if c.startswith(SCHEMA))
+        description = values(SDO.description)
+        date = next((d for p in DATES for d in values(p)), None)
+        entry = {
+            "id": f"{record.kind}/{slug}",
+            "name": names[0] if names else slug,
+            "kind": record.kind,
+            "types": [c.removeprefix(SCHEMA) for c in direct],
+            "classes": sorted({a for cls in direct for a in ancestors(cls)}),
+            "names": sorted({normalise(n) for n in names} - {""}),
+            "sameAs": sorted({same_as_key(v) for v in values(*SAME)}),
+        }
+        alternates = {normalise(n) for n in values(*ALTERNATE_NAMES)} - {""}
+        entry["alternates"] = sorted(alternates - set(entry["names"]))
+        if description:
+            entry["description"] = _short(description[0])
+        if date is not None:
+            entry["date"] = date
+        entries.append(entry)
+    entries.sort(key=lambda e: e["id"])
+    tokens: dict[str, list[int]] = {}
+    same_as: dict[str, list[int]] = {}
+    for position, entry in enumerate(entries):
+        for token in sorted({t for n in entry["names"] + entry["alternates"] for t in n.split()}):
+            tokens.setdefault(token, []).append(position)
+        for key in entry["sameAs"]:
+            same_as.setdefault(key, []).append(position)
+    return {
+        "version": INDEX_VERSION,
+        "base": base,
+        "entries": entries,
+        "tokens": tokens,
+        "sameAs": same_as,
+    }
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A property constraint of a query: `pid` (sameAs, owl:sameAs, exactMatch, or `id`
+    for entity ids) and the values given. Unknown properties are ignored, unless
+    `required`, which no record can then satisfy.
+
+    quantifier: any (one value must hit), all (every value), none (no value may)."""
+
+    pid: str
+    values: tuple[str, ...]
+    required: bool = False
+    quantifier: str = "any"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    name: str
+    score: float
+    match: bool
+    kind: str
+    types: tuple[str, ...]
+    description: str | None = None
+    reason: str = ""  # name, alternate, id, sameAs or fuzzy
+
+    def type_list(self) -> list[dict[str, str]]:
+        """[{id, name}]: the kind first, then the record's schema.org classes (other than
+        one that only repeats the kind: `Event` for an event)."""
+        return [{"id": self.kind, "name": self.kind.capitalize()}] + [
+            {"id": t, "name": _class_name(t)} for t in self.types if t.casefold() != self.kind
+        ]
+
+
+class NameIndex:
+    """A build's reconciliation index, ready to answer queries."""
+
+    def __init__(self, data: dict):
+        if data.get("version") != INDEX_VERSION:
+            raise ValueError(f"reconciliation index version {data.get('version')!r}")
+        self.base: str = data["base"]
+        self.entries: list[dict] = data["entries"]
+        self.tokens: dict[str, list[int]] = data["tokens"]
+        self.same_as: dict[str, list[int]] = data["sameAs"]
+        self._sorted_tokens = sorted(self.tokens)
+        self._positions = {e["id"]: i for i, e in enumerate(self.entries)}
+        total = max(len(self.entries), 1)
+        self._idf = {t: math.log(1 + total / len(p)) for t, p in self.tokens.items()}
+        self._unseen = math.log(1 + total)
+        self._common = max(COMMON_TOKEN * total, 50)
+        by_kind: dict[str, set[int]] = {kind: set() for kind in KINDS}
+        by_class: dict[str, set[int]] = {}
+        for position, entry in enumerate(self.entries):
+            by_kind.setdefault(entry["kind"], set()).add(position)
+            for cls in entry["classes"]:
+                by_class.setdefault(cls, set()).add(position)
+        self._types: dict[str, frozenset[int]] = {}
+        self.types: list[dict[str, str]] = []
+        for kind in KINDS:
+            self._add_type(kind, kind.capitalize(), frozenset(by_kind[kind]), (kind,))
+        for cls, members in sorted(by_class.items()):
+            forms = (cls, f"schema:{cls}", f"{SCHEMA}{cls}", f"http://schema.org/{cls}")
+            self._add_type(cls, _class_name(cls), frozenset(members), forms)
+        self._by_length = sorted(
+            range(len(self.entries)),
+            key=lambda i: (len(self.entries[i]["name"]), self.entries[i]["name"].casefold(), i),
+        )
+
+    def _add_type(self, type_id: str, name: str, members: frozenset[int], forms) -> None:
+        if type_id.casefold() not in self._types:  # `Event` the class is `event` the kind
+            self.types.append({"id": type_id, "name": name})
+        for form in forms:
+            self._types.setdefault(form.casefold(), members)
+
+    @classmethod
+    def load(cls, path: Path | str) -> NameIndex:
+        return cls(json.loads(Path(path).read_text("utf-8")))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # types and entries
+
+    def members(self, type_id: str) -> frozenset[int]:
+        """Positions of the records of a type: a kind (`organisation`) or a schema.org
+        class (`Organization`, `schema:NGO`, its IRI); BadQuery for any other."""
+        found = self._types.get(type_id.strip().casefold())
+        if found is None:
+            kinds = ", ".join(KINDS)
+            raise BadQuery(
+                f"unknown type `{type_id[:80]}`: use a kind ({kinds}) or a schema.org class "
+                "the data uses (see /reconcile/suggest/type)"
+            )
+        return found
+
+    def entry(self, entity_id: str) -> dict | None:
+        """The indexed record of an id (`kind/slug`, or its IRI), or None."""
+        position = self._position(entity_id)
+        return None if position is None else self.entries[position]
+
+    def candidate(self, entity_id: str) -> Candidate | None:
+        """An id's record as a (scoreless) candidate: name, types, description."""
+        position = self._position(entity_id)
+        return None if position is None else self._candidate(position, 0.0, False, "id")
+
+    def _position(self, entity_id: str) -> int | None:
+        entity_id = entity_id.strip()
+        for prefix in (f"{self.base}id/", f"{self.base}doc/"):
+            if entity_id.startswith(prefix):
+                entity_id = entity_id.removeprefix(prefix)
+        return self._positions.get(entity_id)
+
+    def _allowed(self, types: Sequence[str], strict: str) -> frozenset[int] | None:
+        """The records a query may return: of any of its types (`all`: of every one).
+
+        `should` filters like `any`: OpenRefine sends it with every typed query, and its
+        users pick a type to restrict the candidates."""
+        types = [t for t in types if t.strip()]
+        if not types:
+            return None
+        sets = [self.members(t) for t in types]
+        if strict == "all":
+            return frozenset.intersection(*sets)
+        return frozenset.union(*sets)
+
+    # reconciliation
+
+    def match(
+        self,
+        query: str | Sequence[str] | None,
+        type: str | Sequence[str] | None = None,
+        properties: Iterable[Condition] = (),
+        limit: int = DEFAULT_LIMIT,
+        type_strict: str = "any",
+    ) -> list[Candidate]:
+        """Candidates for one query, best first: `query` names (one or several), an
+        optional type (or types: a record of any of them, or with `type_strict="all"` of
+        every one) and property conditions; at most `limit` of them."""
+        names = [query] if isinstance(query, str) else list(query or [])
+        types = [type] if isinstance(type, str) else list(type or [])
+        allowed = self._allowed(types, type_strict)
+        limit = max(1, min(limit, MAX_LIMIT))
+
+        # property conditions: sameAs-like values and entity ids
+        hits: dict[int, str] = {}  # record -> "sameAs" or "id": identified by a condition
+        required: set[int] | None = None
+        excluded: set[int] = set()
+        given_keys: set[str] = set()  # identifiers the query gives for its entity
+        for condition in properties:
+            sets = self._condition_hits(condition)
+            if sets is None:  # not a property we know: ignored, unless required
+                if condition.required:
+                    required = set()
+                continue
+            if condition.quantifier == "none":
+                excluded.update(*sets)
+                continue
+            reason = "id" if condition.pid.strip().casefold() == ID_PROPERTY else "sameAs"
+            if reason == "sameAs":
+                given_keys.update(same_as_key(v) for v in condition.values)
+            if condition.quantifier == "all":
+                found = set(sets[0]).intersection(*sets[1:]) if sets else set()
+            else:
+                found = set().union(*sets)
+            hits.update(dict.fromkeys(found, reason))
+            if condition.required:
+                required = found if required is None else required & found
+
+        scored: dict[int, tuple[float, str]] = {}
+        texts = [t for t in (normalise(n[:MAX_QUERY_CHARS]) for n in names) if t]
+        for name in names:  # an entity id as the query: `organisation/x` or its IRI
+            position = self._position(name) if "/" in name else None
+            if position is not None:
+                scored[position] = (EXACT, "id")
+        for text in texts:
+            for position in self._retrieve(text.split(), allowed):
+                score = self._score_name(text, self.entries[position])
+                if score[0] >= MIN_SCORE and score[0] > scored.get(position, (-1, ""))[0]:
+                    scored[position] = score
+        for position, reason in hits.items():
+            scored[position] = (EXACT, reason)
+        if given_keys:  # an exact name without the identifier given is less certain
+            for position, (score, reason) in list(scored.items()):
+                if position in hits:
+                    continue
+                keys = set(self.entries[position]["sameAs"])
+                conflicting = {_authority(k) for k in keys} & {_authority(k) for k in given_keys}
+                cap = SAME_AS_CAP / 2 if conflicting - {""} else SAME_AS_CAP
+                scored[position] = (min(score, cap), reason)
+
+        candidates = []
+        for position, (score, reason) in scored.items():
+            if allowed is not None and position not in allowed:
+                continue
+            if required is not None and position not in required:
+                continue
+            if position in excluded:
+                continue
+            candidates.append((score, reason, position))
+        candidates.sort(key=lambda c: (-c[0], self.entries[c[2]]["name"].casefold(), c[2]))
+        certain = [c for c in candidates if c[1] in ("name", "alternate", "id", "sameAs")]
+        strongest = [c for c in certain if c[1] in ("id", "sameAs")] or certain
+        decided = (
+            len(strongest) == 1
+            and candidates[0] is strongest[0]
+            and (len(candidates) == 1 or candidates[0][0] - candidates[1][0] >= MATCH_MARGIN)
+        )
+        return [
+            self._candidate(position, round(score, 1), decided and i == 0, reason)
+            for i, (score, reason, position) in enumerate(candidates[:limit])
+        ]
+
+    def _condition_hits(self, condition: Condition) -> list[list[int]] | None:
+        pid = condition.pid.strip().casefold()
+        if pid == ID_PROPERTY:
+            return [[p] if (p := self._position(v)) is not None else [] for v in condition.values]
+        if pid in SAME_AS_PROPERTIES:
+            return [self.same_as.get(same_as_key(v), []) for v in condition.values]
+        return None
+
+    def _retrieve(self, tokens: list[str], allowed: frozenset[int] | None) -> list[int]:
+        """The shortlist for a query's tokens: records sharing its rarer tokens, ranked by
+        the IDF weight they share; a very common token alone never pulls in records."""
+        known = sorted({t for t in tokens if t in self.tokens}, key=lambda t: len(self.tokens[t]))
+        weights: dict[int, float] = {}
+        for i, token in enumerate(known):
+            postings = self.tokens[token]
+            if i > 0 and len(postings) > self._common:
+                break  # the rarer tokens have retrieved; common ones only score
+            idf = self._idf[token]
+            for position in postings:
+                if allowed is None or position in allowed:
+                    weights[position] = weights.get(position, 0.0) + idf
+        if len(weights) <= SHORTLIST:
+            return list(weights)
+        return sorted(weights, key=lambda p: (-weights[p], p))[:SHORTLIST]
+
+    def _score_name(self, text: str, entry: dict) -> tuple[float, str]:
+        if text in entry["names"]:
+            return EXACT, "name"
+        if text in entry["alternates"]:
+            return ALTERNATE, "alternate"
+        best = 0.0
+        query_tokens = set(text.split())
+        query_weight = self._weight(query_tokens)
+        for factor, labels in ((1.0, entry["names"]), (0.95, entry["alternates"])):
+            for label in labels:
+                label_tokens = set(label.split())
+                shared = self._weight(query_tokens & label_tokens)
+                recall, precision = shared / query_weight, shared / self._weight(label_tokens)
+                words = (2 * recall + precision) / 3
+                chars = max(fuzz.ratio(text, label), fuzz.token_sort_ratio(text, label)) / 100
+                best = max(best, factor * max(words, chars))
+        return FUZZY_CEILING * best, "fuzzy"
+
+    def _weight(self, tokens: set[str]) -> float:
+        """The IDF weight of some tokens: rare words count for more than common ones."""
+        return sum(self._idf.get(t, self._unseen) for t in tokens) or 1.0
+
+    def _candidate(self, position: int, score: float, match: bool, reason: str) -> Candidate:
+        entry = self.entries[position]
+        return Candidate(
+            id=entry["id"],
+            name=entry["name"],
+            score=score,
+            match=match,
+            kind=entry["kind"],
+            types=tuple(entry["types"]),
+            description=entry.get("description"),
+            reason=reason,
+        )
+
+    # auto-completion
+
+    def suggest(
+        self, prefix: str, type: str | None = None, limit: int = DEFAULT_LIMIT, cursor: int = 0
+    ) -> list[Candidate]:
+        """Records whose name or alternate name starts with `prefix` (each word of it a
+        word start), names that start with it first; every record for an empty prefix."""
+        allowed = self.members(type) if type else None
+        words = normalise(prefix[:MAX_QUERY_CHARS]).split()
+        if not words:  # everything, shortest names first
+            chosen = (p for p in self._by_length if allowed is None or p in allowed)
+            return [
+                self._candidate(position, 0.0, False, "suggest")
+                for position in itertools.islice(chosen, cursor, cursor + limit)
+            ]
+        longest = max(words, key=len)
+        start = bisect.bisect_left(self._sorted_tokens, longest)
+        pool: set[int] = set()
+        for token in self._sorted_tokens[start:]:
+            if not token.startswith(longest):
+                break
+            pool.update(self.tokens[token])
+        text = " ".join(words)
+        ranked = []
+        for position in pool:
+            if allowed is not None and position not in allowed:
+                continue
+            entry = self.entries[position]
+            rank = self._suggest_rank(text, words, entry)
+            if rank is not None:
+                ranked.append((rank, len(entry["name"]), entry["name"].casefold(), position))
+        ranked.sort()
+        return [
+            self._candidate(position, 0.0, False, "suggest")
+            for *_, position in ranked[cursor : cursor + limit]
+        ]
+
+    @staticmethod
+    def _suggest_rank(text: str, words: list[str], entry: dict) -> int | None:
+        for rank, labels in ((0, entry["names"]), (1, entry["alternates"])):
+            if any(label.startswith(text) for label in labels):
+                return rank
+        for labels in (entry["names"], entry["alternates"]):
+            for label in labels:
+                tokens = label.split()
+                if all(any(t.startswith(w) for t in tokens) for w in words):
+                    return 2
+        return None
+
+    def suggest_types(self, prefix: str, limit: int = DEFAULT_LIMIT, cursor: int = 0):
+        text = normalise(prefix)
+        found = [
+            t
+            for t in self.types
+            if normalise(t["name"]).startswith(text) or t["id"].casefold().startswith(text)
+        ]
+        return found[cursor : cursor + limit]
+
+    def suggest_properties(self, prefix: str, limit: int = DEFAULT_LIMIT, cursor: int = 0):
+        text = normalise(prefix)
+        found = [
+            p
+            for p in PROPERTIES
+            if any(w.startswith(text) for w in normalise(p["id"] + " " + p["name"]).split())
+            or normalise(p["name"]).startswith(text)
+        ]
+        return found[cursor : cursor + limit]

@@ -1,0 +1,414 @@
+"""The W3C Entity Reconciliation service at /reconcile: what OpenRefine speaks (API 0.2),
+plus the routes of the 1.0 draft where they differ.
+
+    GET  /reconcile                      the manifest (JSONP with `callback=`)
+    GET|POST /reconcile  queries=…       a 0.2 batch {"q0": {"query": …}} -> {"q0": {"result": …}}
+    POST /reconcile/match                a 1.0-draft batch {"queries": [{"conditions": …}]}
+                                         -> {"results": [{"candidates": …}]} (JSON body, or
+                                         `queries=` as a form field or in the query string);
+                                         /reconcile/reconcile is the same route, as the
+                                         draft's text names it
+    GET  /reconcile/suggest/{entity,type,property}?prefix=…&cursor=…
+    GET  /reconcile/preview?id=kind/slug  an HTML card
+
+Entity ids are `kind/slug`, so `{base}doc/{id}` is the record's page. Matching itself is
+lod.reconcile.NameIndex, read once per build from its reconcile.json. A malformed batch
+is a 400 in the app's one error shape, and nothing of it is answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from ..reconcile import BadQuery, Candidate, Condition, NameIndex
+from ..vocab import KINDS
+from .current import served
+from .errors import HttpError
+from .resources import conditional
+
+blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
+
+BATCH_SIZE = 50  # what the manifest advises
+MAX_BATCH = 500  # past it, 413
+MAX_CURSOR = 100_000
+PREVIEW_SIZE = {"width": 400, "height": 180}
+CALLBACK = re.compile(r"[A-Za-z_$][\w$.]{0,127}", re.ASCII)
+QUERY_KEYS_02 = {"query", "type", "limit", "properties", "type_strict"}
+QUERY_KEYS_10 = {"type", "limit", "lang", "dir", "conditions"}
+JSON = "application/json"
+JAVASCRIPT = "application/javascript"
+
+
+@blueprint.route("", methods=["GET", "POST"])
+def service():
+    """The manifest, or the answer to a 0.2 query batch (`queries=`, GET or POST form)."""
+    raw = request.values.get("queries")
+    if raw is None:
+        if request.method == "POST":
+            raise HttpError(
+                400,
+                "POST a query batch as the form field `queries` (API 0.2), or a JSON body "
+                '{"queries": […]} to /reconcile/match (1.0 draft); '
+                "data extension (`extend`) is not offered",
+            )
+        return _reply(_manifest())
+    batch = _json(raw, "queries")
+    if not isinstance(batch, dict):
+        raise HttpError(400, '`queries` must be a JSON object: {"q0": {"query": "…"}, …}')
+    _check_size(len(batch))
+    parsed = {key: _query_02(key, query) for key, query in batch.items()}
+    index = _index()
+    return _reply(
+        {
+            key: {"result": [_result(c) for c in _match(index, query)]}
+            for key, query in parsed.items()
+        }
+    )
+
+
+@blueprint.route("/match", methods=["GET", "POST"])
+@blueprint.route("/reconcile", methods=["GET", "POST"])
+def match():
+    """A 1.0-draft batch: {"queries": [{"conditions": [...], "type": …, "limit": …}]}."""
+    if request.is_json:
+        body = _json(request.get_data(), "the body")
+    elif "queries" in request.values:
+        body = _json(request.values["queries"], "queries")
+    else:
+        raise HttpError(
+            400,
+            'POST a JSON body {"queries": [{"conditions": [{"matchType": "name", '
+            '"propertyValue": "…"}]}]}',
+        )
+    if not isinstance(body, dict) or not isinstance(body.get("queries"), list):
+        raise HttpError(400, 'The batch must be a JSON object {"queries": […]}.')
+    queries = body["queries"]
+    _check_size(len(queries))
+    parsed = [_query_10(i, query) for i, query in enumerate(queries)]
+    index = _index()
+    return _reply(
+        {
+            "results": [
+                {"candidates": [_result(c) for c in _match(index, query)]} for query in parsed
+            ]
+        }
+    )
+
+
+@blueprint.get("/suggest/entity")
+def suggest_entity():
+    index = _index()
+    prefix, limit, cursor = _suggest_args()
+    type_id = request.args.get("type") or None
+    try:
+        found = index.suggest(prefix, type_id, limit, cursor)
+    except BadQuery as bad:
+        raise HttpError(400, str(bad)) from None
+    return _reply({"result": [_suggestion(c) for c in found]})
+
+
+@blueprint.get("/suggest/type")
+def suggest_type():
+    prefix, limit, cursor = _suggest_args()
+    return _reply({"result": _index().suggest_types(prefix, limit, cursor)})
+
+
+@blueprint.get("/suggest/property")
+def suggest_property():
+    prefix, limit, cursor = _suggest_args()
+    return _reply({"result": _index().suggest_properties(prefix, limit, cursor)})
+
+
+@blueprint.get("/preview")
+def preview():
+    entity_id = request.args.get("id", "").strip()
+    if not entity_id:
+        raise HttpError(400, "Give the entity to preview: /reconcile/preview?id=kind/slug")
+    index = _index()
+    entry, candidate = index.entry(entity_id), index.candidate(entity_id)
+    if entry is None or candidate is None:
+        raise HttpError(404, f"No entity `{entity_id[:80]}` in this dataset.")
+    kind, slug = candidate.id.split("/", 1)
+    body = render_template(
+        "preview.html",
+        candidate=candidate,
+        date=entry.get("date"),
+        types=candidate.type_list(),
+        page=url_for("resources.document", kind=kind, name=slug, _external=True),
+        iri=f"{served().base}id/{candidate.id}",
+        size=PREVIEW_SIZE,
+    )
+    return conditional(Response(body, mimetype="text/html"), _variant())
+
+
+@blueprint.after_request
+def _preflight(response: Response) -> Response:
+    """CORS for every route (the app adds Allow-Origin: *); preflights get the methods
+    and headers a browser client may use, so a JSON POST from any page is allowed."""
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Content-Type, Accept, Accept-Language, Cache-Control"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+# the manifest
+
+
+def _manifest() -> dict:
+    current = served()
+    manifest = current.build.manifest
+    endpoint = url_for("reconcile.service", _external=True)
+    suggest = {"service_url": endpoint}
+    return {
+        "versions": ["0.2", "1.0-draft"],
+        "name": manifest["title"],
+        "identifierSpace": f"{current.base}id/",
+        "schemaSpace": "https://schema.org/",
+        "documentation": url_for("resources.home", _external=True),
+        "view": {"url": f"{current.base}doc/{{{{id}}}}"},
+        "preview": {"url": f"{endpoint}/preview?id={{{{id}}}}", **PREVIEW_SIZE},
+        "suggest": {
+            "entity": {**suggest, "service_path": "/suggest/entity"},
+            "type": {**suggest, "service_path": "/suggest/type"},
+            "property": {**suggest, "service_path": "/suggest/property"},
+        },
+        "defaultTypes": [{"id": kind, "name": kind.capitalize()} for kind in KINDS],
+        "batchSize": BATCH_SIZE,
+        "standardizedScore": True,
+        "lang": manifest["language"],
+    }
+
+
+# parsing the two batch formats into NameIndex.match arguments
+
+
+def _query_02(key: str, query: Any) -> dict:
+    where = f"query `{key[:40]}`"
+    if not isinstance(query, dict):
+        raise HttpError(400, f'{where} must be an object {{"query": "…"}}')
+    unknown = set(query) - QUERY_KEYS_02
+    if unknown:
+        raise HttpError(
+            400,
+            f"{where}: unknown field `{sorted(unknown)[0][:40]}`; allowed: "
+            + ", ".join(sorted(QUERY_KEYS_02)),
+        )
+    text = query.get("query")
+    if text is not None and not isinstance(text, str):
+        raise HttpError(400, f"{where}: `query` must be a string")
+    type_ids = _types(query.get("type"), where)
+    strict = query.get("type_strict", "any")
+    if strict not in ("any", "all", "should"):
+        raise HttpError(400, f"{where}: `type_strict` must be any, all or should")
+    properties = query.get("properties", [])
+    if not isinstance(properties, list):
+        raise HttpError(400, f'{where}: `properties` must be a list of {{"pid": …, "v": …}}')
+    conditions = []
+    for prop in properties:
+        if not isinstance(prop, dict) or not {"pid", "v"} <= set(prop):
+            raise HttpError(400, f'{where}: each property is {{"pid": "…", "v": …}}')
+        if not isinstance(prop["pid"], str):
+            raise HttpError(400, f"{where}: a property's `pid` must be a string")
+        conditions.append(Condition(prop["pid"], _values(prop["v"], where)))
+    if text is None and not conditions:
+        raise HttpError(400, f"{where} needs a `query` or at least one property")
+    return {
+        "query": text,
+        "type": type_ids,
+        "properties": conditions,
+        "limit": _limit(query.get("limit"), where),
+        "type_strict": strict,
+    }
+
+
+def _query_10(number: int, query: Any) -> dict:
+    where = f"query {number}"
+    if not isinstance(query, dict):
+        raise HttpError(400, f'{where} must be an object {{"conditions": […]}}')
+    unknown = set(query) - QUERY_KEYS_10
+    if unknown:
+        raise HttpError(
+            400,
+            f"{where}: unknown field `{sorted(unknown)[0][:40]}`; allowed: "
+            + ", ".join(sorted(QUERY_KEYS_10)),
+        )
+    type_id = query.get("type")
+    if type_id is not None and not isinstance(type_id, str):
+        raise HttpError(400, f"{where}: `type` must be one type id (a string)")
+    conditions = query.get("conditions")
+    if not isinstance(conditions, list) or not conditions:
+        raise HttpError(400, f"{where}: `conditions` must be a non-empty list")
+    names, properties = [], []
+    for condition in conditions:
+        if not isinstance(condition, dict) or "propertyValue" not in condition:
+            raise HttpError(400, f'{where}: each condition has "matchType" and "propertyValue"')
+        kind = condition.get("matchType")
+        values = _values(condition["propertyValue"], where)
+        required = condition.get("required", False)
+        quantifier = condition.get("matchQuantifier", "any")
+        if not isinstance(required, bool):
+            raise HttpError(400, f"{where}: `required` must be true or false")
+        if quantifier not in ("any", "all", "none"):
+            raise HttpError(400, f"{where}: `matchQuantifier` must be any, all or none")
+        if kind == "name":
+            names.extend(values)
+        elif kind in ("id", "property"):
+            pid = "id" if kind == "id" else condition.get("propertyId")
+            if not isinstance(pid, str) or not pid:
+                raise HttpError(400, f"{where}: a property condition needs a `propertyId`")
+            properties.append(Condition(pid, values, required, quantifier))
+        else:
+            raise HttpError(400, f"{where}: `matchType` must be name, id or property")
+    return {
+        "query": names,
+        "type": _types(type_id, where),
+        "properties": properties,
+        "limit": _limit(query.get("limit"), where),
+        "type_strict": "any",
+    }
+
+
+def _types(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise HttpError(400, f"{where}: `type` must be a type id or a list of them")
+
+
+def _values(value: Any, where: str) -> tuple[str, ...]:
+    """A property value (string, number, boolean, {"id": …}) or a list of them, as text."""
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for item in items:
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, bool):
+            found.append("true" if item else "false")
+        elif isinstance(item, int | float):
+            found.append(json.dumps(item))
+        elif isinstance(item, dict) and isinstance(item.get("id"), str):
+            found.append(item["id"])
+        else:
+            raise HttpError(
+                400, f'{where}: a value is a string, a number, a boolean or {{"id": "…"}}'
+            )
+    return tuple(found)
+
+
+def _limit(value: Any, where: str) -> int:
+    if value is None:
+        return 10
+    if isinstance(value, bool) or not isinstance(value, int | float) or value % 1:
+        raise HttpError(400, f"{where}: `limit` must be a whole number")
+    if value < 1:
+        raise HttpError(400, f"{where}: `limit` must be at least 1")
+    return int(min(value, 100))
+
+
+def _match(index: NameIndex, query: dict) -> list[Candidate]:
+    try:
+        return index.match(**query)
+    except BadQuery as bad:
+        raise HttpError(400, str(bad)) from None
+
+
+def _result(candidate: Candidate) -> dict:
+    found = {
+        "id": candidate.id,
+        "name": candidate.name,
+        "type": candidate.type_list(),
+        "score": candidate.score,
+        "match": candidate.match,
+    }
+    if candidate.description:
+        found["description"] = candidate.description
+    return found
+
+
+def _suggestion(candidate: Candidate) -> dict:
+    found = {"id": candidate.id, "name": candidate.name, "notable": candidate.type_list()}
+    if candidate.description:
+        found["description"] = candidate.description
+    return found
+
+
+# requests and replies
+
+
+def _index() -> NameIndex:
+    try:
+        return served().reconcile
+    except (OSError, ValueError, KeyError):
+        raise HttpError(
+            503, "This build has no reconciliation index: run `lod build` again."
+        ) from None
+
+
+def _json(raw: str | bytes, name: str) -> Any:
+    """Strict JSON: no NaN or Infinity, no nesting deep enough to exhaust the stack."""
+    try:
+        return json.loads(raw, parse_constant=_not_json)
+    except (ValueError, RecursionError) as bad:
+        raise HttpError(400, f"`{name}` is not valid JSON: {str(bad)[:200]}") from None
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _check_size(count: int) -> None:
+    if count > MAX_BATCH:
+        raise HttpError(413, f"{count} queries in one batch; at most {MAX_BATCH} (advised: 50)")
+
+
+def _suggest_args() -> tuple[str, int, int]:
+    prefix = request.args.get("prefix", "")
+    cursor = _whole(request.args.get("cursor", "0"), "cursor")
+    limit = _whole(request.args.get("limit", "10"), "limit")
+    if cursor > MAX_CURSOR or not 1 <= limit <= 100:
+        raise HttpError(400, f"`cursor` must be at most {MAX_CURSOR}, `limit` 1 to 100")
+    return prefix, limit, cursor
+
+
+def _whole(raw: str, name: str) -> int:
+    if not raw.isdigit() or len(raw) > 9:
+        raise HttpError(400, f"`{name}` must be a whole number, not `{raw[:40]}`")
+    return int(raw)
+
+
+def _variant() -> str:
+    """This request's representation, for the build's ETag: path, query and callback."""
+    seen = f"{request.host} {request.full_path}"  # the manifest's URLs name the host
+    digest = hashlib.sha256(seen.encode("utf-8")).hexdigest()[:20]
+    return f"reconcile-{digest}"
+
+
+def _reply(data: dict) -> Response:
+    """JSON, or JSONP when `callback=` names a safe function (OpenRefine 0.2 clients use
+    it for GET): `/**/name({...});` as JavaScript with nosniff, nothing else around it."""
+    callback = request.args.get("callback")
+    if callback is None:
+        response = current_app.response_class(json.dumps(data, ensure_ascii=False), mimetype=JSON)
+    else:
+        if not CALLBACK.fullmatch(callback):
+            raise HttpError(
+                400, "`callback` must be a JavaScript name: letters, digits, _, $ and dots"
+            )
+        body = f"/**/{callback}({json.dumps(data, ensure_ascii=True)});"
+        response = current_app.response_class(body, mimetype=JAVASCRIPT)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.method in ("GET", "HEAD"):
+        return conditional(response, _variant())
+    response.headers["Cache-Control"] = "no-store"
+    return response
