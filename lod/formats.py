@@ -6,14 +6,16 @@ serialisers that write a graph in each, byte-stable for the same graph.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from enum import Enum
+from itertools import groupby
 
 import pyoxigraph
-from rdflib import Graph
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from .triples import to_oxigraph
 from .vocab import PREFIXES
 
 
@@ -151,52 +153,94 @@ def _specificity(parsed: MIMEAccept, media_type: str) -> int:
     return 1
 
 
-def serialize_ntriples(graph: Graph) -> bytes:
-    """Sorted N-Triples: the canonical, byte-stable dump."""
-    lines = graph.serialize(format="nt", encoding="utf-8").splitlines()
-    return b"".join(line + b"\n" for line in sorted(set(lines)) if line.strip())
-
-
 def jsonld_context() -> dict:
     """The inline @context of every JSON-LD document: prefixes, schema.org as @vocab."""
     return {"@vocab": PREFIXES["schema"], **PREFIXES}
 
 
-def serialize(graph: Graph, fmt: Format) -> bytes:
-    """A graph in one RDF format, prefixes bound, JSON-LD compacted with the inline context."""
-    if fmt is Format.NTRIPLES:
-        return serialize_ntriples(graph)
-    out = Graph()
-    for prefix, namespace in PREFIXES.items():
-        out.bind(prefix, namespace, override=True, replace=True)
-    for triple in sorted(graph):
-        out.add(triple)
-    if fmt is Format.JSONLD:
-        document = json.loads(out.serialize(format="json-ld", context=jsonld_context()))
-        return json.dumps(
-            _canonical(document), indent=1, sort_keys=True, ensure_ascii=False
-        ).encode("utf-8")
-    return out.serialize(format=fmt.rdflib_name, encoding="utf-8")
-
-
-def _canonical(node):
-    """JSON-LD with its unordered parts sorted (nodes by @id, values by their JSON), so the
-    same graph always gives the same bytes; lists (@list) keep their order."""
-    if isinstance(node, dict):
-        return {key: value if key == "@list" else _canonical(value) for key, value in node.items()}
-    if isinstance(node, list):
-        items = [_canonical(item) for item in node]
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
-    return node
+def serialize(triples: Iterable, fmt: Format) -> bytes:
+    """rdflib triples (a Graph, lod.triples.Triples) in one RDF format; byte-stable."""
+    engine = (
+        pyoxigraph.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples
+    )
+    return serialize_triples(engine, fmt)
 
 
 def serialize_triples(triples: Iterable[pyoxigraph.Triple], fmt: Format) -> bytes:
-    """Engine triples (a resource's document, a CONSTRUCT): pyoxigraph writes them, except
-    JSON-LD, which rdflib compacts with the inline context."""
+    """Engine triples (a resource's document, a CONSTRUCT, a dump) in one RDF format, in a
+    stable order: N-Triples sorted, Turtle and RDF/XML by pyoxigraph with our prefixes,
+    JSON-LD compacted with the inline context."""
+    ntriples = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    ordered = b"".join(line + b"\n" for line in sorted(set(ntriples.splitlines())) if line)
+    if fmt is Format.NTRIPLES:
+        return ordered
+    parsed = pyoxigraph.parse(ordered, format=pyoxigraph.RdfFormat.N_TRIPLES)
     if fmt is Format.JSONLD:
-        graph = Graph()
-        graph.parse(
-            data=pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES), format="nt"
-        )
-        return serialize(graph, fmt)
-    return pyoxigraph.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES)
+        return write_jsonld(parsed)
+    return pyoxigraph.serialize(parsed, format=fmt.oxigraph, prefixes=PREFIXES)
+
+
+def write_jsonld(triples: Iterable[pyoxigraph.Triple]) -> bytes:
+    """Compact JSON-LD with the inline context, one node a line, keys and values sorted.
+
+    Written directly rather than by a JSON-LD processor's compaction (rdflib takes minutes
+    on a dump): with `@vocab` schema.org and our prefixes as the context, compaction is a
+    renaming of keys, and triples sorted by subject arrive grouped, so a dump streams. The
+    tests read the output back with rdflib and with jsonld.js."""
+    lines = []
+    by_subject = groupby(triples, key=lambda t: t.subject)
+    for subject, group in by_subject:
+        node: dict[str, list] = {}
+        for triple in group:
+            if triple.predicate.value == RDF_TYPE and isinstance(
+                triple.object, pyoxigraph.NamedNode
+            ):
+                node.setdefault("@type", []).append(_compact(triple.object.value))
+            else:
+                key = _compact(triple.predicate.value)
+                node.setdefault(key, []).append(_jsonld_value(triple.object))
+        out = {"@id": _jsonld_id(subject)}
+        for key, values in node.items():
+            values = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
+            out[key] = values[0] if len(values) == 1 else values
+        lines.append(json.dumps(out, sort_keys=True, ensure_ascii=False))
+    context = json.dumps(jsonld_context(), sort_keys=True, indent=1)
+    return ('{"@context": ' + context + ',\n"@graph": [\n' + ",\n".join(lines) + "\n]}\n").encode(
+        "utf-8"
+    )
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NAMESPACES = sorted(
+    ((ns, prefix) for prefix, ns in PREFIXES.items() if prefix != "schema"),
+    key=lambda item: -len(item[0]),
+)
+
+
+def _compact(iri: str) -> str:
+    """A key or type under our context: schema.org terms by name, others as prefix:name."""
+    schema = PREFIXES["schema"]
+    if iri.startswith(schema) and _LOCAL.fullmatch(iri[len(schema) :]):
+        return iri[len(schema) :]
+    for namespace, prefix in _NAMESPACES:
+        if iri.startswith(namespace) and _LOCAL.fullmatch(iri[len(namespace) :]):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri
+
+
+def _jsonld_id(term) -> str:
+    return term.value if isinstance(term, pyoxigraph.NamedNode) else f"_:{term.value}"
+
+
+def _jsonld_value(term):
+    if not isinstance(term, pyoxigraph.Literal):
+        return {"@id": _jsonld_id(term)}
+    if term.language:
+        return {"@language": term.language, "@value": term.value}
+    datatype = term.datatype.value
+    if datatype in (XSD_STRING, LANG_STRING):
+        return term.value
+    return {"@type": _compact(datatype), "@value": term.value}

@@ -21,16 +21,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import Graph
 
 from . import reconcile
 from .config import Settings
 from .convert import Conversion, convert
 from .errors import BuildFailed, NoBuild, PublishError
-from .formats import Format, serialize, serialize_ntriples
+from .formats import Format, serialize, write_jsonld
 from .sources import load
+from .triples import Triples
 from .validate import Report, validate
-from .vocab import KINDS, SDO, SKOS
+from .vocab import KINDS, PREFIXES, SDO, SKOS
 from .void import DUMP_FORMATS, describe, dump_name
 
 Progress = Callable[[str], None]
@@ -45,12 +45,12 @@ class Checked:
     """Sources converted, described and validated: what a build publishes."""
 
     conversion: Conversion
-    description: Graph
+    description: Triples
     report: Report
 
     @property
-    def graph(self) -> Graph:
-        return self.conversion.graph
+    def graph(self) -> Triples:
+        return self.conversion.triples
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,15 @@ def check(settings: Settings, progress: Progress = lambda _: None) -> Checked:
     conversion = convert(sources, settings.base)
     if conversion.errors or conversion.dataset is None:
         raise BuildFailed(conversion.errors)
-    description = describe(conversion.graph, conversion.dataset, list(conversion.records))
-    conversion.graph += description
+    description = describe(conversion.triples, conversion.dataset, list(conversion.records))
+    conversion.triples.update(description)
     progress("validate")
-    report = validate(conversion, settings.shapes, str(Path(settings.data) / "dataset.yaml"))
+    report = validate(
+        conversion,
+        settings.shapes,
+        str(Path(settings.data) / "dataset.yaml"),
+        cache=Path(settings.out) / "cache" / "validation",
+    )
     if report.violations:
         raise BuildFailed([result.as_error() for result in report.violations])
     return Checked(conversion, description, report)
@@ -103,7 +108,7 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
     with _lock(out):
         checked = check(settings, progress)
         created = datetime.now(UTC)
-        ntriples = serialize_ntriples(checked.graph)
+        ntriples = serialize(checked.graph, Format.NTRIPLES)
         build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{hashlib.sha256(ntriples).hexdigest()[:8]}"
         partial = out / "builds" / f".partial-{build_id}"
         final = out / "builds" / build_id
@@ -143,15 +148,14 @@ def _write(
     progress("dumps")
     files = {}
     for fmt in DUMP_FORMATS:
-        data = ntriples if fmt is Format.NTRIPLES else serialize(graph, fmt)
-        files[dump_name(fmt)] = _write_gzip(path / dump_name(fmt), data)
+        files[dump_name(fmt)] = _write_gzip(path / dump_name(fmt), _dump(ntriples, fmt))
     info = checked.conversion.dataset
     void = serialize(checked.description, Format.TURTLE)
     (path / "void.ttl").write_bytes(void)
     files["void.ttl"] = _digest(void)
     report = checked.report
     (path / "validation.txt").write_text(report.text(), "utf-8")
-    (path / "validation.ttl").write_bytes(serialize(report.graph, Format.TURTLE))
+    (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
     (path / "SHA256SUMS").write_text(
         "".join(f"{meta['sha256']}  {name}\n" for name, meta in sorted(files.items())), "utf-8"
     )
@@ -182,6 +186,17 @@ def _write(
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
 
 
+def _dump(ntriples: bytes, fmt: Format) -> bytes:
+    """The sorted N-Triples in another format, written by pyoxigraph (or, for JSON-LD, the
+    streaming compact writer), in the same order: byte-stable."""
+    if fmt is Format.NTRIPLES:
+        return ntriples
+    parsed = pyoxigraph.parse(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    if fmt is Format.JSONLD:
+        return write_jsonld(parsed)
+    return pyoxigraph.serialize(parsed, format=fmt.oxigraph, prefixes=PREFIXES)
+
+
 def _write_gzip(path: Path, data: bytes) -> dict:
     """gzip with no name and no time in its header, so equal data gives equal bytes."""
     with (
@@ -203,7 +218,7 @@ def _counts(conversion: Conversion) -> dict[str, int]:
     return counts
 
 
-def _lists(graph: Graph, conversion: Conversion) -> dict[str, list[dict]]:
+def _lists(graph: Triples, conversion: Conversion) -> dict[str, list[dict]]:
     """Each kind's records, newest first where dated, then by label: the list pages and the
     home page read these instead of querying per request."""
     lists: dict[str, list[dict]] = {kind: [] for kind in KINDS}

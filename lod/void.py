@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import urlsplit
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 from .convert import DatasetInfo
 from .formats import Format
+from .triples import Triples
 from .vocab import DCAT, DCTERMS, FOAF, OWL, RDF, SDO, SKOS, VOID, XSD, dataset_iri
 
 LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch)
+DATES = (SDO.dateModified, SDO.datePublished)
 DUMP_FORMATS = (Format.NTRIPLES, Format.TURTLE, Format.JSONLD)
 FORMAT_IRIS = {
     Format.NTRIPLES: URIRef("http://www.w3.org/ns/formats/N-Triples"),
@@ -30,14 +32,15 @@ def dump_name(fmt: Format) -> str:
     return f"dataset.{fmt.extension}.gz"
 
 
-def describe(graph: Graph, info: DatasetInfo, subjects: list[URIRef]) -> Graph:
-    """The description of `graph` (whose records are `subjects`), as its own graph.
+def describe(graph: Triples, info: DatasetInfo, subjects: list[URIRef]) -> Triples:
+    """The description of `graph` (whose records are `subjects`), as its own triples.
 
     Its void:triples counts the graph and the description together, itself included.
     """
     base = info.base
     dataset = dataset_iri(base)
-    desc = Graph()
+    census = _Census(graph, set(subjects), base)
+    desc = Triples()
     add = desc.add
     add((dataset, RDF.type, VOID.Dataset))
     add((dataset, RDF.type, DCAT.Dataset))
@@ -52,9 +55,8 @@ def describe(graph: Graph, info: DatasetInfo, subjects: list[URIRef]) -> Graph:
             URIRef(f"http://id.loc.gov/vocabulary/iso639-1/{info.language.split('-')[0]}"),
         )
     )
-    modified = _modified(graph)
-    if modified is not None:
-        add((dataset, DCTERMS.modified, modified))
+    if census.latest is not None:
+        add((dataset, DCTERMS.modified, Literal(census.latest[:10], datatype=XSD.date)))
     add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
     add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
     add((dataset, FOAF.homepage, URIRef(base)))
@@ -87,25 +89,38 @@ def describe(graph: Graph, info: DatasetInfo, subjects: list[URIRef]) -> Graph:
         )
         add((distribution, DCAT.compressFormat, GZIP))
 
-    for example in _examples(graph, subjects):
+    for example in _examples(subjects):
         add((dataset, VOID.exampleResource, example))
-    _class_partitions(desc, graph, dataset, subjects)
-    _linksets(desc, graph, dataset, base)
+    _class_partitions(desc, census.classes, dataset)
+    _linksets(desc, census.links, dataset)
 
     total = len(graph) + len(desc) + 1  # + the void:triples statement itself
     add((dataset, VOID.triples, Literal(total)))
     return desc
 
 
-def _modified(graph: Graph) -> Literal | None:
-    dates = [o for p in (SDO.dateModified, SDO.datePublished) for o in graph.objects(None, p)]
-    if not dates:
-        return None
-    latest = max(dates, key=lambda d: str(d))
-    return Literal(str(latest)[:10], datatype=XSD.date)
+class _Census:
+    """What the description counts, in one pass over the graph: the newest date, the
+    classes of the records, and the links out per (target space, predicate)."""
+
+    def __init__(self, graph: Triples, records: set[URIRef], base: str):
+        self.latest: str | None = None
+        self.classes: Counter = Counter()
+        self.links: Counter = Counter()
+        for subject, predicate, obj in graph:
+            if predicate in DATES:
+                if self.latest is None or str(obj) > self.latest:
+                    self.latest = str(obj)
+            elif predicate == RDF.type:
+                if subject in records:
+                    self.classes[obj] += 1
+            elif predicate in LINK_PREDICATES:
+                if isinstance(obj, URIRef) and not str(obj).startswith(base):
+                    parts = urlsplit(str(obj))
+                    self.links[(f"{parts.scheme}://{parts.netloc}/", predicate)] += 1
 
 
-def _examples(graph: Graph, subjects: list[URIRef]) -> list[URIRef]:
+def _examples(subjects: list[URIRef]) -> list[URIRef]:
     """The first record of each kind (the stable order of the sources)."""
     seen: dict[str, URIRef] = {}
     for subject in subjects:
@@ -114,10 +129,8 @@ def _examples(graph: Graph, subjects: list[URIRef]) -> list[URIRef]:
     return list(seen.values())
 
 
-def _class_partitions(desc: Graph, graph: Graph, dataset: URIRef, subjects) -> None:
-    records = set(subjects)
-    counts = Counter(cls for s, cls in graph.subject_objects(RDF.type) if s in records)
-    for cls, count in sorted(counts.items()):
+def _class_partitions(desc: Triples, classes: Counter, dataset: URIRef) -> None:
+    for cls, count in sorted(classes.items()):
         local = str(cls).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
         partition = URIRef(f"{dataset}#class-{local}")
         desc.add((dataset, VOID.classPartition, partition))
@@ -125,14 +138,8 @@ def _class_partitions(desc: Graph, graph: Graph, dataset: URIRef, subjects) -> N
         desc.add((partition, VOID.entities, Literal(count)))
 
 
-def _linksets(desc: Graph, graph: Graph, dataset: URIRef, base: str) -> None:
+def _linksets(desc: Triples, counts: Counter, dataset: URIRef) -> None:
     """One void:Linkset per (target, link predicate), counting its links."""
-    counts: Counter = Counter()
-    for predicate in LINK_PREDICATES:
-        for target in graph.objects(None, predicate):
-            if isinstance(target, URIRef) and not str(target).startswith(base):
-                parts = urlsplit(str(target))
-                counts[(f"{parts.scheme}://{parts.netloc}/", predicate)] += 1
     for (space, predicate), count in sorted(counts.items()):
         host = urlsplit(space).netloc
         name = host.replace(".", "-")

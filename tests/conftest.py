@@ -102,9 +102,9 @@ def start_server(out: Path, *, workers: int = 2, threads: int = 4, **env) -> Liv
             with process.stderr:
                 raise RuntimeError("server exited: " + process.stderr.read().decode()[-2000:])
         try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+            if requests.get(url + "/healthz", timeout=5).status_code == 200:
                 return LiveServer(url, process)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("server did not start within 60 s")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 from ..errors import SourceError, UnknownReference
 from ..sources import Record, Sources
+from ..triples import Triples
 from ..vocab import FOAF, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
 from . import article, document, event, organisation, person, place, topic, values
 from .fields import Context, Invalid, Kind, Unknown
@@ -38,7 +39,7 @@ class DatasetInfo:
 
 @dataclass
 class Conversion:
-    graph: Graph
+    triples: Triples
     dataset: DatasetInfo | None
     records: dict[URIRef, Record] = field(default_factory=dict)
     errors: list[SourceError] = field(default_factory=list)
@@ -52,7 +53,7 @@ def convert(sources: Sources, base: str | None = None) -> Conversion:
     errors = list(sources.errors)
     index = _index(sources.records, errors)
     dataset = _dataset(sources.dataset, base, index, errors)
-    graph = Graph()
+    graph = Triples()
     conversion = Conversion(graph, dataset, errors=errors)
     if dataset is None:
         return conversion

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
+from ..triples import Triples
 from ..vocab import KINDS, OWL, RDF, SCHEMA, SDO, mint
 from . import values
 from .values import Invalid
@@ -31,13 +32,13 @@ class Context:
     """What a field needs while converting one record."""
 
     base: str
-    graph: Graph
+    triples: Triples
     index: dict[str, dict[str, Any]]
     language: str
     subtypes: Callable[[URIRef], set[URIRef]]
 
     def add(self, subject, predicate, obj) -> None:
-        self.graph.add((subject, predicate, obj))
+        self.triples.add((subject, predicate, obj))
 
     def prose(self, raw: str) -> Literal:
         return Literal(values.text(raw), lang=self.language)
