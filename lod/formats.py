@@ -172,6 +172,11 @@ def serialize_triples(triples: Iterable[pyoxigraph.Triple], fmt: Format) -> byte
     JSON-LD compacted with the inline context."""
     ntriples = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
     ordered = b"".join(line + b"\n" for line in sorted(set(ntriples.splitlines())) if line)
+    return from_ntriples(ordered, fmt)
+
+
+def from_ntriples(ordered: bytes, fmt: Format) -> bytes:
+    """Sorted N-Triples in `fmt`, in the same order (so as byte-stable as they are)."""
     if fmt is Format.NTRIPLES:
         return ordered
     parsed = pyoxigraph.parse(ordered, format=pyoxigraph.RdfFormat.N_TRIPLES)

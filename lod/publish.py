@@ -26,11 +26,11 @@ from . import reconcile
 from .config import Settings
 from .convert import Conversion, convert
 from .errors import BuildFailed, NoBuild, PublishError
-from .formats import Format, serialize, write_jsonld
+from .formats import Format, from_ntriples, serialize
 from .sources import load
 from .triples import Triples
 from .validate import Report, validate
-from .vocab import KINDS, PREFIXES, SDO, SKOS
+from .vocab import KINDS, SDO, SKOS
 from .void import DUMP_FORMATS, describe, dump_name
 
 Progress = Callable[[str], None]
@@ -148,7 +148,7 @@ def _write(
     progress("dumps")
     files = {}
     for fmt in DUMP_FORMATS:
-        files[dump_name(fmt)] = _write_gzip(path / dump_name(fmt), _dump(ntriples, fmt))
+        files[dump_name(fmt)] = _write_gzip(path / dump_name(fmt), from_ntriples(ntriples, fmt))
     info = checked.conversion.dataset
     void = serialize(checked.description, Format.TURTLE)
     (path / "void.ttl").write_bytes(void)
@@ -184,17 +184,6 @@ def _write(
         "files": files,
     }
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
-
-
-def _dump(ntriples: bytes, fmt: Format) -> bytes:
-    """The sorted N-Triples in another format, written by pyoxigraph (or, for JSON-LD, the
-    streaming compact writer), in the same order: byte-stable."""
-    if fmt is Format.NTRIPLES:
-        return ntriples
-    parsed = pyoxigraph.parse(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
-    if fmt is Format.JSONLD:
-        return write_jsonld(parsed)
-    return pyoxigraph.serialize(parsed, format=fmt.oxigraph, prefixes=PREFIXES)
 
 
 def _write_gzip(path: Path, data: bytes) -> dict:

@@ -21,6 +21,7 @@ from ..vocab import RDF, SD, VOID
 from .current import served
 from .errors import HttpError
 from .pages import href
+from .resources import negotiated
 
 blueprint = Blueprint("sparql", __name__)
 FORM = "application/x-www-form-urlencoded"
@@ -172,15 +173,7 @@ def _requested_format(offered: list):
             f"format `{name[:40]}` is not offered for this query; offered: "
             + ", ".join(f.extension for f in offered),
         )
-    fmt = negotiate(request.headers.get("Accept"), offered)
-    if fmt is None:
-        raise HttpError(
-            406,
-            "None of the requested types is offered for this query. Offered: "
-            + ", ".join(f.media_type for f in offered),
-            headers={"Vary": "Accept"},
-        )
-    return fmt
+    return negotiated(offered)
 
 
 def _run(query, fmt, default_graphs, named_graphs):
