@@ -97,6 +97,7 @@ def load(data_dir: Path) -> Sources:
         errors.append(SourceError(str(dataset_file), 0, "", "missing: the dataset description"))
 
     records: list[Record] = []
+    root = data_dir.resolve()
     for entry in sorted(data_dir.iterdir()):
         if entry.name.startswith(".") or entry == dataset_file:
             continue
@@ -116,6 +117,17 @@ def load(data_dir: Path) -> Sources:
             continue
         for path in sorted(entry.rglob("*")):
             if path.name.startswith(".") or path.is_dir():
+                continue
+            if not path.resolve().is_relative_to(root):
+                errors.append(
+                    SourceError(
+                        str(path),
+                        0,
+                        "",
+                        "links outside the data folder",
+                        "copy the file into the data folder instead",
+                    )
+                )
                 continue
             if not path.is_file():
                 errors.append(

@@ -287,7 +287,7 @@ CASES = [
         append("url: javascript:alert(1)\n"),
         7,
         "url",
-        "is not an http(s) URL",
+        "a javascript: IRI names no resource of the web",
     ),
     case(
         "bad-language-tag",

@@ -993,9 +993,6 @@ def test_hostile_query_and_results_are_escaped_on_the_query_page(edge):
 # runs script on the site's origin when clicked. Expected: such IRIs shown as text, not as
 # links (pages link only http, https and mailto, as the Markdown sanitiser does), or refused
 # by the build.
-SCHEME_BUG = pytest.mark.xfail(
-    strict=True, reason="lod/ bug: a javascript: IRI in sameAs/exactMatch becomes a link"
-)
 SCRIPT_IRIS = {
     "sameAs": "javascript:alert('sameAs')",
     "exactMatch": "javascript:alert('exactMatch')",
@@ -1003,7 +1000,6 @@ SCRIPT_IRIS = {
 }
 
 
-@SCHEME_BUG
 def test_script_iri_in_data_is_not_a_link(servers, tmp_path):
     """Attack: a publisher's `sameAs: javascript:alert(…)` (and a `data:text/html` IRI),
     to put a script link on the resource page."""
@@ -1022,7 +1018,6 @@ def test_script_iri_in_data_is_not_a_link(servers, tmp_path):
     assert_inert(response.text)
 
 
-@SCHEME_BUG
 def test_script_iri_in_query_results_is_not_a_link(edge):
     """Attack (reflected): a link to the query page whose results hold a `javascript:` IRI,
     made by the query itself; the results table renders IRIs as links."""
@@ -1231,12 +1226,6 @@ def test_file_size_limit_while_writing_fails_cleanly(big, tmp_path, limit):
 # publishers' files come from others (git stores symlinks), a contributed link can publish
 # or echo in build errors any file the build can read. Expected: a link out of data/ is an
 # error naming the link, and its target is never read.
-SYMLINK_BUG = pytest.mark.xfail(
-    strict=True, reason="lod/ gap: a symlink out of data/ is followed and its records published"
-)
-
-
-@SYMLINK_BUG
 def test_symlink_out_of_data_is_not_read(tmp_path):
     """Attack: a contributed `data/topics/link.yaml -> ../secret.yaml` (records the build can
     read but the publisher could not) and `data/places/passwd.csv -> /etc/passwd`."""

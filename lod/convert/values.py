@@ -19,6 +19,7 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
 SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*")
 IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+ACTIVE_SCHEMES = {"javascript", "vbscript", "data", "file", "blob", "about"}
 
 
 class Invalid(ValueError):
@@ -61,6 +62,11 @@ def iri(value: str, web_only: bool = False) -> URIRef:
     if not parts.scheme or not SCHEME.fullmatch(parts.scheme) or ":" not in value:
         raise Invalid(
             f"`{value}` is not an absolute IRI", "write it with its scheme, e.g. https://"
+        )
+    if parts.scheme.lower() in ACTIVE_SCHEMES:
+        raise Invalid(
+            f"`{value[:60]}`: a {parts.scheme}: IRI names no resource of the web",
+            "use an http(s) IRI, or a URN",
         )
     if parts.scheme in ("http", "https") and not parts.netloc:
         raise Invalid(f"`{value}` has no host")

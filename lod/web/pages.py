@@ -165,15 +165,20 @@ def render_markdown(text: str) -> str:
     )
 
 
-def href(iri: str, base: str) -> str:
-    """Where a link to `iri` goes from a page: our resources to their local page."""
+LINKABLE = ("http://", "https://")
+
+
+def href(iri: str, base: str) -> str | None:
+    """Where a link to `iri` goes from a page: our resources to their local page, other
+    web IRIs as they are; None (shown as text, never a link) for any other scheme, so no
+    `javascript:` or `data:` IRI in the data can become a live link."""
     if iri.startswith(f"{base}id/dataset"):
         return "/.well-known/void"
     if iri.startswith(f"{base}id/"):
         return "/doc/" + iri[len(base) + 3 :]
     if iri.startswith(base):
         return "/" + iri[len(base) :]
-    return iri
+    return iri if iri.lower().startswith(LINKABLE) else None
 
 
 def local_name(iri: str) -> str:
