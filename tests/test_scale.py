@@ -39,8 +39,9 @@ def corpus(tmp_path_factory) -> Path:
 def converted(corpus: Path):
     conversion = convert(load(corpus))
     assert not conversion.errors, conversion.errors[:3]
-    conversion.triples.update(describe(conversion.triples, conversion.dataset,
-                                       list(conversion.records)))
+    conversion.triples.update(
+        describe(conversion.triples, conversion.dataset, list(conversion.records))
+    )
     return conversion
 
 
@@ -53,21 +54,27 @@ def inject_faults(conversion) -> None:
     a linked resource's class, cardinality, value range, order of dates, nested nodes."""
     triples = conversion.triples
     publisher = triples.value(iri("id/article/article-0"), SDO.publisher)
-    triples.by_subject[publisher] = {(p, o) for p, o in triples.by_subject[publisher]
-                                     if p != RDF.type}  # no longer an Organization
+    triples.by_subject[publisher] = {
+        (p, o) for p, o in triples.by_subject[publisher] if p != RDF.type
+    }  # no longer an Organization
     triples.add((iri("id/article/article-1"), SDO.headline, Literal("Second", lang="en")))
     triples.add((iri("id/event/event-3"), SDO.endDate, Literal("2000-01-01", datatype=XSD.date)))
-    triples.add((iri("id/place/place-2#geo"), SDO.latitude,
-                 Literal("123.5", datatype=XSD.decimal)))
+    triples.add((iri("id/place/place-2#geo"), SDO.latitude, Literal("123.5", datatype=XSD.decimal)))
     role = iri("id/event/event-5#role-9")
     triples.add((iri("id/event/event-5"), SDO.contributor, role))
     triples.add((role, RDF.type, SDO.Role))  # a role naming nobody
     triples.add((iri("id/event/event-7"), SDO.location, iri("id/person/person-2")))
-    triples.add((iri("id/topic/topic-20"), URIRef("http://www.w3.org/2004/02/skos/core#broader"),
-                 iri("id/person/person-1")))
+    triples.add(
+        (
+            iri("id/topic/topic-20"),
+            URIRef("http://www.w3.org/2004/02/skos/core#broader"),
+            iri("id/person/person-1"),
+        )
+    )
     article = iri("id/article/article-7")
-    triples.by_subject[article] = {(p, o) for p, o in triples.by_subject[article]
-                                   if p != SDO.image}  # a warning
+    triples.by_subject[article] = {
+        (p, o) for p, o in triples.by_subject[article] if p != SDO.image
+    }  # a warning
 
 
 def test_generated_corpus_passes_validation(corpus):
@@ -82,7 +89,7 @@ def test_partitioned_validation_reports_what_whole_graph_validation_reports(corp
     parts = validate(conversion, SHAPES, partitioned=True, workers=2)
     assert not whole.conforms
     assert len(whole.findings) >= 8
-    focused = {f.focus.rsplit('/', 1)[-1] for f in whole.findings}
+    focused = {f.focus.rsplit("/", 1)[-1] for f in whole.findings}
     assert {"event-7", "article-0", "article-1", "place-2#geo"} <= focused
     assert parts.findings == whole.findings
     assert parts.results == whole.results
