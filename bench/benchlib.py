@@ -1,0 +1,309 @@
+"""Helpers shared by the benchmarks: corpus sizes, corpora and builds on demand, gunicorn on
+127.0.0.1, process memory from /proc, medians and the load average.
+
+Benchmarks print figures; they assert nothing about timings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CORPUS = BENCH / "corpus"
+OUT = BENCH / "out"
+PYTHON = sys.executable
+
+
+def articles(size: str) -> int:
+    """`1k` -> 1000, `100k` -> 100000, `2500` -> 2500."""
+    text = size.strip().lower()
+    if text.endswith("k"):
+        return int(float(text[:-1]) * 1000)
+    if text.endswith("m"):
+        return int(float(text[:-1]) * 1_000_000)
+    return int(text)
+
+
+def name(size: str) -> str:
+    """The canonical folder name of a size: 10000 -> 10k."""
+    n = articles(size)
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def corpus(size: str) -> Path:
+    """bench/corpus/<name>, generated (deterministically) when missing or incomplete."""
+    path = CORPUS / name(size)
+    if _complete(path, articles(size)):
+        return path
+    partial = CORPUS / f".partial-{name(size)}-{os.getpid()}"
+    print(f"generating {articles(size)} articles -> {path} ...", flush=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [PYTHON, str(BENCH / "generate.py"), str(articles(size)), str(partial)], check=True
+    )
+    if path.exists():
+        shutil.rmtree(path)
+    os.rename(partial, path)
+    print(f"  generated in {time.perf_counter() - started:.1f} s", flush=True)
+    return path
+
+
+def _complete(path: Path, n: int) -> bool:
+    """The corpus exists and holds its last article (generate.py writes it last)."""
+    last = path / "articles" / f"{(n - 1) // 1000:04d}" / f"article-{n - 1}.md"
+    return (path / "dataset.yaml").exists() and last.exists()
+
+
+def built(size: str, *, rebuild: bool = False) -> Path:
+    """bench/out/dist-<name>: a build of the corpus, reused when present. The out folder."""
+    source = corpus(size)
+    out = OUT / f"dist-{name(size)}"
+    if rebuild or not (out / "current" / "manifest.json").exists():
+        print(f"building {source} -> {out} ...", flush=True)
+        started = time.perf_counter()
+        subprocess.run(
+            [PYTHON, "-m", "lod", "build", "--data", str(source), "--out", str(out)],
+            check=True,
+            cwd=ROOT,
+        )
+        print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+    else:
+        manifest = json.loads((out / "current" / "manifest.json").read_text())
+        print(f"reusing build {manifest['id']} in {out} (--rebuild to build again)", flush=True)
+    return out
+
+
+def median(values) -> float:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, int(round(fraction * len(sorted_values))) - 1))
+    return sorted_values[rank]
+
+
+def loadavg(when: str) -> tuple[float, float, float]:
+    load = os.getloadavg()
+    print(
+        f"load average ({when}): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"on {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    return load
+
+
+def code_version() -> str:
+    """The commit benchmarked, and whether lod/ differs from it (others commit meanwhile)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "lod", "app.py", "shapes"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.split("\n")
+    except OSError:
+        return "unknown (no git)"
+    changed = [line[3:] for line in dirty if line.strip()]
+    return head + (f" with {len(changed)} uncommitted change(s) in lod/" if changed else "")
+
+
+def header(what: str) -> tuple[float, float, float]:
+    """The first lines of a benchmark's output: what runs where, on which code."""
+    print(f"{what}; python {sys.version.split()[0]}, {os.cpu_count()} CPUs; code {code_version()}")
+    return loadavg("start")
+
+
+def ratio(a: float, b: float) -> str:
+    if not b or b != b or a != a:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+# --- processes and memory ----------------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of pid (Linux /proc)."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(p) for p in handle.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    pending, found = [pid], []
+    while pending:
+        for child in children(pending.pop()):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def status_kb(pid: int, field: str) -> int | None:
+    """A /proc/<pid>/status field in kB (VmRSS, VmHWM ...)."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def pss_kb(pid: int) -> int | None:
+    """Proportional set size: shared pages divided among the processes sharing them, so
+    the PSS of a process tree adds up to the memory it really holds."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        return status_kb(pid, "VmRSS")
+    return None
+
+
+class TreeMemory:
+    """The peak memory of a process and its descendants, sampled: `peak_kb` is the largest
+    value seen. A process alone is sampled every `interval` s by its VmRSS (cheap); while it
+    has children (forked workers sharing its pages) the PSS summed over the tree is sampled
+    every `pss_interval` s. PSS is dear to read (/proc/<pid>/smaps_rollup walks the page
+    tables: about 30 ms per 2 GB, holding the process's mmap lock), hence the slower rate.
+    A spike shorter than the interval can be missed."""
+
+    def __init__(self, pid: int, interval: float = 0.2, pss_interval: float = 1.0):
+        self.pid = pid
+        self.interval = interval
+        self.pss_interval = pss_interval
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        last_pss = 0.0
+        while not self._stop.is_set():
+            tree = descendants(self.pid)
+            if not tree:
+                self.peak_kb = max(self.peak_kb, status_kb(self.pid, "VmRSS") or 0)
+            elif time.monotonic() - last_pss >= self.pss_interval:
+                last_pss = time.monotonic()
+                total = sum(pss_kb(pid) or 0 for pid in [self.pid, *tree])
+                self.peak_kb = max(self.peak_kb, total)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb
+
+
+# --- gunicorn ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn on 127.0.0.1 (as tests/conftest.py starts it), stopped by stop()."""
+
+    def __init__(
+        self,
+        app: str,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        env: dict | None = None,
+        pythonpath: Path | None = None,
+        ready: str = "/healthz",
+    ):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--graceful-timeout",
+            "2",
+            "--timeout",
+            "300",
+        ]
+        if pythonpath is not None:
+            command += ["--pythonpath", str(pythonpath)]
+        self.process = subprocess.Popen(
+            [*command, app],
+            cwd=ROOT,
+            env={**os.environ, **{k: str(v) for k, v in (env or {}).items()}},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self.workers = workers
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                error = self.process.stderr.read().decode()[-2000:]
+                self.process.stderr.close()
+                raise RuntimeError("gunicorn exited: " + error)
+            try:
+                if requests.get(self.url + ready, timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        else:
+            self.stop()
+            raise RuntimeError("gunicorn did not start within 120 s")
+        # every worker up (each answers /healthz once it has imported the app)
+        deadline = time.monotonic() + 60
+        while len(children(self.process.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes: children of the master (their own children, such as query
+        workers or a forkserver, are not counted as workers)."""
+        return sorted(children(self.process.pid))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()

@@ -1,0 +1,348 @@
+"""`lod build` wall time and peak memory per corpus size, split by phase, against what
+rdflib and pyoxigraph alone pay for the same triples, and a rebuild after one edit.
+
+    python bench/build.py 1k 10k            # 3 runs each (median)
+    python bench/build.py 100k              # 1 run at 100k and above unless --runs
+    python bench/build.py 10k --runs 5 --json bench/out/build-10k.json
+
+Each run is a fresh Python process that calls lod.publish.build on a copy of the corpus
+into an empty out folder (no validation cache) and prints the start time of each phase and
+its own ru_maxrss (and its largest child's: the validation pool's workers). The parent also
+samples the memory of the whole process tree (benchlib.TreeMemory: RSS of the build alone,
+PSS summed over the tree while the pool runs). Baselines, in the same run, on the
+build's N-Triples dump: rdflib parsing it into a Graph and serialising the Graph to Turtle
+(what a build on rdflib alone pays at the least), and pyoxigraph bulk-loading it into an
+on-disk store (and parsing + writing Turtle). Last, "rebuild": one article's headline
+edited, built again into the same out folder (caches warm), --runs times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import benchlib
+from benchlib import PYTHON, ROOT, TreeMemory, median, ratio
+
+PHASES = ("load", "convert", "validate", "ntriples", "dumps", "store", "lists", "switch")
+PHASE_NOTES = {
+    "load": "read and parse the source files",
+    "convert": "sources -> triples, VoID description",
+    "validate": "SHACL validation",
+    "ntriples": "the graph serialised as sorted N-Triples",
+    "dumps": "gzip dumps (nt, ttl, jsonld), void.ttl, validation report",
+    "store": "Oxigraph bulk load of the N-Triples",
+    "lists": "lists.json, reconcile.json, manifest",
+    "switch": "rename, switch current, prune old builds",
+}
+
+# The child: lod.publish.build with a progress callback that notes when each phase starts.
+# `ntriples` and `lists` are finer marks than build() reports: the end of check() (after
+# which build() serialises N-Triples) and the call of _lists (after the store is loaded).
+CHILD = r"""
+import json, resource, sys, time
+started = time.perf_counter()
+import lod.publish as publish
+from lod.config import Settings
+imported = time.perf_counter()
+marks = []
+def cpu():
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+def progress(phase):
+    marks.append((phase, time.perf_counter(), cpu()))
+original_check = publish.check
+def check(*args, **kwargs):
+    result = original_check(*args, **kwargs)
+    progress("ntriples")
+    return result
+publish.check = check
+if hasattr(publish, "_lists"):
+    original_lists = publish._lists
+    def lists(*args, **kwargs):
+        progress("lists")
+        return original_lists(*args, **kwargs)
+    publish._lists = lists
+begin, begin_cpu = time.perf_counter(), cpu()
+result = publish.build(Settings(data=sys.argv[1], out=sys.argv[2]), progress)
+end, end_cpu = time.perf_counter(), cpu()
+phases, phases_cpu = {}, {}
+for (phase, at, at_cpu), (_, following, following_cpu) in zip(
+        marks, marks[1:] + [("end", end, end_cpu)]):
+    phases[phase] = phases.get(phase, 0.0) + following - at
+    phases_cpu[phase] = phases_cpu.get(phase, 0.0) + following_cpu - at_cpu
+print(json.dumps({
+    "import_s": imported - started,
+    "build_s": end - begin,
+    "cpu_s": end_cpu - begin_cpu,
+    "phases": phases,
+    "phases_cpu": phases_cpu,
+    "triples": result.manifest["triples"],
+    "build_path": str(result.path),
+    "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "maxrss_children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+}))
+"""
+
+RDFLIB = r"""
+import gzip, json, resource, sys, time
+import rdflib
+data = gzip.open(sys.argv[1]).read()
+t0, c0 = time.perf_counter(), time.process_time()
+graph = rdflib.Graph()
+graph.parse(data=data, format="nt")
+t1 = time.perf_counter()
+turtle = graph.serialize(format="turtle", encoding="utf-8")
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"parse_s": t1 - t0, "turtle_s": t2 - t1, "cpu_s": c2 - c0,
+                  "triples": len(graph),
+                  "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+OXIGRAPH = r"""
+import gzip, json, resource, sys, time
+import pyoxigraph as ox
+data = gzip.open(sys.argv[1]).read()
+t0, c0 = time.perf_counter(), time.process_time()
+store = ox.Store(sys.argv[2])
+store.bulk_load(data, ox.RdfFormat.N_TRIPLES)
+store.flush()
+t1, c1 = time.perf_counter(), time.process_time()
+turtle = ox.serialize(ox.parse(data, format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE)
+t2 = time.perf_counter()
+print(json.dumps({"store_s": t1 - t0, "store_cpu_s": c1 - c0, "turtle_s": t2 - t1,
+                  "triples": len(store),
+                  "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def child(code: str, *args: str, timeout: float | None = None) -> dict:
+    """Run code in a fresh interpreter; its last stdout line (JSON), with the process's wall
+    time and the peak PSS of its process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [PYTHON, "-c", code, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    memory = TreeMemory(process.pid)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        memory.stop()
+        raise RuntimeError(f"timed out after {timeout} s") from None
+    peak = memory.stop()
+    if process.returncode != 0:
+        raise RuntimeError(f"child failed ({process.returncode}): {stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["process_s"] = time.perf_counter() - started
+    result["tree_pss_peak_kb"] = peak
+    return result
+
+
+def edit_headline(source: Path, generation: int) -> Path:
+    """Change the headline of the corpus's first article; the file edited."""
+    article = next(iter(sorted((source / "articles").glob("*/article-0.md"))))
+    text = article.read_text("utf-8")
+    text, count = re.subn(
+        r'^headline: "(Article 0):[^"\n]*"',
+        f'headline: "\\1: edited headline number {generation}"',
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
+    if count != 1:
+        raise RuntimeError(f"no headline line in {article}")
+    article.write_text(text, "utf-8")
+    return article
+
+
+def mb(kb: float) -> str:
+    return f"{kb / 1024:,.0f} MB" if kb == kb else "-"
+
+
+def bench_size(size: str, runs: int, args) -> dict:
+    source = benchlib.corpus(size)
+    label = benchlib.name(size)
+    work = benchlib.OUT / f"build-{label}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    data = work / "corpus"
+    started = time.perf_counter()
+    shutil.copytree(source, data)
+    print(
+        f"\n== {label}: {benchlib.articles(size)} articles, {runs} run(s); "
+        f"corpus copied to {data} in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+    builds, rdf, oxi = [], [], []
+    out = None
+    for run in range(runs):
+        if out is not None and run < runs:
+            shutil.rmtree(out, ignore_errors=True)  # keep only the last run's out folder
+        out = work / f"dist-{run}"
+        result = child(CHILD, str(data), str(out), timeout=args.timeout)
+        builds.append(result)
+        phases = " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
+        print(
+            f"  build run {run + 1}: {result['build_s']:.2f} s, CPU {result['cpu_s']:.2f} s "
+            f"({phases}); "
+            f"process {result['process_s']:.2f} s; peak RSS {mb(result['maxrss_self_kb'])} "
+            f"(pool worker {mb(result['maxrss_children_kb'])}, tree "
+            f"{mb(result['tree_pss_peak_kb'])}); {result['triples']} triples",
+            flush=True,
+        )
+        dump = Path(result["build_path"]) / "dataset.nt.gz"
+        if not args.no_baseline:
+            r = child(RDFLIB, str(dump), timeout=args.timeout)
+            rdf.append(r)
+            print(
+                f"  rdflib run {run + 1}: parse {r['parse_s']:.2f} s + Turtle "
+                f"{r['turtle_s']:.2f} s (CPU {r['cpu_s']:.2f} s); peak RSS "
+                f"{mb(r['maxrss_self_kb'])}",
+                flush=True,
+            )
+            store = work / "oxigraph-baseline"
+            shutil.rmtree(store, ignore_errors=True)
+            o = child(OXIGRAPH, str(dump), str(store), timeout=args.timeout)
+            shutil.rmtree(store, ignore_errors=True)
+            oxi.append(o)
+            print(
+                f"  pyoxigraph run {run + 1}: store load {o['store_s']:.2f} s (CPU "
+                f"{o['store_cpu_s']:.2f} s); parse + "
+                f"Turtle {o['turtle_s']:.2f} s; peak RSS {mb(o['maxrss_self_kb'])}",
+                flush=True,
+            )
+
+    rebuilds = []
+    if not args.no_rebuild:
+        for run in range(runs):
+            edited = edit_headline(data, run + 1)
+            result = child(CHILD, str(data), str(out), timeout=args.timeout)
+            rebuilds.append(result)
+            phases = " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
+            print(
+                f"  rebuild run {run + 1} (edited {edited.relative_to(data)}): "
+                f"{result['build_s']:.2f} s, CPU {result['cpu_s']:.2f} s ({phases}); peak RSS "
+                f"{mb(result['maxrss_self_kb'])}",
+                flush=True,
+            )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+    summary = {
+        "size": label,
+        "articles": benchlib.articles(size),
+        "runs": runs,
+        "triples": builds[-1]["triples"],
+        "build": builds,
+        "rdflib": rdf,
+        "oxigraph": oxi,
+        "rebuild": rebuilds,
+    }
+    report(summary)
+    return summary
+
+
+def report(s: dict) -> None:
+    builds = s["build"]
+    total = median(b["build_s"] for b in builds)
+    cpu = median(b.get("cpu_s") for b in builds)
+    print(
+        f"\n-- {s['size']} ({s['articles']} articles, {s['triples']:,} triples), "
+        f"median of {s['runs']} run(s)"
+    )
+    print(f"  {'phase':<10} {'wall s':>9} {'share':>7} {'CPU s':>9}  what")
+    for phase in PHASES:
+        seconds = median(b["phases"].get(phase, 0.0) for b in builds)
+        used = median(b.get("phases_cpu", {}).get(phase) for b in builds)
+        print(
+            f"  {phase:<10} {seconds:>9.2f} {seconds / total:>7.0%} {used:>9.2f}  "
+            f"{PHASE_NOTES[phase]}"
+        )
+    spread = [b["build_s"] for b in builds]
+    print(
+        f"  {'build()':<10} {total:>9.2f} {'':>7} {cpu:>9.2f}  min {min(spread):.2f}, max "
+        f"{max(spread):.2f} (phase medians need not add up to the median)"
+    )
+    print(
+        f"  {'process':<10} {median(b['process_s'] for b in builds):>9.2f}          "
+        f"with interpreter start and imports "
+        f"({median(b['import_s'] for b in builds):.2f} s imports)"
+    )
+    print(
+        "  CPU s: this process and its reaped children (the validation pool), so it can "
+        "exceed wall time; wall time on a loaded machine is CPU plus waiting for a CPU."
+    )
+    print(
+        f"  peak RSS: build process {mb(median(b['maxrss_self_kb'] for b in builds))}, "
+        f"largest validation worker {mb(median(b['maxrss_children_kb'] for b in builds))}, "
+        f"whole tree (sampled, PSS while the pool runs) "
+        f"{mb(median(b['tree_pss_peak_kb'] for b in builds))}"
+    )
+    if s["rdflib"]:
+        parse = median(r["parse_s"] for r in s["rdflib"])
+        turtle = median(r["turtle_s"] for r in s["rdflib"])
+        rcpu = median(r.get("cpu_s") for r in s["rdflib"])
+        store = median(o["store_s"] for o in s["oxigraph"])
+        ocpu = median(o.get("store_cpu_s") for o in s["oxigraph"])
+        oturtle = median(o["turtle_s"] for o in s["oxigraph"])
+        print("  baseline on the same triples (the build's N-Triples dump):")
+        print(
+            f"    rdflib parse {parse:.2f} s + Turtle {turtle:.2f} s = {parse + turtle:.2f} s "
+            f"(CPU {rcpu:.2f} s), peak RSS {mb(median(r['maxrss_self_kb'] for r in s['rdflib']))}"
+            f"; lod build / rdflib = {ratio(total, parse + turtle)} wall, "
+            f"{ratio(cpu, rcpu)} CPU"
+        )
+        print(
+            f"    pyoxigraph store load {store:.2f} s (CPU {ocpu:.2f} s; parse + Turtle "
+            f"{oturtle:.2f} s), peak RSS {mb(median(o['maxrss_self_kb'] for o in s['oxigraph']))}"
+            f"; lod build / pyoxigraph load = {ratio(total, store)} wall, {ratio(cpu, ocpu)} CPU"
+        )
+    if s["rebuild"]:
+        again = median(r["build_s"] for r in s["rebuild"])
+        again_cpu = median(r.get("cpu_s") for r in s["rebuild"])
+        phases = ", ".join(
+            f"{p} {median(r['phases'].get(p, 0) for r in s['rebuild']):.2f}" for p in PHASES
+        )
+        print(
+            f"  rebuild after editing one headline: {again:.2f} s (CPU {again_cpu:.2f} s): "
+            f"{phases}; rebuild / first build = {ratio(again, total)} wall, "
+            f"{ratio(again_cpu, cpu)} CPU"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="+", help="corpus sizes: 1k 10k 100k or a number")
+    parser.add_argument("--runs", type=int, help="runs per size (default 3; 1 from 100k)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip rdflib/pyoxigraph")
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild")
+    parser.add_argument("--keep", action="store_true", help="keep bench/out/build-<size>/")
+    parser.add_argument("--timeout", type=float, default=3600, help="per child, seconds")
+    parser.add_argument("--json", type=Path, help="also write all figures here")
+    args = parser.parse_args()
+
+    benchlib.header(f"bench/build.py {' '.join(args.sizes)}")
+    results = []
+    for size in args.sizes:
+        runs = args.runs or (1 if benchlib.articles(size) >= 100_000 else 3)
+        results.append(bench_size(size, runs, args))
+    benchlib.loadavg("end")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Resource documents served per second under concurrent clients, against the ceiling of the
+same gunicorn settings serving a trivial WSGI app, and each worker's memory after the run.
+
+    python bench/pages.py --size 10k --clients 16 --seconds 20
+    python bench/pages.py --size 10k --workers 4 --threads 4 --seconds 30
+
+gunicorn (--workers, --threads) serves the build of bench/corpus/<size> (built into
+bench/out/dist-<size> when missing) on 127.0.0.1. --clients keep-alive HTTP/1.1 clients
+(threads spread over --client-processes processes, so that the clients are not held to one
+CPU by the GIL) request random resources from the build's lists.json for --seconds each:
+first Turtle (/doc/{kind}/{slug}.ttl), then HTML (.html). Then the same gunicorn settings
+serve `ceiling` below, a WSGI app returning a fixed 13-byte body, to the same clients: the
+most requests per second this machine, gunicorn and the client give. The clients run on the
+same machine and share its CPUs with the server, as they do in the ceiling run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import random
+import time
+from pathlib import Path
+
+import benchlib
+from benchlib import BENCH, median, percentile, ratio, status_kb
+
+BODY = b"Hello, world\n"
+
+
+def ceiling(environ, start_response):
+    """The trivial WSGI app: the same fixed small body for every request."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY)))])
+    return [BODY]
+
+
+# --- the load generator ---------------------------------------------------------------------
+
+
+def _client_thread(port, paths, seed, deadline, results):
+    rng = random.Random(seed)
+    latencies, statuses, received, errors = [], {}, 0, 0
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    while time.monotonic() < deadline:
+        path = rng.choice(paths)
+        started = time.perf_counter()
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            continue
+        latencies.append(time.perf_counter() - started)
+        statuses[response.status] = statuses.get(response.status, 0) + 1
+        received += len(body)
+        if response.getheader("Connection", "").lower() == "close":
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.close()
+    results.append((latencies, statuses, received, errors))
+
+
+def _client_process(port, paths, seeds, deadline, queue):
+    import threading
+
+    results: list = []
+    threads = [
+        threading.Thread(target=_client_thread, args=(port, paths, seed, deadline, results))
+        for seed in seeds
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put(results)
+
+
+def load(
+    port: int, paths: list[str], clients: int, processes: int, seconds: float, seed: int = 1
+) -> dict:
+    """`clients` concurrent clients for `seconds`: requests/s, latency percentiles."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    processes = max(1, min(processes, clients))
+    seeds = [
+        list(range(seed * 1000 + p, seed * 1000 + clients, processes)) for p in range(processes)
+    ]
+    started = time.monotonic()
+    deadline = started + seconds
+    workers = [
+        context.Process(target=_client_process, args=(port, paths, s, deadline, queue))
+        for s in seeds
+    ]
+    for worker in workers:
+        worker.start()
+    results = []
+    for _ in workers:
+        results.extend(queue.get(timeout=seconds + 120))
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    latencies = sorted(x for r in results for x in r[0])
+    statuses: dict = {}
+    for r in results:
+        for status, n in r[1].items():
+            statuses[status] = statuses.get(status, 0) + n
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "max_ms": (latencies[-1] * 1000) if latencies else float("nan"),
+        "statuses": statuses,
+        "bytes_per_request": sum(r[2] for r in results) / max(1, len(latencies)),
+        "errors": sum(r[3] for r in results),
+    }
+
+
+def show(name: str, r: dict) -> None:
+    bad = {s: n for s, n in r["statuses"].items() if s != 200}
+    print(
+        f"  {name:<10} {r['rps']:>8.1f} req/s  p50 {r['p50_ms']:>7.1f} ms  p99 "
+        f"{r['p99_ms']:>7.1f} ms  max {r['max_ms']:>7.1f} ms  {r['requests']} requests, "
+        f"{r['bytes_per_request']:,.0f} B each"
+        + (f"  NON-200: {bad}" if bad else "")
+        + (f"  connection errors: {r['errors']}" if r["errors"] else ""),
+        flush=True,
+    )
+
+
+def memory(server: benchlib.Gunicorn) -> list[dict]:
+    return [
+        {"pid": pid, "rss_kb": status_kb(pid, "VmRSS"), "hwm_kb": status_kb(pid, "VmHWM")}
+        for pid in server.worker_pids()
+    ]
+
+
+def resource_paths(build_path: Path, base: str, extension: str) -> list[str]:
+    lists = json.loads((build_path / "lists.json").read_text("utf-8"))
+    paths = []
+    for entries in lists.values():
+        for entry in entries:
+            iri = entry["iri"]
+            if not iri.startswith(base + "id/"):
+                continue
+            paths.append("/doc/" + iri[len(base) + 3 :] + "." + extension)
+    return sorted(paths)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="10k")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20, help="per measurement")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds before each")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    from lod.publish import open_build
+
+    benchlib.header(
+        f"bench/pages.py --size {args.size}: gunicorn --workers {args.workers} --threads "
+        f"{args.threads}; {args.clients} clients in {min(args.client_processes, args.clients)} "
+        f"processes; {args.seconds:g} s each after {args.warmup:g} s warm-up"
+    )
+    out = benchlib.built(args.size, rebuild=args.rebuild)
+    build = open_build(out)
+    print(f"build {build.id}: {build.manifest['triples']:,} triples")
+    formats = {
+        "turtle": resource_paths(build.path, build.base, "ttl"),
+        "html": resource_paths(build.path, build.base, "html"),
+    }
+    print(f"{len(formats['turtle']):,} resources to choose from")
+
+    results: dict = {}
+    server = benchlib.Gunicorn(
+        "app:app",
+        workers=args.workers,
+        threads=args.threads,
+        env={"LOD_OUT": out, "LOD_DATA": benchlib.corpus(args.size)},
+    )
+    try:
+        time.sleep(2)  # the workers finish importing the app
+        results["memory_start"] = memory(server)
+        for seed, (fmt, paths) in enumerate(formats.items(), start=1):
+            load(server.port, paths, args.clients, args.client_processes, args.warmup, seed + 10)
+            results[fmt] = load(
+                server.port, paths, args.clients, args.client_processes, args.seconds, seed
+            )
+            show(fmt, results[fmt])
+        results["memory_end"] = memory(server)
+    finally:
+        server.stop()
+
+    server = benchlib.Gunicorn(
+        "pages:ceiling", workers=args.workers, threads=args.threads, pythonpath=BENCH, ready="/"
+    )
+    try:
+        load(server.port, ["/"], args.clients, args.client_processes, args.warmup)
+        results["ceiling"] = load(
+            server.port, ["/"], args.clients, args.client_processes, args.seconds
+        )
+        show("ceiling", results["ceiling"])
+        results["ceiling_memory"] = memory(server)
+    finally:
+        server.stop()
+
+    top = results["ceiling"]
+    print(
+        f"\nresource documents at {benchlib.name(args.size)} "
+        f"({build.manifest['triples']:,} triples), {args.clients} clients, "
+        f"gunicorn {args.workers} workers x {args.threads} threads, {args.seconds:g} s each"
+    )
+    print(f"  {'what':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'of ceiling':>11}")
+    for fmt in formats:
+        r = results[fmt]
+        print(
+            f"  {'resource ' + fmt:<22} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} "
+            f"{r['p99_ms']:>8.1f} {ratio(r['rps'], top['rps']):>11}"
+        )
+    print(
+        f"  {'trivial WSGI (ceiling)':<22} {top['rps']:>8.1f} {top['p50_ms']:>8.1f} "
+        f"{top['p99_ms']:>8.1f} {'1.00x':>11}"
+    )
+    print("  worker memory (VmRSS from /proc, children of the gunicorn master):")
+    start = {m["pid"]: m for m in results["memory_start"]}
+    for m in results["memory_end"]:
+        before = start.get(m["pid"], {}).get("rss_kb")
+        print(
+            f"    worker {m['pid']}: {m['rss_kb'] / 1024:.0f} MB after the run "
+            f"(peak {m['hwm_kb'] / 1024:.0f} MB; "
+            f"{before / 1024 if before else float('nan'):.0f} MB idle after start-up)"
+        )
+    trivial = median(m["rss_kb"] for m in results["ceiling_memory"])
+    print(f"    trivial WSGI worker: {trivial / 1024:.0f} MB")
+    benchlib.loadavg("end")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""A fixed SPARQL query mix, timed three ways on the same data: over HTTP on the running
+endpoint (gunicorn, 2 workers), in-process on the same Oxigraph store, and with rdflib's own
+SPARQL engine on a Graph parsed from the build's N-Triples dump.
+
+    python bench/sparql.py --size 10k                 # builds bench/out/dist-10k if missing
+    python bench/sparql.py --size 10k --runs 9 --rdflib-cap 60
+
+For each query: one warm-up, then the median of --runs timed runs (HTTP and in-process
+alternately), (a) over HTTP
+(POST application/sparql-query to /sparql: precheck, rdflib's parse of the query as a
+gate, the query worker, serialisation, IPC and HTTP), (b) in-process (EmbeddedStore.query
+and serialisation as the endpoint does it: SPARQL JSON for SELECT, Turtle for CONSTRUCT),
+(c) rdflib (graph.query and the same serialisation) in a worker process that is killed at
+--rdflib-cap seconds; its repeats are skipped when the first run took over half the cap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import benchlib
+from benchlib import PYTHON, ROOT, median, ratio
+
+PREFIX = "PREFIX schema: <https://schema.org/>\n"
+
+
+def query_mix(article: str, organisation: str, words: str) -> list[tuple[str, str, str]]:
+    """(name, form, text) of each query of the mix."""
+    return [
+        ("resource SELECT", "SELECT", f"SELECT ?p ?o WHERE {{ <{article}> ?p ?o }}"),
+        (
+            "latest 10 articles",
+            "SELECT",
+            PREFIX + "SELECT ?a ?h ?d WHERE { ?a a schema:NewsArticle ; schema:headline ?h ; "
+            "schema:datePublished ?d } ORDER BY DESC(?d) LIMIT 10",
+        ),
+        (
+            "articles per org",
+            "SELECT",
+            PREFIX + "SELECT ?org (COUNT(?a) AS ?n) WHERE { ?a a schema:NewsArticle ; "
+            "schema:publisher ?org } GROUP BY ?org",
+        ),
+        (
+            "3-hop join",
+            "SELECT",
+            PREFIX + "SELECT ?a ?h ?e WHERE { ?e a schema:Event ; schema:organizer "
+            f"<{organisation}> . ?a schema:mentions ?e ; schema:headline ?h }}",
+        ),
+        (
+            "headline text filter",
+            "SELECT",
+            PREFIX + "SELECT ?a ?h WHERE { ?a a schema:NewsArticle ; schema:headline ?h "
+            f'FILTER CONTAINS(LCASE(?h), "{words}") }}',
+        ),
+        (
+            "resource CONSTRUCT",
+            "CONSTRUCT",
+            f"CONSTRUCT {{ <{organisation}> ?p ?o . ?s ?q <{organisation}> }} WHERE "
+            f"{{ {{ <{organisation}> ?p ?o }} UNION {{ ?s ?q <{organisation}> }} }}",
+        ),
+    ]
+
+
+def pick(store) -> tuple[str, str]:
+    """A deterministic article (the median one by IRI) and the organisation that organises
+    the most events (its 3-hop join has results)."""
+    import pyoxigraph as ox
+
+    rows = list(store.query(PREFIX + "SELECT ?a WHERE { ?a a schema:NewsArticle } ORDER BY ?a"))
+    article = rows[len(rows) // 2]["a"].value
+    rows = list(
+        store.query(
+            PREFIX + "SELECT ?o (COUNT(?e) AS ?n) WHERE { ?e schema:organizer "
+            "?o } GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 1"
+        )
+    )
+    organisation = rows[0]["o"].value
+    assert isinstance(rows[0]["o"], ox.NamedNode)
+    return article, organisation
+
+
+def timed(function, runs: int) -> tuple[list[float], object]:
+    """One warm-up, then `runs` timings in ms; the last result."""
+    result = function()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result
+
+
+def interleaved(first, second, runs: int):
+    """Both timed alternately (so that load from elsewhere falls on both alike), after a
+    warm-up of each: ((times in ms, last result), (times in ms, last result))."""
+    results = [first(), second()]
+    times: tuple[list, list] = ([], [])
+    for _ in range(runs):
+        for position, function in enumerate((first, second)):
+            started = time.perf_counter()
+            results[position] = function()
+            times[position].append((time.perf_counter() - started) * 1000)
+    return (times[0], results[0]), (times[1], results[1])
+
+
+def count(form: str, body: bytes) -> int:
+    """Solutions in SPARQL JSON, or triples in Turtle."""
+    import pyoxigraph as ox
+
+    if form == "SELECT":
+        return len(json.loads(body)["results"]["bindings"])
+    return sum(1 for _ in ox.parse(body, format=ox.RdfFormat.TURTLE))
+
+
+# --- (a) HTTP and (b) in-process ------------------------------------------------------------
+
+
+def http_runner(session, url: str, form: str, text: str):
+    accept = "application/sparql-results+json" if form == "SELECT" else "text/turtle"
+
+    def run() -> bytes:
+        response = session.post(
+            url + "/sparql",
+            data=text.encode("utf-8"),
+            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+            timeout=300,
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
+        return response.content
+
+    return run
+
+
+def inprocess_runner(store, form: str, text: str):
+    import pyoxigraph as ox
+
+    from lod.formats import Format, serialize_triples
+
+    def run() -> bytes:
+        results = store.query(text)
+        if isinstance(results, ox.QueryTriples):
+            return serialize_triples(results, Format.TURTLE)
+        return results.serialize(format=ox.QueryResultsFormat.JSON)
+
+    return run
+
+
+# --- (c) rdflib, in a worker process that can be killed -----------------------------------
+
+
+def rdflib_worker(dump: str) -> None:
+    """`sparql.py --rdflib-worker DUMP`: parse the dump once, then answer JSON lines
+    {"form", "query"} on stdin with {"ms", "count"} on stdout."""
+    import gzip
+
+    import rdflib
+
+    data = gzip.open(dump).read()
+    started = time.perf_counter()
+    graph = rdflib.Graph()
+    graph.parse(data=data, format="nt")
+    print(
+        json.dumps({"loaded_s": time.perf_counter() - started, "triples": len(graph)}), flush=True
+    )
+    for line in sys.stdin:
+        job = json.loads(line)
+        started = time.perf_counter()
+        result = graph.query(job["query"])
+        if job["form"] == "SELECT":
+            body = result.serialize(format="json")
+        else:
+            body = result.serialize(format="turtle", encoding="utf-8")
+        ms = (time.perf_counter() - started) * 1000
+        print(json.dumps({"ms": ms, "count": count(job["form"], body)}), flush=True)
+
+
+class RdflibWorker:
+    def __init__(self, dump: Path):
+        self.dump = dump
+        self.process = None
+
+    def start(self) -> dict:
+        self.process = subprocess.Popen(
+            [PYTHON, __file__, "--rdflib-worker", str(self.dump)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        return json.loads(self.process.stdout.readline())
+
+    def ask(self, form: str, text: str, cap: float) -> dict | None:
+        """The worker's answer, or None when it took longer than cap (it is then killed)."""
+        if self.process is None:
+            self.start()
+        self.process.stdin.write(json.dumps({"form": form, "query": text}) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], cap)
+        if not ready:
+            self.stop()
+            return None
+        return json.loads(self.process.stdout.readline())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def rdflib_times(worker: RdflibWorker, form: str, text: str, runs: int, cap: float):
+    """(times in ms, count, note): no warm-up run when the first is slow."""
+    first = worker.ask(form, text, cap)
+    if first is None:
+        return [], None, f"stopped at {cap:g} s"
+    if first["ms"] > cap * 1000 / 2:
+        return [first["ms"]], first["count"], "1 run (first over cap/2)"
+    times = []
+    answer = first
+    for _ in range(runs):
+        answer = worker.ask(form, text, cap)
+        if answer is None:
+            return times, first["count"], f"a repeat stopped at {cap:g} s"
+        times.append(answer["ms"])
+    return times, answer["count"], ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="10k", help="corpus size (default 10k)")
+    parser.add_argument(
+        "--runs", type=int, default=7, help="timed runs per query (HTTP, in-process; default 7)"
+    )
+    parser.add_argument("--rdflib-runs", type=int, default=3, help="default 3")
+    parser.add_argument("--rdflib-cap", type=float, default=60, help="seconds (default 60)")
+    parser.add_argument("--no-rdflib", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="build the corpus again")
+    parser.add_argument("--words", default="climate finance", help="the text filter's words")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    import requests
+
+    from lod.publish import open_build
+    from lod.store import EmbeddedStore
+
+    benchlib.header(f"bench/sparql.py --size {args.size}")
+    out = benchlib.built(args.size, rebuild=args.rebuild)
+    build = open_build(out)
+    print(f"build {build.id}: {build.manifest['triples']:,} triples")
+    store = EmbeddedStore(build.store_path)
+    article, organisation = pick(store.oxigraph)
+    queries = query_mix(article, organisation, args.words)
+    print(f"resource: {article}; organisation X: {organisation}; words: {args.words!r}")
+
+    from lod.queries import check
+
+    rows = {name: {"query": text} for name, _, text in queries}
+    server = benchlib.Gunicorn(
+        "app:app",
+        workers=2,
+        threads=4,
+        env={"LOD_OUT": out, "LOD_DATA": benchlib.corpus(args.size), "LOD_QUERY_TIMEOUT": 120},
+    )
+    try:
+        session = requests.Session()
+        for _ in range(8):  # start each worker's query workers
+            http_runner(session, server.url, "SELECT", "ASK { ?s ?p ?o }")()
+        for name, form, text in queries:
+            (http, body), (inproc, local) = interleaved(
+                http_runner(session, server.url, form, text),
+                inprocess_runner(store, form, text),
+                args.runs,
+            )
+            rows[name].update(http_ms=median(http), http_all=http, http_count=count(form, body))
+            rows[name].update(
+                inproc_ms=median(inproc), inproc_all=inproc, inproc_count=count(form, local)
+            )
+            times, _ = timed(lambda: check(text), args.runs)  # noqa: B023
+            rows[name]["check_ms"] = median(times)
+            print(
+                f"  {name}: http {rows[name]['http_ms']:.1f} ms, in-process "
+                f"{rows[name]['inproc_ms']:.1f} ms",
+                flush=True,
+            )
+    finally:
+        server.stop()
+
+    if not args.no_rdflib:
+        from lod.formats import Format
+
+        worker = RdflibWorker(build.dump(Format.NTRIPLES))
+        loaded = worker.start()
+        print(
+            f"rdflib: parsed {loaded['triples']:,} triples in {loaded['loaded_s']:.1f} s "
+            f"(once, not timed below)",
+            flush=True,
+        )
+        try:
+            for name, form, text in queries:
+                times, n, note = rdflib_times(worker, form, text, args.rdflib_runs, args.rdflib_cap)
+                rows[name].update(
+                    rdflib_ms=median(times) if times else None,
+                    rdflib_all=times,
+                    rdflib_count=n,
+                    rdflib_note=note,
+                )
+                print(
+                    f"  {name}: rdflib {rows[name]['rdflib_ms'] or float('nan'):.1f} ms {note}",
+                    flush=True,
+                )
+        finally:
+            worker.stop()
+
+    print(
+        f"\nSPARQL at {benchlib.name(args.size)} ({build.manifest['triples']:,} triples), "
+        f"median of {args.runs} runs after a warm-up (rdflib: {args.rdflib_runs})"
+    )
+    print(
+        f"{'query':<22} {'rows':>6} {'http ms':>9} {'in-proc ms':>11} {'http/in':>8} "
+        f"{'check ms':>9} {'rdflib ms':>10} {'rdflib/in':>10} {'http min':>9} "
+        f"{'in-proc min':>12}  note"
+    )
+    for name, _, _ in queries:
+        row = rows[name]
+        counts = {row["http_count"], row["inproc_count"]}
+        if row.get("rdflib_count") is not None:
+            counts.add(row["rdflib_count"])
+        rdf = row.get("rdflib_ms")
+        note = row.get("rdflib_note", "")
+        if len(counts) > 1:
+            note += (
+                f" counts differ: http {row['http_count']}, in-process "
+                f"{row['inproc_count']}, rdflib {row.get('rdflib_count')}"
+            )
+        print(
+            f"{name:<22} {row['inproc_count']:>6} {row['http_ms']:>9.1f} "
+            f"{row['inproc_ms']:>11.1f} {ratio(row['http_ms'], row['inproc_ms']):>8} "
+            f"{row['check_ms']:>9.1f} "
+            f"{(f'{rdf:.1f}' if rdf is not None else '-'):>10} "
+            f"{ratio(rdf, row['inproc_ms']) if rdf is not None else '-':>10} "
+            f"{min(row['http_all']):>9.1f} {min(row['inproc_all']):>12.1f}  {note}"
+        )
+    print(
+        "rows: solutions (SELECT) or triples (CONSTRUCT). check ms: lod.queries.check, the "
+        "rdflib parse of the query that the endpoint's worker runs before the engine."
+    )
+    benchlib.loadavg("end")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--rdflib-worker":
+        rdflib_worker(sys.argv[2])
+    else:
+        main()
