@@ -12,10 +12,11 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from . import publish
+from . import publish, remote
 from .config import Settings
-from .errors import LodError, QuerySyntaxError
+from .errors import ConfigError, LodError, QuerySyntaxError
 from .formats import Format, ResultFormat, serialize_triples
+from .remote import SparqlClient
 from .store import EmbeddedStore
 
 QUERY_FORMATS = [
@@ -57,9 +58,16 @@ def cli() -> None:
     default=None,
     help="Show phases on stderr (default: when stderr is a terminal).",
 )
-def build(data, out, progress) -> None:
+@click.option(
+    "--publish",
+    "then_publish",
+    is_flag=True,
+    help="Then load it into the SPARQL store and serve it from there (as `lod publish`).",
+)
+def build(data, out, progress, then_publish) -> None:
     """Convert, validate and write a new build, then switch dist/current to it."""
     settings = _settings(data, out)
+    client = _client(settings) if then_publish else None  # a missing setting fails first
     show = sys.stderr.isatty() if progress is None else progress
     result = publish.build(settings, _progress(show))
     for warning in result_warnings(result):
@@ -69,6 +77,48 @@ def build(data, out, progress) -> None:
         f"build {result.id}: {manifest['triples']} triples, "
         f"{sum(manifest['counts'].values())} resources, {manifest['warnings']} warnings "
         f"-> {Path(settings.out) / 'current'}"
+    )
+    if client is not None:
+        _publish(settings, client, result, show)
+
+
+@cli.command("publish")
+@click.argument("build_id", required=False)
+@click.option("--out", help="Build folder [LOD_OUT, default dist].")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show phases on stderr (default: when stderr is a terminal).",
+)
+def publish_command(build_id, out, progress) -> None:
+    """Load a build (dist/current, or BUILD_ID of dist/builds/) into the SPARQL store
+    (LOD_SPARQL_ENDPOINT, LOD_SPARQL_UPDATE, LOD_SPARQL_GRAPH_STORE) and switch the
+    app to it; a build still in the store (a roll-back) is switched to at once."""
+    settings = _settings(None, out)
+    client = _client(settings)
+    result = publish.open_build(settings.out, build_id)
+    show = sys.stderr.isatty() if progress is None else progress
+    _publish(settings, client, result, show)
+
+
+def _client(settings: Settings) -> SparqlClient:
+    client = SparqlClient.from_settings(settings)
+    if client is None:
+        raise ConfigError(
+            "publishing needs a SPARQL store: set LOD_SPARQL_ENDPOINT, LOD_SPARQL_UPDATE and "
+            "LOD_SPARQL_GRAPH_STORE (and LOD_SPARQL_USER, LOD_SPARQL_PASSWORD)"
+        )
+    return client
+
+
+def _publish(settings: Settings, client: SparqlClient, result: publish.Build, show: bool):
+    done = remote.publish(result, client, _progress(show))
+    publish.mark_published(settings.out, result)
+    action = "loaded" if done.loaded else "switched to" if done.switched else "already serving"
+    dropped = len(done.dropped)
+    click.echo(
+        f"published {result.id}: {action} <{done.graph}> at {client.where} in "
+        f"{done.seconds:.1f} s; {dropped} old graph{'s' if dropped != 1 else ''} dropped"
     )
 
 

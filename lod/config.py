@@ -2,6 +2,9 @@
 
 The base IRI lives in data/dataset.yaml; LOD_BASE overrides it at build time, and the app
 serves whatever base the current build was made with (it is in the build's manifest).
+
+LOD_SPARQL_ENDPOINT switches the app from the embedded engine to a remote SPARQL store
+(lod.remote); its credentials come from the environment only, and never appear in a repr.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ class Settings:
     max_body: int = 1_048_576
     host: str = "127.0.0.1"
     port: int = 5000
+    sparql_endpoint: str | None = None  # a remote store's query URL; None: embedded
+    sparql_update: str | None = None  # its SPARQL Update URL (publishing)
+    sparql_graph_store: str | None = None  # its Graph Store Protocol URL (publishing)
+    sparql_user: str | None = None
+    sparql_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -47,6 +55,11 @@ class Settings:
             "max_body": "LOD_MAX_BODY",
             "host": "HOST",
             "port": "PORT",
+            "sparql_endpoint": "LOD_SPARQL_ENDPOINT",
+            "sparql_update": "LOD_SPARQL_UPDATE",
+            "sparql_graph_store": "LOD_SPARQL_GRAPH_STORE",
+            "sparql_user": "LOD_SPARQL_USER",
+            "sparql_password": "LOD_SPARQL_PASSWORD",
         }
         types = {f.name: f.type for f in fields(cls)}
         values = {}

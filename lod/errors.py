@@ -6,6 +6,7 @@
     ├── BuildFailed            every SourceError of one build, reported together
     ├── PublishError           the build could not be written (disk, permissions)
     ├── NoBuild                nothing has been built yet where a build is needed
+    ├── NotPublished           the SPARQL store serves no build yet, or one not in the build folder
     ├── ConfigError            a setting (LOD_*) that cannot be used
     └── QueryError             a SPARQL request the endpoint will not answer (has .status)
         ├── QuerySyntaxError   400: the parser's message
@@ -13,7 +14,8 @@
         ├── QueryTimeout       503: stopped at the time limit
         ├── QueryTooLarge      503: the worker ran out of its memory budget
         ├── TooManyQueries     429: the concurrency bound is reached (has .retry_after)
-        └── StoreUnavailable   503: the engine cannot be reached (has .retry_after)
+        ├── StoreUnavailable   503: the engine cannot be reached (has .retry_after)
+        └── EngineError        502 (400 when the engine calls the query bad): its message
 
 Non-conformance found by SHACL is data (`lod.validate.Report`); it becomes a BuildFailed only
 when a violation blocks the build.
@@ -76,6 +78,10 @@ class NoBuild(LodError):
         super().__init__(f"no build in {out}: run `lod build` first")
 
 
+class NotPublished(LodError):
+    """The remote store names no build, or one this machine's build folder lacks."""
+
+
 class ConfigError(LodError):
     """A setting from the environment that cannot be used."""
 
@@ -122,4 +128,15 @@ class StoreUnavailable(QueryError):
 
     def __init__(self, message: str, retry_after: int = 5):
         self.retry_after = retry_after
+        super().__init__(message)
+
+
+class EngineError(QueryError):
+    """The remote SPARQL store answered with an error: 400 when it calls the query bad (its
+    own parser or limits), 502 when it failed."""
+
+    title = "Store error"
+
+    def __init__(self, message: str, status: int = 502):
+        self.status = status
         super().__init__(message)

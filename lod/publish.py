@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ import pyoxigraph
 from . import reconcile
 from .config import Settings
 from .convert import Conversion, convert
-from .errors import BuildFailed, NoBuild, PublishError
+from .errors import BuildFailed, NoBuild, NotPublished, PublishError
 from .formats import Format, from_ntriples, serialize
 from .sources import load
 from .triples import Triples
@@ -124,15 +125,31 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
         return open_build(out)
 
 
-def open_build(out: Path | str) -> Build:
-    """The build dist/current points to."""
-    current = Path(out) / "current"
+def open_build(out: Path | str, build_id: str | None = None) -> Build:
+    """The build dist/current points to, or the build `build_id` of dist/builds/ (the one
+    a remote store serves: NotPublished when this machine's build folder lacks it)."""
+    if build_id is None:
+        current = Path(out) / "current"
+    elif re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z._-]*", build_id):
+        current = Path(out) / "builds" / build_id
+    else:
+        raise NotPublished(f"the store serves a build with a bad id: {build_id[:80]!r}")
     try:
         path = current.resolve(strict=True)
         manifest = json.loads((path / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
-        raise NoBuild(out) from None
+        if build_id is None:
+            raise NoBuild(out) from None
+        raise NotPublished(
+            f"the store serves build {build_id}, which {Path(out) / 'builds'} lacks: every "
+            "app machine needs the build folder of each build published (share it or copy it)"
+        ) from None
     return Build(path, manifest)
+
+
+def mark_published(out: Path | str, build: Build) -> None:
+    """Remember the build a remote store serves as dist/published (kept when pruning)."""
+    _link(Path(out), build.path, "published")
 
 
 def _write(
@@ -230,18 +247,24 @@ def _lists(graph: Triples, conversion: Conversion) -> dict[str, list[dict]]:
 
 
 def _switch(out: Path, target: Path) -> None:
-    link = out / f".current-{os.getpid()}"
+    _link(out, target, "current")
+
+
+def _link(out: Path, target: Path, name: str) -> None:
+    link = out / f".{name}-{os.getpid()}"
     if link.is_symlink():
         link.unlink()
     os.symlink(Path("builds") / target.name, link)
-    os.replace(link, out / "current")
+    os.replace(link, out / name)
 
 
 def _prune(out: Path, keep: Path) -> None:
-    """Drop partial builds and all but the newest KEEP_BUILDS builds."""
+    """Drop partial builds and all but the newest KEEP_BUILDS builds (never the one a
+    remote store serves, dist/published)."""
     builds = sorted(p for p in (out / "builds").iterdir() if not p.name.startswith("."))
+    published = (out / "published").resolve() if (out / "published").is_symlink() else None
     for old in builds[:-KEEP_BUILDS]:
-        if old != keep:
+        if old != keep and old.resolve() != published:
             shutil.rmtree(old, ignore_errors=True)
     for partial in (out / "builds").glob(".partial-*"):
         shutil.rmtree(partial, ignore_errors=True)

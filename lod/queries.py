@@ -37,6 +37,13 @@ Why it is built this way:
   from its single thread, so a worker killed at the time limit is replaced in milliseconds.
   As with any multiprocessing start method but fork, a script run as `__main__` is imported
   again in each worker: it must keep its side effects under `if __name__ == "__main__":`.
+
+* A remote store (lod.remote.RemoteStore) runs the query itself, so no worker runs it: the
+  store is asked to stop at the time limit and the HTTP client waits no longer. The full
+  `check` still runs in a worker, under the same limits (it is the costly, GIL-holding
+  part), and with `standard_only`: a store may give extension functions powers a reader
+  must not have (Virtuoso's `bif:http_get` fetches any URL, from the SPARQL user), so only
+  SPARQL's own functions and XSD casts reach it, and no IRI in its `bif:` or `sql:` schemes.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import re
 import resource
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -58,6 +66,7 @@ from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parser import Query as QUERY_GRAMMAR
 from rdflib.plugins.sparql.parser import expandUnicodeEscapes
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import URIRef
 
 from .errors import (
     QueryError,
@@ -69,6 +78,7 @@ from .errors import (
     TooManyQueries,
 )
 from .formats import Format, ResultFormat, serialize_triples
+from .remote import RemoteStore
 from .store import EmbeddedStore
 
 MiB = 1024 * 1024
@@ -76,6 +86,8 @@ FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 SERVICE_REFUSED = "SERVICE is not allowed: this endpoint does not query other endpoints"
 WORKER_RECURSION_LIMIT = 1_000_000  # Python 3.11 keeps Python frames off the C stack
+XSD = "http://www.w3.org/2001/XMLSchema#"
+ENGINE_SCHEMES = ("bif:", "sql:")  # Virtuoso's names for its SQL procedures
 
 _SKIP = r"(?:\s|#[^\n]*)*"  # whitespace and comments
 _PROLOGUE = re.compile(
@@ -95,14 +107,20 @@ def precheck(sparql: str) -> str:
     return _precheck(_normalise(sparql))
 
 
-def check(sparql: str, allowed_graphs: frozenset[str] = frozenset()) -> str:
+def check(
+    sparql: str, allowed_graphs: frozenset[str] = frozenset(), *, standard_only: bool = False
+) -> str:
     """The query form of a query this endpoint will run; QuerySyntaxError when malformed,
     QueryRefused for an update, a SERVICE anywhere, or FROM / FROM NAMED of a graph not in
-    `allowed_graphs`. Costly for long queries (see the module docstring)."""
-    return _prepare(sparql, allowed_graphs)[0]
+    `allowed_graphs`; with `standard_only` (a remote store), also a call of a function
+    that is neither SPARQL's nor an XSD cast, and an IRI in a store's procedure scheme.
+    Costly for long queries (see the module docstring)."""
+    return _prepare(sparql, allowed_graphs, standard_only)[0]
 
 
-def _prepare(sparql: str, allowed_graphs: frozenset[str]) -> tuple[str, str]:
+def _prepare(
+    sparql: str, allowed_graphs: frozenset[str], standard_only: bool = False
+) -> tuple[str, str]:
     """The query form and the normalised text: the only text an engine may be given."""
     text = _normalise(sparql)
     form = _precheck(text)
@@ -116,8 +134,19 @@ def _prepare(sparql: str, allowed_graphs: frozenset[str]) -> tuple[str, str]:
         raise QueryRefused("the query is nested too deeply to be checked") from None
     prologue = None
     for node in _nodes(tree):
+        if standard_only and (isinstance(node, URIRef) or _is_pname(node)):
+            prologue = prologue or translatePrologue(tree[0], None)
+            _allow_iri(_absolute(prologue, node))
         if not isinstance(node, CompValue):
             continue
+        if standard_only and node.name == "Function":
+            prologue = prologue or translatePrologue(tree[0], None)
+            function = _absolute(prologue, node["iri"])
+            if not function.startswith(XSD):
+                raise QueryRefused(
+                    f"the function <{function}> is not allowed: this endpoint runs SPARQL's "
+                    "own functions and XSD casts only"
+                )
         if node.name == "ServiceGraphPattern":
             raise QueryRefused(SERVICE_REFUSED)
         if node.name == "DatasetClause":
@@ -180,6 +209,18 @@ def _absolute(prologue, iri) -> str:
         raise QuerySyntaxError(str(error)) from None
 
 
+def _is_pname(node) -> bool:
+    return isinstance(node, CompValue) and node.name == "pname"
+
+
+def _allow_iri(iri: str) -> None:
+    if iri.lower().startswith(ENGINE_SCHEMES):
+        raise QueryRefused(
+            f"<{iri[:80]}> is not allowed: this endpoint runs standard SPARQL only, "
+            "no engine procedures"
+        )
+
+
 def _allow(clause: str, iri: str, allowed_graphs: frozenset[str]) -> None:
     if iri not in allowed_graphs:
         raise QueryRefused(
@@ -201,7 +242,7 @@ class _Job:
     """What a worker needs to answer one query, pickled over its pipe (formats by name: their
     pyoxigraph values do not pickle)."""
 
-    store_path: Path
+    store_path: Path | None  # None: check the query only (a remote store runs it)
     sparql: str
     allowed_graphs: frozenset[str]
     results: str
@@ -210,6 +251,7 @@ class _Job:
     named_graphs: tuple[str, ...] | None
     max_bytes: int
     base_iri: str | None
+    standard_only: bool = False
 
 
 class QueryService:
@@ -236,7 +278,7 @@ class QueryService:
 
     def run(
         self,
-        store_path: Path,
+        store: Path | RemoteStore,
         sparql: str,
         *,
         accept_results: ResultFormat,
@@ -246,9 +288,10 @@ class QueryService:
         allowed_graphs: frozenset[str] = frozenset(),
         base_iri: str | None = None,
     ) -> Answer:
-        """Check and run one query on the store at `store_path`; results of SELECT and ASK
-        in `accept_results`, graphs of CONSTRUCT and DESCRIBE in `accept_graph`; relative
-        IRIs in the query resolve against `base_iri`.
+        """Check and run one query on the embedded store at the path `store` (or on a
+        remote store); results of SELECT and ASK in `accept_results`, graphs of CONSTRUCT
+        and DESCRIBE in `accept_graph`; relative IRIs in the query resolve against
+        `base_iri`.
 
         `default_graphs` and `named_graphs` are the protocol's dataset (default-graph-uri,
         named-graph-uri): they name graphs of the store only, and one the store does not
@@ -259,8 +302,16 @@ class QueryService:
         precheck(sparql)
         default_graphs = tuple(default_graphs)
         named_graphs = None if named_graphs is None else tuple(named_graphs)
+        remote = isinstance(store, RemoteStore)
+        dataset = {
+            "accept_results": accept_results,
+            "accept_graph": accept_graph,
+            "default_graphs": default_graphs,
+            "named_graphs": named_graphs,
+            "base_iri": base_iri,
+        }
         job = _Job(
-            Path(store_path),
+            None if remote else Path(store),
             sparql,
             allowed_graphs,
             accept_results.name,
@@ -269,6 +320,7 @@ class QueryService:
             named_graphs,
             self.max_bytes,
             base_iri,
+            standard_only=remote,
         )
         if not self._slots.acquire(blocking=False):
             raise TooManyQueries(
@@ -277,7 +329,12 @@ class QueryService:
                 retry_after=1,
             )
         try:
+            started = time.monotonic()
             reply = self._ask(job)
+            if remote and not isinstance(reply, QueryError):
+                form, text = reply
+                left = self.timeout - (time.monotonic() - started)
+                reply = form, self._remote(store, form, text, left, **dataset)
         finally:
             self._slots.release()
         if isinstance(reply, QueryError):
@@ -285,6 +342,16 @@ class QueryService:
         form, body = reply
         fmt = accept_results if form in ("SELECT", "ASK") else accept_graph
         return Answer(form, body, fmt.media_type)
+
+    def _remote(self, store: RemoteStore, form: str, text: str, left: float, **dataset) -> bytes:
+        """A checked query run by a remote store in the `left` seconds of its time limit."""
+        stopped = QueryTimeout(f"query stopped after {self.timeout:g} s (LOD_QUERY_TIMEOUT)")
+        if left <= 0:
+            raise stopped
+        try:
+            return store.run(text, form, timeout=left, max_bytes=self.max_bytes, **dataset)
+        except QueryTimeout:
+            raise stopped from None
 
     def close(self) -> None:
         """Kill every worker, busy or idle; run() refuses from then on."""
@@ -405,11 +472,15 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         except EOFError:
             return
         try:
-            if store is None or store.path != job.store_path:
-                store = None  # the old build's store closes before the new one opens
-                store = _open(job.store_path, memory_mb)
-            form, text = _prepare(job.sparql, job.allowed_graphs)
-            reply = form, _execute(store, text, job)
+            if job.store_path is None:  # a remote store runs it: check it only
+                _limit(memory_mb)
+                reply = _prepare(job.sparql, job.allowed_graphs, job.standard_only)
+            else:
+                if store is None or store.path != job.store_path:
+                    store = None  # the old build's store closes before the new one opens
+                    store = _open(job.store_path, memory_mb)
+                form, text = _prepare(job.sparql, job.allowed_graphs)
+                reply = form, _execute(store, text, job)
         except QueryError as error:
             reply = error
         except MemoryError:
@@ -440,6 +511,23 @@ def _open(path: Path, memory_mb: int) -> EmbeddedStore:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+_limited = False  # whether this worker has its address-space limit
+
+
+def _limit(memory_mb: int) -> None:
+    """A worker that opens no store: `memory_mb` MB beyond what it maps now (once; `_open`
+    sets its own limit should the worker open a store later)."""
+    global _limited
+    if _limited:
+        return
+    _limited = True
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + memory_mb * MiB
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _address_space() -> int:

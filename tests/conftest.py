@@ -135,3 +135,31 @@ def require(available: bool, what: str) -> None:
     if os.environ.get("LOD_REQUIRE_TOOLS") == "1":
         pytest.fail(f"{what} is required in CI (.ci/run installs it)")
     pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """A real Virtuoso on 127.0.0.1 for the session (tests/virtuoso.py), stopped at the end."""
+    from .virtuoso import Virtuoso, available
+
+    require(available(), "Virtuoso (virtuoso-t, from virtuoso-opensource-7-bin)")
+    store = Virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    try:
+        store.start()
+        yield store
+    finally:
+        store.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(built, virtuoso):
+    """gunicorn serving the session's build from Virtuoso (published into it first), with
+    the same settings as `server`."""
+    from lod import remote
+
+    remote.publish(built, virtuoso.client())
+    live = start_server(
+        built.path.parent.parent, LOD_QUERY_TIMEOUT=2, LOD_QUERY_CONCURRENCY=2, **virtuoso.env()
+    )
+    yield live
+    stop_server(live)

@@ -10,6 +10,7 @@ from .. import publish
 from ..config import Settings
 from ..formats import Format
 from ..queries import QueryService
+from ..remote import SparqlClient
 from . import crawl, dumps, errors, reconcile, resources, sparql
 from .current import Published, served
 from .pages import readable_date
@@ -24,7 +25,8 @@ def create_app(settings: Settings | None = None, *, build_if_missing: bool = Fal
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.config["LOD_SETTINGS"] = settings
     app.json.sort_keys = False
-    app.extensions["lod.published"] = Published(settings.out)
+    client = SparqlClient.from_settings(settings)  # None: the embedded engine
+    app.extensions["lod.published"] = Published(settings.out, client, settings.base)
     app.extensions["lod.queries"] = QueryService(
         timeout=settings.query_timeout,
         concurrency=settings.query_concurrency,

@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from ..errors import NoBuild
+from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..store import INCOMING_PAGE
 from ..vocab import KINDS
@@ -34,10 +34,15 @@ def home():
 
 @blueprint.get("/healthz")
 def healthz():
+    """200 with the build served when the store answers; 503 otherwise (Retry-After when
+    a remote store is down)."""
     try:
-        manifest = served().build.manifest
-    except NoBuild as missing:
+        current = served()
+    except (NoBuild, NotPublished) as missing:
         raise HttpError(503, str(missing)) from None
+    manifest = current.build.manifest
+    if not current.store.exists(f"{current.base}id/dataset"):
+        raise HttpError(503, f"the store does not hold build {manifest['id']}")
     return {"status": "ok", "build": manifest["id"], "triples": manifest["triples"]}
 
 

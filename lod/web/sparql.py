@@ -3,8 +3,8 @@ application/sparql-query; results by Accept (or `format=`); the Service Descript
 asked with no query; a query page for browsers.
 
 Every query is checked before it runs (lod.queries.check: no update, LOAD, SERVICE or FROM
-of an outside graph) and runs in a killable worker under a time limit and a bound on
-concurrent queries.
+of an outside graph) and runs in a killable worker (or, with a remote store, in the store,
+asked to stop at the limit) under a time limit and a bound on concurrent queries.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from ..errors import QueryRefused
 from ..formats import Format, ResultFormat, negotiate, serialize
 from ..queries import precheck
+from ..remote import RemoteStore
 from ..vocab import RDF, SD, VOID
 from .current import served
 from .errors import HttpError
@@ -179,8 +180,10 @@ def _requested_format(offered: list):
 def _run(query, fmt, default_graphs, named_graphs):
     is_graph = isinstance(fmt, Format)
     service = current_app.extensions["lod.queries"]
+    current = served()
+    store = current.store if isinstance(current.store, RemoteStore) else current.build.store_path
     return service.run(
-        served().build.store_path,
+        store,
         query,
         accept_results=ResultFormat.JSON if is_graph else fmt,
         accept_graph=fmt if is_graph else Format.TURTLE,
