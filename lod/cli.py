@@ -235,7 +235,9 @@ def _cell(term) -> str:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        # without standalone mode, ctx.exit(n) comes back as the return value
+        status = cli.main(standalone_mode=False)
+        sys.exit(status if isinstance(status, int) else 0)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as usage:

@@ -354,7 +354,7 @@ def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
         start = header_line + 1
         for row in reader:
             line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
+            if not row:  # a blank line; a row of empty cells is still a record
                 continue
             if len(row) != len(names):
                 raise SourceError(

@@ -18,7 +18,7 @@ limit, 429 past the bound) is not repeated here.
 Servers are real (gunicorn on 127.0.0.1, tests/conftest.py), each stopped at the end of its
 test or module; every loop is bounded in count and time.
 
-Known faults of lod/ are marked `xfail(strict=True)` with what is expected and what happens.
+Faults these tests found in lod/ are fixed; their comments say what they were.
 """
 
 from __future__ import annotations
@@ -571,13 +571,8 @@ OVERSIZED = {
     "application/sparql-query": b"ASK {}" + b" " * (3 * MAX_BODY),
     "application/x-www-form-urlencoded": b"query=ASK+%7B%7D" + b"+" * (3 * MAX_BODY),
 }
-# lod/ bug: a chunked body (Transfer-Encoding: chunked, no Content-Length) past LOD_MAX_BODY
-# is not refused. Werkzeug's input stream stops at LOD_MAX_BODY bytes without raising, so
-# the body is cut there and the truncated query runs: `ASK {}` + padding gets 200, and
-# `ASK {` + padding + `}` gets 400 "found end of text" at column LOD_MAX_BODY + 1.
-CHUNKED_BUG = pytest.mark.xfail(
-    strict=True, reason="lod/ bug: chunked body past LOD_MAX_BODY is cut there and run, not 413"
-)
+# Once found here: a chunked body past LOD_MAX_BODY was cut at the limit and run (Werkzeug's
+# stream stops silently); lod/web now reads chunked bodies itself and answers 413.
 
 
 @pytest.mark.parametrize(
@@ -585,12 +580,8 @@ CHUNKED_BUG = pytest.mark.xfail(
     [
         pytest.param("application/sparql-query", False, id="sparql-query-content-length"),
         pytest.param("application/x-www-form-urlencoded", False, id="form-content-length"),
-        pytest.param(
-            "application/sparql-query", True, id="sparql-query-chunked", marks=CHUNKED_BUG
-        ),
-        pytest.param(
-            "application/x-www-form-urlencoded", True, id="form-chunked", marks=CHUNKED_BUG
-        ),
+        pytest.param("application/sparql-query", True, id="sparql-query-chunked"),
+        pytest.param("application/x-www-form-urlencoded", True, id="form-chunked"),
     ],
 )
 def test_body_over_max_body_is_413(edge, content_type, chunks):
@@ -625,21 +616,8 @@ def accept_for(path: str) -> dict[str, str]:
 
 INJECTED = "X-Injected"
 CRLF = f"%0d%0a{INJECTED}:%20yes"
-# lod/ bug: /id/{kind}/{slug} and /doc/{kind}/{slug} with a slug that cannot be part of an
-# IRI (CR, LF, NUL, space, < > " { } | \\ ^ `, a %-escape that decodes to U+FFFD) answer
-# 500: pyoxigraph.NamedNode raises ValueError "Invalid IRI code point" in
-# EmbeddedStore.exists / describe (lod/store.py), caught only by the generic handler.
-# Expected: 404 (there is no such resource), or 400.
-SLUG_BUG = pytest.mark.xfail(
-    strict=True, reason="lod/ bug: a slug that is no IRI gives 500 (ValueError in the store)"
-)
-# lod/ bug: default-graph-uri / named-graph-uri that is not an absolute IRI (CR/LF, NUL, `>`,
-# or a relative `foo`) answers 503 "Store unavailable: the engine failed: Invalid IRI code
-# point …" with Retry-After: 5, as if the server were at fault (pyoxigraph.NamedNode raises
-# in the worker). Expected: 400, the client's parameter is malformed; retrying cannot help.
-GRAPH_BUG = pytest.mark.xfail(
-    strict=True, reason="lod/ bug: a graph IRI that is no IRI gives 503 + Retry-After, not 400"
-)
+# Once found here: a slug that cannot be part of an IRI gave 500 (now 404: not a slug), and a
+# graph IRI that is no IRI gave 503 + Retry-After (now 400: the parameter is malformed).
 
 
 @pytest.mark.parametrize(
@@ -655,14 +633,13 @@ GRAPH_BUG = pytest.mark.xfail(
         pytest.param("GET", f"/reconcile?callback=x{CRLF}", None, id="reconcile-callback"),
         pytest.param("GET", f"/reconcile/preview?id=event/csocd59{CRLF}", None, id="preview-id"),
         pytest.param("GET", f"/reconcile/suggest/entity?prefix=a{CRLF}", None, id="suggest"),
-        pytest.param("GET", f"/doc/event/csocd59{CRLF}", None, id="doc-slug", marks=SLUG_BUG),
-        pytest.param("GET", f"/id/event/csocd59{CRLF}", None, id="id-slug", marks=SLUG_BUG),
+        pytest.param("GET", f"/doc/event/csocd59{CRLF}", None, id="doc-slug"),
+        pytest.param("GET", f"/id/event/csocd59{CRLF}", None, id="id-slug"),
         pytest.param(
             "GET",
             f"/sparql?query=ASK%7B%7D&default-graph-uri=http://a/{CRLF}",
             None,
             id="default-graph-uri",
-            marks=GRAPH_BUG,
         ),
         pytest.param(
             "POST",
@@ -675,7 +652,6 @@ GRAPH_BUG = pytest.mark.xfail(
             "/sparql",
             {"query": "ASK {}", "named-graph-uri": f"http://a/\r\n{INJECTED}: yes"},
             id="form-named-graph-uri",
-            marks=GRAPH_BUG,
         ),
     ],
 )
@@ -755,12 +731,10 @@ NUL_CASES = [
     pytest.param('/reconcile?queries={"q0":{"query":"%00"}}', id="reconcile-queries"),
     pytest.param("/reconcile/preview?id=event/%00", id="preview-id"),
     pytest.param("/reconcile?callback=x%00", id="reconcile-callback"),
-    pytest.param(f"{EVENT}%00", id="doc-slug", marks=SLUG_BUG),
-    pytest.param("/id/event/%00", id="id-slug", marks=SLUG_BUG),
-    pytest.param("/doc/event/%00.ttl", id="doc-slug-before-suffix", marks=SLUG_BUG),
-    pytest.param(
-        "/sparql?query=ASK%7B%7D&default-graph-uri=%00", id="default-graph-uri", marks=GRAPH_BUG
-    ),
+    pytest.param(f"{EVENT}%00", id="doc-slug"),
+    pytest.param("/id/event/%00", id="id-slug"),
+    pytest.param("/doc/event/%00.ttl", id="doc-slug-before-suffix"),
+    pytest.param("/sparql?query=ASK%7B%7D&default-graph-uri=%00", id="default-graph-uri"),
 ]
 
 
@@ -778,7 +752,6 @@ ODD_SLUGS = [" ", "<>", '"', "{", "|", "\\", "^", "`", "%25", "%ff"]
 
 @pytest.mark.parametrize("slug", ODD_SLUGS)
 @pytest.mark.parametrize("route", ["doc", "id"])
-@SLUG_BUG
 def test_slug_that_is_no_iri_is_404(edge, route, slug):
     """Attack: a slug with characters an IRI cannot hold (the same fault as CR/LF and NUL in a
     slug, with other characters)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import publish
 from ..config import Settings
@@ -38,11 +40,32 @@ def create_app(settings: Settings | None = None, *, build_if_missing: bool = Fal
     app.register_blueprint(dumps.blueprint)
     app.register_blueprint(reconcile.blueprint)
     app.register_blueprint(crawl.blueprint)
+    app.before_request(_limit_chunked_body)
     app.after_request(_cors)
     app.jinja_env.globals["served"] = served
     app.jinja_env.filters["date"] = readable_date
     app.jinja_env.globals["format_names"] = {f.media_type: f.title for f in Format}
     return app
+
+
+def _limit_chunked_body() -> None:
+    """A body with no Content-Length (chunked) is read up to LOD_MAX_BODY here, and past it
+    refused with 413, rather than cut at the limit and used (Werkzeug's limited stream stops
+    silently on a terminated input)."""
+    environ = request.environ
+    if (
+        environ.get("CONTENT_LENGTH")
+        or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
+        return
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise RequestEntityTooLarge(f"the request body is over {limit} bytes (LOD_MAX_BODY)")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING")  # Werkzeug ignores Content-Length beside it
+    environ.pop("wsgi.input_terminated", None)
 
 
 def _cors(response):

@@ -10,6 +10,7 @@ import json
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from ..convert.values import SLUG
 from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..store import INCOMING_PAGE
@@ -172,6 +173,8 @@ def script_json(data: bytes) -> str:
 def _iri(kind: str, slug: str) -> str:
     if kind not in KINDS:
         raise HttpError(404, f"No kind `{kind}`; kinds: " + ", ".join(KINDS))
+    if not SLUG.fullmatch(slug):  # no record has it, and it may not even make an IRI
+        raise HttpError(404, f"No {kind} `{slug[:80]}` in this dataset.")
     return f"{served().base}id/{kind}/{slug}"
 
 

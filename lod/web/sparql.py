@@ -14,6 +14,7 @@ import json
 from flask import Blueprint, Response, current_app, render_template, request
 from rdflib import Graph, Literal, URIRef
 
+from ..convert import values
 from ..errors import QueryRefused
 from ..formats import Format, ResultFormat, negotiate, serialize
 from ..queries import precheck
@@ -144,6 +145,11 @@ def _protocol_request() -> tuple[str | None, list[str], list[str]]:
             "POST a query as application/x-www-form-urlencoded (query=…) or "
             f"as application/sparql-query, not `{request.mimetype or 'nothing'}`",
         )
+    for graph in default_graphs + named_graphs:
+        try:
+            values.iri(graph)
+        except values.Invalid as bad:
+            raise HttpError(400, f"default-graph-uri / named-graph-uri: {bad.message}") from None
     if len(queries) > 1:
         raise HttpError(400, "exactly one `query` parameter, please")
     if not queries:
