@@ -190,17 +190,22 @@ def _manifest() -> dict:
 # parsing the two batch formats into NameIndex.match arguments
 
 
-def _query_02(key: str, query: Any) -> dict:
-    where = f"query `{key[:40]}`"
+def _object_with(query: Any, allowed: set[str], where: str, example: str) -> None:
+    """400 unless `query` is an object whose fields are all `allowed`."""
     if not isinstance(query, dict):
-        raise HttpError(400, f'{where} must be an object {{"query": "…"}}')
-    unknown = set(query) - QUERY_KEYS_02
+        raise HttpError(400, f"{where} must be an object {example}")
+    unknown = set(query) - allowed
     if unknown:
         raise HttpError(
             400,
             f"{where}: unknown field `{sorted(unknown)[0][:40]}`; allowed: "
-            + ", ".join(sorted(QUERY_KEYS_02)),
+            + ", ".join(sorted(allowed)),
         )
+
+
+def _query_02(key: str, query: Any) -> dict:
+    where = f"query `{key[:40]}`"
+    _object_with(query, QUERY_KEYS_02, where, '{"query": "…"}')
     text = query.get("query")
     if text is not None and not isinstance(text, str):
         raise HttpError(400, f"{where}: `query` must be a string")
@@ -231,15 +236,7 @@ def _query_02(key: str, query: Any) -> dict:
 
 def _query_10(number: int, query: Any) -> dict:
     where = f"query {number}"
-    if not isinstance(query, dict):
-        raise HttpError(400, f'{where} must be an object {{"conditions": […]}}')
-    unknown = set(query) - QUERY_KEYS_10
-    if unknown:
-        raise HttpError(
-            400,
-            f"{where}: unknown field `{sorted(unknown)[0][:40]}`; allowed: "
-            + ", ".join(sorted(QUERY_KEYS_10)),
-        )
+    _object_with(query, QUERY_KEYS_10, where, '{"conditions": […]}')
     type_id = query.get("type")
     if type_id is not None and not isinstance(type_id, str):
         raise HttpError(400, f"{where}: `type` must be one type id (a string)")
