@@ -178,24 +178,35 @@ def chunks(triples: Triples, size: int = CHUNK) -> list[list[Node]]:
     return [group for group in groups if group]
 
 
-def chunk_triples(triples: Triples, subjects: list[Node]) -> list[tuple[Node, Node, Node]]:
+def types_of(triples: Triples) -> dict[Node, list[Node]]:
+    """Each subject's rdf:types, looked up once per validation instead of once per chunk
+    that links to it (a popular topic is linked from thousands of chunks)."""
+    return {
+        subject: [o for p, o in pairs if p == RDF.type]
+        for subject, pairs in triples.by_subject.items()
+    }
+
+
+def chunk_triples(
+    triples: Triples, subjects: list[Node], types: dict[Node, list[Node]]
+) -> list[tuple[Node, Node, Node]]:
     """The subjects' triples, and the rdf:type of everything they link to: all that the
     shapes look at when validating these subjects."""
     by_subject = triples.by_subject
     own = set(subjects)
     found = [(s, p, o) for s in subjects for p, o in by_subject[s]]
     linked = {o for _, _, o in found if isinstance(o, URIRef)} - own
-    found += [(o, p, c) for o in linked for p, c in by_subject.get(o, ()) if p == RDF.type]
+    found += [(o, RDF.type, c) for o in linked for c in types.get(o, ())]
     return found
 
 
-def chunk_graph(triples: Triples, subjects: list[Node]) -> Graph:
+def chunk_graph(triples: Triples, subjects: list[Node], types: dict[Node, list[Node]]) -> Graph:
     graph = Graph()
-    graph.addN((s, p, o, graph) for s, p, o in chunk_triples(triples, subjects))
+    graph.addN((s, p, o, graph) for s, p, o in chunk_triples(triples, subjects, types))
     return graph
 
 
-_SHARED: tuple | None = None  # (triples, shapes_dir) for forked workers
+_SHARED: tuple | None = None  # (triples, types, shapes_dir) for forked workers
 
 
 def _partitioned(
@@ -205,7 +216,8 @@ def _partitioned(
     unchanged since a previous build takes its findings from `cache`."""
     global _SHARED
     groups = chunks(triples)
-    keys = [_key(triples, group, shapes_dir) for group in groups] if cache else []
+    types = types_of(triples)
+    keys = [_key(triples, group, types, shapes_dir) for group in groups] if cache else []
     findings: list[Finding] = []
     pending = []
     for position in range(len(groups)):
@@ -215,10 +227,13 @@ def _partitioned(
         else:
             findings.extend(cached)
     if workers <= 1 or len(pending) <= 1:
-        fresh = [_validate(chunk_graph(triples, groups[i]), shapes_dir, groups[i]) for i in pending]
+        fresh = [
+            _validate(chunk_graph(triples, groups[i], types), shapes_dir, groups[i])
+            for i in pending
+        ]
     else:
         # fork: the workers share the triples with this process instead of receiving copies
-        _SHARED = (triples, shapes_dir)
+        _SHARED = (triples, types, shapes_dir)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 fresh = pool.map(_validate_chunk, [groups[i] for i in pending])
@@ -234,13 +249,14 @@ def _partitioned(
 
 
 def _validate_chunk(subjects: list[Node]) -> list[Finding]:
-    triples, shapes_dir = _SHARED
-    return _validate(chunk_graph(triples, subjects), shapes_dir, subjects)
+    triples, types, shapes_dir = _SHARED
+    return _validate(chunk_graph(triples, subjects, types), shapes_dir, subjects)
 
 
-def _key(triples: Triples, subjects: list[Node], shapes_dir: Path) -> str:
+def _key(triples: Triples, subjects: list[Node], types, shapes_dir: Path) -> str:
     digest = hashlib.sha256(_shapes_digest(shapes_dir).encode())
-    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in chunk_triples(triples, subjects))
+    found = chunk_triples(triples, subjects, types)
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in found)
     lines += sorted(f"focus {s.n3()}" for s in subjects)
     digest.update("\n".join(lines).encode())
     return digest.hexdigest()
