@@ -28,10 +28,8 @@ import os
 import platform
 import random
 import shlex
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -39,9 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from benchlib import PYTHON, ROOT, Gunicorn, percentile
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 KINDS = ("html", "turtle", "dump", "sparql", "healthz")
 DEFAULT_MIX = "html=30,turtle=30,dump=10,sparql=15,healthz=15"
 SPARQL = """PREFIX schema: <https://schema.org/>
@@ -61,12 +58,6 @@ class Tally:
     samples: list[str] = field(default_factory=list)  # a few error descriptions
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def ensure_build(data: Path, out: Path) -> dict:
     """The manifest of out/current, building data/ into out first when there is none."""
     manifest = out / "current" / "manifest.json"
@@ -78,53 +69,6 @@ def ensure_build(data: Path, out: Path) -> dict:
             check=True,
         )
     return json.loads(manifest.read_text("utf-8"))
-
-
-def start(out: Path, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "LOD_OUT": str(out.resolve())}
-    env.setdefault("LOD_QUERY_CONCURRENCY", str(threads))
-    command = [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--worker-class",
-        "gthread",
-        "--graceful-timeout",
-        "5",
-        "--log-level",
-        "warning",
-        "app:app",
-    ]
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    process.log = log  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise SystemExit("the server exited:\n" + log.read().decode()[-2000:])
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    stop(process)
-    raise SystemExit("the server did not answer /healthz within 60 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def resources(out: Path) -> list[str]:
@@ -195,15 +139,6 @@ def client(number, url, paths, mix, deadline, tally: Tally) -> None:
             tally.received[kind] += size
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (values need not be sorted)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def report(tallies: list[Tally], seconds: float, mix: dict[str, float]) -> int:
     times: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
@@ -228,7 +163,8 @@ def report(tallies: list[Tally], seconds: float, mix: dict[str, float]) -> int:
             values, failed, volume = times[kind], errors[kind], received[kind]
         print(
             f"{kind:<8} {len(values):>9} {failed:>7} {len(values) / seconds:>8.1f} "
-            f"{percentile(values, 0.50) * 1000:>8.1f} {percentile(values, 0.99) * 1000:>8.1f} "
+            f"{percentile(sorted(values), 0.50) * 1000:>8.1f} "
+            f"{percentile(sorted(values), 0.99) * 1000:>8.1f} "
             f"{volume / seconds / 1e6:>7.2f}"
         )
     total_errors = sum(errors.values())
@@ -262,22 +198,23 @@ def main() -> int:
             parser.error(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
         mix[kind.strip()] = float(weight)
 
+    concurrency = os.environ.get("LOD_QUERY_CONCURRENCY", str(args.threads))
     manifest = ensure_build(args.data, args.out)
     paths = resources(args.out)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     print(f"command: {shlex.join([Path(PYTHON).name, *sys.argv])}")
     print(
         f"build {manifest['id']}: {manifest['triples']} triples, {len(paths)} resources; "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     print(
-        f"gunicorn app:app on {url}: {args.workers} workers x {args.threads} threads, "
-        f"LOD_QUERY_CONCURRENCY={os.environ.get('LOD_QUERY_CONCURRENCY', args.threads)}; "
+        f"gunicorn app:app on 127.0.0.1: {args.workers} workers x {args.threads} threads, "
+        f"LOD_QUERY_CONCURRENCY={concurrency}; "
         f"{args.clients} clients for {args.seconds:g} s (+{args.warmup:g} s warm-up); "
         f"mix {args.mix}"
     )
-    server = start(args.out, port, args.workers, args.threads)
+    env = {"LOD_OUT": args.out.resolve(), "LOD_QUERY_CONCURRENCY": concurrency}
+    server = Gunicorn("app:app", workers=args.workers, threads=args.threads, env=env)
+    url = server.url
     try:
         if args.warmup > 0:
             warm = [Tally() for _ in range(args.clients)]
@@ -289,7 +226,7 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     finally:
-        stop(server)
+        server.stop()
     return 1 if report(tallies, elapsed, mix) else 0
 
 
