@@ -108,6 +108,14 @@ def loadavg(when: str) -> tuple[float, float, float]:
     return load
 
 
+def finish(results, json_path: Path | None) -> None:
+    """The end of a benchmark: the load average, and the figures as JSON when asked."""
+    loadavg("end")
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=2, default=str))
+
+
 def code_version() -> str:
     """The commit benchmarked, and whether lod/ differs from it (others commit meanwhile)."""
     try:

@@ -338,10 +338,7 @@ def main() -> None:
     for size in args.sizes:
         runs = args.runs or (1 if benchlib.articles(size) >= 100_000 else 3)
         results.append(bench_size(size, runs, args))
-    benchlib.loadavg("end")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    benchlib.finish(results, args.json)
 
 
 if __name__ == "__main__":

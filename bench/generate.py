@@ -34,8 +34,7 @@ def sentence(rng: random.Random, words: int) -> str:
 
 def body(rng: random.Random) -> str:
     """About 1 KB of Markdown: paragraphs, one list, emphasis."""
-    paragraphs = [" ".join(sentence(rng, rng.randint(8, 16)) for _ in range(3))
-                  for _ in range(3)]
+    paragraphs = [" ".join(sentence(rng, rng.randint(8, 16)) for _ in range(3)) for _ in range(3)]
     items = "\n".join(f"- *{rng.choice(WORDS)}* {sentence(rng, 5)}" for _ in range(3))
     return "\n\n".join([paragraphs[0], items, *paragraphs[1:]])
 
@@ -61,14 +60,18 @@ def generate(articles: int, out: Path, seed: int = 1) -> dict[str, int]:
         "title: Synthetic news\n"
         f"description: A synthetic corpus of {articles} articles for benchmarks.\n"
         "license: https://creativecommons.org/licenses/by/4.0/\n"
-        "publisher: org-0\nlanguage: en\nbase: https://bench.example.org/\n", "utf-8")
+        "publisher: org-0\nlanguage: en\nbase: https://bench.example.org/\n",
+        "utf-8",
+    )
 
     with open(out / "places" / "places.csv", "w", encoding="utf-8") as places:
         places.write("id,name,latitude,longitude,containedInPlace\n")
         for i in range(sizes["place"]):
             parent = f"place-{rng.randrange(i)}" if i and rng.random() < 0.5 else ""
-            places.write(f"place-{i},Place {i},{rng.uniform(-80, 80):.4f},"
-                         f"{rng.uniform(-170, 170):.4f},{parent}\n")
+            places.write(
+                f"place-{i},Place {i},{rng.uniform(-80, 80):.4f},"
+                f"{rng.uniform(-170, 170):.4f},{parent}\n"
+            )
 
     with open(out / "topics" / "topics.yaml", "w", encoding="utf-8") as topics:
         for i in range(sizes["topic"]):
@@ -83,15 +86,19 @@ def generate(articles: int, out: Path, seed: int = 1) -> dict[str, int]:
         for i in range(sizes["organisation"]):
             parent = f"org-{rng.randrange(i)}" if i and rng.random() < 0.2 else ""
             same = f"http://www.wikidata.org/entity/Q{1000 + i}" if rng.random() < 0.1 else ""
-            orgs.write(f"org-{i},Organisation {i} {rng.choice(WORDS).title()},"
-                       f"{rng.choice(ORG_TYPES)},ORG{i},place-{rng.randrange(sizes['place'])},"
-                       f"{parent},{same}\n")
+            orgs.write(
+                f"org-{i},Organisation {i} {rng.choice(WORDS).title()},"
+                f"{rng.choice(ORG_TYPES)},ORG{i},place-{rng.randrange(sizes['place'])},"
+                f"{parent},{same}\n"
+            )
 
     with open(out / "people" / "people.csv", "w", encoding="utf-8") as people:
         people.write("id,name,jobTitle,worksFor\n")
         for i in range(sizes["person"]):
-            people.write(f"person-{i},Person {i},{rng.choice(WORDS).title()} officer,"
-                         f"org-{rng.randrange(sizes['organisation'])}\n")
+            people.write(
+                f"person-{i},Person {i},{rng.choice(WORDS).title()} officer,"
+                f"org-{rng.randrange(sizes['organisation'])}\n"
+            )
 
     start = date(2015, 1, 1)
     with open(out / "events" / "events.yaml", "w", encoding="utf-8") as events:
@@ -103,12 +110,15 @@ def generate(articles: int, out: Path, seed: int = 1) -> dict[str, int]:
                 f"  location: place-{rng.randrange(sizes['place'])}\n"
                 f"  attendanceMode: {rng.choice(MODES)}\n"
                 f"  organizer: [organisation/org-{rng.randrange(sizes['organisation'])}]\n"
-                f"  about: [topic/topic-{rng.randrange(sizes['topic'])}]\n")
+                f"  about: [topic/topic-{rng.randrange(sizes['topic'])}]\n"
+            )
             if i >= 4 and rng.random() < 0.25:
                 events.write(f"  superEvent: event-{rng.randrange(i)}\n")
             if rng.random() < 0.3:
-                events.write(f"  contributors:\n    - ref: person/person-"
-                             f"{rng.randrange(sizes['person'])}\n      role: moderator\n")
+                events.write(
+                    f"  contributors:\n    - ref: person/person-"
+                    f"{rng.randrange(sizes['person'])}\n      role: moderator\n"
+                )
 
     per_folder = 1000  # keep folders a reasonable size
     for i in range(articles):
@@ -116,10 +126,15 @@ def generate(articles: int, out: Path, seed: int = 1) -> dict[str, int]:
         if i % per_folder == 0:
             folder.mkdir()
         day = start + timedelta(days=rng.randrange(3650))
-        authors = [f"person/person-{rng.randrange(sizes['person'])}"
-                   for _ in range(rng.randint(1, 3))]
-        kinds = [("organisation", "org"), ("person", "person"), ("event", "event"),
-                 ("place", "place")]
+        authors = [
+            f"person/person-{rng.randrange(sizes['person'])}" for _ in range(rng.randint(1, 3))
+        ]
+        kinds = [
+            ("organisation", "org"),
+            ("person", "person"),
+            ("event", "event"),
+            ("place", "place"),
+        ]
         mentions = set()
         for _ in range(rng.randint(1, 5)):
             kind, prefix = rng.choice(kinds)
@@ -135,7 +150,9 @@ def generate(articles: int, out: Path, seed: int = 1) -> dict[str, int]:
             f"mentions: [{', '.join(sorted(mentions))}]\n"
             f"keywords: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]\n"
             f"image: https://bench.example.org/images/{i}.jpg\n"
-            "---\n" + body(rng) + "\n", "utf-8")
+            "---\n" + body(rng) + "\n",
+            "utf-8",
+        )
     return {"article": articles, **sizes}
 
 

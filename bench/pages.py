@@ -243,10 +243,7 @@ def main() -> None:
         )
     trivial = median(m["rss_kb"] for m in results["ceiling_memory"])
     print(f"    trivial WSGI worker: {trivial / 1024:.0f} MB")
-    benchlib.loadavg("end")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    benchlib.finish(results, args.json)
 
 
 if __name__ == "__main__":

@@ -352,10 +352,7 @@ def main() -> None:
         "rows: solutions (SELECT) or triples (CONSTRUCT). check ms: lod.queries.check, the "
         "rdflib parse of the query that the endpoint's worker runs before the engine."
     )
-    benchlib.loadavg("end")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=2, default=str))
+    benchlib.finish(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from lod.reconcile import (
     normalise,
     same_as_key,
 )
-from lod.vocab import OWL, RDF, SDO, SKOS
+from lod.vocab import KINDS, OWL, RDF, SDO, SKOS
 
 from .conftest import DATA, ROOT, VOCAB
 
@@ -141,15 +141,7 @@ def test_manifest(server, built):
     assert manifest["identifierSpace"] == f"{base}id/"
     assert manifest["schemaSpace"] == "https://schema.org/"
     assert manifest["view"] == {"url": f"{base}doc/{{{{id}}}}"}
-    assert [t["id"] for t in manifest["defaultTypes"]] == [
-        "article",
-        "organisation",
-        "event",
-        "person",
-        "place",
-        "topic",
-        "document",
-    ]
+    assert [t["id"] for t in manifest["defaultTypes"]] == list(KINDS)
     assert {"id": "organisation", "name": "Organisation"} in manifest["defaultTypes"]
     preview = manifest["preview"]
     assert preview["url"] == f"{server.url}/reconcile/preview?id={{{{id}}}}"
@@ -492,15 +484,7 @@ def test_suggest_type_and_property(server):
     types = suggest(server, "type", prefix="org")
     assert {"id": "organisation", "name": "Organisation"} in types
     assert {"id": "Organization", "name": "Organization"} in types
-    assert [t["id"] for t in suggest(server, "type", prefix="")][:7] == [
-        "article",
-        "organisation",
-        "event",
-        "person",
-        "place",
-        "topic",
-        "document",
-    ]
+    assert [t["id"] for t in suggest(server, "type", prefix="")][:7] == list(KINDS)
     properties = suggest(server, "property", prefix="same")
     assert {p["id"] for p in properties} >= {"sameAs", "owl:sameAs"}
     assert [p["id"] for p in suggest(server, "property", prefix="exact")] == ["exactMatch"]
