@@ -1,14 +1,18 @@
-"""SHACL validation (shapes/ + pyshacl) as data: a Report whose results point at the source.
+"""SHACL validation (shapes/) as data: a Report whose results point at the source.
 
 Each result's focus node is traced back to the record that made it (hash nodes to their
 record, the path to the field), so a publisher reads `file:line: field: message`, never a
 dump of the results graph.
 
-Large graphs are validated in partitions, in parallel: each record (with its hash nodes and
-its data document) is validated in a chunk that also holds the rdf:type of every resource
-it links to, which is all our shapes look at beyond the focus node (sh:class on linked
-values); pyshacl is told to take only the chunk's own nodes as focus nodes. The tests
-check that this gives the same report as one whole-graph call.
+The shapes run on lod.shacl, which evaluates the SHACL Core components our shapes use
+straight on the build's triples; any shape it does not support, or every shape when asked
+for `engine="pyshacl"` (the reference the tests compare it with), runs on pyshacl.
+
+Large graphs are validated by pyshacl in partitions, in parallel: each record (with its
+hash nodes and its data document) is validated in a chunk that also holds the rdf:type of
+every resource it links to, which is all our shapes look at beyond the focus node
+(sh:class on linked values); pyshacl is told to take only the chunk's own nodes as focus
+nodes. The tests check that this gives the same report as one whole-graph call.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal as Choice
 
 import pyshacl
 from pyshacl import validate as shacl_validate
@@ -29,6 +34,7 @@ from rdflib.term import Node
 
 from .convert import Conversion, field_of
 from .errors import SourceError
+from .shacl import Finding, NodeShape, compile_shapes, evaluate
 from .triples import Triples
 from .vocab import RDFS, SDO, schema_classes
 
@@ -37,17 +43,6 @@ from .vocab import RDFS, SDO, schema_classes
 # a call cost 21 s in all, 250-400 about 13 s, 1000 about 26 s, 4000 several minutes.
 CHUNK = 300
 SMALL = 2000  # subjects below which one whole-graph call in this process is cheapest
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One pyshacl result, as plain data (crosses process boundaries)."""
-
-    severity: str  # "Violation", "Warning" or "Info"
-    focus: str
-    path: str
-    message: str
-    value: str  # N3 of the offending value, "" when none
 
 
 @dataclass(frozen=True)
@@ -131,33 +126,70 @@ def load_shapes(shapes_dir: Path) -> Graph:
     return shapes
 
 
+Engine = Choice["native", "pyshacl"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which engine runs which shape."""
+
+    native: list[NodeShape]  # run by lod.shacl
+    pyshacl: Graph | None  # the shapes graph with only pyshacl's shapes targeting (or None)
+    digest: str  # the shapes and this split, for the validation cache
+
+
+@lru_cache(maxsize=8)
+def plan(shapes_dir: Path, engine: Engine = "native") -> Plan:
+    shapes = load_shapes(shapes_dir)
+    native, rest = compile_shapes(shapes) if engine == "native" else ([], shapes)
+    digest = hashlib.sha256(pyshacl.__version__.encode())
+    for path in sorted(Path(shapes_dir).glob("*.ttl")):
+        digest.update(path.name.encode() + path.read_bytes())
+    digest.update(" ".join(str(shape.node) for shape in native).encode())
+    return Plan(native, rest, digest.hexdigest())
+
+
 def validate(
     conversion: Conversion,
     shapes_dir: Path,
     dataset_file: str = "",
-    *,
-    partitioned: bool | None = None,
-    workers: int | None = None,
-    cache: Path | None = None,
+    **options,
 ) -> Report:
-    """Every shape over the conversion's triples, results traced back to the sources.
-
-    `partitioned` defaults to True for graphs of more than a couple of chunks; `cache` (a
-    folder) keeps each chunk's findings for the next build."""
-    triples = conversion.triples
-    if partitioned is None:
-        partitioned = len(triples.by_subject) > SMALL
-    if partitioned:
-        findings = _partitioned(triples, Path(shapes_dir), workers or os.cpu_count() or 1, cache)
-    else:
-        findings = _validate(triples.graph(), Path(shapes_dir), None)
-    findings = sorted(set(findings), key=lambda f: (f.focus, f.path, f.message, f.value))
+    """Every shape over the conversion's triples, results traced back to the sources
+    (`options` as for `find`)."""
+    findings = find(conversion.triples, shapes_dir, **options)
     results = sorted(
         {_result(finding, conversion, dataset_file) for finding in findings},
         key=lambda r: (r.file, r.line, r.field, r.message),
     )
     conforms = not any(f.severity == "Violation" for f in findings)
     return Report(conforms, results, findings)
+
+
+def find(
+    triples: Triples,
+    shapes_dir: Path,
+    *,
+    engine: Engine = "native",
+    partitioned: bool | None = None,
+    workers: int | None = None,
+    cache: Path | None = None,
+) -> list[Finding]:
+    """Every shape's findings over `triples`, sorted.
+
+    For the shapes pyshacl runs, `partitioned` defaults to True for graphs of more than a
+    couple of chunks, and `cache` (a folder) keeps each chunk's findings for the next
+    build."""
+    shapes = plan(Path(shapes_dir), engine)
+    findings = evaluate(shapes.native, triples, ontology())
+    if shapes.pyshacl is not None:
+        if partitioned is None:
+            partitioned = len(triples.by_subject) > SMALL
+        if partitioned:
+            findings += _partitioned(triples, shapes, workers or os.cpu_count() or 1, cache)
+        else:
+            findings += _validate(triples.graph(), shapes.pyshacl, None)
+    return sorted(set(findings), key=lambda f: (f.focus, f.path, f.message, f.value))
 
 
 def chunks(triples: Triples, size: int = CHUNK) -> list[list[Node]]:
@@ -206,18 +238,16 @@ def chunk_graph(triples: Triples, subjects: list[Node], types: dict[Node, list[N
     return graph
 
 
-_SHARED: tuple | None = None  # (triples, types, shapes_dir) for forked workers
+_SHARED: tuple | None = None  # (triples, types, shapes graph) for forked workers
 
 
-def _partitioned(
-    triples: Triples, shapes_dir: Path, workers: int, cache: Path | None
-) -> list[Finding]:
+def _partitioned(triples: Triples, shapes: Plan, workers: int, cache: Path | None) -> list[Finding]:
     """Each chunk validated once per content: a chunk whose triples (and shapes) are
     unchanged since a previous build takes its findings from `cache`."""
     global _SHARED
     groups = chunks(triples)
     types = types_of(triples)
-    keys = [_key(triples, group, types, shapes_dir) for group in groups] if cache else []
+    keys = [_key(triples, group, types, shapes.digest) for group in groups] if cache else []
     findings: list[Finding] = []
     pending = []
     for position in range(len(groups)):
@@ -228,12 +258,12 @@ def _partitioned(
             findings.extend(cached)
     if workers <= 1 or len(pending) <= 1:
         fresh = [
-            _validate(chunk_graph(triples, groups[i], types), shapes_dir, groups[i])
+            _validate(chunk_graph(triples, groups[i], types), shapes.pyshacl, groups[i])
             for i in pending
         ]
     else:
         # fork: the workers share the triples with this process instead of receiving copies
-        _SHARED = (triples, types, shapes_dir)
+        _SHARED = (triples, types, shapes.pyshacl)
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 fresh = pool.map(_validate_chunk, [groups[i] for i in pending])
@@ -249,24 +279,16 @@ def _partitioned(
 
 
 def _validate_chunk(subjects: list[Node]) -> list[Finding]:
-    triples, types, shapes_dir = _SHARED
-    return _validate(chunk_graph(triples, subjects, types), shapes_dir, subjects)
+    triples, types, shapes = _SHARED
+    return _validate(chunk_graph(triples, subjects, types), shapes, subjects)
 
 
-def _key(triples: Triples, subjects: list[Node], types, shapes_dir: Path) -> str:
-    digest = hashlib.sha256(_shapes_digest(shapes_dir).encode())
+def _key(triples: Triples, subjects: list[Node], types, shapes_digest: str) -> str:
+    digest = hashlib.sha256(shapes_digest.encode())
     found = chunk_triples(triples, subjects, types)
     lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in found)
     lines += sorted(f"focus {s.n3()}" for s in subjects)
     digest.update("\n".join(lines).encode())
-    return digest.hexdigest()
-
-
-@lru_cache(maxsize=4)
-def _shapes_digest(shapes_dir: Path) -> str:
-    digest = hashlib.sha256(pyshacl.__version__.encode())
-    for path in sorted(Path(shapes_dir).glob("*.ttl")):
-        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -296,10 +318,10 @@ def _prune(cache: Path, keep: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _validate(graph: Graph, shapes_dir: Path, focus: list[Node] | None) -> list[Finding]:
+def _validate(graph: Graph, shapes: Graph, focus: list[Node] | None) -> list[Finding]:
     _, results, _ = shacl_validate(
         graph,
-        shacl_graph=load_shapes(shapes_dir),
+        shacl_graph=shapes,
         ont_graph=ontology(),
         inference="none",
         allow_warnings=True,

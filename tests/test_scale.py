@@ -1,6 +1,7 @@
-"""Scale paths give the same answers as the simple ones: partitioned, parallel validation
-reports exactly what one whole-graph pyshacl call reports, on a generated corpus with
-injected faults; the generated corpus itself passes validation."""
+"""Scale paths give the same answers as the simple ones, on a generated corpus with injected
+faults: the native SHACL engine reports exactly what pyshacl reports, and partitioned,
+parallel pyshacl validation exactly what one whole-graph pyshacl call reports; the
+generated corpus itself passes validation."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rdflib import Literal, URIRef
 
 from lod.convert import convert
 from lod.sources import load
-from lod.validate import validate
+from lod.validate import plan, validate
 from lod.vocab import RDF, SDO, XSD
 from lod.void import describe
 
@@ -78,15 +79,28 @@ def inject_faults(conversion) -> None:
 
 
 def test_generated_corpus_passes_validation(corpus):
-    report = validate(converted(corpus), SHAPES, partitioned=True, workers=2)
+    conversion = converted(corpus)
+    assert validate(conversion, SHAPES).conforms
+    report = validate(conversion, SHAPES, engine="pyshacl", partitioned=True, workers=2)
     assert report.conforms, report.text()[:2000]
+
+
+def test_the_native_engine_reports_what_pyshacl_reports(corpus):
+    conversion = converted(corpus)
+    inject_faults(conversion)
+    assert plan(SHAPES).pyshacl is None  # every shape in shapes/ runs natively
+    native = validate(conversion, SHAPES)
+    reference = validate(conversion, SHAPES, engine="pyshacl", partitioned=False)
+    assert len(native.findings) >= 8
+    assert native.findings == reference.findings
+    assert native.results == reference.results
 
 
 def test_partitioned_validation_reports_what_whole_graph_validation_reports(corpus):
     conversion = converted(corpus)
     inject_faults(conversion)
-    whole = validate(conversion, SHAPES, partitioned=False)
-    parts = validate(conversion, SHAPES, partitioned=True, workers=2)
+    whole = validate(conversion, SHAPES, engine="pyshacl", partitioned=False)
+    parts = validate(conversion, SHAPES, engine="pyshacl", partitioned=True, workers=2)
     assert not whole.conforms
     assert len(whole.findings) >= 8
     focused = {f.focus.rsplit("/", 1)[-1] for f in whole.findings}
@@ -100,13 +114,15 @@ def test_partitioned_validation_reports_what_whole_graph_validation_reports(corp
 def test_a_rebuild_validates_only_the_chunks_that_changed(corpus, tmp_path):
     cache = tmp_path / "cache"
     conversion = converted(corpus)
-    first = validate(conversion, SHAPES, partitioned=True, workers=2, cache=cache)
+    first = validate(conversion, SHAPES, engine="pyshacl", partitioned=True, workers=2, cache=cache)
     before = {p.stem for p in cache.glob("*.json")}
     assert len(before) > 4
     article = iri("id/article/article-3")
     conversion.triples.add((article, SDO.headline, Literal("Another headline", lang="en")))
-    second = validate(conversion, SHAPES, partitioned=True, workers=2, cache=cache)
+    second = validate(
+        conversion, SHAPES, engine="pyshacl", partitioned=True, workers=2, cache=cache
+    )
     after = {p.stem for p in cache.glob("*.json")}
     assert len(after - before) == 1  # one chunk validated again, the others taken as they were
-    fresh = validate(conversion, SHAPES, partitioned=False)
+    fresh = validate(conversion, SHAPES, engine="pyshacl", partitioned=False)
     assert second.findings == fresh.findings != first.findings
