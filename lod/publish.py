@@ -12,6 +12,7 @@ import fcntl
 import gzip
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -163,30 +164,41 @@ def _write(
     path.mkdir(parents=True)
     graph = checked.graph
     progress("dumps")
-    files = {}
-    for fmt in DUMP_FORMATS:
-        files[dump_name(fmt)] = _write_gzip(path / dump_name(fmt), from_ntriples(ntriples, fmt))
-    info = checked.conversion.dataset
-    void = serialize(checked.description, Format.TURTLE)
-    (path / "void.ttl").write_bytes(void)
-    files["void.ttl"] = _digest(void)
-    report = checked.report
-    (path / "validation.txt").write_text(report.text(), "utf-8")
-    (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
+    # The Turtle and JSON-LD dumps (most of the dumps' time, JSON-LD in Python) are
+    # written by a forked process while this one writes the rest and loads the store.
+    global _DUMPING
+    _DUMPING = ntriples
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            _DUMPING = None
+            others = [fmt for fmt in DUMP_FORMATS if fmt is not Format.NTRIPLES]
+            written = pool.map_async(_write_dump, [(path, f.name) for f in others])
+            nt = dump_name(Format.NTRIPLES)
+            files = {nt: _write_gzip(path / nt, ntriples)}
+            info = checked.conversion.dataset
+            void = serialize(checked.description, Format.TURTLE)
+            (path / "void.ttl").write_bytes(void)
+            files["void.ttl"] = _digest(void)
+            report = checked.report
+            (path / "validation.txt").write_text(report.text(), "utf-8")
+            (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
+
+            progress("store")
+            store = pyoxigraph.Store(str(path / "store"))
+            store.bulk_load(ntriples, pyoxigraph.RdfFormat.N_TRIPLES)
+            store.flush()
+            del store
+
+            lists = _lists(graph, checked.conversion)
+            (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
+            names = reconcile.build_index(graph, checked.conversion)
+            (path / "reconcile.json").write_text(json.dumps(names, sort_keys=True), "utf-8")
+            files.update(zip(map(dump_name, others), written.get(), strict=True))
+    finally:
+        _DUMPING = None
     (path / "SHA256SUMS").write_text(
         "".join(f"{meta['sha256']}  {name}\n" for name, meta in sorted(files.items())), "utf-8"
     )
-
-    progress("store")
-    store = pyoxigraph.Store(str(path / "store"))
-    store.bulk_load(ntriples, pyoxigraph.RdfFormat.N_TRIPLES)
-    store.flush()
-    del store
-
-    lists = _lists(graph, checked.conversion)
-    (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
-    names = reconcile.build_index(graph, checked.conversion)
-    (path / "reconcile.json").write_text(json.dumps(names, sort_keys=True), "utf-8")
     manifest = {
         "id": build_id,
         "base": info.base,
@@ -203,11 +215,23 @@ def _write(
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
 
 
+_DUMPING: bytes | None = None  # the sorted N-Triples, for the forked dump writer
+
+
+def _write_dump(task: tuple[Path, str]) -> dict:
+    """One dump into the build folder (the format by name: its enum value holds
+    pyoxigraph objects that do not pickle)."""
+    folder, name = task
+    fmt = Format[name]
+    return _write_gzip(folder / dump_name(fmt), from_ntriples(_DUMPING, fmt))
+
+
 def _write_gzip(path: Path, data: bytes) -> dict:
-    """gzip with no name and no time in its header, so equal data gives equal bytes."""
+    """gzip with no name and no time in its header, so equal data gives equal bytes; level
+    6, zlib's default: level 9 takes twice the time for dumps 3% smaller."""
     with (
         open(path, "wb") as raw,
-        gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as stream,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, filename="", mtime=0) as stream,
     ):
         stream.write(data)
     return _digest(path.read_bytes())
@@ -229,8 +253,8 @@ def _lists(graph: Triples, conversion: Conversion) -> dict[str, list[dict]]:
     home page read these instead of querying per request."""
     lists: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     for subject, record in conversion.records.items():
-        label = next((graph.value(subject, p) for p in LABELS if graph.value(subject, p)), "")
-        dated = next((graph.value(subject, p) for p in DATES if graph.value(subject, p)), None)
+        label = next(filter(None, (graph.value(subject, p) for p in LABELS)), "")
+        dated = next(filter(None, (graph.value(subject, p) for p in DATES)), None)
         modified = graph.value(subject, SDO.dateModified) or dated  # the sitemap's lastmod
         lists[record.kind].append(
             {

@@ -40,6 +40,9 @@ class Finding:
     value: str  # N3 of the offending value, "" when none
 
 
+TYPE, SUBCLASS = frozenset({RDF.type}), frozenset({RDFS.subClassOf})
+
+
 class Data:
     """What the checks look up beyond a focus node's own values: every subject's types,
     and the class hierarchy (the validation ontology plus any rdfs:subClassOf in the data)."""
@@ -52,9 +55,9 @@ class Data:
             self.parents.setdefault(child, set()).add(parent)
         for subject, pairs in triples.by_subject.items():
             for predicate, obj in pairs:
-                if predicate == RDF.type:
+                if predicate in TYPE:  # a set compares hashes (C) before __eq__ (Python)
                     self.types.setdefault(subject, set()).add(obj)
-                elif predicate == RDFS.subClassOf:
+                elif predicate in SUBCLASS:
                     self.parents.setdefault(subject, set()).add(obj)
         self._supers: dict[Node, frozenset[Node]] = {}
 
@@ -103,8 +106,8 @@ class Constraints:
 class NodeShape:
     node: Node
     classes: list[Node] = field(default_factory=list)
-    subjects_of: list[Node] = field(default_factory=list)
-    objects_of: list[Node] = field(default_factory=list)
+    subjects_of: frozenset[Node] = frozenset()
+    objects_of: frozenset[Node] = frozenset()
     nodes: list[Node] = field(default_factory=list)
     constraints: list[Constraints] = field(default_factory=list)
 
@@ -224,8 +227,8 @@ def _node_shape(shapes: Graph, node: Node) -> NodeShape:
     shape = NodeShape(
         node,
         classes=list(shapes.objects(node, SH.targetClass)),
-        subjects_of=list(shapes.objects(node, SH.targetSubjectsOf)),
-        objects_of=list(shapes.objects(node, SH.targetObjectsOf)),
+        subjects_of=frozenset(shapes.objects(node, SH.targetSubjectsOf)),
+        objects_of=frozenset(shapes.objects(node, SH.targetObjectsOf)),
         nodes=list(shapes.objects(node, SH.targetNode)),
     )
     checks = _value_checks(shapes, node)

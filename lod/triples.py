@@ -43,7 +43,8 @@ class Triples:
         return (predicate, obj) in self.by_subject.get(subject, ())
 
     def objects(self, subject: Node, predicate: Node) -> list[Node]:
-        return sorted(o for p, o in self.by_subject.get(subject, ()) if p == predicate)
+        wanted = {predicate}  # a set compares hashes (C) before rdflib's __eq__ (Python)
+        return sorted(o for p, o in self.by_subject.get(subject, ()) if p in wanted)
 
     def value(self, subject: Node, predicate: Node) -> Node | None:
         found = self.objects(subject, predicate)

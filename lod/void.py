@@ -16,8 +16,10 @@ from .formats import Format
 from .triples import Triples
 from .vocab import DCAT, DCTERMS, FOAF, OWL, RDF, SDO, SKOS, VOID, XSD, dataset_iri
 
-LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch)
-DATES = (SDO.dateModified, SDO.datePublished)
+# Sets, not tuples: `in` a set compares hashes (C) before rdflib's __eq__ (Python).
+LINK_PREDICATES = frozenset({OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch})
+DATES = frozenset({SDO.dateModified, SDO.datePublished})
+TYPE = frozenset({RDF.type})
 DUMP_FORMATS = (Format.NTRIPLES, Format.TURTLE, Format.JSONLD)
 FORMAT_IRIS = {
     Format.NTRIPLES: URIRef("http://www.w3.org/ns/formats/N-Triples"),
@@ -111,7 +113,7 @@ class _Census:
             if predicate in DATES:
                 if self.latest is None or str(obj) > self.latest:
                     self.latest = str(obj)
-            elif predicate == RDF.type:
+            elif predicate in TYPE:
                 if subject in records:
                     self.classes[obj] += 1
             elif predicate in LINK_PREDICATES:
