@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from itertools import groupby
 
@@ -192,9 +192,13 @@ def write_jsonld(triples: Iterable[pyoxigraph.Triple]) -> bytes:
     on a dump): with `@vocab` schema.org and our prefixes as the context, compaction is a
     renaming of keys, and triples sorted by subject arrive grouped, so a dump streams. The
     tests read the output back with rdflib and with jsonld.js."""
-    lines = []
-    by_subject = groupby(triples, key=lambda t: t.subject)
-    for subject, group in by_subject:
+    return (JSONLD_HEAD + ",\n".join(jsonld_nodes(triples)) + JSONLD_TAIL).encode("utf-8")
+
+
+def jsonld_nodes(triples: Iterable[pyoxigraph.Triple]) -> Iterator[str]:
+    """The node objects of a JSON-LD document, one line each, from triples grouped by
+    subject."""
+    for subject, group in groupby(triples, key=lambda t: t.subject):
         node: dict[str, list] = {}
         for triple in group:
             if triple.predicate.value == RDF_TYPE and isinstance(
@@ -208,16 +212,16 @@ def write_jsonld(triples: Iterable[pyoxigraph.Triple]) -> bytes:
         for key, values in node.items():
             values = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
             out[key] = values[0] if len(values) == 1 else values
-        lines.append(json.dumps(out, sort_keys=True, ensure_ascii=False))
-    context = json.dumps(jsonld_context(), sort_keys=True, indent=1)
-    return ('{"@context": ' + context + ',\n"@graph": [\n' + ",\n".join(lines) + "\n]}\n").encode(
-        "utf-8"
-    )
+        yield json.dumps(out, sort_keys=True, ensure_ascii=False)
 
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+JSONLD_HEAD = (
+    '{"@context": ' + json.dumps(jsonld_context(), sort_keys=True, indent=1) + ',\n"@graph": [\n'
+)
+JSONLD_TAIL = "\n]}\n"
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _NAMESPACES = sorted(
     ((ns, prefix) for prefix, ns in PREFIXES.items() if prefix != "schema"),

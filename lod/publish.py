@@ -9,10 +9,8 @@ and a reader sees either the old build or the new one, never half of one.
 from __future__ import annotations
 
 import fcntl
-import gzip
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -28,12 +26,13 @@ from . import reconcile
 from .config import Settings
 from .convert import Conversion, convert
 from .errors import BuildFailed, NoBuild, NotPublished, PublishError
-from .formats import Format, from_ntriples, serialize
+from .formats import Format, serialize
+from .parts import Blocks, Members
 from .sources import load
 from .triples import Triples
 from .validate import Report, validate
 from .vocab import KINDS, SDO, SKOS
-from .void import DUMP_FORMATS, describe, dump_name
+from .void import describe, dump_name
 
 Progress = Callable[[str], None]
 LABELS = (SDO.headline, SDO.name, SKOS.prefLabel)
@@ -110,12 +109,13 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
     with _lock(out):
         checked = check(settings, progress)
         created = datetime.now(UTC)
-        ntriples = serialize(checked.graph, Format.NTRIPLES)
+        blocks = Blocks.of(checked.graph)
+        ntriples = blocks.ntriples()
         build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{hashlib.sha256(ntriples).hexdigest()[:8]}"
         partial = out / "builds" / f".partial-{build_id}"
         final = out / "builds" / build_id
         try:
-            _write(partial, checked, ntriples, build_id, created, progress)
+            _write(partial, checked, blocks, ntriples, build_id, created, progress)
             os.rename(partial, final)
             progress("switch")
             _switch(out, final)
@@ -156,6 +156,7 @@ def mark_published(out: Path | str, build: Build) -> None:
 def _write(
     path: Path,
     checked: Checked,
+    blocks: Blocks,
     ntriples: bytes,
     build_id: str,
     created: datetime,
@@ -164,41 +165,28 @@ def _write(
     path.mkdir(parents=True)
     graph = checked.graph
     progress("dumps")
-    # The Turtle and JSON-LD dumps (most of the dumps' time, JSON-LD in Python) are
-    # written by a forked process while this one writes the rest and loads the store.
-    global _DUMPING
-    _DUMPING = ntriples
-    try:
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            _DUMPING = None
-            others = [fmt for fmt in DUMP_FORMATS if fmt is not Format.NTRIPLES]
-            written = pool.map_async(_write_dump, [(path, f.name) for f in others])
-            nt = dump_name(Format.NTRIPLES)
-            files = {nt: _write_gzip(path / nt, ntriples)}
-            info = checked.conversion.dataset
-            void = serialize(checked.description, Format.TURTLE)
-            (path / "void.ttl").write_bytes(void)
-            files["void.ttl"] = _digest(void)
-            report = checked.report
-            (path / "validation.txt").write_text(report.text(), "utf-8")
-            (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
-
-            progress("store")
-            store = pyoxigraph.Store(str(path / "store"))
-            store.bulk_load(ntriples, pyoxigraph.RdfFormat.N_TRIPLES)
-            store.flush()
-            del store
-
-            lists = _lists(graph, checked.conversion)
-            (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
-            names = reconcile.build_index(graph, checked.conversion)
-            (path / "reconcile.json").write_text(json.dumps(names, sort_keys=True), "utf-8")
-            files.update(zip(map(dump_name, others), written.get(), strict=True))
-    finally:
-        _DUMPING = None
+    files = Members().write(path, blocks.parts())
+    info = checked.conversion.dataset
+    void = serialize(checked.description, Format.TURTLE)
+    (path / "void.ttl").write_bytes(void)
+    files["void.ttl"] = _digest(void)
+    report = checked.report
+    (path / "validation.txt").write_text(report.text(), "utf-8")
+    (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
     (path / "SHA256SUMS").write_text(
         "".join(f"{meta['sha256']}  {name}\n" for name, meta in sorted(files.items())), "utf-8"
     )
+
+    progress("store")
+    store = pyoxigraph.Store(str(path / "store"))
+    store.bulk_load(ntriples, pyoxigraph.RdfFormat.N_TRIPLES)
+    store.flush()
+    del store
+
+    lists = _lists(graph, checked.conversion)
+    (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
+    names = reconcile.build_index(graph, checked.conversion)
+    (path / "reconcile.json").write_text(json.dumps(names, sort_keys=True), "utf-8")
     manifest = {
         "id": build_id,
         "base": info.base,
@@ -213,28 +201,6 @@ def _write(
         "files": files,
     }
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
-
-
-_DUMPING: bytes | None = None  # the sorted N-Triples, for the forked dump writer
-
-
-def _write_dump(task: tuple[Path, str]) -> dict:
-    """One dump into the build folder (the format by name: its enum value holds
-    pyoxigraph objects that do not pickle)."""
-    folder, name = task
-    fmt = Format[name]
-    return _write_gzip(folder / dump_name(fmt), from_ntriples(_DUMPING, fmt))
-
-
-def _write_gzip(path: Path, data: bytes) -> dict:
-    """gzip with no name and no time in its header, so equal data gives equal bytes; level
-    6, zlib's default: level 9 takes twice the time for dumps 3% smaller."""
-    with (
-        open(path, "wb") as raw,
-        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, filename="", mtime=0) as stream,
-    ):
-        stream.write(data)
-    return _digest(path.read_bytes())
 
 
 def _digest(data: bytes) -> dict:
