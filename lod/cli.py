@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from . import publish, remote
 from .config import Settings
 from .errors import ConfigError, LodError, QuerySyntaxError
 from .formats import Format, ResultFormat, serialize_triples
+from .rebuild import Builder
 from .remote import SparqlClient
 from .store import EmbeddedStore
 
@@ -64,19 +66,46 @@ def cli() -> None:
     is_flag=True,
     help="Then load it into the SPARQL store and serve it from there (as `lod publish`).",
 )
-def build(data, out, progress, then_publish) -> None:
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Then stay up and build again whenever data/ changes, re-doing only what changed.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="With --watch: seconds between two looks at data/.",
+)
+def build(data, out, progress, then_publish, watch, interval) -> None:
     """Convert, validate and write a new build, then switch dist/current to it."""
     settings = _settings(data, out)
     client = _client(settings) if then_publish else None  # a missing setting fails first
     show = sys.stderr.isatty() if progress is None else progress
-    result = publish.build(settings, _progress(show))
+    if not watch:
+        _built(settings, client, lambda: publish.build(settings, _progress(show)), show)
+        return
+    builder = Builder(settings, _progress(show))  # keeps each build for the next
+    while True:
+        if builder.changed():
+            try:
+                _built(settings, client, builder.build, show)
+            except LodError as exc:
+                click.echo(f"error: {exc}\n(the last good build is still served)", err=True)
+        time.sleep(interval)
+
+
+def _built(settings: Settings, client, make: Callable[[], publish.Build], show: bool) -> None:
+    started = time.perf_counter()
+    result = make()
     for warning in result_warnings(result):
         click.echo(warning, err=True)
     manifest = result.manifest
     click.echo(
         f"build {result.id}: {manifest['triples']} triples, "
         f"{sum(manifest['counts'].values())} resources, {manifest['warnings']} warnings "
-        f"-> {Path(settings.out) / 'current'}"
+        f"-> {Path(settings.out) / 'current'} in {time.perf_counter() - started:.2f} s"
     )
     if client is not None:
         _publish(settings, client, result, show)

@@ -22,6 +22,7 @@ import re
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph
 from rdflib.term import Node
@@ -34,6 +35,16 @@ from .void import DUMP_FORMATS, dump_name
 CUT = 1024  # about one part per this many subjects
 PREFIX_LINES = re.compile(rb"\A(?:@prefix [^\n]*\n)*")
 TURTLE_HEAD = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode()
+
+
+class Part(NamedTuple):
+    digest: bytes  # sha256 of the data
+    data: bytes  # sorted N-Triples
+
+
+def digest(parts: list[Part]) -> str:
+    """What identifies a graph's content: a hash of its parts' hashes."""
+    return hashlib.sha256(b"".join(part.digest for part in parts)).hexdigest()
 
 
 class Blocks:
@@ -64,18 +75,16 @@ class Blocks:
             self.lines[key] = lines
             insort(self.order, key)
 
-    def ntriples(self) -> bytes:
-        return b"".join(self.lines[key] for key in self.order)
-
-    def parts(self) -> list[bytes]:
+    def parts(self) -> list[Part]:
         """The N-Triples cut into parts: a part starts at each subject whose hash is 0
         modulo CUT."""
-        parts: list[list[bytes]] = [[]]
+        cut: list[list[bytes]] = [[]]
         for key in self.order:
-            if parts[-1] and _cuts(key):
-                parts.append([])
-            parts[-1].append(self.lines[key])
-        return [b"".join(part) for part in parts if part]
+            if cut[-1] and _cuts(key):
+                cut.append([])
+            cut[-1].append(self.lines[key])
+        parts = [b"".join(lines) for lines in cut if lines]
+        return [Part(hashlib.sha256(data).digest(), data) for data in parts]
 
 
 def _key(subject: Node) -> bytes:
@@ -116,17 +125,16 @@ class Members:
     def __init__(self) -> None:
         self.known: dict[bytes, tuple[bytes, ...]] = {}  # part digest -> members
 
-    def write(self, folder: Path, parts: list[bytes]) -> dict:
+    def write(self, folder: Path, parts: list[Part]) -> dict:
         """Each dump into `folder`, made of the parts' members; returns {file name:
         {sha256, size}}."""
-        digests = [hashlib.sha256(part).digest() for part in parts]
-        missing = sorted({i for i, d in enumerate(digests) if d not in self.known})
-        for i, members in zip(missing, _compress_all([parts[i] for i in missing]), strict=True):
-            self.known[digests[i]] = members
-        self.known = {d: self.known[d] for d in digests}  # only the parts of this build
+        missing = [part for part in parts if part.digest not in self.known]
+        for part, members in zip(missing, _compress_all([p.data for p in missing]), strict=True):
+            self.known[part.digest] = members
+        self.known = {part.digest: self.known[part.digest] for part in parts}  # this build's
         files = {}
         for position, fmt in enumerate(DUMP_FORMATS):
-            body = [self.known[d][position] for d in digests]
+            body = [self.known[part.digest][position] for part in parts]
             name = dump_name(fmt)
             files[name] = _write_members(folder / name, *_framed(fmt, body))
         return files

@@ -27,8 +27,8 @@ from .config import Settings
 from .convert import Conversion, convert
 from .errors import BuildFailed, NoBuild, NotPublished, PublishError
 from .formats import Format, serialize
-from .parts import Blocks, Members
-from .sources import load
+from .parts import Blocks, Members, Part, digest
+from .sources import Sources, load
 from .triples import Triples
 from .validate import Report, validate
 from .vocab import KINDS, SDO, SKOS
@@ -45,6 +45,7 @@ LATEST = 10
 class Checked:
     """Sources converted, described and validated: what a build publishes."""
 
+    sources: Sources
     conversion: Conversion
     description: Triples
     report: Report
@@ -77,10 +78,14 @@ class Build:
         return self.path / dump_name(fmt)
 
 
-def check(settings: Settings, progress: Progress = lambda _: None) -> Checked:
-    """Load, convert, describe and validate; BuildFailed lists every error found."""
+def check(
+    settings: Settings, progress: Progress = lambda _: None, sources: Sources | None = None
+) -> Checked:
+    """Load (unless given the sources), convert, describe and validate; BuildFailed lists
+    every error found."""
     progress("load")
-    sources = load(settings.data)
+    if sources is None:
+        sources = load(settings.data)
     progress("convert")
     conversion = convert(sources, settings.base)
     if conversion.errors or conversion.dataset is None:
@@ -91,39 +96,72 @@ def check(settings: Settings, progress: Progress = lambda _: None) -> Checked:
     report = validate(
         conversion,
         settings.shapes,
-        str(Path(settings.data) / "dataset.yaml"),
+        dataset_file(settings),
         cache=Path(settings.out) / "cache" / "validation",
     )
     if report.violations:
         raise BuildFailed([result.as_error() for result in report.violations])
-    return Checked(conversion, description, report)
+    return Checked(sources, conversion, description, report)
+
+
+def dataset_file(settings: Settings) -> str:
+    """Where validation results about the dataset itself point."""
+    return str(Path(settings.data) / "dataset.yaml")
 
 
 def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
     """A new build from settings.data, switched to as dist/current when complete."""
+    out = output(settings)
+    with lock(out):
+        checked = check(settings, progress)
+        blocks = Blocks.of(checked.graph)
+        return write(out, checked, blocks.parts(), Members(), load_store, progress)
+
+
+def output(settings: Settings) -> Path:
+    """The output folder, made if missing."""
     out = Path(settings.out)
     try:
         (out / "builds").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PublishError(out, exc.strerror or str(exc)) from None
-    with _lock(out):
-        checked = check(settings, progress)
-        created = datetime.now(UTC)
-        blocks = Blocks.of(checked.graph)
-        ntriples = blocks.ntriples()
-        build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{hashlib.sha256(ntriples).hexdigest()[:8]}"
-        partial = out / "builds" / f".partial-{build_id}"
-        final = out / "builds" / build_id
-        try:
-            _write(partial, checked, blocks, ntriples, build_id, created, progress)
-            os.rename(partial, final)
-            progress("switch")
-            _switch(out, final)
-        except OSError as exc:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise PublishError(exc.filename or out, exc.strerror or str(exc)) from None
-        _prune(out, keep=final)
-        return open_build(out)
+    return out
+
+
+StoreFiller = Callable[[Path, list[Part]], None]  # makes a build's store at a path
+
+
+def load_store(path: Path, parts: list[Part]) -> None:
+    """A new Oxigraph store of the graph, by bulk load."""
+    store = pyoxigraph.Store(str(path))
+    store.bulk_load(b"".join(part.data for part in parts), pyoxigraph.RdfFormat.N_TRIPLES)
+    store.flush()
+
+
+def write(
+    out: Path,
+    checked: Checked,
+    parts: list[Part],
+    members: Members,
+    fill_store: StoreFiller,
+    progress: Progress = lambda _: None,
+) -> Build:
+    """A checked graph (its sorted N-Triples `parts`) written as a new build, then switched
+    to. The caller holds `lock(out)`."""
+    created = datetime.now(UTC)
+    build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{digest(parts)[:8]}"
+    partial = out / "builds" / f".partial-{build_id}"
+    final = out / "builds" / build_id
+    try:
+        _write(partial, checked, parts, members, fill_store, build_id, created, progress)
+        os.rename(partial, final)
+        progress("switch")
+        _switch(out, final)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise PublishError(exc.filename or out, exc.strerror or str(exc)) from None
+    _prune(out, keep=final)
+    return open_build(out)
 
 
 def open_build(out: Path | str, build_id: str | None = None) -> Build:
@@ -156,8 +194,9 @@ def mark_published(out: Path | str, build: Build) -> None:
 def _write(
     path: Path,
     checked: Checked,
-    blocks: Blocks,
-    ntriples: bytes,
+    parts: list[Part],
+    members: Members,
+    fill_store: StoreFiller,
     build_id: str,
     created: datetime,
     progress: Progress,
@@ -165,7 +204,7 @@ def _write(
     path.mkdir(parents=True)
     graph = checked.graph
     progress("dumps")
-    files = Members().write(path, blocks.parts())
+    files = members.write(path, parts)
     info = checked.conversion.dataset
     void = serialize(checked.description, Format.TURTLE)
     (path / "void.ttl").write_bytes(void)
@@ -178,10 +217,7 @@ def _write(
     )
 
     progress("store")
-    store = pyoxigraph.Store(str(path / "store"))
-    store.bulk_load(ntriples, pyoxigraph.RdfFormat.N_TRIPLES)
-    store.flush()
-    del store
+    fill_store(path / "store", parts)
 
     lists = _lists(graph, checked.conversion)
     (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
@@ -194,7 +230,7 @@ def _write(
         "title": info.title,
         "description": info.description,
         "language": info.language,
-        "triples": ntriples.count(b"\n"),
+        "triples": sum(part.data.count(b"\n") for part in parts),
         "counts": _counts(checked.conversion),
         "latest": lists["article"][:LATEST],
         "warnings": len(report.warnings),
@@ -261,7 +297,7 @@ def _prune(out: Path, keep: Path) -> None:
 
 
 @contextmanager
-def _lock(out: Path) -> Iterator[None]:
+def lock(out: Path) -> Iterator[None]:
     """One build at a time per output folder."""
     with open(out / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

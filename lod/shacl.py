@@ -53,13 +53,33 @@ class Data:
         self.parents: dict[Node, set[Node]] = {}
         for child, parent in ontology.subject_objects(RDFS.subClassOf):
             self.parents.setdefault(child, set()).add(parent)
-        for subject, pairs in triples.by_subject.items():
-            for predicate, obj in pairs:
-                if predicate in TYPE:  # a set compares hashes (C) before __eq__ (Python)
-                    self.types.setdefault(subject, set()).add(obj)
-                elif predicate in SUBCLASS:
-                    self.parents.setdefault(subject, set()).add(obj)
+        self.ontology = {child: set(parents) for child, parents in self.parents.items()}
         self._supers: dict[Node, frozenset[Node]] = {}
+        for subject in self.by_subject:
+            self._read(subject)
+
+    def _read(self, subject: Node) -> None:
+        for predicate, obj in self.by_subject.get(subject, ()):
+            if predicate in TYPE:  # a set compares hashes (C) before __eq__ (Python)
+                self.types.setdefault(subject, set()).add(obj)
+            elif predicate in SUBCLASS:
+                self.parents.setdefault(subject, set()).add(obj)
+
+    def refresh(self, subjects: Iterable[Node]) -> set[Node]:
+        """Read the subjects' types (and subclass links) again, after their triples
+        changed; returns those whose classes changed, which can change the results of
+        other nodes."""
+        changed = set()
+        for subject in subjects:
+            before = (self.types.pop(subject, None), self.parents.pop(subject, None))
+            if subject in self.ontology:
+                self.parents[subject] = set(self.ontology[subject])
+            self._read(subject)
+            if before != (self.types.get(subject), self.parents.get(subject)):
+                changed.add(subject)
+        if changed:
+            self._supers.clear()
+        return changed
 
     def superclasses(self, cls: Node) -> frozenset[Node]:
         """`cls` and every class above it."""
@@ -155,33 +175,44 @@ def compile_shapes(shapes: Graph) -> tuple[list[NodeShape], Graph | None]:
     return native, rest
 
 
-def evaluate(shapes: list[NodeShape], triples: Triples, ontology: Graph) -> list[Finding]:
-    data = Data(triples, ontology)
+def evaluate(shapes: list[NodeShape], data: Data, focus: set[Node] | None = None) -> list[Finding]:
+    """The shapes' findings on every focus node, or on those in `focus` only."""
     findings: list[Finding] = []
     for shape in shapes:
-        for focus in _focus_nodes(shape, triples, data):
-            values = data.values(focus)
+        for node in _focus_nodes(shape, data, focus):
+            values = data.values(node)
             for constraints in shape.constraints:
-                findings.extend(_check(constraints, focus, values, data))
+                findings.extend(_check(constraints, node, values, data))
     return findings
 
 
-def _focus_nodes(shape: NodeShape, triples: Triples, data: Data) -> set[Node]:
-    found = set(shape.nodes)
-    if shape.classes:
-        found.update(
-            node
-            for node, types in data.types.items()
-            if any(cls in data.superclasses(t) for t in types for cls in shape.classes)
-        )
-    if shape.subjects_of or shape.objects_of:
-        for subject, pairs in triples.by_subject.items():
-            for predicate, obj in pairs:
-                if predicate in shape.subjects_of:
-                    found.add(subject)
-                if predicate in shape.objects_of:
-                    found.add(obj)
-    return found
+def _focus_nodes(shape: NodeShape, data: Data, among: set[Node] | None) -> set[Node]:
+    """The shape's focus nodes (those in `among` only, when given)."""
+    if among is None or shape.objects_of:
+        found = set(shape.nodes)
+        if shape.classes:
+            found.update(node for node in data.types if _in_class(shape, node, data))
+        if shape.subjects_of or shape.objects_of:
+            for subject, pairs in data.by_subject.items():
+                for predicate, obj in pairs:
+                    if predicate in shape.subjects_of:
+                        found.add(subject)
+                    if predicate in shape.objects_of:
+                        found.add(obj)
+        return found if among is None else found & among
+    return {
+        node
+        for node in among
+        if node in shape.nodes
+        or _in_class(shape, node, data)
+        or any(p in shape.subjects_of for p, _ in data.by_subject.get(node, ()))
+    }
+
+
+def _in_class(shape: NodeShape, node: Node, data: Data) -> bool:
+    return any(
+        cls in data.superclasses(t) for t in data.types.get(node, ()) for cls in shape.classes
+    )
 
 
 def _check(

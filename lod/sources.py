@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ SCALAR_TAGS = {
 NULL_TAG = "tag:yaml.org,2002:null"
 FOLDER_KINDS = {folder: kind for kind, folder in KINDS.items()}
 SUFFIXES = {".md", ".yaml", ".yml", ".csv"}
+Stamp = tuple[int, int, int]  # a file's modification time (ns), size and inode
 
 
 @dataclass
@@ -80,23 +82,46 @@ def _refuse_aliases(text: str, offset: int) -> None:
 
 def load(data_dir: Path) -> Sources:
     """Every record under data_dir, in a stable order (folder, file name, position)."""
-    data_dir = Path(data_dir)
     errors: list[SourceError] = []
+    found = files(Path(data_dir), errors)
+    by_file = {path: list(read(path, kind, errors)) for path, (kind, _) in found.items()}
+    return assemble(found, by_file, errors)
+
+
+def assemble(
+    found: dict[Path, tuple[str, Stamp]],
+    by_file: dict[Path, list[Record]],
+    errors: list[SourceError],
+) -> Sources:
+    """The records of the files `found` (as `files` gives them), in that order, and
+    dataset.yaml's record apart."""
     dataset = None
-    dataset_file = data_dir / "dataset.yaml"
+    records: list[Record] = []
+    for path, (kind, _) in found.items():
+        if kind != "dataset":
+            records.extend(by_file[path])
+        elif len(by_file[path]) == 1:
+            dataset = by_file[path][0]
+        elif by_file[path]:
+            errors.append(SourceError(str(path), 1, "", "must hold one mapping"))
+    return Sources(dataset, records, errors)
+
+
+def files(data_dir: Path, errors: list[SourceError]) -> dict[Path, tuple[str, Stamp]]:
+    """The source files under data_dir, in load order, each with its kind ("dataset" for
+    dataset.yaml) and its stamp, which changes when the file does (what a rebuild compares
+    to find the files to read again). Folders, links and files that cannot be sources are
+    errors."""
+    data_dir = Path(data_dir)
+    found: dict[Path, tuple[str, Stamp]] = {}
     if not data_dir.is_dir():
         errors.append(SourceError(str(data_dir), 0, "", "the data folder does not exist"))
-        return Sources(None, [], errors)
+        return found
+    dataset_file = data_dir / "dataset.yaml"
     if dataset_file.is_file():
-        found = list(_read_file(dataset_file, "dataset", errors))
-        if len(found) == 1:
-            dataset = found[0]
-        elif found:
-            errors.append(SourceError(str(dataset_file), 1, "", "must hold one mapping"))
+        found[dataset_file] = ("dataset", _stamp(dataset_file.stat()))
     else:
         errors.append(SourceError(str(dataset_file), 0, "", "missing: the dataset description"))
-
-    records: list[Record] = []
     root = data_dir.resolve()
     for entry in sorted(data_dir.iterdir()):
         if entry.name.startswith(".") or entry == dataset_file:
@@ -115,10 +140,27 @@ def load(data_dir: Path) -> Sources:
                 )
             )
             continue
-        for path in sorted(entry.rglob("*")):
-            if path.name.startswith(".") or path.is_dir():
+        for path, stat in sorted(_walk(entry, root, errors)):
+            if path.suffix not in SUFFIXES:
+                errors.append(
+                    SourceError(
+                        str(path), 0, "", "unsupported file type", "use .md, .yaml, .yml or .csv"
+                    )
+                )
                 continue
-            if not path.resolve().is_relative_to(root):
+            found[path] = (kind, _stamp(stat))
+    return found
+
+
+def _walk(folder: Path, root: Path, errors: list[SourceError]) -> Iterator[tuple[Path, Any]]:
+    """The regular files under `folder` (hidden ones skipped) with their stat, by scandir,
+    whose entries know their type without a system call each."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink() and not path.resolve().is_relative_to(root):
                 errors.append(
                     SourceError(
                         str(path),
@@ -128,8 +170,11 @@ def load(data_dir: Path) -> Sources:
                         "copy the file into the data folder instead",
                     )
                 )
-                continue
-            if not path.is_file():
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _walk(path, root, errors)
+            elif entry.is_file():
+                yield path, entry.stat()
+            else:
                 errors.append(
                     SourceError(
                         str(path),
@@ -139,19 +184,14 @@ def load(data_dir: Path) -> Sources:
                         "a broken link, a pipe or a device cannot be read",
                     )
                 )
-                continue
-            if path.suffix not in SUFFIXES:
-                errors.append(
-                    SourceError(
-                        str(path), 0, "", "unsupported file type", "use .md, .yaml, .yml or .csv"
-                    )
-                )
-                continue
-            records.extend(_read_file(path, kind, errors))
-    return Sources(dataset, records, errors)
 
 
-def _read_file(path: Path, kind: str, errors: list[SourceError]) -> Iterator[Record]:
+def _stamp(stat: os.stat_result) -> Stamp:
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+def read(path: Path, kind: str, errors: list[SourceError]) -> Iterator[Record]:
+    """The records of one source file; its faults go to `errors`."""
     file = str(path)
     try:
         raw = path.read_bytes()

@@ -34,7 +34,7 @@ from rdflib.term import Node
 
 from .convert import Conversion, field_of
 from .errors import SourceError
-from .shacl import Finding, NodeShape, compile_shapes, evaluate
+from .shacl import Data, Finding, NodeShape, compile_shapes, evaluate
 from .triples import Triples
 from .vocab import RDFS, SDO, schema_classes
 
@@ -157,7 +157,12 @@ def validate(
 ) -> Report:
     """Every shape over the conversion's triples, results traced back to the sources
     (`options` as for `find`)."""
-    findings = find(conversion.triples, shapes_dir, **options)
+    return report(find(conversion.triples, shapes_dir, **options), conversion, dataset_file)
+
+
+def report(findings: list[Finding], conversion: Conversion, dataset_file: str = "") -> Report:
+    """Findings as a Report, each traced back to its source."""
+    findings = sorted(set(findings), key=lambda f: (f.focus, f.path, f.message, f.value))
     results = sorted(
         {_result(finding, conversion, dataset_file) for finding in findings},
         key=lambda r: (r.file, r.line, r.field, r.message),
@@ -181,7 +186,7 @@ def find(
     couple of chunks, and `cache` (a folder) keeps each chunk's findings for the next
     build."""
     shapes = plan(Path(shapes_dir), engine)
-    findings = evaluate(shapes.native, triples, ontology())
+    findings = evaluate(shapes.native, Data(triples, ontology()))
     if shapes.pyshacl is not None:
         if partitioned is None:
             partitioned = len(triples.by_subject) > SMALL

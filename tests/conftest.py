@@ -3,6 +3,7 @@ paths to the shared vocabularies."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -27,6 +28,22 @@ def copy_data(target: Path) -> Path:
     """A private copy of data/ that a test may break."""
     shutil.copytree(DATA, target)
     return target
+
+
+def generator():
+    """bench/generate.py, the synthetic corpus generator, as a module."""
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "bench" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def corpus_1k(tmp_path_factory) -> Path:
+    """A generated corpus of 1000 articles (do not change it: copy it)."""
+    out = tmp_path_factory.mktemp("corpus") / "1k"
+    generator().generate(1000, out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ generated corpus itself passes validation."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -23,18 +22,9 @@ SHAPES = ROOT / "shapes"
 BASE = "https://bench.example.org/"
 
 
-def generator():
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "bench" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("corpus") / "1k"
-    generator().generate(1000, out)
-    return out
+def corpus(corpus_1k) -> Path:
+    return corpus_1k
 
 
 def converted(corpus: Path):

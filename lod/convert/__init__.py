@@ -51,21 +51,22 @@ DATASET_FIELDS = ("title", "description", "license", "publisher", "language", "b
 def convert(sources: Sources, base: str | None = None) -> Conversion:
     """All records into one graph; base overrides dataset.yaml's (LOD_BASE)."""
     errors = list(sources.errors)
-    index = _index(sources.records, errors)
+    index = index_records(sources.records, errors)
     dataset = _dataset(sources.dataset, base, index, errors)
     graph = Triples()
     conversion = Conversion(graph, dataset, errors=errors)
     if dataset is None:
         return conversion
-    for kind, records in index.items():
-        for slug, record in records.items():
-            subject = mint(dataset.base, kind, slug)
-            conversion.records[subject] = record
-            _convert_record(record, slug, subject, dataset, index, graph, errors)
+    conversion.records = subjects(index, dataset.base)
+    for subject, record in conversion.records.items():
+        slug = values.slug(record.id)
+        _convert_record(record, slug, subject, dataset, index, graph, errors)
     return conversion
 
 
-def _index(records: list[Record], errors: list[SourceError]) -> dict[str, dict[str, Record]]:
+def index_records(records: list[Record], errors: list[SourceError]) -> dict[str, dict[str, Record]]:
+    """Each kind's records by slug, in source order (a missing, bad or duplicate id is an
+    error)."""
     index: dict[str, dict[str, Record]] = {kind: {} for kind in REGISTRY}
     for record in records:
         if record.id is None:
@@ -141,6 +142,28 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
         return None
     found["publisher"] = mint(found["base"], kind, slug)
     return DatasetInfo(**found)
+
+
+def subjects(index: dict[str, dict[str, Record]], base: str) -> dict[URIRef, Record]:
+    """Each record's IRI, in the order a build converts them."""
+    return {
+        mint(base, kind, slug): record
+        for kind, records in index.items()
+        for slug, record in records.items()
+    }
+
+
+def contribution(
+    record: Record, dataset: DatasetInfo, index: dict[str, dict[str, Record]]
+) -> tuple[Triples, list[SourceError]]:
+    """The triples converting one record adds to the graph (its own, its hash nodes' and
+    data document's, and the inverse links it makes on other records), and its faults."""
+    triples: Triples = Triples()
+    errors: list[SourceError] = []
+    slug = values.slug(record.id)
+    subject = mint(dataset.base, record.kind, slug)
+    _convert_record(record, slug, subject, dataset, index, triples, errors)
+    return triples, errors
 
 
 def _base(raw: str) -> str:
