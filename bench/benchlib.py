@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -83,6 +84,32 @@ def built(size: str, *, rebuild: bool = False) -> Path:
         manifest = json.loads((out / "current" / "manifest.json").read_text())
         print(f"reusing build {manifest['id']} in {out} (--rebuild to build again)", flush=True)
     return out
+
+
+class Phases:
+    """A build's `progress` callback that notes when each phase starts (wall and CPU time,
+    this process's and its reaped children's); `spent` adds up each phase's time."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float, float]] = []
+
+    def __call__(self, phase: str) -> None:
+        self.marks.append((phase, time.perf_counter(), self.cpu()))
+
+    @staticmethod
+    def cpu() -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+
+    def spent(self, end: float, end_cpu: float) -> tuple[dict, dict]:
+        wall: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        following = self.marks[1:] + [("end", end, end_cpu)]
+        for (phase, at, at_cpu), (_, then, then_cpu) in zip(self.marks, following, strict=True):
+            wall[phase] = wall.get(phase, 0.0) + then - at
+            cpu[phase] = cpu.get(phase, 0.0) + then_cpu - at_cpu
+        self.marks = []
+        return wall, cpu
 
 
 def median(values) -> float:

@@ -12,8 +12,9 @@ samples the memory of the whole process tree (benchlib.TreeMemory: RSS of the bu
 PSS summed over the tree while the pool runs). Baselines, in the same run, on the
 build's N-Triples dump: rdflib parsing it into a Graph and serialising the Graph to Turtle
 (what a build on rdflib alone pays at the least), and pyoxigraph bulk-loading it into an
-on-disk store (and parsing + writing Turtle). Last, "rebuild": one article's headline
-edited, built again into the same out folder (caches warm), --runs times.
+on-disk store (and parsing + writing Turtle). Last, "rebuild": what `lod build --watch`
+does, in one process: a lod.rebuild.Builder builds the corpus, then one article's headline
+is edited and the Builder builds again, --runs times.
 """
 
 from __future__ import annotations
@@ -49,33 +50,25 @@ import json, resource, sys, time
 started = time.perf_counter()
 import lod.publish as publish
 from lod.config import Settings
+sys.path.insert(0, "bench")
+from benchlib import Phases
 imported = time.perf_counter()
-marks = []
-def cpu():
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-def progress(phase):
-    marks.append((phase, time.perf_counter(), cpu()))
+progress = Phases()
 original_check = publish.check
 def check(*args, **kwargs):
     result = original_check(*args, **kwargs)
     progress("ntriples")
     return result
 publish.check = check
-if hasattr(publish, "_lists"):
-    original_lists = publish._lists
-    def lists(*args, **kwargs):
-        progress("lists")
-        return original_lists(*args, **kwargs)
-    publish._lists = lists
-begin, begin_cpu = time.perf_counter(), cpu()
+original_lists = publish._lists
+def lists(*args, **kwargs):
+    progress("lists")
+    return original_lists(*args, **kwargs)
+publish._lists = lists
+begin, begin_cpu = time.perf_counter(), progress.cpu()
 result = publish.build(Settings(data=sys.argv[1], out=sys.argv[2]), progress)
-end, end_cpu = time.perf_counter(), cpu()
-phases, phases_cpu = {}, {}
-for (phase, at, at_cpu), (_, following, following_cpu) in zip(
-        marks, marks[1:] + [("end", end, end_cpu)]):
-    phases[phase] = phases.get(phase, 0.0) + following - at
-    phases_cpu[phase] = phases_cpu.get(phase, 0.0) + following_cpu - at_cpu
+end, end_cpu = time.perf_counter(), progress.cpu()
+phases, phases_cpu = progress.spent(end, end_cpu)
 print(json.dumps({
     "import_s": imported - started,
     "build_s": end - begin,
@@ -86,6 +79,51 @@ print(json.dumps({
     "build_path": str(result.path),
     "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     "maxrss_children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+}))
+"""
+
+# The rebuilds: what `lod build --watch` does. One process builds the corpus with a
+# lod.rebuild.Builder, then for each run edits one headline and builds again.
+WATCH = r"""
+import json, resource, sys, time
+from pathlib import Path
+import lod.publish as publish
+from lod.config import Settings
+from lod.rebuild import Builder
+sys.path.insert(0, "bench")
+from benchlib import Phases
+from build import edit_headline
+data, runs = Path(sys.argv[1]), int(sys.argv[3])
+progress = Phases()
+original_lists = publish._lists
+def lists(*args, **kwargs):
+    progress("lists")
+    return original_lists(*args, **kwargs)
+publish._lists = lists
+builder = Builder(Settings(data=data, out=sys.argv[2]), progress)
+begin = time.perf_counter()
+builder.build()
+first = time.perf_counter() - begin
+progress.marks = []
+rebuilds = []
+for run in range(runs):
+    edited = edit_headline(data, 100 + run)
+    begin, begin_cpu = time.perf_counter(), progress.cpu()
+    result = builder.build()
+    end, end_cpu = time.perf_counter(), progress.cpu()
+    phases, phases_cpu = progress.spent(end, end_cpu)
+    rebuilds.append({
+        "edited": str(edited.relative_to(data)),
+        "build_s": end - begin,
+        "cpu_s": end_cpu - begin_cpu,
+        "phases": phases,
+        "phases_cpu": phases_cpu,
+        "triples": result.manifest["triples"],
+    })
+print(json.dumps({
+    "first_s": first,
+    "rebuilds": rebuilds,
+    "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
 }))
 """
 
@@ -226,15 +264,19 @@ def bench_size(size: str, runs: int, args) -> dict:
 
     rebuilds = []
     if not args.no_rebuild:
-        for run in range(runs):
-            edited = edit_headline(data, run + 1)
-            result = child(CHILD, str(data), str(out), timeout=args.timeout)
+        shutil.rmtree(out, ignore_errors=True)
+        watched = child(WATCH, str(data), str(out), str(runs), timeout=args.timeout)
+        print(
+            f"  lod build --watch: first build {watched['first_s']:.2f} s; peak RSS "
+            f"{mb(watched['maxrss_self_kb'])} (tree {mb(watched['tree_pss_peak_kb'])})",
+            flush=True,
+        )
+        for run, result in enumerate(watched["rebuilds"]):
             rebuilds.append(result)
             phases = " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
             print(
-                f"  rebuild run {run + 1} (edited {edited.relative_to(data)}): "
-                f"{result['build_s']:.2f} s, CPU {result['cpu_s']:.2f} s ({phases}); peak RSS "
-                f"{mb(result['maxrss_self_kb'])}",
+                f"  rebuild run {run + 1} (edited {result['edited']}): "
+                f"{result['build_s']:.2f} s, CPU {result['cpu_s']:.2f} s ({phases})",
                 flush=True,
             )
     if not args.keep:
