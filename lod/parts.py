@@ -3,9 +3,9 @@
 Each subject's lines are kept as one block, and the blocks in sorted order make the sorted
 N-Triples dump (lines that start with different subjects compare within the subject term,
 so sorting blocks by subject sorts the lines). The blocks are cut into parts where a
-subject's hash says so (content-defined cutting, as in rsync): a part's bounds depend on
-the subjects near them only, so editing a record changes one part, and a rebuild and a
-fresh build of the same data cut alike.
+subject's hash says so (content-defined cutting, as in rsync), or where a part grows too
+long: a part's bounds depend on the subjects near them only, so editing a record changes
+one part, and a rebuild and a fresh build of the same data cut alike.
 
 Every dump is one gzip member per part (RFC 1952 lets members follow each other: `gzip
 -d`, zlib readers and the tests read the file whole), the Turtle and JSON-LD dumps between
@@ -32,7 +32,8 @@ from .triples import Triples, to_oxigraph
 from .vocab import PREFIXES
 from .void import DUMP_FORMATS, dump_name
 
-CUT = 1024  # about one part per this many subjects
+CUT = 256  # about one part per this many subjects
+LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall
 PREFIX_LINES = re.compile(rb"\A(?:@prefix [^\n]*\n)*")
 TURTLE_HEAD = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode()
 
@@ -48,17 +49,22 @@ def digest(parts: list[Part]) -> str:
 
 
 class Blocks:
-    """Each subject's sorted N-Triples lines, and the subjects in dump order."""
+    """Each subject's sorted N-Triples lines, the subjects in dump order, and the parts
+    last made of them (kept until a subject in them changes)."""
 
     def __init__(self) -> None:
         self.lines: dict[bytes, bytes] = {}  # "<subject> " -> its sorted lines
         self.order: list[bytes] = []  # the keys, sorted
+        self.cuts: set[bytes] = set()  # the keys a part starts at
+        self.changed: set[bytes] = set()  # keys whose lines changed since parts() was called
+        self.made: dict[tuple[bytes, ...], Part] = {}  # the last parts, by their keys
 
     @classmethod
     def of(cls, triples: Triples) -> Blocks:
         blocks = cls()
         blocks.lines = _blocks(triples, triples.by_subject)
         blocks.order = sorted(blocks.lines)
+        blocks.cuts = {key for key in blocks.order if _cuts(key)}
         return blocks
 
     def replace(self, triples: Triples, subjects: Iterable[Node]) -> None:
@@ -67,6 +73,7 @@ class Blocks:
         subjects = list(subjects)
         for subject in subjects:
             key = _key(subject)
+            self.changed.add(key)
             if key in self.lines:
                 del self.lines[key]
                 del self.order[bisect_left(self.order, key)]
@@ -74,17 +81,27 @@ class Blocks:
         for key, lines in fresh.items():
             self.lines[key] = lines
             insort(self.order, key)
+            if _cuts(key):
+                self.cuts.add(key)
 
     def parts(self) -> list[Part]:
         """The N-Triples cut into parts: a part starts at each subject whose hash is 0
-        modulo CUT."""
+        modulo CUT, or after LONGEST subjects. Parts none of whose subjects changed are the
+        ones made last time."""
         cut: list[list[bytes]] = [[]]
         for key in self.order:
-            if cut[-1] and _cuts(key):
+            if cut[-1] and (key in self.cuts or len(cut[-1]) == LONGEST):
                 cut.append([])
-            cut[-1].append(self.lines[key])
-        parts = [b"".join(lines) for lines in cut if lines]
-        return [Part(hashlib.sha256(data).digest(), data) for data in parts]
+            cut[-1].append(key)
+        made = {}
+        for keys in map(tuple, filter(None, cut)):
+            part = self.made.get(keys) if self.changed.isdisjoint(keys) else None
+            if part is None:
+                data = b"".join(self.lines[key] for key in keys)
+                part = Part(hashlib.sha256(data).digest(), data)
+            made[keys] = part
+        self.made, self.changed = made, set()
+        return list(made.values())
 
 
 def _key(subject: Node) -> bytes:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph
+from rdflib import URIRef
 
 from . import reconcile
 from .config import Settings
@@ -115,7 +116,9 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
     with lock(out):
         checked = check(settings, progress)
         blocks = Blocks.of(checked.graph)
-        return write(out, checked, blocks.parts(), Members(), load_store, progress)
+        listings = Listings()
+        listings.update(checked.graph, checked.conversion)
+        return write(out, checked, blocks.parts(), Members(), listings, load_store, progress)
 
 
 def output(settings: Settings) -> Path:
@@ -143,6 +146,7 @@ def write(
     checked: Checked,
     parts: list[Part],
     members: Members,
+    listings: Listings,
     fill_store: StoreFiller,
     progress: Progress = lambda _: None,
 ) -> Build:
@@ -153,7 +157,7 @@ def write(
     partial = out / "builds" / f".partial-{build_id}"
     final = out / "builds" / build_id
     try:
-        _write(partial, checked, parts, members, fill_store, build_id, created, progress)
+        _write(partial, checked, parts, members, listings, fill_store, build_id, created, progress)
         os.rename(partial, final)
         progress("switch")
         _switch(out, final)
@@ -196,13 +200,13 @@ def _write(
     checked: Checked,
     parts: list[Part],
     members: Members,
+    listings: Listings,
     fill_store: StoreFiller,
     build_id: str,
     created: datetime,
     progress: Progress,
 ) -> None:
     path.mkdir(parents=True)
-    graph = checked.graph
     progress("dumps")
     files = members.write(path, parts)
     info = checked.conversion.dataset
@@ -219,9 +223,9 @@ def _write(
     progress("store")
     fill_store(path / "store", parts)
 
-    lists = _lists(graph, checked.conversion)
+    lists = _lists(listings, checked.conversion)
     (path / "lists.json").write_text(json.dumps(lists, sort_keys=True), "utf-8")
-    names = reconcile.build_index(graph, checked.conversion)
+    names = reconcile.index_of(list(listings.names.values()), info.base)
     (path / "reconcile.json").write_text(json.dumps(names, sort_keys=True), "utf-8")
     manifest = {
         "id": build_id,
@@ -250,22 +254,47 @@ def _counts(conversion: Conversion) -> dict[str, int]:
     return counts
 
 
-def _lists(graph: Triples, conversion: Conversion) -> dict[str, list[dict]]:
+class Listings:
+    """Each record's entry in lists.json and in reconcile.json, kept (by a Builder) so
+    that a rebuild makes again only the entries of the records that changed."""
+
+    def __init__(self) -> None:
+        self.lists: dict[URIRef, dict] = {}
+        self.names: dict[URIRef, dict] = {}
+        self.ancestors = reconcile.Ancestors()
+
+    def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
+        """The entries of the records whose subject is in `changed` (every record's when
+        None) made again; those of records no longer there dropped."""
+        records = conversion.records
+        for gone in [s for s in self.lists if s not in records]:
+            del self.lists[gone], self.names[gone]
+        base = conversion.dataset.base
+        for subject in records if changed is None else [s for s in changed if s in records]:
+            self.lists[subject] = _list_entry(graph, subject)
+            self.names[subject] = reconcile.entry(
+                graph, subject, records[subject], base, self.ancestors
+            )
+
+
+def _list_entry(graph: Triples, subject: URIRef) -> dict:
+    label = next(filter(None, (graph.value(subject, p) for p in LABELS)), "")
+    dated = next(filter(None, (graph.value(subject, p) for p in DATES)), None)
+    modified = graph.value(subject, SDO.dateModified) or dated  # the sitemap's lastmod
+    return {
+        "iri": str(subject),
+        "label": str(label),
+        "date": str(dated) if dated is not None else "",
+        "modified": str(modified) if modified is not None else "",
+    }
+
+
+def _lists(listings: Listings, conversion: Conversion) -> dict[str, list[dict]]:
     """Each kind's records, newest first where dated, then by label: the list pages and the
     home page read these instead of querying per request."""
     lists: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     for subject, record in conversion.records.items():
-        label = next(filter(None, (graph.value(subject, p) for p in LABELS)), "")
-        dated = next(filter(None, (graph.value(subject, p) for p in DATES)), None)
-        modified = graph.value(subject, SDO.dateModified) or dated  # the sitemap's lastmod
-        lists[record.kind].append(
-            {
-                "iri": str(subject),
-                "label": str(label),
-                "date": str(dated) if dated is not None else "",
-                "modified": str(modified) if modified is not None else "",
-            }
-        )
+        lists[record.kind].append(listings.lists[subject])
     for entries in lists.values():
         entries.sort(key=lambda e: e["label"].casefold())
         entries.sort(key=lambda e: e["date"], reverse=True)

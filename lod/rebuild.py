@@ -24,6 +24,7 @@ what a fresh build of the same data writes, byte for byte.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from .parts import Blocks, Members, Part
 from .publish import (
     Build,
     Checked,
+    Listings,
     Progress,
     check,
     dataset_file,
@@ -47,12 +49,11 @@ from .publish import (
     write,
 )
 from .shacl import Data, Finding, evaluate
-from .sources import Record, Stamp, assemble, files, read
+from .sources import Found, Record, assemble, files, read
 from .triples import Triples, to_oxigraph
 from .validate import ontology, plan, report
-from .void import describe
+from .void import Census, describe
 
-Found = dict[Path, tuple[str, Stamp]]  # source files, as sources.files gives them
 Before = dict[Node, frozenset]  # subjects' (predicate, object) pairs before a change
 
 
@@ -61,12 +62,14 @@ class State:
     """What the last good build made, kept for the next."""
 
     found: Found
-    by_file: dict[Path, list[Record]]
+    by_file: dict[str, list[Record]]
     checked: Checked
     data: Data  # the validation index over the graph
     findings: dict[str, list[Finding]]  # by focus node
     blocks: Blocks
     members: Members
+    listings: Listings
+    census: Census
     build: Build
 
 
@@ -97,7 +100,7 @@ class Builder:
             return self.state.build
 
     def _incremental(self, found: Found, state: State) -> bool:
-        dataset = Path(self.settings.data) / "dataset.yaml"
+        dataset = str(Path(self.settings.data) / "dataset.yaml")
         return (
             found.get(dataset) == state.found.get(dataset)
             and plan(Path(self.settings.shapes)).pyshacl is None
@@ -108,10 +111,18 @@ class Builder:
         checked = check(self.settings, self.progress, sources)
         blocks = Blocks.of(checked.graph)
         members = state.members if state else Members()
-        built = write(out, checked, blocks.parts(), members, load_store, self.progress)
+        listings = Listings()
+        listings.update(checked.graph, checked.conversion)
+        parts = blocks.parts()
+        built = write(out, checked, parts, members, listings, load_store, self.progress)
         data = Data(checked.graph, ontology())
         findings = _by_focus(checked.report.findings)
-        return State(found, by_file, checked, data, findings, blocks, members, built)
+        census = Census(checked.conversion.dataset.base)
+        data_triples = (t for t in checked.graph if t[0] not in checked.description.by_subject)
+        census.count(data_triples, set(checked.conversion.records))
+        return State(
+            found, by_file, checked, data, findings, blocks, members, listings, census, built
+        )
 
     def _rebuild(self, out: Path, found: Found, by_file, errors, state: State) -> State:
         sources = assemble(found, by_file, errors)
@@ -134,9 +145,11 @@ class Builder:
         if errors:
             raise BuildFailed(errors)
         removed = [t for t in made_before if t not in made]
+        added = [t for t in made if t not in made_before]
 
         graph = conversion.triples
         old_description = state.checked.description
+        census = copy.deepcopy(state.census)
         touched = (
             {s for s, _, _ in removed} | made.by_subject.keys() | old_description.by_subject.keys()
         )
@@ -145,7 +158,9 @@ class Builder:
             _remove(graph, old_description)
             _remove(graph, removed)
             graph.update(made)
-            description = describe(graph, dataset, list(records))
+            census.count(removed, records.keys(), -1)
+            census.count(added, records.keys())
+            description = describe(graph, dataset, list(records), census)
             graph.update(description)
             for subject in description.by_subject:
                 before.setdefault(subject, frozenset())
@@ -170,21 +185,27 @@ class Builder:
             raise
 
         self.progress("ntriples")
-        state.blocks.replace(graph, changes)
         try:
-            built = write(
-                out,
-                checked,
-                state.blocks.parts(),
-                state.members,
-                _Delta(state, changes, graph),
-                self.progress,
-            )
+            state.blocks.replace(graph, changes)
+            owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
+            state.listings.update(graph, converted, owners)
+            parts = state.blocks.parts()
+            store = _Delta(state, changes, graph)
+            built = write(out, checked, parts, state.members, state.listings, store, self.progress)
         except BaseException:
             self.state = None  # the graph is ahead of what is published: start again in full
             raise
         return State(
-            found, by_file, checked, state.data, findings, state.blocks, state.members, built
+            found,
+            by_file,
+            checked,
+            state.data,
+            findings,
+            state.blocks,
+            state.members,
+            state.listings,
+            census,
+            built,
         )
 
     def _validate(self, state: State, changes: Before) -> dict[str, list[Finding]]:
@@ -205,7 +226,7 @@ class Builder:
         return kept | _by_focus(evaluate(shapes, state.data, again))
 
 
-def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[Path, list[Record]]:
+def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[str, list[Record]]:
     """Each file's records: read again where its stamp changed, else as read last time."""
     return {
         path: state.by_file[path]

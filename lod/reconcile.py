@@ -134,7 +134,7 @@ def _class_name(iri: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local)
 
 
-class _Ancestors:
+class Ancestors:
     """A schema.org class and the classes above it, as local names (`NGO` ->
     NGO, Organization, Thing), from the hierarchy shipped in shapes/; memoised."""
 
@@ -166,41 +166,49 @@ def build_index(graph, conversion) -> dict:
     `conversion` the build's lod.convert.Conversion: its dataset's base and its records
     (subject -> record of a kind)."""
     base = conversion.dataset.base
-    ancestors = _Ancestors()
-    entries = []
-    for subject, record in conversion.records.items():
+    ancestors = Ancestors()
+    records = conversion.records.items()
+    return index_of([entry(graph, s, record, base, ancestors) for s, record in records], base)
 
-        def values(*predicates: URIRef, subject: URIRef = subject) -> list[str]:
-            return [str(v) for p in predicates for v in sorted(graph.objects(subject, p))]
 
-        slug = str(subject).removeprefix(f"{base}id/{record.kind}/")
-        names = values(*NAMES)
-        direct = sorted(c for c in values(RDF.type) if c.startswith(SCHEMA))
-        description = values(SDO.description)
-        date = next((d for p in DATES for d in values(p)), None)
-        entry = {
-            "id": f"{record.kind}/{slug}",
-            "name": names[0] if names else slug,
-            "kind": record.kind,
-            "types": [c.removeprefix(SCHEMA) for c in direct],
-            "classes": sorted({a for cls in direct for a in ancestors(cls)}),
-            "names": sorted({normalise(n) for n in names} - {""}),
-            "sameAs": sorted({same_as_key(v) for v in values(*SAME)}),
-        }
-        alternates = {normalise(n) for n in values(*ALTERNATE_NAMES)} - {""}
-        entry["alternates"] = sorted(alternates - set(entry["names"]))
-        if description:
-            entry["description"] = _short(description[0])
-        if date is not None:
-            entry["date"] = date
-        entries.append(entry)
-    entries.sort(key=lambda e: e["id"])
+def entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors) -> dict:
+    """One record's entry in the index."""
+
+    def values(*predicates: URIRef) -> list[str]:
+        return [str(v) for p in predicates for v in sorted(graph.objects(subject, p))]
+
+    slug = str(subject).removeprefix(f"{base}id/{record.kind}/")
+    names = values(*NAMES)
+    direct = sorted(c for c in values(RDF.type) if c.startswith(SCHEMA))
+    description = values(SDO.description)
+    date = next((d for p in DATES for d in values(p)), None)
+    found = {
+        "id": f"{record.kind}/{slug}",
+        "name": names[0] if names else slug,
+        "kind": record.kind,
+        "types": [c.removeprefix(SCHEMA) for c in direct],
+        "classes": sorted({a for cls in direct for a in ancestors(cls)}),
+        "names": sorted({normalise(n) for n in names} - {""}),
+        "sameAs": sorted({same_as_key(v) for v in values(*SAME)}),
+    }
+    alternates = {normalise(n) for n in values(*ALTERNATE_NAMES)} - {""}
+    found["alternates"] = sorted(alternates - set(found["names"]))
+    if description:
+        found["description"] = _short(description[0])
+    if date is not None:
+        found["date"] = date
+    return found
+
+
+def index_of(entries: list[dict], base: str) -> dict:
+    """The index of the entries: sorted by id, with its token and sameAs lookups."""
+    entries = sorted(entries, key=lambda e: e["id"])
     tokens: dict[str, list[int]] = {}
     same_as: dict[str, list[int]] = {}
-    for position, entry in enumerate(entries):
-        for token in sorted({t for n in entry["names"] + entry["alternates"] for t in n.split()}):
+    for position, found in enumerate(entries):
+        for token in sorted({t for n in found["names"] + found["alternates"] for t in n.split()}):
             tokens.setdefault(token, []).append(position)
-        for key in entry["sameAs"]:
+        for key in found["sameAs"]:
             same_as.setdefault(key, []).append(position)
     return {
         "version": INDEX_VERSION,

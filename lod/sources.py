@@ -88,11 +88,10 @@ def load(data_dir: Path) -> Sources:
     return assemble(found, by_file, errors)
 
 
-def assemble(
-    found: dict[Path, tuple[str, Stamp]],
-    by_file: dict[Path, list[Record]],
-    errors: list[SourceError],
-) -> Sources:
+Found = dict[str, tuple[str, Stamp]]  # source file -> its kind and stamp
+
+
+def assemble(found: Found, by_file: dict[str, list[Record]], errors: list[SourceError]) -> Sources:
     """The records of the files `found` (as `files` gives them), in that order, and
     dataset.yaml's record apart."""
     dataset = None
@@ -103,23 +102,23 @@ def assemble(
         elif len(by_file[path]) == 1:
             dataset = by_file[path][0]
         elif by_file[path]:
-            errors.append(SourceError(str(path), 1, "", "must hold one mapping"))
+            errors.append(SourceError(path, 1, "", "must hold one mapping"))
     return Sources(dataset, records, errors)
 
 
-def files(data_dir: Path, errors: list[SourceError]) -> dict[Path, tuple[str, Stamp]]:
-    """The source files under data_dir, in load order, each with its kind ("dataset" for
-    dataset.yaml) and its stamp, which changes when the file does (what a rebuild compares
-    to find the files to read again). Folders, links and files that cannot be sources are
-    errors."""
+def files(data_dir: Path, errors: list[SourceError]) -> Found:
+    """The source files under data_dir (as text: a rebuild compares them by the hundred
+    thousand), in load order, each with its kind ("dataset" for dataset.yaml) and its
+    stamp, which changes when the file does. Folders, links and files that cannot be
+    sources are errors."""
     data_dir = Path(data_dir)
-    found: dict[Path, tuple[str, Stamp]] = {}
+    found: Found = {}
     if not data_dir.is_dir():
         errors.append(SourceError(str(data_dir), 0, "", "the data folder does not exist"))
         return found
     dataset_file = data_dir / "dataset.yaml"
     if dataset_file.is_file():
-        found[dataset_file] = ("dataset", _stamp(dataset_file.stat()))
+        found[str(dataset_file)] = ("dataset", _stamp(dataset_file.stat()))
     else:
         errors.append(SourceError(str(dataset_file), 0, "", "missing: the dataset description"))
     root = data_dir.resolve()
@@ -140,11 +139,12 @@ def files(data_dir: Path, errors: list[SourceError]) -> dict[Path, tuple[str, St
                 )
             )
             continue
-        for path, stat in sorted(_walk(entry, root, errors)):
-            if path.suffix not in SUFFIXES:
+        walked = sorted(_walk(str(entry), root, errors), key=lambda item: item[0].split(os.sep))
+        for path, stat in walked:  # sorted as paths are: by folder, then name
+            if os.path.splitext(path)[1] not in SUFFIXES:
                 errors.append(
                     SourceError(
-                        str(path), 0, "", "unsupported file type", "use .md, .yaml, .yml or .csv"
+                        path, 0, "", "unsupported file type", "use .md, .yaml, .yml or .csv"
                     )
                 )
                 continue
@@ -152,18 +152,17 @@ def files(data_dir: Path, errors: list[SourceError]) -> dict[Path, tuple[str, St
     return found
 
 
-def _walk(folder: Path, root: Path, errors: list[SourceError]) -> Iterator[tuple[Path, Any]]:
+def _walk(folder: str, root: Path, errors: list[SourceError]) -> Iterator[tuple[str, Any]]:
     """The regular files under `folder` (hidden ones skipped) with their stat, by scandir,
     whose entries know their type without a system call each."""
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            path = Path(entry.path)
-            if entry.is_symlink() and not path.resolve().is_relative_to(root):
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
                 errors.append(
                     SourceError(
-                        str(path),
+                        entry.path,
                         0,
                         "",
                         "links outside the data folder",
@@ -171,13 +170,13 @@ def _walk(folder: Path, root: Path, errors: list[SourceError]) -> Iterator[tuple
                     )
                 )
             elif entry.is_dir(follow_symlinks=False):
-                yield from _walk(path, root, errors)
+                yield from _walk(entry.path, root, errors)
             elif entry.is_file():
-                yield path, entry.stat()
+                yield entry.path, entry.stat()
             else:
                 errors.append(
                     SourceError(
-                        str(path),
+                        entry.path,
                         0,
                         "",
                         "not a regular file",
@@ -190,8 +189,9 @@ def _stamp(stat: os.stat_result) -> Stamp:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
-def read(path: Path, kind: str, errors: list[SourceError]) -> Iterator[Record]:
+def read(path: Path | str, kind: str, errors: list[SourceError]) -> Iterator[Record]:
     """The records of one source file; its faults go to `errors`."""
+    path = Path(path)
     file = str(path)
     try:
         raw = path.read_bytes()

@@ -7,6 +7,7 @@ give the same description (and so byte-identical dumps).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
@@ -34,14 +35,19 @@ def dump_name(fmt: Format) -> str:
     return f"dataset.{fmt.extension}.gz"
 
 
-def describe(graph: Triples, info: DatasetInfo, subjects: list[URIRef]) -> Triples:
-    """The description of `graph` (whose records are `subjects`), as its own triples.
+def describe(
+    graph: Triples, info: DatasetInfo, subjects: list[URIRef], census: Census | None = None
+) -> Triples:
+    """The description of `graph` (whose records are `subjects`), as its own triples; from
+    `census` when given, else from a census of the graph.
 
     Its void:triples counts the graph and the description together, itself included.
     """
     base = info.base
     dataset = dataset_iri(base)
-    census = _Census(graph, set(subjects), base)
+    if census is None:
+        census = Census(base)
+        census.count(graph, set(subjects))
     desc = Triples()
     add = desc.add
     add((dataset, RDF.type, VOID.Dataset))
@@ -93,33 +99,41 @@ def describe(graph: Triples, info: DatasetInfo, subjects: list[URIRef]) -> Tripl
 
     for example in _examples(subjects):
         add((dataset, VOID.exampleResource, example))
-    _class_partitions(desc, census.classes, dataset)
-    _linksets(desc, census.links, dataset)
+    _class_partitions(desc, +census.classes, dataset)  # unary +: the positive counts
+    _linksets(desc, +census.links, dataset)
 
     total = len(graph) + len(desc) + 1  # + the void:triples statement itself
     add((dataset, VOID.triples, Literal(total)))
     return desc
 
 
-class _Census:
-    """What the description counts, in one pass over the graph: the newest date, the
-    classes of the records, and the links out per (target space, predicate)."""
+class Census:
+    """What the description counts: the dates (for the newest), the classes of the records,
+    and the links out per (target space, predicate). Counted in one pass over a graph, and
+    kept up to date by a Builder as triples come and go."""
 
-    def __init__(self, graph: Triples, records: set[URIRef], base: str):
-        self.latest: str | None = None
+    def __init__(self, base: str):
+        self.base = base
+        self.dates: Counter = Counter()
         self.classes: Counter = Counter()
         self.links: Counter = Counter()
-        for subject, predicate, obj in graph:
+
+    @property
+    def latest(self) -> str | None:
+        return max((date for date, n in self.dates.items() if n > 0), default=None)
+
+    def count(self, triples, records: Collection[URIRef], sign: int = 1) -> None:
+        """Count the triples in (sign 1) or out (sign -1)."""
+        for subject, predicate, obj in triples:
             if predicate in DATES:
-                if self.latest is None or str(obj) > self.latest:
-                    self.latest = str(obj)
+                self.dates[str(obj)] += sign
             elif predicate in TYPE:
                 if subject in records:
-                    self.classes[obj] += 1
+                    self.classes[obj] += sign
             elif predicate in LINK_PREDICATES:
-                if isinstance(obj, URIRef) and not str(obj).startswith(base):
+                if isinstance(obj, URIRef) and not str(obj).startswith(self.base):
                     parts = urlsplit(str(obj))
-                    self.links[(f"{parts.scheme}://{parts.netloc}/", predicate)] += 1
+                    self.links[(f"{parts.scheme}://{parts.netloc}/", predicate)] += sign
 
 
 def _examples(subjects: list[URIRef]) -> list[URIRef]:

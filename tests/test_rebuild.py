@@ -115,7 +115,7 @@ def test_a_rebuild_reads_only_the_changed_files(builder, data, monkeypatch):
     )
     edit(article(data, 11), 'headline: "', 'headline: "Changed: ')
     builder.build()
-    assert read == [article(data, 11)]
+    assert read == [str(article(data, 11))]
 
 
 def test_a_failed_rebuild_changes_nothing(builder, data, tmp_path):
