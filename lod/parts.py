@@ -15,6 +15,7 @@ rebuild re-does only the parts that changed (`Members` keeps the others by conte
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import multiprocessing
@@ -205,10 +206,12 @@ def _compress_all(parts: list[bytes]) -> list[tuple[bytes, ...]]:
     if len(parts) <= 1:
         return [_members(part) for part in parts]
     _PARTS = parts
+    gc.freeze()  # so the workers' collections do not write to (and copy) the parent's pages
     try:
         with multiprocessing.get_context("fork").Pool() as pool:
             return pool.map(_members_of, range(len(parts)), chunksize=1)
     finally:
+        gc.unfreeze()
         _PARTS = []
 
 

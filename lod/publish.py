@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,10 +116,10 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
     out = output(settings)
     with lock(out):
         checked = check(settings, progress)
-        blocks = Blocks.of(checked.graph)
+        parts = Blocks.of(checked.graph).parts()  # the blocks go: a copy of the graph
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
-        return write(out, checked, blocks.parts(), Members(), listings, load_store, progress)
+        return write(out, checked, parts, Members(), listings, load_store, progress)
 
 
 def output(settings: Settings) -> Path:
@@ -135,10 +136,34 @@ StoreFiller = Callable[[Path, list[Part]], None]  # makes a build's store at a p
 
 
 def load_store(path: Path, parts: list[Part]) -> None:
-    """A new Oxigraph store of the graph, by bulk load."""
+    """A new Oxigraph store of the graph, by bulk load (of the parts as one stream: joined,
+    they would be another copy of the whole graph in memory)."""
     store = pyoxigraph.Store(str(path))
-    store.bulk_load(b"".join(part.data for part in parts), pyoxigraph.RdfFormat.N_TRIPLES)
+    stream = io.BufferedReader(_Concatenation(part.data for part in parts))
+    store.bulk_load(stream, pyoxigraph.RdfFormat.N_TRIPLES)
     store.flush()
+
+
+class _Concatenation(io.RawIOBase):
+    """Byte strings read as one stream."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self.chunks = iter(chunks)
+        self.current = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.current:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.current = memoryview(chunk)
+        size = min(len(buffer), len(self.current))
+        buffer[:size] = self.current[:size]
+        self.current = self.current[size:]
+        return size
 
 
 def write(
