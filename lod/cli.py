@@ -158,9 +158,16 @@ def result_warnings(result: publish.Build) -> list[str]:
 
 @cli.command()
 @click.option("--data", help="Source folder [LOD_DATA, default data].")
-def validate(data) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["native", "pyshacl"]),
+    default="native",
+    show_default=True,
+    help="SHACL engine: lod's own, or pyshacl (the reference: slower, same report).",
+)
+def validate(data, engine) -> None:
     """Convert and validate only: report every problem, exit 1 on errors."""
-    checked = publish.check(_settings(data, None))
+    checked = publish.check(_settings(data, None), engine=engine)
     click.echo(checked.report.text(), nl=False)
 
 

@@ -32,7 +32,7 @@ from .formats import Format, serialize
 from .parts import Blocks, Members, Part, digest
 from .sources import Sources, load
 from .triples import Triples
-from .validate import Report, validate
+from .validate import Engine, Report, validate
 from .vocab import KINDS, SDO, SKOS
 from .void import describe, dump_name
 
@@ -81,10 +81,13 @@ class Build:
 
 
 def check(
-    settings: Settings, progress: Progress = lambda _: None, sources: Sources | None = None
+    settings: Settings,
+    progress: Progress = lambda _: None,
+    sources: Sources | None = None,
+    engine: Engine = "native",
 ) -> Checked:
-    """Load (unless given the sources), convert, describe and validate; BuildFailed lists
-    every error found."""
+    """Load (unless given the sources), convert, describe and validate (on `engine`, see
+    lod.validate); BuildFailed lists every error found."""
     progress("load")
     if sources is None:
         sources = load(settings.data)
@@ -99,6 +102,7 @@ def check(
         conversion,
         settings.shapes,
         dataset_file(settings),
+        engine=engine,
         cache=Path(settings.out) / "cache" / "validation",
     )
     if report.violations:

@@ -725,3 +725,5 @@ def test_validate_reports_the_same(fault, workspace):
     checked = lod("validate", "--data", "data", cwd=workspace)
     assert_reported(checked, fault)
     assert checked.stderr == built.stderr
+    reference = lod("validate", "--data", "data", "--engine", "pyshacl", cwd=workspace)
+    assert (reference.returncode, reference.stderr) == (checked.returncode, checked.stderr)
