@@ -10,7 +10,9 @@ bench/out/dist-<size> when missing) on 127.0.0.1. --clients keep-alive HTTP/1.1 
 CPU by the GIL) request random resources from the build's lists.json for --seconds each:
 first Turtle (/doc/{kind}/{slug}.ttl), then HTML (.html). Then the same gunicorn settings
 serve `ceiling` below, a WSGI app returning a fixed 13-byte body, to the same clients: the
-most requests per second this machine, gunicorn and the client give. The clients run on the
+most requests per second this machine, gunicorn and the client give; and `flask_floor`, the
+same body from a one-route Flask app: the framework's own cost per request, which every
+document pays before lod's work. The clients run on the
 same machine and share its CPUs with the server, as they do in the ceiling run.
 """
 
@@ -34,6 +36,19 @@ def ceiling(environ, start_response):
     """The trivial WSGI app: the same fixed small body for every request."""
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY)))])
     return [BODY]
+
+
+def _flask_floor():
+    """The least a Flask app does per request (routing, request and response objects):
+    what lod's own work per document adds to is measured from here."""
+    from flask import Flask, Response
+
+    app = Flask("floor")
+    app.get("/")(lambda: Response(BODY, mimetype="text/plain"))
+    return app
+
+
+flask_floor = _flask_floor()
 
 
 # --- the load generator ---------------------------------------------------------------------
@@ -202,18 +217,19 @@ def main() -> None:
     finally:
         server.stop()
 
-    server = benchlib.Gunicorn(
-        "pages:ceiling", workers=args.workers, threads=args.threads, pythonpath=BENCH, ready="/"
-    )
-    try:
-        load(server.port, ["/"], args.clients, args.client_processes, args.warmup)
-        results["ceiling"] = load(
-            server.port, ["/"], args.clients, args.client_processes, args.seconds
+    for name, app in (("ceiling", "pages:ceiling"), ("flask", "pages:flask_floor")):
+        server = benchlib.Gunicorn(
+            app, workers=args.workers, threads=args.threads, pythonpath=BENCH, ready="/"
         )
-        show("ceiling", results["ceiling"])
-        results["ceiling_memory"] = memory(server)
-    finally:
-        server.stop()
+        try:
+            load(server.port, ["/"], args.clients, args.client_processes, args.warmup)
+            results[name] = load(
+                server.port, ["/"], args.clients, args.client_processes, args.seconds
+            )
+            show(name, results[name])
+            results[f"{name}_memory"] = memory(server)
+        finally:
+            server.stop()
 
     top = results["ceiling"]
     print(
@@ -228,6 +244,11 @@ def main() -> None:
             f"  {'resource ' + fmt:<22} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} "
             f"{r['p99_ms']:>8.1f} {ratio(r['rps'], top['rps']):>11}"
         )
+    flask = results["flask"]
+    print(
+        f"  {'minimal Flask app':<22} {flask['rps']:>8.1f} {flask['p50_ms']:>8.1f} "
+        f"{flask['p99_ms']:>8.1f} {ratio(flask['rps'], top['rps']):>11}"
+    )
     print(
         f"  {'trivial WSGI (ceiling)':<22} {top['rps']:>8.1f} {top['p50_ms']:>8.1f} "
         f"{top['p99_ms']:>8.1f} {'1.00x':>11}"
