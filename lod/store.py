@@ -8,6 +8,7 @@ planning), so its cost does not grow with the dataset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -85,13 +86,14 @@ class EmbeddedStore:
         description = Description(iri, offset=offset)
         if not own:
             return description
-        incoming = []
-        for position, quad in enumerate(
-            store.quads_for_pattern(None, None, subject, ox.DefaultGraph())
-        ):
-            if offset <= position < offset + limit:
-                incoming.append(quad.triple)
-            description.incoming = position + 1
+        pointing = store.quads_for_pattern(None, None, subject, ox.DefaultGraph())
+        first = list(islice(pointing, offset + limit + 1))
+        incoming = [quad.triple for quad in first[offset : offset + limit]]
+        if len(first) <= offset + limit:
+            description.incoming = len(first)
+        else:  # more than a page: counted by the engine, without a Python object each
+            count = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {subject} }}"
+            description.incoming = int(next(iter(store.query(count)))["n"].value)
         linked = {t.object for t in own if isinstance(t.object, ox.NamedNode)}
         linked |= {t.subject for t in incoming if isinstance(t.subject, ox.NamedNode)}
         context = []

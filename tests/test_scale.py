@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from rdflib import Literal, URIRef
 
+from lod import Settings, build
 from lod.convert import convert
 from lod.sources import load
+from lod.store import INCOMING_PAGE, EmbeddedStore
 from lod.validate import plan, validate
 from lod.vocab import RDF, SDO, XSD
 from lod.void import describe
@@ -116,3 +119,21 @@ def test_a_rebuild_validates_only_the_chunks_that_changed(corpus, tmp_path):
     assert len(after - before) == 1  # one chunk validated again, the others taken as they were
     fresh = validate(conversion, SHAPES, engine="pyshacl", partitioned=False)
     assert second.findings == fresh.findings != first.findings
+
+
+def test_a_document_pages_and_counts_many_incoming_links(corpus, tmp_path):
+    """The dataset has more links pointing to it (each data document's void:inDataset)
+    than a page shows: the page holds the right slice of them, and the count (taken by
+    the engine) is all of them."""
+    built = build(Settings(data=corpus, out=tmp_path / "out"))
+    store = EmbeddedStore(built.store_path)
+    iri = pyoxigraph.NamedNode(f"{built.base}id/dataset")
+    pointing = [q.triple for q in store.oxigraph.quads_for_pattern(None, None, iri)]
+    total = len(pointing)
+    assert total > 2 * INCOMING_PAGE
+    own = {t for t in pointing if t.subject.value.startswith(iri.value + "#")}
+    for offset in (0, INCOMING_PAGE, total - 5, total + 10):
+        described = store.describe(iri.value, offset)
+        assert described.incoming == total
+        page = {t for t in described.triples if t.object == iri}
+        assert page == set(pointing[offset : offset + INCOMING_PAGE]) | own
