@@ -8,6 +8,7 @@ planning), so its cost does not grow with the dataset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -23,6 +24,7 @@ TYPE = ox.NamedNode(str(RDF.type))
 # page and postal address, which search engines want of an author, organiser or location.
 LINKED = (ox.NamedNode(str(SDO.url)), ox.NamedNode(str(SDO.address)))
 INCOMING_PAGE = 100
+CONTEXT_CACHE = 32768  # linked resources remembered per store (about 1 KB each)
 
 
 @dataclass
@@ -49,6 +51,11 @@ class EmbeddedStore:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.oxigraph = ox.Store.read_only(str(self.path))
+        # What documents say of the resources they link to, by resource: a page links to
+        # up to a hundred, seven lookups each, and the same topics, organisations and
+        # people are linked from everywhere. A build's store never changes, so entries
+        # never go stale (a new build opens a new store).
+        self.about = lru_cache(maxsize=CONTEXT_CACHE)(self._about)
 
     def query(self, sparql: str, *, default_graphs=(), named_graphs=None, base_iri=None):
         """pyoxigraph's results for one query (solutions, boolean or triples)."""
@@ -98,15 +105,18 @@ class EmbeddedStore:
         linked |= {t.subject for t in incoming if isinstance(t.subject, ox.NamedNode)}
         context = []
         for node in sorted(linked - {subject}, key=lambda n: n.value):
-            if node.value in seen:
-                continue
-            for predicate in (TYPE, *LABELS, *LINKED):
-                context.extend(
-                    q.triple
-                    for q in store.quads_for_pattern(node, predicate, None, ox.DefaultGraph())
-                )
+            if node.value not in seen:
+                context.extend(self.about(node))
         description.triples = _unique(own + incoming + context)
         return description
+
+    def _about(self, node: ox.NamedNode) -> tuple[ox.Triple, ...]:
+        """The type, labels, url and address of a linked resource."""
+        return tuple(
+            quad.triple
+            for predicate in (TYPE, *LABELS, *LINKED)
+            for quad in self.oxigraph.quads_for_pattern(node, predicate, None, ox.DefaultGraph())
+        )
 
 
 def _unique(triples: list[ox.Triple]) -> list[ox.Triple]:
