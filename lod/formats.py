@@ -210,8 +210,10 @@ def jsonld_nodes(triples: Iterable[pyoxigraph.Triple]) -> Iterator[str]:
                 node.setdefault(key, []).append(_jsonld_value(triple.object))
         out = {"@id": _jsonld_id(subject)}
         for key, values in node.items():
-            values = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
-            out[key] = values[0] if len(values) == 1 else values
+            if len(values) == 1:
+                out[key] = values[0]
+            else:
+                out[key] = sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
         yield json.dumps(out, sort_keys=True, ensure_ascii=False)
 
 
