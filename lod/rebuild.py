@@ -75,6 +75,8 @@ class State:
 
 
 class Builder:
+    """Builds data/ again and again, each time from what the last good build left."""
+
     def __init__(self, settings: Settings, progress: Progress = lambda _: None):
         self.settings = settings
         self.progress = progress

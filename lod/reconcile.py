@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import json
 import math
 import re
 import unicodedata
@@ -30,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from rapidfuzz import fuzz
 from rdflib import URIRef
 from rdflib.namespace import RDFS
@@ -294,7 +294,7 @@ class NameIndex:
 
     @classmethod
     def load(cls, path: Path | str) -> NameIndex:
-        return cls(json.loads(Path(path).read_text("utf-8")))
+        return cls(orjson.loads(Path(path).read_bytes()))
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -14,7 +14,6 @@ even while `lod build` has written a newer one that is not published yet.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import orjson
 from flask import current_app, g
 
 from .. import publish, remote
@@ -52,7 +52,7 @@ class Served:
 
     @cached_property
     def lists(self) -> dict[str, list[dict]]:
-        return json.loads((self.build.path / "lists.json").read_text("utf-8"))
+        return orjson.loads((self.build.path / "lists.json").read_bytes())
 
     @cached_property
     def reconcile(self) -> NameIndex:
