@@ -265,7 +265,8 @@ def bench_size(size: str, runs: int, args) -> dict:
     rebuilds = []
     if not args.no_rebuild:
         shutil.rmtree(out, ignore_errors=True)
-        watched = child(WATCH, str(data), str(out), str(runs), timeout=args.timeout)
+        edits = args.rebuilds or runs
+        watched = child(WATCH, str(data), str(out), str(edits), timeout=args.timeout)
         print(
             f"  lod build --watch: first build {watched['first_s']:.2f} s; peak RSS "
             f"{mb(watched['maxrss_self_kb'])} (tree {mb(watched['tree_pss_peak_kb'])})",
@@ -370,6 +371,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="runs per size (default 3; 1 from 100k)")
     parser.add_argument("--no-baseline", action="store_true", help="skip rdflib/pyoxigraph")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild")
+    parser.add_argument("--rebuilds", type=int, help="edits rebuilt (default: --runs)")
     parser.add_argument("--keep", action="store_true", help="keep bench/out/build-<size>/")
     parser.add_argument("--timeout", type=float, default=3600, help="per child, seconds")
     parser.add_argument("--json", type=Path, help="also write all figures here")
