@@ -35,6 +35,7 @@ from .void import DUMP_FORMATS, dump_name
 
 CUT = 256  # about one part per this many subjects
 LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall
+FORK_BYTES = 4 << 20  # N-Triples below which parts are compressed without a pool
 PREFIX_LINES = re.compile(rb"\A(?:@prefix [^\n]*\n)*")
 TURTLE_HEAD = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode()
 
@@ -201,9 +202,10 @@ _PARTS: list[bytes] = []  # the parts to compress, for the forked workers
 
 
 def _compress_all(parts: list[bytes]) -> list[tuple[bytes, ...]]:
-    """The parts' members, on every core when there are several parts."""
+    """The parts' members, on every core when there is enough work to pay for the fork
+    (a rebuild's one or two parts are quicker done here)."""
     global _PARTS
-    if len(parts) <= 1:
+    if len(parts) <= 1 or sum(map(len, parts)) < FORK_BYTES:
         return [_members(part) for part in parts]
     _PARTS = parts
     gc.freeze()  # so the workers' collections do not write to (and copy) the parent's pages
