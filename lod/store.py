@@ -23,6 +23,7 @@ TYPE = ox.NamedNode(str(RDF.type))
 # What a document says of each resource it links to besides its label and type: its web
 # page and postal address, which search engines want of an author, organiser or location.
 LINKED = (ox.NamedNode(str(SDO.url)), ox.NamedNode(str(SDO.address)))
+CONTEXT = frozenset((TYPE, *LABELS, *LINKED))
 INCOMING_PAGE = 100
 CONTEXT_CACHE = 32768  # linked resources remembered per store (about 1 KB each)
 
@@ -52,9 +53,9 @@ class EmbeddedStore:
         self.path = Path(path)
         self.oxigraph = ox.Store.read_only(str(self.path))
         # What documents say of the resources they link to, by resource: a page links to
-        # up to a hundred, seven lookups each, and the same topics, organisations and
-        # people are linked from everywhere. A build's store never changes, so entries
-        # never go stale (a new build opens a new store).
+        # up to a hundred, and the same topics, organisations and people are linked from
+        # everywhere. A build's store never changes, so entries never go stale (a new
+        # build opens a new store).
         self.about = lru_cache(maxsize=CONTEXT_CACHE)(self._about)
 
     def query(self, sparql: str, *, default_graphs=(), named_graphs=None, base_iri=None):
@@ -111,11 +112,13 @@ class EmbeddedStore:
         return description
 
     def _about(self, node: ox.NamedNode) -> tuple[ox.Triple, ...]:
-        """The type, labels, url and address of a linked resource."""
+        """The type, labels, url and address of a linked resource: one scan of its triples,
+        filtered here, costs less than a lookup per predicate (each opens an iterator on
+        the store: 13 µs at 100k articles)."""
         return tuple(
             quad.triple
-            for predicate in (TYPE, *LABELS, *LINKED)
-            for quad in self.oxigraph.quads_for_pattern(node, predicate, None, ox.DefaultGraph())
+            for quad in self.oxigraph.quads_for_pattern(node, None, None, ox.DefaultGraph())
+            if quad.predicate in CONTEXT
         )
 
 
