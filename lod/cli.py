@@ -88,11 +88,11 @@ def build(data, out, progress, then_publish, watch, interval) -> None:
         return
     builder = Builder(settings, _progress(show))  # keeps each build for the next
     while True:
-        if builder.changed():
-            try:
+        try:
+            if builder.changed():
                 _built(settings, client, builder.build, show)
-            except LodError as exc:
-                click.echo(f"error: {exc}\n(the last good build is still served)", err=True)
+        except (LodError, OSError) as exc:  # a bad edit, a file gone mid-build: say, go on
+            click.echo(f"error: {exc}\n(the last good build is still served)", err=True)
         time.sleep(interval)
 
 

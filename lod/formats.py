@@ -190,8 +190,9 @@ def write_jsonld(triples: Iterable[pyoxigraph.Triple]) -> bytes:
 
     Written directly rather than by a JSON-LD processor's compaction (rdflib takes minutes
     on a dump): with `@vocab` schema.org and our prefixes as the context, compaction is a
-    renaming of keys, and triples sorted by subject arrive grouped, so a dump streams. The
-    tests read the output back with rdflib and with jsonld.js."""
+    renaming of keys, and triples sorted by subject arrive grouped (the dumps write each
+    part's nodes with `jsonld_nodes`). The tests read the output back with rdflib and with
+    jsonld.js."""
     return (JSONLD_HEAD + ",\n".join(jsonld_nodes(triples)) + JSONLD_TAIL).encode("utf-8")
 
 

@@ -208,12 +208,14 @@ def _compress_all(parts: list[bytes]) -> list[tuple[bytes, ...]]:
     if len(parts) <= 1 or sum(map(len, parts)) < FORK_BYTES:
         return [_members(part) for part in parts]
     _PARTS = parts
+    frozen = gc.get_freeze_count() > 0  # a Builder keeps its objects frozen
     gc.freeze()  # so the workers' collections do not write to (and copy) the parent's pages
     try:
         with multiprocessing.get_context("fork").Pool() as pool:
             return pool.map(_members_of, range(len(parts)), chunksize=1)
     finally:
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
         _PARTS = []
 
 

@@ -89,8 +89,8 @@ def check(
 ) -> Checked:
     """Load (unless given the sources), convert, describe and validate (on `engine`, see
     lod.validate); BuildFailed lists every error found."""
-    progress("load")
     if sources is None:
+        progress("load")
         sources = load(settings.data)
     progress("convert")
     conversion = convert(sources, settings.base)

@@ -6,7 +6,8 @@ pyshacl, the reference engine, walks an rdflib graph through generic machinery: 
 components, each a loop over a focus node's values, so `compile_shapes` turns the shapes
 graph into plain checks that `evaluate` runs in one pass over the data. A node shape that
 uses anything else (another component, a path that is not a predicate, a shape without
-exactly one sh:message, sh:deactivated, an implicit class target) is left to pyshacl:
+exactly one sh:message, sh:deactivated, an implicit class target, a parameter of a
+constraint component the shapes graph declares) is left to pyshacl:
 `compile_shapes` also returns the shapes graph with only those shapes still targeting
 anything. Each check follows pyshacl's own implementation; the tests compare the two
 engines' findings on a generated corpus with injected faults.
@@ -120,6 +121,7 @@ class Constraints:
     max_count: int | None = None
     less_or_equal: tuple[URIRef, ...] = ()
     unique_lang: bool = False
+    follows_links: bool = False  # its checks read the value nodes' own triples
 
 
 @dataclass
@@ -159,7 +161,13 @@ def compile_shapes(shapes: Graph) -> tuple[list[NodeShape], Graph | None]:
     """The node shapes this engine evaluates, and a copy of the shapes graph in which only
     the others have targets (None when there are no others)."""
     native: list[NodeShape] = []
-    others = False
+    # a shape that is also a class targets its instances: pyshacl's
+    others = any(
+        (node, RDF.type, kind) in shapes
+        for cls in (RDFS.Class, OWL.Class)
+        for node in shapes.subjects(RDF.type, cls)
+        for kind in (SH.NodeShape, SH.PropertyShape)
+    )
     for node in sorted(set(s for target in TARGETS for s in shapes.subjects(target, None))):
         try:
             native.append(_node_shape(shapes, node))
@@ -173,6 +181,12 @@ def compile_shapes(shapes: Graph) -> tuple[list[NodeShape], Graph | None]:
         for target in TARGETS:
             rest.remove((shape.node, target, None))
     return native, rest
+
+
+def follows_links(shapes: list[NodeShape]) -> bool:
+    """Whether a node's results can depend on the triples (not only the classes) of the
+    nodes it links to."""
+    return any(c.follows_links for shape in shapes for c in shape.constraints)
 
 
 def evaluate(shapes: list[NodeShape], data: Data, focus: set[Node] | None = None) -> list[Finding]:
@@ -272,10 +286,13 @@ def _node_shape(shapes: Graph, node: Node) -> NodeShape:
 
 
 def _property_shape(shapes: Graph, node: Node, nested: bool = False) -> Constraints:
-    """`nested`: a shape inside sh:or, which reports nothing itself (so needs no message)."""
+    """`nested`: a shape inside sh:or, which reports nothing itself (so needs no message;
+    with a severity below Violation pyshacl counts it as conforming: left to pyshacl)."""
     _only(shapes, node, PROPERTY_PARAMETERS)
     path = shapes.value(node, SH.path)
     if not isinstance(path, URIRef) or (node, SH.deactivated, None) in shapes:
+        raise Unsupported(node)
+    if nested and (node, SH.severity, None) in shapes:
         raise Unsupported(node)
     unique = _single(shapes, node, SH.uniqueLang)
     return Constraints(
@@ -287,6 +304,11 @@ def _property_shape(shapes: Graph, node: Node, nested: bool = False) -> Constrai
         max_count=_count(shapes, node, SH.maxCount),
         less_or_equal=tuple(_iris(shapes.objects(node, SH.lessThanOrEquals))),
         unique_lang=unique is not None and unique.toPython() is True,
+        follows_links=any(
+            (member, SH.path, None) in shapes
+            for members in shapes.objects(node, SH["or"])
+            for member in Collection(shapes, members)
+        ),
     )
 
 
@@ -320,7 +342,12 @@ def _value_checks(shapes: Graph, node: Node) -> tuple[ValueCheck, ...]:
 
 
 def _only(shapes: Graph, node: Node, allowed: set[Node]) -> None:
+    """Unsupported unless every SHACL parameter of the shape is `allowed` (and none is a
+    parameter of a constraint component the shapes graph declares)."""
+    declared = {shapes.value(p, SH.path) for p in shapes.objects(None, SH.parameter)}
     for predicate in shapes.predicates(node, None):
+        if predicate in declared:
+            raise Unsupported(node)
         if str(predicate).startswith(str(SH)) and predicate not in allowed:
             raise Unsupported(node)
 

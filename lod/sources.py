@@ -126,6 +126,13 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
         if entry.name.startswith(".") or entry == dataset_file:
             continue
         kind = FOLDER_KINDS.get(entry.name)
+        if entry.is_symlink() and not entry.resolve().is_relative_to(root):
+            errors.append(
+                SourceError(
+                    str(entry), 0, "", "links outside the data folder", "copy it into place"
+                )
+            )
+            continue
         if kind is None or not entry.is_dir():
             errors.append(
                 SourceError(
@@ -153,36 +160,51 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
 
 
 def _walk(folder: str, root: Path, errors: list[SourceError]) -> Iterator[tuple[str, Any]]:
-    """The regular files under `folder` (hidden ones skipped) with their stat, by scandir,
-    whose entries know their type without a system call each."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
-                errors.append(
-                    SourceError(
-                        entry.path,
-                        0,
-                        "",
-                        "links outside the data folder",
-                        "copy the file into the data folder instead",
-                    )
-                )
-            elif entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path, root, errors)
-            elif entry.is_file():
+    """The regular files under `folder` (hidden files and folders skipped) with their stat,
+    by scandir, whose entries know their type without a system call each. A file or folder
+    removed while it is being looked at (an editor saving) is simply not there."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink() and not _linked_file(entry, root, errors):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path, root, errors)
+        elif entry.is_file():
+            try:
                 yield entry.path, entry.stat()
-            else:
-                errors.append(
-                    SourceError(
-                        entry.path,
-                        0,
-                        "",
-                        "not a regular file",
-                        "a broken link, a pipe or a device cannot be read",
-                    )
+            except FileNotFoundError:
+                continue
+        else:
+            errors.append(
+                SourceError(
+                    entry.path,
+                    0,
+                    "",
+                    "not a regular file",
+                    "a broken link, a pipe or a device cannot be read",
                 )
+            )
+
+
+def _linked_file(entry: os.DirEntry, root: Path, errors: list[SourceError]) -> bool:
+    """Whether a symbolic link may be read: a link to a file inside the data folder. Links
+    out of it are refused (a contributed link must not publish any file the build can
+    read), and links to folders are not followed."""
+    target = Path(entry.path).resolve()
+    if not target.is_relative_to(root):
+        message, hint = "links outside the data folder", "copy the file into the data folder"
+    elif target.is_dir():
+        message, hint = "a link to a folder, not followed", "move the folder into place"
+    else:
+        return True
+    errors.append(SourceError(entry.path, 0, "", message, hint))
+    return False
 
 
 def _stamp(stat: os.stat_result) -> Stamp:

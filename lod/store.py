@@ -8,7 +8,7 @@ planning), so its cost does not grow with the dataset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from pathlib import Path
 
@@ -55,8 +55,9 @@ class EmbeddedStore:
         # What documents say of the resources they link to, by resource: a page links to
         # up to a hundred, and the same topics, organisations and people are linked from
         # everywhere. A build's store never changes, so entries never go stale (a new
-        # build opens a new store).
-        self.about = lru_cache(maxsize=CONTEXT_CACHE)(self._about)
+        # build opens a new store). It holds the engine's store, not self: no reference
+        # cycle keeps a replaced store open.
+        self.about = lru_cache(maxsize=CONTEXT_CACHE)(partial(_about, self.oxigraph))
 
     def query(self, sparql: str, *, default_graphs=(), named_graphs=None, base_iri=None):
         """pyoxigraph's results for one query (solutions, boolean or triples)."""
@@ -111,15 +112,16 @@ class EmbeddedStore:
         description.triples = _unique(own + incoming + context)
         return description
 
-    def _about(self, node: ox.NamedNode) -> tuple[ox.Triple, ...]:
-        """The type, labels, url and address of a linked resource: one scan of its triples,
-        filtered here, costs less than a lookup per predicate (each opens an iterator on
-        the store: 13 µs at 100k articles)."""
-        return tuple(
-            quad.triple
-            for quad in self.oxigraph.quads_for_pattern(node, None, None, ox.DefaultGraph())
-            if quad.predicate in CONTEXT
-        )
+
+def _about(store: ox.Store, node: ox.NamedNode) -> tuple[ox.Triple, ...]:
+    """The type, labels, url and address of a linked resource: one scan of its triples,
+    filtered here, costs less than a lookup per predicate (each opens an iterator on the
+    store: 13 µs at 100k articles)."""
+    return tuple(
+        quad.triple
+        for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph())
+        if quad.predicate in CONTEXT
+    )
 
 
 def _unique(triples: list[ox.Triple]) -> list[ox.Triple]:

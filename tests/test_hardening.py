@@ -1205,10 +1205,16 @@ def test_symlink_out_of_data_is_not_read(tmp_path):
     secret.write_text("- id: leaked\n  name: SECRET-VALUE\n", "utf-8")
     (data / "topics" / "link.yaml").symlink_to(secret)
     (data / "places" / "passwd.csv").symlink_to("/etc/passwd")
+    outside = tmp_path / "outside"  # a whole folder of records, linked in two ways
+    outside.mkdir()
+    (outside / "more.yaml").write_text("- id: leaked-too\n  name: SECRET-VALUE\n", "utf-8")
+    (data / "topics" / "more").symlink_to(outside)
+    shutil.rmtree(data / "documents", ignore_errors=True)
+    (data / "documents").symlink_to(outside)
     with pytest.raises(BuildFailed) as refused:
         check(Settings(data=data, out=tmp_path / "dist"))
     named = {Path(error.file).name for error in refused.value.errors}
-    assert {"link.yaml", "passwd.csv"} <= named, str(refused.value)
+    assert {"link.yaml", "passwd.csv", "more", "documents"} <= named, str(refused.value)
     assert "SECRET-VALUE" not in str(refused.value)
     assert "root:" not in str(refused.value)
 

@@ -188,3 +188,36 @@ def test_lod_build_watch_rebuilds_on_change_and_survives_bad_input(data, tmp_pat
         process.terminate()
         process.wait(timeout=30)
         process.stdout.close()
+
+
+def test_a_shape_reading_linked_nodes_revalidates_what_links_to_a_change(data, tmp_path):
+    """With a shape whose check reads the triples of the nodes a focus links to, editing
+    one node can change the results of the nodes that link to it: the rebuild validates
+    them too (here removing a contributor's role name changes only the #role hash node,
+    and the event's result)."""
+    shapes = Path(shutil.copytree(Settings().shapes, tmp_path / "shapes"))
+    (shapes / "roles.ttl").write_text(
+        """@prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix schema: <https://schema.org/> .
+        <urn:test:NamedRoles> a sh:NodeShape ; sh:targetClass schema:Event ;
+            sh:property [ sh:path schema:contributor ;
+                sh:or ( [ sh:path schema:roleName ; sh:minCount 1 ] ) ;
+                sh:message "a contributor's role is named" ; sh:severity sh:Warning ] .
+        """,
+        "utf-8",
+    )
+    builder = Builder(Settings(data=data, out=tmp_path / "out", shapes=shapes))
+    builder.build()
+    edit(data / "events" / "events.yaml", "      role: moderator\n", "")
+    rebuilt = builder.build()
+    assert "a contributor's role is named" in (rebuilt.path / "validation.txt").read_text()
+    fresh = build(Settings(data=data, out=tmp_path / "fresh", shapes=shapes))
+    for name in ("validation.txt", "manifest.json"):
+        assert _without_id(rebuilt.path / name) == _without_id(fresh.path / name), name
+
+
+def _without_id(path: Path) -> str:
+    text = path.read_text("utf-8")
+    return "\n".join(
+        line for line in text.splitlines() if '"id"' not in line and '"created"' not in line
+    )

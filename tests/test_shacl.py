@@ -154,3 +154,48 @@ def test_a_shape_the_engine_does_not_support_runs_on_pyshacl(shapes_dir):
     assert ("coded", "identifiers are lower-case letters") in reported
     assert ("coded", "a thing needs a name") in reported
     assert any(f.focus.endswith("/good") and f.path.endswith("/name") for f in native)
+
+
+@pytest.mark.parametrize(
+    "shapes, data, expected",
+    [
+        pytest.param(
+            """ex:Named a sh:NodeShape, rdfs:Class ;
+                sh:property [ sh:path schema:name ; sh:minCount 1 ;
+                              sh:message "needs a name" ] .""",
+            "ex:a a ex:Named .",
+            "needs a name",
+            id="implicit-class-target",
+        ),
+        pytest.param(
+            """ex:S a sh:NodeShape ; sh:targetClass schema:Thing ;
+                sh:or ( [ sh:path schema:name ; sh:minCount 1 ; sh:severity sh:Warning ] ) ;
+                sh:message "needs a name" .
+               ex:T a sh:NodeShape ; sh:targetClass schema:Thing ;
+                sh:property [ sh:path schema:url ; sh:minCount 1 ; sh:message "needs a url" ] .""",
+            "ex:a a schema:Thing .",
+            "needs a url",
+            id="warning-inside-or",
+        ),
+        pytest.param(
+            """ex:MaxLength a sh:ConstraintComponent ;
+                sh:parameter [ sh:path ex:maxLength ] ;
+                sh:validator [ a sh:SPARQLAskValidator ; sh:message "too long" ;
+                    sh:ask "ASK { FILTER (STRLEN(str($value)) <= $maxLength) }" ] .
+               ex:S a sh:NodeShape ; sh:targetClass schema:Thing ;
+                sh:property [ sh:path schema:name ; ex:maxLength 3 ;
+                              sh:message "name too long" ] .""",
+            'ex:a a schema:Thing ; schema:name "much too long" .',
+            "too long",  # the validator's message
+            id="declared-constraint-component",
+        ),
+    ],
+)
+def test_what_the_engine_cannot_evaluate_is_left_to_pyshacl(shapes, data, expected, tmp_path):
+    (tmp_path / "s.ttl").write_text(
+        PREFIXES + "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n" + shapes, "utf-8"
+    )
+    assert plan(tmp_path).pyshacl is not None
+    found = find(triples(data), tmp_path)
+    assert found == find(triples(data), tmp_path, engine="pyshacl", partitioned=False)
+    assert [f.message for f in found] == [expected]
