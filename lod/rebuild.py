@@ -167,8 +167,8 @@ class Builder:
         )
         before: Before = {s: frozenset(graph.by_subject.get(s, ())) for s in touched}
         try:
-            _remove(graph, old_description)
-            _remove(graph, removed)
+            graph.remove(old_description)
+            graph.remove(removed)
             graph.update(made)
             census.count(removed, records.keys(), -1)
             census.count(added, records.keys())
@@ -192,7 +192,8 @@ class Builder:
             if checked.report.violations:
                 raise BuildFailed([result.as_error() for result in checked.report.violations])
         except BaseException:
-            _restore(graph, before)
+            for subject, pairs in before.items():
+                graph.put(subject, pairs)
             state.data.refresh(before)
             raise
 
@@ -256,23 +257,6 @@ def _contributions(records: list[Record], dataset, index, errors: list[SourceErr
         made.update(triples)
         errors.extend(faults)
     return made
-
-
-def _remove(graph: Triples, triples) -> None:
-    for subject, predicate, obj in triples:
-        pairs = graph.by_subject.get(subject)
-        if pairs is not None:
-            pairs.discard((predicate, obj))
-            if not pairs:
-                del graph.by_subject[subject]
-
-
-def _restore(graph: Triples, before: Before) -> None:
-    for subject, pairs in before.items():
-        if pairs:
-            graph.by_subject[subject] = set(pairs)
-        else:
-            graph.by_subject.pop(subject, None)
 
 
 def _by_focus(findings: list[Finding]) -> dict[str, list[Finding]]:

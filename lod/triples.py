@@ -30,6 +30,22 @@ class Triples:
         for subject, pairs in other.by_subject.items():
             self.by_subject.setdefault(subject, set()).update(pairs)
 
+    def remove(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        for subject, predicate, obj in triples:
+            pairs = self.by_subject.get(subject)
+            if pairs is not None:
+                pairs.discard((predicate, obj))
+                if not pairs:
+                    del self.by_subject[subject]
+
+    def put(self, subject: Node, pairs: Iterable[tuple[Node, Node]]) -> None:
+        """Make `pairs` all that is said of `subject` (nothing: the subject goes)."""
+        pairs = set(pairs)
+        if pairs:
+            self.by_subject[subject] = pairs
+        else:
+            self.by_subject.pop(subject, None)
+
     def __len__(self) -> int:
         return sum(map(len, self.by_subject.values()))
 

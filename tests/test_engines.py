@@ -98,6 +98,7 @@ def test_w3c_protocol_query(server, engine, case: Case):
         assert re.search(case.says, error_of(response)["message"])
         return
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Accept" in response.headers.get("Vary", "")
     if engine == "virtuoso" and case.id in LISTS_EMPTY_GRAPHS:
         assert list(results(response)) == []
         return

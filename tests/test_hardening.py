@@ -52,6 +52,7 @@ from lod.errors import BuildFailed, QueryTooLarge
 from lod.formats import Format, ResultFormat
 from lod.publish import check, open_build
 from lod.queries import QueryService
+from lod.sources import files
 
 from .conftest import DATA, ROOT, LiveServer, copy_data, start_server, stop_server
 
@@ -1238,3 +1239,20 @@ def test_builds_folder_replaced_by_a_file_fails_cleanly(tmp_path):
     assert (out / "builds").read_text("utf-8") == "in the way"
     assert not (out / "current").exists()
     shutil.rmtree(out)
+
+
+def test_a_folder_removed_while_the_build_looks_is_not_an_error(tmp_path, monkeypatch):
+    """An editor saving (or a sync tool) can remove a file or folder between the listing of
+    its parent and the look at it: what is gone is simply not there, not a failure."""
+    real = os.scandir
+
+    def racing(path):
+        if str(path).endswith("people"):
+            raise FileNotFoundError(path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", racing)
+    errors = []
+    found = files(copy_data(tmp_path / "data"), errors)
+    assert errors == []
+    assert found and not any("/people/" in path for path in found)

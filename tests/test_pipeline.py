@@ -14,6 +14,7 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, VOID
 
 from lod import Settings, build
+from lod.cli import cli
 from lod.formats import Format
 from lod.void import DUMP_FORMATS, dump_name
 
@@ -249,3 +250,13 @@ def test_query_organisations_the_article_mentions(built):
         "UNANIMA International",
         "United Nations",
     ]
+
+
+def test_the_readme_names_every_command_and_option():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name, command in cli.commands.items():
+        assert f"lod {name}" in readme, name
+        for param in command.params:
+            for option in param.opts + param.secondary_opts:
+                if option.startswith("--"):
+                    assert option in readme, f"lod {name} {option}"

@@ -5,6 +5,7 @@ generated corpus itself passes validation."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pyoxigraph
@@ -13,6 +14,8 @@ from rdflib import Literal, URIRef
 
 from lod import Settings, build
 from lod.convert import convert
+from lod.formats import Format
+from lod.parts import LONGEST, Blocks
 from lod.sources import load
 from lod.store import INCOMING_PAGE, EmbeddedStore
 from lod.validate import plan, validate
@@ -137,3 +140,34 @@ def test_a_document_pages_and_counts_many_incoming_links(corpus, tmp_path):
         assert described.incoming == total
         page = {t for t in described.triples if t.object == iri}
         assert page == set(pointing[offset : offset + INCOMING_PAGE]) | own
+
+
+def test_dumps_are_parts_and_an_edit_changes_one(corpus):
+    """The dumps are one gzip member per part, parts are bounded, and changing a subject
+    changes the part it is in and no other (what lets a rebuild recompress one part)."""
+    conversion = converted(corpus)
+    blocks = Blocks.of(conversion.triples)
+    parts = blocks.parts()
+    assert len(parts) > 5
+    subjects = [{line.split(b" ", 1)[0] for line in p.data.splitlines()} for p in parts]
+    assert max(map(len, subjects)) <= LONGEST
+    assert b"".join(p.data for p in parts).splitlines() == sorted(
+        b"".join(p.data for p in parts).splitlines()
+    )
+    article = iri("id/article/article-3")
+    conversion.triples.add((article, SDO.headline, Literal("Edited", lang="en")))
+    blocks.replace(conversion.triples, [article])
+    after = blocks.parts()
+    changed = {p.digest for p in after} - {p.digest for p in parts}
+    assert len(after) == len(parts) and len(changed) == 1
+
+
+def test_a_dump_is_a_series_of_gzip_members(corpus, tmp_path):
+    built = build(Settings(data=corpus, out=tmp_path / "out"))
+    data = built.dump(Format.NTRIPLES).read_bytes()
+    members = 0
+    while data:
+        reader = zlib.decompressobj(wbits=31)  # one gzip member
+        reader.decompress(data)
+        data, members = reader.unused_data, members + 1
+    assert members > 5

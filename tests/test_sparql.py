@@ -280,16 +280,7 @@ QUERY_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", [c.param() for c in QUERY_CASES])
-def test_w3c_protocol_query(server, case: Case):
-    response = case.call.send(server)
-    assert response.status_code == case.status, response.text[:300]
-    if case.status >= 400:
-        assert re.search(case.says, error_of(response)["message"])
-        return
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert "Accept" in response.headers.get("Vary", "")
-    case.check(response)
+# QUERY_CASES run in tests/test_engines.py::test_w3c_protocol_query, on both engines.
 
 
 SELECT_TYPES = [None, *RESULT_PARSERS]  # None: no Accept header, the endpoint chooses
