@@ -1,10 +1,17 @@
 """The WSGI app: `gunicorn app:app`. `python app.py` builds data/ if needed and serves it."""
 
-from lod.config import Settings
+import sys
+
+from lod import LodError, Settings, build
 from lod.web import create_app
 
-app = create_app(build_if_missing=True)
-
 if __name__ == "__main__":
-    settings = Settings.from_env()
-    app.run(host=settings.host, port=settings.port, threaded=True)
+    try:
+        settings = Settings.from_env()
+        if not (settings.out / "current").exists():
+            build(settings)
+    except LodError as error:
+        sys.exit(f"error: {error}")
+    create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
+else:
+    app = create_app()

@@ -5,7 +5,7 @@ rdflib and pyoxigraph alone pay for the same triples, and a rebuild after one ed
     python bench/build.py 100k              # 1 run at 100k and above unless --runs
     python bench/build.py 10k --runs 5 --json bench/out/build-10k.json
 
-Each run is a fresh Python process that calls lod.publish.build on a copy of the corpus
+Each run is a fresh Python process that calls lod.build.build on a copy of the corpus
 into an empty out folder (no validation cache) and prints the start time of each phase and
 its own ru_maxrss (and its largest child's: the validation pool's workers). The parent also
 samples the memory of the whole process tree (benchlib.TreeMemory: RSS of the build alone,
@@ -13,7 +13,7 @@ PSS summed over the tree while the pool runs). Baselines, in the same run, on th
 build's N-Triples dump: rdflib parsing it into a Graph and serialising the Graph to Turtle
 (what a build on rdflib alone pays at the least), and pyoxigraph bulk-loading it into an
 on-disk store (and parsing + writing Turtle). Last, "rebuild": what `lod build --watch`
-does, in one process: a lod.rebuild.Builder builds the corpus, then one article's headline
+does, in one process: a lod.build.Builder builds the corpus, then one article's headline
 is edited and the Builder builds again, --runs times.
 """
 
@@ -42,31 +42,18 @@ PHASE_NOTES = {
     "switch": "rename, switch current, prune old builds",
 }
 
-# The child: lod.publish.build with a progress callback that notes when each phase starts.
-# `ntriples` and `lists` are finer marks than build() reports: the end of check() (after
-# which build() serialises N-Triples) and the call of _lists (after the store is loaded).
+# The child: lod.build.build with a progress callback that notes when each phase starts.
 CHILD = r"""
 import json, resource, sys, time
 started = time.perf_counter()
-import lod.publish as publish
+from lod.build import build
 from lod.config import Settings
 sys.path.insert(0, "bench")
 from benchlib import Phases
 imported = time.perf_counter()
 progress = Phases()
-original_check = publish.check
-def check(*args, **kwargs):
-    result = original_check(*args, **kwargs)
-    progress("ntriples")
-    return result
-publish.check = check
-original_lists = publish._lists
-def lists(*args, **kwargs):
-    progress("lists")
-    return original_lists(*args, **kwargs)
-publish._lists = lists
 begin, begin_cpu = time.perf_counter(), progress.cpu()
-result = publish.build(Settings(data=sys.argv[1], out=sys.argv[2]), progress)
+result = build(Settings(data=sys.argv[1], out=sys.argv[2]), progress)
 end, end_cpu = time.perf_counter(), progress.cpu()
 phases, phases_cpu = progress.spent(end, end_cpu)
 print(json.dumps({
@@ -83,23 +70,17 @@ print(json.dumps({
 """
 
 # The rebuilds: what `lod build --watch` does. One process builds the corpus with a
-# lod.rebuild.Builder, then for each run edits one headline and builds again.
+# lod.build.Builder, then for each run edits one headline and builds again.
 WATCH = r"""
 import json, resource, sys, time
 from pathlib import Path
-import lod.publish as publish
+from lod.build import Builder
 from lod.config import Settings
-from lod.rebuild import Builder
 sys.path.insert(0, "bench")
 from benchlib import Phases
 from build import edit_headline
 data, runs = Path(sys.argv[1]), int(sys.argv[3])
 progress = Phases()
-original_lists = publish._lists
-def lists(*args, **kwargs):
-    progress("lists")
-    return original_lists(*args, **kwargs)
-publish._lists = lists
 builder = Builder(Settings(data=data, out=sys.argv[2]), progress)
 begin = time.perf_counter()
 builder.build()

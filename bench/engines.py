@@ -4,7 +4,7 @@ remote engine, lod.remote), at --size articles (bench/generate.py's corpus).
     python bench/engines.py --size 10k
     python bench/engines.py --size 10k --runs 9 --buffers 200000
 
-1. Publish time: `lod.remote.publish` of the build into a fresh Virtuoso (its own database
+1. Publish time: `lod.build.upload.publish` of the build into a fresh Virtuoso (its own database
    under bench/out/virtuoso-<size>, removed at the end unless --keep), by phase (load by the
    Graph Store Protocol in chunks, verify the count, switch the pointer); then a roll-back
    and a switch back (graphs in the store already: no load).
@@ -87,11 +87,11 @@ def timed_round(functions: dict, runs: int) -> dict:
 
 
 def publish_phases(build, client) -> tuple[dict, object]:
-    """remote.publish with the time of each phase (from its progress callback)."""
-    from lod import remote
+    """upload.publish with the time of each phase (from its progress callback)."""
+    from lod.build import upload
 
     marks = [("start", time.perf_counter())]
-    done = remote.publish(build, client, lambda phase: marks.append((phase, time.perf_counter())))
+    done = upload.publish(build, client, lambda phase: marks.append((phase, time.perf_counter())))
     marks.append(("end", time.perf_counter()))
     phases = {}
     for (phase, at), (_, following) in zip(marks[1:], marks[2:], strict=False):
@@ -114,8 +114,9 @@ def main() -> None:
         sys.exit("virtuoso-t is not installed (apt-get install virtuoso-opensource-7-bin)")
 
     from lod import remote
-    from lod.publish import open_build
-    from lod.store import EmbeddedStore
+    from lod.folder import open_build
+    from lod.serve.remote import RemoteStore
+    from lod.serve.store import EmbeddedStore
 
     benchlib.header(f"bench/engines.py --size {args.size}")
     out = benchlib.built(args.size)
@@ -202,7 +203,7 @@ def main() -> None:
         lists = json.loads((build.path / "lists.json").read_text("utf-8"))
         iris = [entry["iri"] for entries in lists.values() for entry in entries]
         sample = random.Random(7).sample(iris, min(args.resources, len(iris)))
-        remote_store = remote.RemoteStore(client, graph)
+        remote_store = RemoteStore(client, graph)
         base = build.base
         paths = [iri.replace(base + "id/", "/doc/") + ".ttl" for iri in sample]
         for path in paths[:10]:  # warm both apps
@@ -252,11 +253,11 @@ def main() -> None:
 def _second_graph(client, build):
     """A second build graph in the store for the roll-back: the same build under another
     id (a copy of its manifest), loaded once."""
-    from lod import remote
-    from lod.publish import Build
+    from lod.build import upload
+    from lod.folder import Build
 
     twin = Build(build.path, dict(build.manifest, id=build.id[:-8] + "00000000"))
-    remote.publish(twin, client)
+    upload.publish(twin, client)
     return twin
 
 

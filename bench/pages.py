@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    from lod.publish import open_build
+    from lod.folder import open_build
 
     benchlib.header(
         f"bench/pages.py --size {args.size}: gunicorn --workers {args.workers} --threads "

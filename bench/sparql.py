@@ -248,8 +248,8 @@ def main() -> None:
 
     import requests
 
-    from lod.publish import open_build
-    from lod.store import EmbeddedStore
+    from lod.folder import open_build
+    from lod.serve.store import EmbeddedStore
 
     benchlib.header(f"bench/sparql.py --size {args.size}")
     out = benchlib.built(args.size, rebuild=args.rebuild)
@@ -260,7 +260,7 @@ def main() -> None:
     queries = query_mix(article, organisation, args.words)
     print(f"resource: {article}; organisation X: {organisation}; words: {args.words!r}")
 
-    from lod.queries import check
+    from lod.serve.guard import check
 
     rows = {name: {"query": text} for name, _, text in queries}
     server = benchlib.Gunicorn(

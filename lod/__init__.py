@@ -7,10 +7,11 @@
 
 from pathlib import Path
 
+from .build import build, validated
 from .config import Settings
 from .errors import LodError
-from .publish import Build, build, check, open_build
-from .store import EmbeddedStore
+from .folder import Build, open_build
+from .serve.store import EmbeddedStore
 
 __all__ = [
     "Build",
@@ -18,9 +19,9 @@ __all__ = [
     "LodError",
     "Settings",
     "build",
-    "check",
     "open_build",
     "open_store",
+    "validated",
 ]
 
 

@@ -11,15 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-import pyoxigraph as ox
+import orjson
 
-from . import publish, remote
+from .build import Builder, upload, validated
+from .build import build as build_once
+from .build.steps import mark_published
 from .config import Settings
-from .errors import ConfigError, LodError, QuerySyntaxError
-from .formats import Format, ResultFormat, serialize_triples
-from .rebuild import Builder
+from .errors import ConfigError, LodError
+from .folder import Build, open_build
+from .formats import Format, ResultFormat
 from .remote import SparqlClient
-from .store import EmbeddedStore
+from .serve.guard import precheck
+from .serve.pool import QueryService
+from .serve.store import EmbeddedStore
 
 QUERY_FORMATS = [
     "table",
@@ -84,7 +88,7 @@ def build(data, out, progress, then_publish, watch, interval) -> None:
     client = _client(settings) if then_publish else None  # a missing setting fails first
     show = sys.stderr.isatty() if progress is None else progress
     if not watch:
-        _built(settings, client, lambda: publish.build(settings, _progress(show)), show)
+        _built(settings, client, lambda: build_once(settings, _progress(show)), show)
         return
     builder = Builder(settings, _progress(show))  # keeps each build for the next
     while True:
@@ -96,11 +100,11 @@ def build(data, out, progress, then_publish, watch, interval) -> None:
         time.sleep(interval)
 
 
-def _built(settings: Settings, client, make: Callable[[], publish.Build], show: bool) -> None:
+def _built(settings: Settings, client, make: Callable[[], Build], show: bool) -> None:
     started = time.perf_counter()
     result = make()
-    for warning in result_warnings(result):
-        click.echo(warning, err=True)
+    for warning in result.warnings:
+        click.echo(str(warning), err=True)
     manifest = result.manifest
     click.echo(
         f"build {result.id}: {manifest['triples']} triples, "
@@ -125,7 +129,7 @@ def publish_command(build_id, out, progress) -> None:
     app to it; a build still in the store (a roll-back) is switched to at once."""
     settings = _settings(None, out)
     client = _client(settings)
-    result = publish.open_build(settings.out, build_id)
+    result = open_build(settings.out, build_id)
     show = sys.stderr.isatty() if progress is None else progress
     _publish(settings, client, result, show)
 
@@ -140,20 +144,15 @@ def _client(settings: Settings) -> SparqlClient:
     return client
 
 
-def _publish(settings: Settings, client: SparqlClient, result: publish.Build, show: bool):
-    done = remote.publish(result, client, _progress(show))
-    publish.mark_published(settings.out, result)
+def _publish(settings: Settings, client: SparqlClient, result: Build, show: bool):
+    done = upload.publish(result, client, _progress(show))
+    mark_published(settings.out, result)
     action = "loaded" if done.loaded else "switched to" if done.switched else "already serving"
     dropped = len(done.dropped)
     click.echo(
         f"published {result.id}: {action} <{done.graph}> at {client.where} in "
         f"{done.seconds:.1f} s; {dropped} old graph{'s' if dropped != 1 else ''} dropped"
     )
-
-
-def result_warnings(result: publish.Build) -> list[str]:
-    text = (result.path / "validation.txt").read_text("utf-8").splitlines()
-    return [line for line in text if line.startswith("warning:")]
 
 
 @cli.command()
@@ -167,7 +166,7 @@ def result_warnings(result: publish.Build) -> list[str]:
 )
 def validate(data, engine) -> None:
     """Convert and validate only: report every problem, exit 1 on errors."""
-    checked = publish.check(_settings(data, None), engine=engine)
+    checked = validated(_settings(data, None), engine=engine)
     click.echo(checked.report.text(), nl=False)
 
 
@@ -183,7 +182,9 @@ def serve(host, port, data, out) -> None:
     settings = Settings.from_env(
         host=host, port=port, data=Path(data) if data else None, out=Path(out) if out else None
     )
-    app = create_app(settings, build_if_missing=True)
+    if not (Path(settings.out) / "current").exists():
+        build_once(settings)
+    app = create_app(settings)
     app.run(host=settings.host, port=settings.port, threaded=True)
 
 
@@ -199,16 +200,27 @@ def serve(host, port, data, out) -> None:
 )
 @click.option("--out", help="Build folder [LOD_OUT, default dist].")
 def query(sparql, fmt, out) -> None:
-    """Run a SPARQL query on the current build; `-` reads it from stdin."""
+    """Run a SPARQL query on the current build; `-` reads it from stdin. The query is checked
+    and limited as /sparql does (read-only, LOD_QUERY_TIMEOUT, LOD_QUERY_MEMORY_MB)."""
     if sparql == "-":
         sparql = sys.stdin.read()
-    build = publish.open_build(_settings(None, out).out)
-    store = EmbeddedStore(build.store_path)
-    try:
-        results = store.query(sparql)
-    except SyntaxError as exc:
-        raise QuerySyntaxError(str(exc)) from None
-    click.echo(render_results(results, fmt), nl=False)
+    settings = _settings(None, out)
+    store = EmbeddedStore(open_build(settings.out).store_path)
+    form = precheck(sparql)
+    graph_form = form in ("CONSTRUCT", "DESCRIBE")
+    results = ResultFormat.JSON if fmt == "table" else ResultFormat.__members__.get(fmt.upper())
+    graph = Format.from_extension(fmt) if graph_form else None
+    with QueryService(settings.query_timeout, 1, settings.query_memory_mb) as service:
+        answer = service.run(
+            store,
+            sparql,
+            accept_results=results or ResultFormat.JSON,
+            accept_graph=graph or Format.TURTLE,
+        )
+    if fmt == "table" and not graph_form:
+        click.echo(_table(orjson.loads(answer.body)), nl=False)
+    else:
+        click.echo(answer.body.decode("utf-8"), nl=False)
 
 
 @cli.command("check")
@@ -224,7 +236,7 @@ def check_command(url, timeout) -> None:
     """Audit a running deployment at URL as a Linked Data client; exit 1 if a check fails."""
     from urllib.parse import urlsplit
 
-    from . import audit  # requests only where it is needed (lod.check is the library's)
+    from .link import audit  # requests only where it is needed
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -238,35 +250,20 @@ def check_command(url, timeout) -> None:
         sys.exit(1)
 
 
-def render_results(results, fmt: str) -> str:
-    """Query results as text: an aligned table, or any SPARQL results or RDF format."""
-    if isinstance(results, ox.QueryTriples):
-        rdf = Format.from_extension(fmt) or Format.TURTLE
-        return serialize_triples(results, rdf).decode("utf-8")
-    if fmt == "table" or Format.from_extension(fmt) is not None:
-        if isinstance(results, ox.QueryBoolean):
-            return f"{'yes' if bool(results) else 'no'}\n"
-        return _table(results)
-    return results.serialize(format=ResultFormat[fmt.upper()].oxigraph).decode("utf-8")
-
-
-def _table(solutions: ox.QuerySolutions) -> str:
-    names = [v.value for v in solutions.variables]
-    rows = [[_cell(solution[name]) for name in names] for solution in solutions]
+def _table(results: dict) -> str:
+    """SPARQL JSON results as an aligned table (an ASK as yes or no)."""
+    if "boolean" in results:
+        return f"{'yes' if results['boolean'] else 'no'}\n"
+    names = results["head"]["vars"]
+    rows = [
+        [row.get(n, {}).get("value", "") for n in names] for row in results["results"]["bindings"]
+    ]
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
-
-
-def _cell(term) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.Literal):
-        return term.value
-    return term.value if isinstance(term, ox.NamedNode) else str(term)
 
 
 def main() -> None:

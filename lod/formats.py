@@ -18,18 +18,22 @@ from werkzeug.http import parse_accept_header
 from .triples import to_oxigraph
 from .vocab import PREFIXES
 
+W3C_FORMATS = "http://www.w3.org/ns/formats/"  # the W3C's IRIs for formats: {W3C_FORMATS}Turtle
+
 
 class Format(Enum):
     """A representation of a resource or a graph."""
 
-    # name: (media type, extension, rdflib serializer, pyoxigraph format, other media types)
-    HTML = ("text/html", "html", None, None, ("application/xhtml+xml",))
+    # name: (media type, extension, rdflib serializer, pyoxigraph format, other media types,
+    #        name in the W3C's format IRIs)
+    HTML = ("text/html", "html", None, None, ("application/xhtml+xml",), None)
     TURTLE = (
         "text/turtle",
         "ttl",
         "turtle",
         pyoxigraph.RdfFormat.TURTLE,
         ("application/x-turtle",),
+        "Turtle",
     )
     JSONLD = (
         "application/ld+json",
@@ -37,6 +41,7 @@ class Format(Enum):
         "json-ld",
         pyoxigraph.RdfFormat.JSON_LD,
         ("application/json",),
+        "JSON-LD",
     )
     NTRIPLES = (
         "application/n-triples",
@@ -44,6 +49,7 @@ class Format(Enum):
         "nt",
         pyoxigraph.RdfFormat.N_TRIPLES,
         ("text/plain",),
+        "N-Triples",
     )
     RDFXML = (
         "application/rdf+xml",
@@ -51,14 +57,16 @@ class Format(Enum):
         "xml",
         pyoxigraph.RdfFormat.RDF_XML,
         ("application/xml", "text/xml"),
+        "RDF_XML",
     )
 
-    def __init__(self, media_type, extension, rdflib_name, oxigraph, aliases):
+    def __init__(self, media_type, extension, rdflib_name, oxigraph, aliases, w3c_name):
         self.media_type = media_type
         self.extension = extension
         self.rdflib_name = rdflib_name
         self.oxigraph = oxigraph
         self.aliases = aliases
+        self.iri = f"{W3C_FORMATS}{w3c_name}" if w3c_name else None
 
     @property
     def title(self) -> str:
@@ -92,21 +100,30 @@ class ResultFormat(Enum):
         "json",
         pyoxigraph.QueryResultsFormat.JSON,
         ("application/json",),
+        "SPARQL_Results_JSON",
     )
     XML = (
         "application/sparql-results+xml",
         "xml",
         pyoxigraph.QueryResultsFormat.XML,
         ("application/xml", "text/xml"),
+        "SPARQL_Results_XML",
     )
-    CSV = ("text/csv", "csv", pyoxigraph.QueryResultsFormat.CSV, ())
-    TSV = ("text/tab-separated-values", "tsv", pyoxigraph.QueryResultsFormat.TSV, ())
+    CSV = ("text/csv", "csv", pyoxigraph.QueryResultsFormat.CSV, (), "SPARQL_Results_CSV")
+    TSV = (
+        "text/tab-separated-values",
+        "tsv",
+        pyoxigraph.QueryResultsFormat.TSV,
+        (),
+        "SPARQL_Results_TSV",
+    )
 
-    def __init__(self, media_type, extension, oxigraph, aliases):
+    def __init__(self, media_type, extension, oxigraph, aliases, w3c_name):
         self.media_type = media_type
         self.extension = extension
         self.oxigraph = oxigraph
         self.aliases = aliases
+        self.iri = f"{W3C_FORMATS}{w3c_name}"
 
 
 def negotiate(accept: str | None, offered: list, default=None):

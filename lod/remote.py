@@ -1,4 +1,6 @@
-"""The remote engine: a SPARQL 1.1 store over HTTP (Virtuoso, Fuseki, GraphDB, QLever …),
+"""The remote engine's HTTP client and how the store holds builds, shared by the build that
+publishes into it (lod.build.upload) and the server that reads it (lod.serve.remote): a
+SPARQL 1.1 store over HTTP (Virtuoso, Fuseki, GraphDB, QLever …),
 read through the SPARQL 1.1 Protocol, written through the Graph Store HTTP Protocol and
 SPARQL 1.1 Update: standards only, so the store is any store that speaks them.
 
@@ -9,19 +11,19 @@ What the store holds for a dataset with base IRI {base}:
                              (the build served), and <urn:lod:graph> <{base}graph/{id}>
                              for every build graph loaded (so old ones can be dropped)
 
-`publish` loads a build into a new graph, checks its triple count, then moves the pointer
+lod.build.upload loads a build into a new graph, checks its triple count, then moves the pointer
 in one SPARQL Update request, and drops the build graphs older than the one it replaced
 (that one is kept: an app process may read it for up to POINTER_TTL seconds after the
 switch). A failed load drops what it loaded and leaves the pointer, so the build served,
 unchanged.
 
-The app reads the pointer (`read_pointer`, cached by lod.web.current for POINTER_TTL
-seconds) and reads through a `RemoteStore` bound to that build's graph: every user query
-it sends names the graph as its default graph (`default-graph-uri`), and one empty graph
-as its only named graph, so neither other builds, the control graph nor the store's own
-system graphs (Virtuoso's hold thousands of triples) are ever visible. (One of the app's
-own queries per resource document reads across graphs and keeps the build's rows: see
-`RemoteStore.describe`.)
+The app reads the pointer (`read_pointer`, cached by lod.serve.current for POINTER_TTL
+seconds) and reads through a lod.serve.remote.RemoteStore bound to that build's graph:
+every user query it sends names the graph as its default graph (`default-graph-uri`), and
+one empty graph as its only named graph, so neither other builds, the control graph nor
+the store's own system graphs (Virtuoso's hold thousands of triples) are ever visible.
+(One of the app's own queries per resource document reads across graphs and keeps the
+build's rows: see `RemoteStore.describe`.)
 
 Every HTTP call has a connect timeout of CONNECT_TIMEOUT and a read deadline; a store that
 is down is a StoreUnavailable (503, Retry-After: 1) within about a second, never a hang,
@@ -30,10 +32,9 @@ and the next request tries again, so the app recovers by itself when the store i
 
 from __future__ import annotations
 
-import gzip
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -46,14 +47,13 @@ from .errors import (
     ConfigError,
     EngineError,
     LodError,
-    PublishError,
     QueryError,
     QueryTimeout,
     QueryTooLarge,
     StoreUnavailable,
 )
-from .formats import Format, ResultFormat, serialize_triples
-from .store import INCOMING_PAGE, LABELS, LINKED, TYPE, Description
+from .formats import Format, ResultFormat
+from .vocab import NOT_IN_IRI, dataset_iri
 
 CONNECT_TIMEOUT = 0.5  # seconds to open a connection: a store that is down is known at once
 POINTER_TTL = 1.0  # seconds an app process may serve a pointer it read
@@ -66,7 +66,6 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RESULTS_XML = ResultFormat.XML.media_type  # what we ask the store for: the most portable
 NTRIPLES = Format.NTRIPLES.media_type
 MiB = 1024 * 1024
-_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')  # characters an IRIREF may not hold
 
 
 def graph_iri(base: str, build_id: str) -> str:
@@ -75,10 +74,6 @@ def graph_iri(base: str, build_id: str) -> str:
 
 def control_iri(base: str) -> str:
     return f"{base}graph/control"
-
-
-def dataset_iri(base: str) -> str:
-    return f"{base}id/dataset"
 
 
 def build_id_of(base: str, graph: str) -> str | None:
@@ -90,7 +85,7 @@ def build_id_of(base: str, graph: str) -> str | None:
 
 def iri_ref(iri: str) -> str:
     """`<iri>` for a query's text; ValueError for a string no IRI can be (no injection)."""
-    if _BAD_IRI.search(iri):
+    if NOT_IN_IRI.search(iri):
         raise ValueError(f"not an IRI: {iri[:80]!r}")
     return f"<{iri}>"
 
@@ -364,189 +359,6 @@ def _engine_message(body: bytes) -> str:
     return " ".join(text.split())[:500]
 
 
-# -- the remote store ------------------------------------------------------------------------
-
-
-class RemoteStore:
-    """One published build, read from its graph in the remote store: the same interface
-    as lod.store.EmbeddedStore (exists, describe) and the queries of the endpoint (run)."""
-
-    def __init__(self, client: SparqlClient, graph: str):
-        self.client = client
-        self.graph = graph
-
-    def exists(self, iri: str) -> bool:
-        """Whether the build's graph holds any triple about iri."""
-        try:
-            subject = iri_ref(iri)
-        except ValueError:
-            return False
-        return bool(
-            self.client.select(f"SELECT ?p WHERE {{ {subject} ?p ?o }} LIMIT 1", self.graph)
-        )
-
-    def describe(self, iri: str, offset: int = 0, limit: int = INCOMING_PAGE) -> Description:
-        """What EmbeddedStore.describe gives: own triples and hash nodes; label, type, url
-        and address of each linked resource; one page of the links to it, with their count.
-        Three queries (more when hash nodes nest); incoming links are paged in (subject,
-        predicate) order.
-
-        Shaped for Virtuoso 7's planner, in standard SPARQL: a pattern with its object
-        bound and its predicate not (`?s ?p <iri>`) takes it 20-1000 ms once the dataset
-        names a graph, and 2 ms with the predicates listed (`VALUES ?p`) or over all graphs.
-        So the first query reads across the store's graphs (`GRAPH ?g`, no dataset: an
-        app's own query, never a user's) and keeps the build graph's rows; it also lists
-        the predicates that point to the resource, with which the others, on the build's
-        graph, count and page the links to it."""
-        description = Description(iri, offset=offset)
-        try:
-            subject = iri_ref(iri)
-        except ValueError:
-            return description
-        own, seen, pointing = self._own(iri, subject)
-        if not own:
-            return description
-        target = ox.NamedNode(iri)
-        incoming = []
-        if pointing:
-            through = " ".join(iri_ref(p) for p in pointing)
-            rows = self.client.select(
-                f"SELECT ?n ?s ?p WHERE {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ "
-                f"VALUES ?y {{ {through} }} ?x ?y {subject} }} }} UNION {{ SELECT ?s ?p WHERE "
-                f"{{ VALUES ?p {{ {through} }} ?s ?p {subject} }} ORDER BY ?s ?p "
-                f"OFFSET {int(offset)} LIMIT {int(limit)} }} }}",
-                self.graph,
-            )
-            for row in rows:
-                if row["n"] is not None:
-                    description.incoming = int(row["n"].value)
-                else:
-                    incoming.append(ox.Triple(row["s"], row["p"], target))
-            incoming.sort(key=lambda t: (t.subject.value, t.predicate.value))
-        linked = {t.object for t in own} | {t.subject for t in incoming}
-        linked = sorted(
-            n.value
-            for n in linked
-            if isinstance(n, ox.NamedNode) and n.value != iri and n.value not in seen
-        )
-        context = []
-        if linked:
-            values = " ".join(iri_ref(n) for n in linked)
-            predicates = " ".join(f"<{p.value}>" for p in (TYPE, *LABELS, *LINKED))
-            rows = self.client.select(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} "
-                f"VALUES ?p {{ {predicates} }} ?s ?p ?o }}",
-                self.graph,
-            )
-            context = sorted((ox.Triple(r["s"], r["p"], r["o"]) for r in rows), key=str)
-        description.triples = list(dict.fromkeys(own + incoming + context))
-        return description
-
-    def _own(self, iri: str, subject: str) -> tuple[list[ox.Triple], set[str], list[str]]:
-        """The resource's triples and its hash nodes' (those it reaches through hash
-        nodes, however deep); the hash nodes' IRIs; the predicates that point to it in
-        any graph of the store (a superset of the build's)."""
-        prefix = iri + "#"
-        rows = self.client.select(
-            f"SELECT ?g ?s ?p ?o ?y WHERE {{ "
-            f"{{ GRAPH ?g {{ VALUES ?s {{ {subject} }} ?s ?p ?o }} }} UNION "
-            f"{{ GRAPH ?g {{ {subject} ?link ?s . ?s ?p ?o "
-            f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{prefix}")) }} }} UNION '
-            f"{{ SELECT DISTINCT ?y WHERE {{ GRAPH ?h {{ ?x ?y {subject} }} }} }} }}",
-            None,
-        )
-        pointing = sorted({row["y"].value for row in rows if row["y"] is not None})
-        rows = [row for row in rows if row["g"] is not None and row["g"].value == self.graph]
-        own: list[ox.Triple] = []
-        seen = {iri}
-        queried = {iri} | {row["s"].value for row in rows if row["s"].value != iri}
-        while rows:
-            triples = [ox.Triple(row["s"], row["p"], row["o"]) for row in rows]
-            own.extend(triples)
-            seen |= {t.subject.value for t in triples}
-            deeper = sorted(
-                {
-                    t.object.value
-                    for t in triples
-                    if isinstance(t.object, ox.NamedNode)
-                    and t.object.value.startswith(prefix)
-                    and t.object.value not in queried
-                }
-            )
-            if not deeper:
-                break
-            queried |= set(deeper)
-            values = " ".join(iri_ref(n) for n in deeper)
-            rows = self.client.select(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}", self.graph
-            )
-        own.sort(key=lambda t: (t.subject.value != iri, str(t)))  # the store's order is its own
-        return list(dict.fromkeys(own)), seen - {iri}, pointing
-
-    def run(
-        self,
-        text: str,
-        form: str,
-        *,
-        accept_results: ResultFormat,
-        accept_graph: Format,
-        default_graphs: tuple[str, ...],
-        named_graphs: tuple[str, ...] | None,
-        base_iri: str | None,
-        timeout: float,
-        max_bytes: int,
-    ) -> bytes:
-        """A checked query's results (lod.queries.check made `text`), serialised by the same
-        serialisers as the embedded engine's, so both engines' answers read the same.
-
-        The dataset the protocol names (`default_graphs`, `named_graphs`) holds graphs of
-        this store only, and this store holds only its default graph: a request naming any
-        graph gets an empty one in its place, as the embedded engine answers."""
-        if base_iri is not None:
-            text = f"BASE {iri_ref(base_iri)} {text}"  # before the query's own BASE, one line
-        default = [self.graph] if not default_graphs else [EMPTY_GRAPH]
-        graph_form = form in ("CONSTRUCT", "DESCRIBE")
-        reply = self.client.query(
-            text,
-            accept=NTRIPLES if graph_form else RESULTS_XML,
-            default_graphs=default,
-            named_graphs=[EMPTY_GRAPH],
-            timeout=timeout,
-            max_bytes=max_bytes,
-        )
-        try:
-            if graph_form:
-                triples = ox.parse(reply.body, format=ox.RdfFormat.N_TRIPLES)
-                return serialize_triples(triples, accept_graph)
-            results = ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.XML)
-            if form == "ASK":
-                results = _boolean(results)
-            return results.serialize(format=accept_results.oxigraph)
-        except (SyntaxError, ValueError) as error:
-            raise EngineError(f"the store's answer does not parse: {error}") from None
-
-
-def _boolean(results):
-    """An ASK answer as a boolean result, whatever its shape: some stores (Virtuoso 7)
-    answer ASK with a one-row table of 1 or 0 instead of SPARQL's boolean."""
-    if isinstance(results, ox.QueryBoolean):
-        return results
-    rows = list(results)
-    value = False
-    if rows:
-        terms = [rows[0][v] for v in results.variables]
-        value = (
-            any(term is not None and term.value not in ("0", "false", "") for term in terms)
-            or not terms
-        )
-    word = "true" if value else "false"
-    return ox.parse_query_results(
-        f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-        f"<head/><boolean>{word}</boolean></sparql>".encode(),
-        format=ox.QueryResultsFormat.XML,
-    )
-
-
 # -- the pointer -----------------------------------------------------------------------------
 
 
@@ -571,127 +383,3 @@ def loaded_graphs(client: SparqlClient, base: str) -> list[str]:
 def triple_count(client: SparqlClient, graph: str) -> int:
     [row] = client.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", graph, LOAD_TIMEOUT)
     return int(row["n"].value)
-
-
-# -- publishing ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Publication:
-    """What `publish` did: the graph now served, the one it replaced, the graphs dropped."""
-
-    graph: str
-    previous: str | None
-    dropped: tuple[str, ...]
-    loaded: bool  # False when the graph was in the store, complete, already
-    switched: bool  # False when the store served the build already
-    seconds: float
-
-
-def publish(
-    build,
-    client: SparqlClient,
-    progress: Callable[[str], None] = lambda _: None,
-    *,
-    chunk_bytes: int = CHUNK_BYTES,
-) -> Publication:
-    """Load `build` (a lod.publish.Build) into the store as {base}graph/{id}, switch the
-    pointer to it in one update, and drop the build graphs before the one it replaced.
-
-    A build graph already in the store with all its triples (a build published before:
-    a roll-back) is switched to without loading. Raises PublishError when the store
-    cannot take the build; the pointer is then unchanged."""
-    started = time.monotonic()
-    base, expected = build.base, build.manifest["triples"]
-    graph, control, dataset = graph_iri(base, build.id), control_iri(base), dataset_iri(base)
-    try:
-        current = read_pointer(client, base, LOAD_TIMEOUT)
-        previous = current[-1] if current else None
-        loaded = graph not in current and not (
-            graph in loaded_graphs(client, base) and triple_count(client, graph) == expected
-        )
-        if loaded:
-            progress("load")
-            client.update(
-                f"INSERT DATA {{ GRAPH <{control}> {{ <{dataset}> <{LOADED}> <{graph}> }} }}"
-            )
-            try:
-                _load(client, graph, build.dump(Format.NTRIPLES), chunk_bytes)
-                progress("verify")
-                count = triple_count(client, graph)
-                if count != expected:
-                    raise PublishError(
-                        client.where, f"the store holds {count} triples of {expected}"
-                    )
-            except (LodError, OSError) as error:
-                _forget(client, control, dataset, graph)
-                if isinstance(error, PublishError):
-                    raise
-                raise PublishError(
-                    build.dump(Format.NTRIPLES), f"the store did not take the build: {error}"
-                ) from None
-        switched = graph not in current
-        if switched:
-            progress("switch")
-            _switch(client, control, dataset, graph, bool(current))
-            if read_pointer(client, base, LOAD_TIMEOUT) != [graph]:
-                raise PublishError(client.where, "the store did not switch to the new graph")
-        dropped = []
-        if switched:  # (publishing the build served changes nothing)
-            progress("drop")
-            for old in loaded_graphs(client, base):
-                if old not in (graph, previous):
-                    _forget(client, control, dataset, old)
-                    dropped.append(old)
-    except QueryError as error:
-        raise PublishError(client.where, error.message) from None
-    return Publication(
-        graph,
-        previous if switched else None,
-        tuple(dropped),
-        loaded,
-        switched,
-        time.monotonic() - started,
-    )
-
-
-def _load(client: SparqlClient, graph: str, dump, chunk_bytes: int) -> None:
-    """The gzipped N-Triples dump in chunks of whole lines: the first replaces whatever
-    the graph held (a failed attempt's remains), the others add."""
-    for number, chunk in enumerate(_chunks(dump, chunk_bytes)):
-        client.load(graph, chunk, replace=number == 0)
-
-
-def _chunks(dump, size: int) -> Iterator[bytes]:
-    with gzip.open(dump, "rb") as stream:
-        while True:
-            chunk = stream.read(size)
-            if not chunk:
-                return
-            chunk += stream.readline()  # up to the end of the line
-            yield chunk
-
-
-def _switch(client, control: str, dataset: str, graph: str, replacing: bool) -> None:
-    """The pointer moved in one update request. Where there is none yet (the first
-    publish, when nothing is served), INSERT DATA: Virtuoso 7 inserts nothing from a
-    DELETE/INSERT whose WHERE matches only through an empty OPTIONAL."""
-    if not replacing:
-        client.update(
-            f"INSERT DATA {{ GRAPH <{control}> {{ <{dataset}> <{CURRENT}> <{graph}> }} }}"
-        )
-        return
-    client.update(
-        f"DELETE {{ GRAPH <{control}> {{ <{dataset}> <{CURRENT}> ?old }} }} "
-        f"INSERT {{ GRAPH <{control}> {{ <{dataset}> <{CURRENT}> <{graph}> }} }} "
-        f"WHERE {{ GRAPH <{control}> {{ <{dataset}> <{CURRENT}> ?old }} }}"
-    )
-
-
-def _forget(client: SparqlClient, control: str, dataset: str, graph: str) -> None:
-    """Drop a build graph and its listing (best effort: what stays is dropped next time)."""
-    try:
-        client.update(f"DROP SILENT GRAPH <{graph}>")
-        client.update(f"DELETE DATA {{ GRAPH <{control}> {{ <{dataset}> <{LOADED}> <{graph}> }} }}")
-    except LodError:
-        pass

@@ -7,7 +7,9 @@ published schema.org vocabulary).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import (
@@ -45,6 +47,13 @@ __all__ = [
     "doc_iri",
     "dataset_iri",
     "schema_subclasses",
+    "LABELS",
+    "ALTERNATE_NAMES",
+    "SAME_AS",
+    "LISTING_DATES",
+    "DESCRIPTIVE_DATES",
+    "MODIFICATION_DATES",
+    "NOT_IN_IRI",
 ]
 
 
@@ -181,6 +190,66 @@ PREFIXES: dict[str, str] = {
 }
 
 
+LABELS = (SDO.name, SDO.headline, SKOS.prefLabel, DCTERMS.title)
+"""What labels a resource for people, most preferred first (a record has one of them; the
+dataset has its dcterms:title)."""
+
+ALTERNATE_NAMES = (SDO.alternateName, SKOS.altLabel)
+"""Other names a record is known by."""
+
+SAME_AS = (SDO.sameAs, OWL.sameAs, SKOS.exactMatch)
+"""Links to the same thing elsewhere (Wikidata, ROR …)."""
+
+LISTING_DATES = (SDO.datePublished, SDO.startDate)
+"""The date a record is listed by, newest first: when it appeared or took place."""
+
+DESCRIPTIVE_DATES = (SDO.datePublished, SDO.startDate, SDO.foundingDate)
+"""The date that places a record in time, for people telling records apart."""
+
+MODIFICATION_DATES = (SDO.dateModified, SDO.datePublished)
+"""Dates of content changes: the newest is the dataset's dcterms:modified."""
+
+NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
+"""Characters an IRI may not hold (RFC 3987 and SPARQL's IRIREF)."""
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""A record's id, the last segment of its IRI (DESIGN §3)."""
+
+SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*")
+ACTIVE_SCHEMES = {"javascript", "vbscript", "data", "file", "blob", "about"}
+
+
+class BadIri(ValueError):
+    """Text that cannot be published as an IRI: what is wrong, and a hint."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def checked_iri(value: str, web_only: bool = False) -> str:
+    """`value` if it is an absolute IRI of a resource (no script or data: IRIs); with
+    `web_only`, an http(s) URL with a host. BadIri says what is wrong otherwise."""
+    if NOT_IN_IRI.search(value):
+        raise BadIri(f'`{value}` is not a valid IRI (spaces or <>"{{}}|\\^` are not allowed)')
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:
+        raise BadIri(f"`{value}` is not a valid IRI ({exc})") from None
+    if not parts.scheme or not SCHEME.fullmatch(parts.scheme) or ":" not in value:
+        raise BadIri(f"`{value}` is not an absolute IRI", "write it with its scheme, e.g. https://")
+    if parts.scheme.lower() in ACTIVE_SCHEMES:
+        raise BadIri(
+            f"`{value[:60]}`: a {parts.scheme}: IRI names no resource of the web",
+            "use an http(s) IRI, or a URN",
+        )
+    if parts.scheme in ("http", "https") and not parts.netloc:
+        raise BadIri(f"`{value}` has no host")
+    if web_only and parts.scheme not in ("http", "https"):
+        raise BadIri(f"`{value}` is not an http(s) URL")
+    return value
+
+
 def mint(base: str, kind: str, slug: str) -> URIRef:
     """The IRI of a record: {base}id/{kind}/{slug}."""
     if kind not in KINDS:
@@ -194,7 +263,22 @@ def doc_iri(base: str, kind: str, slug: str) -> URIRef:
 
 
 def dataset_iri(base: str) -> URIRef:
+    """The IRI of the dataset itself: {base}id/dataset."""
     return URIRef(f"{base}id/dataset")
+
+
+def id_prefix(base: str) -> str:
+    """Where record IRIs start: {base}id/ (VoID's uriSpace)."""
+    return f"{base}id/"
+
+
+def kind_and_slug(base: str, iri: str) -> tuple[str, str] | None:
+    """(kind, slug) of a record IRI under `base`; None for any other IRI."""
+    rest = iri.removeprefix(id_prefix(base))
+    kind, _, slug = rest.partition("/")
+    if rest == iri or kind not in KINDS or not slug or "/" in slug or "#" in slug:
+        return None
+    return kind, slug
 
 
 @lru_cache(maxsize=1)

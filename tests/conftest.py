@@ -172,9 +172,9 @@ def virtuoso(tmp_path_factory):
 def virtuoso_server(built, virtuoso):
     """gunicorn serving the session's build from Virtuoso (published into it first), with
     the same settings as `server`."""
-    from lod import remote
+    from lod.build import upload
 
-    remote.publish(built, virtuoso.client())
+    upload.publish(built, virtuoso.client())
     live = start_server(
         built.path.parent.parent, LOD_QUERY_TIMEOUT=2, LOD_QUERY_CONCURRENCY=2, **virtuoso.env()
     )

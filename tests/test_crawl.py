@@ -256,7 +256,7 @@ def test_article_json_ld_has_what_search_engines_recommend(rich_server):
     authors = {iri: nodes[iri] for iri in refs(article["author"])}
     person = authors[f"{BASE}id/person/cecilie-kern"]
     assert person["name"] == "Cecilie Kern"
-    assert ref(person["url"]) == AUTHOR_URL  # the linked author's url (lod.store LINKED)
+    assert ref(person["url"]) == AUTHOR_URL  # the linked author's url (lod.serve.store LINKED)
     organisation = authors[f"{BASE}id/organisation/mia-mga"]
     assert organisation["name"] == "Mercy International Association - Global Action"
     assert ref(organisation["url"]) == "https://example.org/mia-mga"

@@ -4,7 +4,7 @@ Hypothesis writes generated records (organisations, people, events, topics, with
 text: unicode, quotes, YAML-special words such as `no`, `null`, `~`, `&a`, `*a`,
 `!!python/object`, leading and trailing spaces; random field names, references and dates)
 and whole files (random bytes, random YAML, CSV and Markdown text) into a copy of data/,
-then runs `lod.publish.check` in-process.
+then runs `lod.build.validated` in-process.
 
 The property, for every input: either the check succeeds and the graph round-trips through
 every dump format (and loads into an Oxigraph store, as a build does), or it raises
@@ -34,11 +34,11 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from lod import Settings
+from lod.build import Validated, validated
+from lod.build.sources import load
 from lod.errors import BuildFailed, SourceError
+from lod.folder import DUMP_FORMATS
 from lod.formats import Format, serialize
-from lod.publish import Checked, check
-from lod.sources import load
-from lod.void import DUMP_FORMATS
 
 from .conftest import copy_data
 
@@ -383,10 +383,10 @@ def write_records(data: Path, spec, body: str) -> Written:
 # -- the property --------------------------------------------------------------------------
 
 
-def holds(data: Path) -> BuildFailed | Checked:
+def holds(data: Path) -> BuildFailed | Validated:
     """Check data/; assert the property; return what the check gave."""
     try:
-        checked = check(Settings(data=data, out=data.parent / "dist"))  # its cache goes there
+        checked = validated(Settings(data=data, out=data.parent / "dist"))  # its cache goes there
     except BuildFailed as failed:
         assert failed.errors, "a BuildFailed with no error"
         for error in failed.errors:
@@ -406,7 +406,7 @@ def holds(data: Path) -> BuildFailed | Checked:
     return checked
 
 
-def round_trips(checked: Checked) -> None:
+def round_trips(checked: Validated) -> None:
     """Every dump format parses back to the same graph; the store loads the canonical dump."""
     graph = Graph()
     for triple in checked.graph:
@@ -420,7 +420,7 @@ def round_trips(checked: Checked) -> None:
     assert len(store) == len(graph)
 
 
-def field_errors_named(outcome: BuildFailed | Checked, written: Written) -> None:
+def field_errors_named(outcome: BuildFailed | Validated, written: Written) -> None:
     """Where the file was read, an unknown field is reported with its file and its name."""
     if not isinstance(outcome, BuildFailed):
         unknown = [k for r in written.records for k in r if k.startswith("zz")]

@@ -48,11 +48,13 @@ import pytest
 import requests
 
 from lod import Settings, build
+from lod.build import validated
+from lod.build.sources import files
 from lod.errors import BuildFailed, QueryTooLarge
+from lod.folder import open_build
 from lod.formats import Format, ResultFormat
-from lod.publish import check, open_build
-from lod.queries import QueryService
-from lod.sources import files
+from lod.serve.pool import QueryService
+from lod.serve.store import EmbeddedStore
 
 from .conftest import DATA, ROOT, LiveServer, copy_data, start_server, stop_server
 
@@ -376,7 +378,7 @@ def test_query_without_limit_over_every_triple_is_complete(big_server, big):
 
 
 def test_result_over_the_size_cap_is_a_clear_error_over_http(big_server):
-    """Attack: a result far over the 64 MiB cap (`max_bytes` of lod.queries.QueryService;
+    """Attack: a result far over the 64 MiB cap (`max_bytes` of lod.serve.pool.QueryService;
     no LOD_* variable sets it): a clear 503 that says so, never a truncated body."""
     query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 400000"
     response, took = timed(sparql, big_server, query, timeout=120)
@@ -392,7 +394,7 @@ def test_result_size_cap_is_exact_and_never_truncates(built):
     """Fault looked for: a result cut at the cap. QueryService with a small cap (the cap is
     not configurable by environment, so it is tested here on a build's store): a result of
     exactly the cap is whole, one byte over it is refused."""
-    store = built.store_path
+    store = EmbeddedStore(built.store_path)
     run = dict(accept_results=ResultFormat.JSON, accept_graph=Format.TURTLE)
     with QueryService(timeout=30, concurrency=1, memory_mb=1024) as service:
         whole = service.run(store, ALL_TRIPLES, **run).body
@@ -1213,7 +1215,7 @@ def test_symlink_out_of_data_is_not_read(tmp_path):
     shutil.rmtree(data / "documents", ignore_errors=True)
     (data / "documents").symlink_to(outside)
     with pytest.raises(BuildFailed) as refused:
-        check(Settings(data=data, out=tmp_path / "dist"))
+        validated(Settings(data=data, out=tmp_path / "dist"))
     named = {Path(error.file).name for error in refused.value.errors}
     assert {"link.yaml", "passwd.csv", "more", "documents"} <= named, str(refused.value)
     assert "SECRET-VALUE" not in str(refused.value)

@@ -1,10 +1,11 @@
-"""lod.queries: the checks that refuse a query before it runs, and the worker pool that runs
-the rest under a time limit, a memory limit and a concurrency bound."""
+"""lod.serve.guard and lod.serve.pool: the checks that refuse a query before it runs, and the
+worker pool that runs the rest under a time limit, a memory limit and a concurrency bound."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import threading
 import time
@@ -14,7 +15,6 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from lod import queries
 from lod.errors import (
     QueryRefused,
     QuerySyntaxError,
@@ -24,7 +24,10 @@ from lod.errors import (
     TooManyQueries,
 )
 from lod.formats import Format, ResultFormat
-from lod.queries import QueryService, check, precheck
+from lod.serve import guard
+from lod.serve.guard import check, precheck
+from lod.serve.pool import QueryService
+from lod.serve.store import EmbeddedStore
 
 EX = "http://ex/"
 COUNT = 300
@@ -58,7 +61,7 @@ def service():
 def run(service: QueryService, store_path: Path, sparql: str, **options):
     options.setdefault("accept_results", ResultFormat.JSON)
     options.setdefault("accept_graph", Format.TURTLE)
-    return service.run(store_path, sparql, **options)
+    return service.run(EmbeddedStore(store_path), sparql, **options)
 
 
 def values(answer) -> list[str]:
@@ -197,7 +200,7 @@ SERVICES = {
 @pytest.mark.parametrize("sparql", SERVICES.values(), ids=SERVICES.keys())
 def test_parse_tree_refuses_service_on_its_own(monkeypatch, sparql):
     """The textual backstop aside, the walk of the parse tree finds every SERVICE."""
-    monkeypatch.setattr(queries, "_SERVICE", re.compile("(?!)"))
+    monkeypatch.setattr(guard, "_SERVICE", re.compile("(?!)"))
     with pytest.raises(QueryRefused, match="^SERVICE is not allowed: .*endpoints$"):
         check(sparql)
 
@@ -404,9 +407,14 @@ def test_results_larger_than_max_bytes_are_refused_whole(store_path):
         assert values(run(service, store_path, SIMPLE)) == ["v1"]
 
 
-def test_missing_store(service, tmp_path):
+def test_missing_store(service, store_path, tmp_path):
+    """A store gone from disk (a build pruned) between the app opening it and a worker
+    opening it: a clear 503, not a crash."""
+    copy = shutil.copytree(store_path, tmp_path / "store")
+    store = EmbeddedStore(copy)
+    shutil.rmtree(copy)
     with pytest.raises(StoreUnavailable, match="cannot open the store"):
-        run(service, tmp_path / "nothing", SIMPLE)
+        service.run(store, SIMPLE, accept_results=ResultFormat.JSON, accept_graph=Format.TURTLE)
 
 
 def test_close_kills_every_worker(store_path):

@@ -1,4 +1,4 @@
-"""Incremental rebuilds (lod.rebuild.Builder): after each kind of change to a generated
+"""Incremental rebuilds (lod.build.builder.Builder): after each kind of change to a generated
 corpus, the rebuild's files are byte for byte those of a fresh build of the same data, and
 its store holds the same triples; a rebuild reads only the changed files; a failed rebuild
 changes nothing."""
@@ -16,12 +16,12 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-import lod.rebuild
 from lod import Settings, build
-from lod.convert import contribution, convert, index_records, subjects
+from lod.build import Builder
+from lod.build import builder as builder_module
+from lod.build.convert import contribution, convert, index_records, subjects
+from lod.build.sources import load
 from lod.errors import BuildFailed
-from lod.rebuild import Builder
-from lod.sources import load
 
 from .conftest import DATA
 
@@ -109,9 +109,9 @@ def test_edits_of_every_kind_rebuild_as_a_fresh_build_would(builder, data, tmp_p
 
 def test_a_rebuild_reads_only_the_changed_files(builder, data, monkeypatch):
     read = []
-    original = lod.rebuild.read
+    original = builder_module.read
     monkeypatch.setattr(
-        lod.rebuild, "read", lambda path, *a: read.append(path) or original(path, *a)
+        builder_module, "read", lambda path, *a: read.append(path) or original(path, *a)
     )
     edit(article(data, 11), 'headline: "', 'headline: "Changed: ')
     builder.build()

@@ -1,5 +1,5 @@
 """The reconciliation service (/reconcile): OpenRefine's API 0.2 and the 1.0 draft's routes,
-over a real server; and lod.reconcile.NameIndex on its own.
+over a real server; and lod.link.reconcile.NameIndex on its own.
 
 Every request these tests send and every JSON answer they get is validated against the
 published JSON Schemas in ../shared/vocab/reconciliation-schemas (0.2 for the 0.2 routes,
@@ -24,16 +24,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from lod import Settings
-from lod.publish import check
-from lod.reconcile import (
-    MATCH_MARGIN,
-    SHORTLIST,
-    Condition,
-    NameIndex,
-    build_index,
-    normalise,
-    same_as_key,
-)
+from lod.build import validated
+from lod.build.listings import build_index
+from lod.link.reconcile import MATCH_MARGIN, SHORTLIST, Condition, NameIndex
+from lod.text import normalise, same_as_key
 from lod.vocab import KINDS, OWL, RDF, SDO, SKOS
 
 from .conftest import DATA, ROOT, VOCAB
@@ -700,7 +694,7 @@ def test_same_as_key(value, key):
 
 def test_index_is_written_by_the_build_and_deterministic(built):
     written = (built.path / "reconcile.json").read_bytes()
-    checked = check(Settings(data=DATA, out=built.path.parent.parent))
+    checked = validated(Settings(data=DATA, out=built.path.parent.parent))
     data = json.loads(written)
     assert data == json.loads(json.dumps(build_index(checked.graph, checked.conversion)))
     assert [e["id"] for e in data["entries"]] == sorted(e["id"] for e in data["entries"])

@@ -24,12 +24,14 @@ import requests
 from rdflib.query import Result
 
 from lod import Settings, build, remote
+from lod.build import upload
 from lod.config import Settings as SettingsType
 from lod.errors import ConfigError, PublishError, QueryRefused, QuerySyntaxError
+from lod.folder import Build, open_build
 from lod.formats import Format
-from lod.publish import Build, open_build
-from lod.queries import check
 from lod.remote import SparqlClient, iri_ref
+from lod.serve.guard import check
+from lod.serve.remote import RemoteStore
 from lod.web import create_app
 from lod.web.sparql import EXAMPLES
 
@@ -269,13 +271,13 @@ def test_basic_credentials_are_sent_once_asked_for():
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/sparql"
         client = SparqlClient(url, user="loader", password="s3cret", timeout=5)
-        store = remote.RemoteStore(client, "http://example.org/g")
+        store = RemoteStore(client, "http://example.org/g")
         assert store.exists("http://example.org/s") is True
         assert store.exists("http://example.org/s") is True
         assert _BasicStore.anonymous == 1  # asked once; then sent up front
         wrong = SparqlClient(url, user="loader", password="wrong", timeout=5)
         with pytest.raises(Exception, match="credentials"):
-            remote.RemoteStore(wrong, "http://example.org/g").exists("http://example.org/s")
+            RemoteStore(wrong, "http://example.org/g").exists("http://example.org/s")
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -336,7 +338,7 @@ def site(tmp_path_factory, virtuoso):
         headlines[name] = f"{HEADLINE} ({name})"
         _edit(data, name)
         builds[name] = build(settings)
-    remote.publish(builds["B1"], client)
+    upload.publish(builds["B1"], client)
     live = start_server(
         settings.out,
         workers=2,
@@ -436,11 +438,11 @@ def test_publish_while_the_app_serves(site):
     """B1 served, B2 published: every response is wholly B1's or wholly B2's, none fails,
     and the app serves B2 everywhere within a second or so of the switch."""
     if site.served() != site.builds["B1"].id:
-        remote.publish(site.builds["B1"], site.client)
+        upload.publish(site.builds["B1"], site.client)
     site.wait_for(site.builds["B1"].id)
     with Watch(site) as watch:
         time.sleep(1.0)
-        done = remote.publish(site.builds["B2"], site.client)
+        done = upload.publish(site.builds["B2"], site.client)
         switched = time.monotonic()
         time.sleep(3.0)
     assert not watch.failures, watch.failures[:5]
@@ -464,7 +466,7 @@ def _broken(good: Build, folder: Path) -> Build:
 
 def test_failed_publish_leaves_the_old_build_served(site, tmp_path):
     if site.served() != site.builds["B2"].id:
-        remote.publish(site.builds["B2"], site.client)
+        upload.publish(site.builds["B2"], site.client)
     site.wait_for(site.builds["B2"].id)
     broken = _broken(site.builds["B2"], tmp_path / "broken")
     graph = remote.graph_iri(site.base, broken.id)
@@ -472,7 +474,7 @@ def test_failed_publish_leaves_the_old_build_served(site, tmp_path):
         time.sleep(0.5)
         started = time.monotonic()
         with pytest.raises(PublishError) as failure:
-            remote.publish(broken, site.client, chunk_bytes=8 * 1024)  # loads some chunks first
+            upload.publish(broken, site.client, chunk_bytes=8 * 1024)  # loads some chunks first
         assert time.monotonic() - started < 30
         time.sleep(1.5)
     assert "did not take the build" in str(failure.value)
@@ -500,7 +502,7 @@ def test_roll_back_and_old_graphs_dropped(site, virtuoso):
     env = {**virtuoso.env(publish=True), "LOD_BASE": site.base, "LOD_DATA": str(site.settings.data)}
     out = str(site.settings.out)
     if site.served() != site.builds["B2"].id:
-        remote.publish(site.builds["B2"], site.client)
+        upload.publish(site.builds["B2"], site.client)
     b1, b2 = site.builds["B1"].id, site.builds["B2"].id
 
     rolled = _lod("publish", b1, "--out", out, env=env)
@@ -527,7 +529,7 @@ def test_roll_back_and_old_graphs_dropped(site, virtuoso):
     assert f"{HEADLINE} (B3)" in page
 
     site.builds["B1"] = open_build(site.settings.out, b1)
-    remote.publish(site.builds["B2"], site.client)  # back where the other tests expect it
+    upload.publish(site.builds["B2"], site.client)  # back where the other tests expect it
     site.wait_for(b2)
 
 
@@ -609,14 +611,14 @@ def test_store_stopped_while_publishing(virtuoso, site, tmp_path):
     """The store stops half-way through a load: the publish fails, and once the store is
     back the old build is served; publishing again loads the build whole."""
     if site.served() != site.builds["B2"].id:
-        remote.publish(site.builds["B2"], site.client)
+        upload.publish(site.builds["B2"], site.client)
     _edit(site.settings.data, "B4")
     b4 = build(site.settings)
     outcome: dict = {}
 
     def run():
         try:
-            remote.publish(b4, site.client, chunk_bytes=1024)
+            upload.publish(b4, site.client, chunk_bytes=1024)
         except PublishError as error:
             outcome["error"] = error
 
@@ -637,7 +639,7 @@ def test_store_stopped_while_publishing(virtuoso, site, tmp_path):
     site.wait_for(site.builds["B2"].id, within=15)
     left = remote.triple_count(site.client, graph)
     assert 0 < left < b4.manifest["triples"]  # half-loaded, and not served
-    done = remote.publish(b4, site.client)  # again: what was loaded is replaced, not added to
+    done = upload.publish(b4, site.client)  # again: what was loaded is replaced, not added to
     assert done.loaded and done.switched
     assert remote.triple_count(site.client, graph) == b4.manifest["triples"]
     site.wait_for(b4.id)

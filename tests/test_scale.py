@@ -13,14 +13,14 @@ import pytest
 from rdflib import Literal, URIRef
 
 from lod import Settings, build
-from lod.convert import convert
+from lod.build.convert import convert
+from lod.build.parts import LONGEST, Blocks
+from lod.build.sources import load
+from lod.build.validate import plan, validate
+from lod.build.void import describe
 from lod.formats import Format
-from lod.parts import LONGEST, Blocks
-from lod.sources import load
-from lod.store import INCOMING_PAGE, EmbeddedStore
-from lod.validate import plan, validate
+from lod.serve.store import INCOMING_PAGE, EmbeddedStore
 from lod.vocab import RDF, SDO, XSD
-from lod.void import describe
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
+from lod.build.validate import find, plan
 from lod.triples import Triples
-from lod.validate import find, plan
 
 PREFIXES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> .

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import publish
 from ..config import Settings
 from ..formats import Format
-from ..queries import QueryService
 from ..remote import SparqlClient
+from ..serve.current import Published
+from ..serve.pool import QueryService
 from . import crawl, dumps, errors, reconcile, resources, sparql
-from .current import Published, served
+from .current import served
 from .pages import readable_date
 
 
-def create_app(settings: Settings | None = None, *, build_if_missing: bool = False) -> Flask:
+def create_app(settings: Settings | None = None) -> Flask:
+    """The app serving settings.out's current build (building it is the caller's job:
+    `python app.py` and `lod serve` build first when there is none)."""
     settings = settings or Settings.from_env()
-    if build_if_missing and not (Path(settings.out) / "current").exists():
-        publish.build(settings)
     app = Flask(__name__)
     app.url_map.merge_slashes = False  # `/dumps//etc/passwd` is a 404, not a redirect
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body

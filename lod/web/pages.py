@@ -13,7 +13,7 @@ import nh3
 import pyoxigraph as ox
 from markdown_it import MarkdownIt
 
-from ..store import LABELS, TYPE, Description
+from ..serve.store import LABELS, TYPE, Description
 from ..vocab import FOAF, OWL, SDO
 
 MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})

@@ -12,7 +12,7 @@ plus the routes of the 1.0 draft where they differ.
     GET  /reconcile/preview?id=kind/slug  an HTML card
 
 Entity ids are `kind/slug`, so `{base}doc/{id}` is the record's page. Matching itself is
-lod.reconcile.NameIndex, read once per build from its reconcile.json. A malformed batch
+lod.link.reconcile.NameIndex, read once per build from its reconcile.json. A malformed batch
 is a 400 in the app's one error shape, and nothing of it is answered.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from ..reconcile import BadQuery, Candidate, Condition, NameIndex
+from ..link.reconcile import BadQuery, Candidate, Condition, NameIndex
 from ..vocab import KINDS
 from .current import served
 from .errors import HttpError
@@ -345,7 +345,9 @@ def _suggestion(candidate: Candidate) -> dict:
 
 def _index() -> NameIndex:
     try:
-        return served().reconcile
+        current = served()
+        path = current.build.path / "reconcile.json"
+        return current.memo("reconcile", lambda: NameIndex.load(path))
     except (OSError, ValueError, KeyError):
         raise HttpError(
             503, "This build has no reconciliation index: run `lod build` again."

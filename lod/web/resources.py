@@ -10,11 +10,10 @@ import json
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from ..convert.values import SLUG
 from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
-from ..store import INCOMING_PAGE
-from ..vocab import KINDS
+from ..serve.store import INCOMING_PAGE
+from ..vocab import KINDS, SLUG
 from .current import served
 from .errors import HttpError
 from .pages import build_page, href

@@ -14,12 +14,10 @@ import json
 from flask import Blueprint, Response, current_app, render_template, request
 from rdflib import Graph, Literal, URIRef
 
-from ..convert import values
 from ..errors import QueryRefused
 from ..formats import Format, ResultFormat, negotiate, serialize
-from ..queries import precheck
-from ..remote import RemoteStore
-from ..vocab import RDF, SD, VOID
+from ..serve.guard import precheck
+from ..vocab import RDF, SD, VOID, BadIri, checked_iri
 from .current import served
 from .errors import HttpError
 from .pages import href
@@ -29,16 +27,6 @@ blueprint = Blueprint("sparql", __name__)
 FORM = "application/x-www-form-urlencoded"
 RESULT_FORMATS = list(ResultFormat)
 GRAPH_FORMATS = Format.rdf()
-FORMAT_IRIS = {
-    ResultFormat.JSON: "SPARQL_Results_JSON",
-    ResultFormat.XML: "SPARQL_Results_XML",
-    ResultFormat.CSV: "SPARQL_Results_CSV",
-    ResultFormat.TSV: "SPARQL_Results_TSV",
-    Format.TURTLE: "Turtle",
-    Format.JSONLD: "JSON-LD",
-    Format.NTRIPLES: "N-Triples",
-    Format.RDFXML: "RDF_XML",
-}
 FORMAT_NAMES = {
     # what clients put in `format=` (SPARQLWrapper sends `xml` or `json-ld` for graphs too)
     ResultFormat.JSON: {"json"},
@@ -147,8 +135,8 @@ def _protocol_request() -> tuple[str | None, list[str], list[str]]:
         )
     for graph in default_graphs + named_graphs:
         try:
-            values.iri(graph)
-        except values.Invalid as bad:
+            checked_iri(graph)
+        except BadIri as bad:
             raise HttpError(400, f"default-graph-uri / named-graph-uri: {bad.message}") from None
     if len(queries) > 1:
         raise HttpError(400, "exactly one `query` parameter, please")
@@ -187,9 +175,8 @@ def _run(query, fmt, default_graphs, named_graphs):
     is_graph = isinstance(fmt, Format)
     service = current_app.extensions["lod.queries"]
     current = served()
-    store = current.store if isinstance(current.store, RemoteStore) else current.build.store_path
     return service.run(
-        store,
+        current.store,
         query,
         accept_results=ResultFormat.JSON if is_graph else fmt,
         accept_graph=fmt if is_graph else Format.TURTLE,
@@ -255,8 +242,8 @@ def _service_description():
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    for name in FORMAT_IRIS.values():
-        graph.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+    for fmt in [*RESULT_FORMATS, *GRAPH_FORMATS]:
+        graph.add((service, SD.resultFormat, URIRef(fmt.iri)))
     graph.add((service, SD.defaultDataset, dataset))
     graph.add((dataset, RDF.type, SD.Dataset))
     graph.add((dataset, SD.defaultGraph, default))

@@ -1,6 +1,6 @@
 """Articles: a schema:NewsArticle whose Markdown body is its articleBody."""
 
-from ..vocab import SDO
+from ...vocab import SDO
 from .fields import ANY_KIND, DATE, Kind, Link, Value, WebLink, common_fields, values
 
 KIND = Kind(

@@ -32,8 +32,8 @@ import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from .formats import Format, ResultFormat
-from .vocab import RDF, SD, VOID
+from ..formats import Format, ResultFormat
+from ..vocab import RDF, SD, VOID
 
 TIMEOUT = 10.0
 JSON = "application/json"

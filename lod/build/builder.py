@@ -1,5 +1,5 @@
-"""Rebuilds that re-do only what changed: a Builder stays up between builds (`lod build
---watch`).
+"""The one build path: `build()` for `lod build`, and a Builder that stays up between builds
+(`lod build --watch`) to re-do only what changed.
 
 A build from scratch reads every file, converts and validates every record, and writes
 every dump and the whole store: a minute and a half at 100k articles, almost all of it
@@ -35,25 +35,25 @@ import pyoxigraph
 from rdflib import URIRef
 from rdflib.term import Node
 
-from .config import Settings
+from ..config import Settings
+from ..errors import BuildFailed, SourceError
+from ..folder import Build
+from ..triples import Triples, to_oxigraph
 from .convert import Conversion, contribution, index_records, subjects
-from .errors import BuildFailed, SourceError
+from .listings import Listings
 from .parts import Blocks, Members, Part
-from .publish import (
-    Build,
-    Checked,
-    Listings,
+from .shacl import Data, Finding, evaluate, follows_links
+from .sources import Found, Record, assemble, files, read
+from .steps import (
     Progress,
-    check,
+    Validated,
     dataset_file,
     load_store,
     lock,
     output,
+    validated,
     write,
 )
-from .shacl import Data, Finding, evaluate, follows_links
-from .sources import Found, Record, assemble, files, read
-from .triples import Triples, to_oxigraph
 from .validate import ontology, plan, report
 from .void import Census, describe
 
@@ -66,7 +66,7 @@ class State:
 
     found: Found
     by_file: dict[str, list[Record]]
-    checked: Checked
+    validated: Validated
     data: Data  # the validation index over the graph
     findings: dict[str, list[Finding]]  # by focus node
     blocks: Blocks
@@ -76,12 +76,19 @@ class State:
     build: Build
 
 
-class Builder:
-    """Builds data/ again and again, each time from what the last good build left."""
+def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
+    """A new build from settings.data, switched to as dist/current when complete."""
+    return Builder(settings, progress, keep=False).build()
 
-    def __init__(self, settings: Settings, progress: Progress = lambda _: None):
+
+class Builder:
+    """Builds data/ again and again, each time from what the last good build left (with
+    `keep=False`, once: nothing is kept for a next build)."""
+
+    def __init__(self, settings: Settings, progress: Progress = lambda _: None, keep=True):
         self.settings = settings
         self.progress = progress
+        self.keep = keep
         self.state: State | None = None
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
 
@@ -100,16 +107,18 @@ class Builder:
             by_file = _read(found, state, errors)
             try:
                 if state is None or not self._incremental(found, state):
-                    self.state = self._full(out, found, by_file, errors, state)
+                    built, self.state = self._full(out, found, by_file, errors, state)
                 else:
                     self.state = self._rebuild(out, found, by_file, errors, state)
+                    built = self.state.build
             finally:
-                # What the Builder keeps is millions of objects that live on: out of the
-                # collector's way, a collection scans only what a rebuild makes (a full
-                # one over them all takes seconds at 100k articles).
-                gc.collect()
-                gc.freeze()
-            return self.state.build
+                if self.keep:
+                    # What the Builder keeps is millions of objects that live on: out of the
+                    # collector's way, a collection scans only what a rebuild makes (a full
+                    # one over them all takes seconds at 100k articles).
+                    gc.collect()
+                    gc.freeze()
+            return built
 
     def _incremental(self, found: Found, state: State) -> bool:
         dataset = str(Path(self.settings.data) / "dataset.yaml")
@@ -118,21 +127,29 @@ class Builder:
             and plan(Path(self.settings.shapes)).pyshacl is None
         )
 
-    def _full(self, out: Path, found: Found, by_file, errors, state: State | None) -> State:
+    def _full(
+        self, out: Path, found: Found, by_file, errors, state: State | None
+    ) -> tuple[Build, State | None]:
+        """A build of every record; what it made kept for the next build (if keeping)."""
         sources = assemble(found, by_file, errors)
-        checked = check(self.settings, self.progress, sources)
+        checked = validated(self.settings, self.progress, sources)
+        self.progress("ntriples")
         blocks = Blocks.of(checked.graph)
+        parts = blocks.parts()
+        if not self.keep:
+            blocks = None  # a copy of the graph, which a build that keeps nothing lets go
         members = state.members if state else Members()
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
-        parts = blocks.parts()
         built = write(out, checked, parts, members, listings, load_store, self.progress)
+        if not self.keep:
+            return built, None
         data = Data(checked.graph, ontology())
         findings = _by_focus(checked.report.findings)
         census = Census(checked.conversion.dataset.base)
         data_triples = (t for t in checked.graph if t[0] not in checked.description.by_subject)
         census.count(data_triples, set(checked.conversion.records))
-        return State(
+        return built, State(
             found, by_file, checked, data, findings, blocks, members, listings, census, built
         )
 
@@ -140,13 +157,13 @@ class Builder:
         sources = assemble(found, by_file, errors)
         self.progress("convert")
         index = index_records(sources.records, errors)
-        conversion = state.checked.conversion
+        conversion = state.validated.conversion
         dataset = conversion.dataset
         records = subjects(index, dataset.base)
         if errors:
             raise BuildFailed(errors)
         if not conversion.records.keys() <= records.keys():  # a record gone or renamed
-            return self._full(out, found, by_file, errors, state)
+            return self._full(out, found, by_file, errors, state)[1]
         changed = [
             p for p in found.keys() | state.found.keys() if found.get(p) != state.found.get(p)
         ]
@@ -160,7 +177,7 @@ class Builder:
         added = [t for t in made if t not in made_before]
 
         graph = conversion.triples
-        old_description = state.checked.description
+        old_description = state.validated.description
         census = copy.deepcopy(state.census)
         touched = (
             {s for s, _, _ in removed} | made.by_subject.keys() | old_description.by_subject.keys()
@@ -183,7 +200,7 @@ class Builder:
             findings = self._validate(state, changes)
             converted = Conversion(graph, dataset, records)
             all_findings = [f for found_ in findings.values() for f in found_]
-            checked = Checked(
+            checked = Validated(
                 sources,
                 converted,
                 description,

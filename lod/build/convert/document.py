@@ -1,6 +1,6 @@
 """Documents: schema:CreativeWork (or a subtype), with titled parts and roles."""
 
-from ..vocab import SDO
+from ...vocab import SDO
 from .fields import ANY_KIND, DATE, Contributors, Kind, Link, Parts, Subtype, Value, common_fields
 
 KIND = Kind(

@@ -12,27 +12,28 @@ from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
 
+from ..folder import DUMP_FORMATS, dump_name
+from ..triples import Triples
+from ..vocab import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    MODIFICATION_DATES,
+    OWL,
+    RDF,
+    SKOS,
+    VOID,
+    XSD,
+    dataset_iri,
+)
 from .convert import DatasetInfo
-from .formats import Format
-from .triples import Triples
-from .vocab import DCAT, DCTERMS, FOAF, OWL, RDF, SDO, SKOS, VOID, XSD, dataset_iri
 
 # Sets, not tuples: `in` a set compares hashes (C) before rdflib's __eq__ (Python).
 LINK_PREDICATES = frozenset({OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch})
-DATES = frozenset({SDO.dateModified, SDO.datePublished})
+DATES = frozenset(MODIFICATION_DATES)
 TYPE = frozenset({RDF.type})
-DUMP_FORMATS = (Format.NTRIPLES, Format.TURTLE, Format.JSONLD)
-FORMAT_IRIS = {
-    Format.NTRIPLES: URIRef("http://www.w3.org/ns/formats/N-Triples"),
-    Format.TURTLE: URIRef("http://www.w3.org/ns/formats/Turtle"),
-    Format.JSONLD: URIRef("http://www.w3.org/ns/formats/JSON-LD"),
-}
 GZIP = URIRef("http://www.iana.org/assignments/media-types/application/gzip")
 KNOWN_TARGETS = {"www.wikidata.org": "Wikidata", "metadata.un.org": "UN metadata (SDG KOS)"}
-
-
-def dump_name(fmt: Format) -> str:
-    return f"dataset.{fmt.extension}.gz"
 
 
 def describe(
@@ -84,7 +85,7 @@ def describe(
         url = URIRef(f"{base}dumps/{dump_name(fmt)}")
         distribution = URIRef(f"{dataset}#dump-{fmt.extension}")
         add((dataset, VOID.dataDump, url))
-        add((dataset, VOID.feature, FORMAT_IRIS[fmt]))
+        add((dataset, VOID.feature, URIRef(fmt.iri)))
         add((dataset, DCAT.distribution, distribution))
         add((distribution, RDF.type, DCAT.Distribution))
         add((distribution, DCAT.downloadURL, url))

@@ -15,8 +15,8 @@ from typing import Any
 
 from rdflib import Literal, URIRef
 
-from ..triples import Triples
-from ..vocab import KINDS, OWL, RDF, SCHEMA, SDO, mint
+from ...triples import Triples
+from ...vocab import KINDS, OWL, RDF, SCHEMA, SDO, mint
 from . import values
 from .values import Invalid
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from rdflib import Literal, URIRef
 
-from ..errors import SourceError, UnknownReference
+from ...errors import SourceError, UnknownReference
+from ...triples import Triples
+from ...vocab import FOAF, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
 from ..sources import Record, Sources
-from ..triples import Triples
-from ..vocab import FOAF, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
 from . import article, document, event, organisation, person, place, topic, values
 from .fields import Context, Invalid, Kind, Unknown
 

@@ -1,6 +1,6 @@
 """Organisations: schema:Organization, or a schema.org subtype of it (NGO …)."""
 
-from ..vocab import SDO
+from ...vocab import SDO
 from .fields import DATE, Kind, Link, Subtype, Value, WebLink, common_fields
 
 KIND = Kind(

@@ -1,5 +1,6 @@
-"""A build: sources -> validated graph -> dumps, VoID, manifest and an Oxigraph store in
-dist/builds/<id>/, then an atomic switch of dist/current to it.
+"""The steps of a build: sources -> validated graph (`validated`) -> dumps, VoID, manifest
+and an Oxigraph store in dist/builds/<id>/ (`write`), then an atomic switch of dist/current
+to it. lod.build.builder runs them, in full or for what changed.
 
 A build is written under a temporary name and renamed when complete; dist/current is a
 symlink replaced with rename(2). So a failed or killed build never changes what is served,
@@ -13,39 +14,36 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pyoxigraph
-from rdflib import URIRef
 
-from . import reconcile
-from .config import Settings
+from ..config import Settings
+from ..errors import BuildFailed, PublishError
+from ..folder import Build, open_build
+from ..formats import Format, serialize
+from ..triples import Triples
+from ..vocab import KINDS
 from .convert import Conversion, convert
-from .errors import BuildFailed, NoBuild, NotPublished, PublishError
-from .formats import Format, serialize
-from .parts import Blocks, Members, Part, digest
+from .listings import Listings, index_of, lists_by_kind
+from .parts import Members, Part, digest
 from .sources import Sources, load
-from .triples import Triples
 from .validate import Engine, Report, validate
-from .vocab import KINDS, SDO, SKOS
-from .void import describe, dump_name
+from .void import describe
 
 Progress = Callable[[str], None]
-LABELS = (SDO.headline, SDO.name, SKOS.prefLabel)
-DATES = (SDO.datePublished, SDO.startDate)
 KEEP_BUILDS = 3
 LATEST = 10
 
 
 @dataclass
-class Checked:
+class Validated:
     """Sources converted, described and validated: what a build publishes."""
 
     sources: Sources
@@ -58,35 +56,12 @@ class Checked:
         return self.conversion.triples
 
 
-@dataclass(frozen=True)
-class Build:
-    """A finished build on disk."""
-
-    path: Path
-    manifest: dict
-
-    @property
-    def id(self) -> str:
-        return self.manifest["id"]
-
-    @property
-    def base(self) -> str:
-        return self.manifest["base"]
-
-    @property
-    def store_path(self) -> Path:
-        return self.path / "store"
-
-    def dump(self, fmt: Format) -> Path:
-        return self.path / dump_name(fmt)
-
-
-def check(
+def validated(
     settings: Settings,
     progress: Progress = lambda _: None,
     sources: Sources | None = None,
     engine: Engine = "native",
-) -> Checked:
+) -> Validated:
     """Load (unless given the sources), convert, describe and validate (on `engine`, see
     lod.validate); BuildFailed lists every error found."""
     if sources is None:
@@ -108,23 +83,12 @@ def check(
     )
     if report.violations:
         raise BuildFailed([result.as_error() for result in report.violations])
-    return Checked(sources, conversion, description, report)
+    return Validated(sources, conversion, description, report)
 
 
 def dataset_file(settings: Settings) -> str:
     """Where validation results about the dataset itself point."""
     return str(Path(settings.data) / "dataset.yaml")
-
-
-def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
-    """A new build from settings.data, switched to as dist/current when complete."""
-    out = output(settings)
-    with lock(out):
-        checked = check(settings, progress)
-        parts = Blocks.of(checked.graph).parts()  # the blocks go: a copy of the graph
-        listings = Listings()
-        listings.update(checked.graph, checked.conversion)
-        return write(out, checked, parts, Members(), listings, load_store, progress)
 
 
 def output(settings: Settings) -> Path:
@@ -173,7 +137,7 @@ class _Concatenation(io.RawIOBase):
 
 def write(
     out: Path,
-    checked: Checked,
+    validated: Validated,
     parts: list[Part],
     members: Members,
     listings: Listings,
@@ -187,7 +151,9 @@ def write(
     partial = out / "builds" / f".partial-{build_id}"
     final = out / "builds" / build_id
     try:
-        _write(partial, checked, parts, members, listings, fill_store, build_id, created, progress)
+        _write(
+            partial, validated, parts, members, listings, fill_store, build_id, created, progress
+        )
         os.rename(partial, final)
         progress("switch")
         _switch(out, final)
@@ -195,29 +161,7 @@ def write(
         shutil.rmtree(partial, ignore_errors=True)
         raise PublishError(exc.filename or out, exc.strerror or str(exc)) from None
     _prune(out, keep=final)
-    return open_build(out)
-
-
-def open_build(out: Path | str, build_id: str | None = None) -> Build:
-    """The build dist/current points to, or the build `build_id` of dist/builds/ (the one
-    a remote store serves: NotPublished when this machine's build folder lacks it)."""
-    if build_id is None:
-        current = Path(out) / "current"
-    elif re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z._-]*", build_id):
-        current = Path(out) / "builds" / build_id
-    else:
-        raise NotPublished(f"the store serves a build with a bad id: {build_id[:80]!r}")
-    try:
-        path = current.resolve(strict=True)
-        manifest = json.loads((path / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        if build_id is None:
-            raise NoBuild(out) from None
-        raise NotPublished(
-            f"the store serves build {build_id}, which {Path(out) / 'builds'} lacks: every "
-            "app machine needs the build folder of each build published (share it or copy it)"
-        ) from None
-    return Build(path, manifest)
+    return replace(open_build(out), warnings=tuple(validated.report.warnings))
 
 
 def mark_published(out: Path | str, build: Build) -> None:
@@ -227,7 +171,7 @@ def mark_published(out: Path | str, build: Build) -> None:
 
 def _write(
     path: Path,
-    checked: Checked,
+    validated: Validated,
     parts: list[Part],
     members: Members,
     listings: Listings,
@@ -239,11 +183,11 @@ def _write(
     path.mkdir(parents=True)
     progress("dumps")
     files = members.write(path, parts)
-    info = checked.conversion.dataset
-    void = serialize(checked.description, Format.TURTLE)
+    info = validated.conversion.dataset
+    void = serialize(validated.description, Format.TURTLE)
     (path / "void.ttl").write_bytes(void)
     files["void.ttl"] = _digest(void)
-    report = checked.report
+    report = validated.report
     (path / "validation.txt").write_text(report.text(), "utf-8")
     (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
     (path / "SHA256SUMS").write_text(
@@ -253,9 +197,10 @@ def _write(
     progress("store")
     fill_store(path / "store", parts)
 
-    lists = _lists(listings, checked.conversion)
+    progress("lists")
+    lists = lists_by_kind(listings, validated.conversion)
     (path / "lists.json").write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
-    names = reconcile.index_of(list(listings.names.values()), info.base)
+    names = index_of(list(listings.names.values()), info.base)
     # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
     (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
     manifest = {
@@ -266,7 +211,7 @@ def _write(
         "description": info.description,
         "language": info.language,
         "triples": sum(part.data.count(b"\n") for part in parts),
-        "counts": _counts(checked.conversion),
+        "counts": _counts(validated.conversion),
         "latest": lists["article"][:LATEST],
         "warnings": len(report.warnings),
         "files": files,
@@ -283,53 +228,6 @@ def _counts(conversion: Conversion) -> dict[str, int]:
     for record in conversion.records.values():
         counts[record.kind] += 1
     return counts
-
-
-class Listings:
-    """Each record's entry in lists.json and in reconcile.json, kept (by a Builder) so
-    that a rebuild makes again only the entries of the records that changed."""
-
-    def __init__(self) -> None:
-        self.lists: dict[URIRef, dict] = {}
-        self.names: dict[URIRef, dict] = {}
-        self.ancestors = reconcile.Ancestors()
-
-    def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
-        """The entries of the records whose subject is in `changed` (every record's when
-        None) made again; those of records no longer there dropped."""
-        records = conversion.records
-        for gone in [s for s in self.lists if s not in records]:
-            del self.lists[gone], self.names[gone]
-        base = conversion.dataset.base
-        for subject in records if changed is None else [s for s in changed if s in records]:
-            self.lists[subject] = _list_entry(graph, subject)
-            self.names[subject] = reconcile.entry(
-                graph, subject, records[subject], base, self.ancestors
-            )
-
-
-def _list_entry(graph: Triples, subject: URIRef) -> dict:
-    label = next(filter(None, (graph.value(subject, p) for p in LABELS)), "")
-    dated = next(filter(None, (graph.value(subject, p) for p in DATES)), None)
-    modified = graph.value(subject, SDO.dateModified) or dated  # the sitemap's lastmod
-    return {
-        "iri": str(subject),
-        "label": str(label),
-        "date": str(dated) if dated is not None else "",
-        "modified": str(modified) if modified is not None else "",
-    }
-
-
-def _lists(listings: Listings, conversion: Conversion) -> dict[str, list[dict]]:
-    """Each kind's records, newest first where dated, then by label: the list pages and the
-    home page read these instead of querying per request."""
-    lists: dict[str, list[dict]] = {kind: [] for kind in KINDS}
-    for subject, record in conversion.records.items():
-        lists[record.kind].append(listings.lists[subject])
-    for entries in lists.values():
-        entries.sort(key=lambda e: e["label"].casefold())
-        entries.sort(key=lambda e: e["date"], reverse=True)
-    return lists
 
 
 def _switch(out: Path, target: Path) -> None:

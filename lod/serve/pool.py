@@ -1,27 +1,7 @@
-r"""Safe SPARQL execution: a query is checked before it runs, and it runs in a worker process
-that can be killed, under a time limit, a memory limit and a bound on concurrent queries.
+"""Killable query workers: a checked query runs in a worker process under a time limit, a
+memory limit and a bound on concurrent queries (see lod.serve.guard for the check).
 
 Why it is built this way:
-
-* pyoxigraph (0.5) answers `SERVICE <iri>` by sending the query to that IRI over HTTP, and
-  neither it nor rdflib can stop a running query from another thread. So the query's parse
-  tree is checked before anything runs, and queries run in worker processes that are killed
-  (SIGKILL) at the time limit and live under an address-space limit (RLIMIT_AS), set at
-  `memory_mb` above what the worker maps with its store open (see `_open` for why).
-
-* rdflib's parser is the gate. pyoxigraph has no way to parse a query without running it, so
-  there is no fallback to it: "trying" pyoxigraph on a query rdflib cannot parse would run it,
-  SERVICE calls included. A query rdflib cannot parse is malformed, with rdflib's message.
-
-* The two parsers read some texts differently: rdflib expands `\uXXXX` escapes everywhere
-  before parsing (as SPARQL 1.1 §19.2 says) while pyoxigraph expands them only inside
-  strings, and rdflib ends a `#` comment only at LF while pyoxigraph also ends it at CR.
-  Either way a SERVICE that rdflib reads as part of a string or a comment runs in pyoxigraph
-  (both were tried). So the text is normalised first (escapes expanded once, line ends made
-  LF) and both parsers read that same text; and, in case they disagree somewhere else, the
-  word SERVICE followed by an IRI, a variable or a prefixed name is refused wherever it
-  appears, even in a string or a comment (`"customer service?"` is refused too: the price
-  of not trusting two parsers to agree).
 
 * rdflib's parser is pure Python: about 1 ms per term (a 150 kB `IN (…)` list takes 20 s),
   and it recurses a dozen frames per triple pattern (the default recursion limit stops it
@@ -44,188 +24,35 @@ Why it is built this way:
   part), and with `standard_only`: a store may give extension functions powers a reader
   must not have (Virtuoso's `bif:http_get` fetches any URL, from the SPARQL user), so only
   SPARQL's own functions and XSD casts reach it, and no IRI in its `bif:` or `sql:` schemes.
+
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import re
 import resource
 import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import pyoxigraph as ox
-from pyparsing import ParseBaseException, ParseResults
-from rdflib.plugins.sparql.algebra import translatePrologue
-from rdflib.plugins.sparql.parser import Query as QUERY_GRAMMAR
-from rdflib.plugins.sparql.parser import expandUnicodeEscapes
-from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import URIRef
-
-from .errors import (
+from ..errors import (
     QueryError,
-    QueryRefused,
-    QuerySyntaxError,
     QueryTimeout,
     QueryTooLarge,
     StoreUnavailable,
     TooManyQueries,
 )
-from .formats import Format, ResultFormat, serialize_triples
-from .remote import RemoteStore
-from .store import EmbeddedStore
+from ..formats import Format, ResultFormat
+from .guard import precheck, prepare
+from .store import EmbeddedStore, Store
 
 MiB = 1024 * 1024
-FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-SERVICE_REFUSED = "SERVICE is not allowed: this endpoint does not query other endpoints"
 WORKER_RECURSION_LIMIT = 1_000_000  # Python 3.11 keeps Python frames off the C stack
-XSD = "http://www.w3.org/2001/XMLSchema#"
-ENGINE_SCHEMES = ("bif:", "sql:")  # Virtuoso's names for its SQL procedures
-
-_SKIP = r"(?:\s|#[^\n]*)*"  # whitespace and comments
-_PROLOGUE = re.compile(
-    rf"{_SKIP}(?:(?:BASE{_SKIP}<[^>]*>|PREFIX{_SKIP}[^\s:#]*:{_SKIP}<[^>]*>){_SKIP})*(\w*)",
-    re.IGNORECASE,
-)
-_SERVICE = re.compile(
-    rf"(?<![\w?$:.\-])SERVICE{_SKIP}(?:SILENT{_SKIP})?(?:[<?$:]|[^\W\d][\w.\-]*:)",
-    re.IGNORECASE,
-)
-
-
-def precheck(sparql: str) -> str:
-    """The query form ("SELECT", "ASK", "CONSTRUCT" or "DESCRIBE") read from the text alone,
-    refusing updates and SERVICE: linear in the query's length, so safe in a request thread.
-    It is no substitute for `check`, which `QueryService.run` makes in the worker."""
-    return _precheck(_normalise(sparql))
-
-
-def check(
-    sparql: str, allowed_graphs: frozenset[str] = frozenset(), *, standard_only: bool = False
-) -> str:
-    """The query form of a query this endpoint will run; QuerySyntaxError when malformed,
-    QueryRefused for an update, a SERVICE anywhere, or FROM / FROM NAMED of a graph not in
-    `allowed_graphs`; with `standard_only` (a remote store), also a call of a function
-    that is neither SPARQL's nor an XSD cast, and an IRI in a store's procedure scheme.
-    Costly for long queries (see the module docstring)."""
-    return _prepare(sparql, allowed_graphs, standard_only)[0]
-
-
-def _prepare(
-    sparql: str, allowed_graphs: frozenset[str], standard_only: bool = False
-) -> tuple[str, str]:
-    """The query form and the normalised text: the only text an engine may be given."""
-    text = _normalise(sparql)
-    form = _precheck(text)
-    try:
-        tree = QUERY_GRAMMAR.parse_string(text, parse_all=True)
-    except ParseBaseException as error:
-        raise QuerySyntaxError(
-            f"line {error.lineno}, column {error.col}: {error.msg}, found {error.found}"
-        ) from None
-    except RecursionError:
-        raise QueryRefused("the query is nested too deeply to be checked") from None
-    prologue = None
-    for node in _nodes(tree):
-        if standard_only and (isinstance(node, URIRef) or _is_pname(node)):
-            prologue = prologue or translatePrologue(tree[0], None)
-            _allow_iri(_absolute(prologue, node))
-        if not isinstance(node, CompValue):
-            continue
-        if standard_only and node.name == "Function":
-            prologue = prologue or translatePrologue(tree[0], None)
-            function = _absolute(prologue, node["iri"])
-            if not function.startswith(XSD):
-                raise QueryRefused(
-                    f"the function <{function}> is not allowed: this endpoint runs SPARQL's "
-                    "own functions and XSD casts only"
-                )
-        if node.name == "ServiceGraphPattern":
-            raise QueryRefused(SERVICE_REFUSED)
-        if node.name == "DatasetClause":
-            prologue = prologue or translatePrologue(tree[0], None)
-            for kind, iri in dict.items(node):
-                clause = "FROM NAMED" if kind == "named" else "FROM"
-                _allow(clause, _absolute(prologue, iri), allowed_graphs)
-    return form, text
-
-
-def _normalise(sparql: str) -> str:
-    """`\\uXXXX` escapes expanded and line ends made LF: the text both parsers agree on."""
-    try:
-        text = expandUnicodeEscapes(sparql)
-        text.encode("utf-8")
-    except (ValueError, UnicodeEncodeError) as error:
-        raise QuerySyntaxError(f"bad \\u escape: {error}") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _precheck(text: str) -> str:
-    prologue = _PROLOGUE.match(text)
-    word = prologue.group(1).upper()
-    if word in UPDATES:
-        raise QueryRefused(f"{word} is an update, and this endpoint is read-only")
-    if word not in FORMS:
-        line = text.count("\n", 0, prologue.start(1)) + 1
-        found = f", found {prologue.group(1)[:40]!r}" if word else ""
-        raise QuerySyntaxError(f"line {line}: expected SELECT, CONSTRUCT, DESCRIBE or ASK{found}")
-    service = _SERVICE.search(text)
-    if service:
-        line = text.count("\n", 0, service.start()) + 1
-        raise QueryRefused(f"{SERVICE_REFUSED} (line {line})")
-    return word
-
-
-def _nodes(tree) -> Iterator:
-    """Every node of a parse tree, however deep (a loop, not recursion: a deep query must
-    not be able to hide a node by exhausting the stack)."""
-    pending, seen = [tree], set()
-    while pending:
-        node = pending.pop()
-        yield node
-        if isinstance(node, str) or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, CompValue):
-            pending.extend(dict.values(node))
-        elif isinstance(node, ParseResults):
-            pending.extend(node)
-            pending.extend(node.values())
-        elif isinstance(node, list | tuple):
-            pending.extend(node)
-
-
-def _absolute(prologue, iri) -> str:
-    try:
-        return str(prologue.absolutize(iri))
-    except Exception as error:  # rdflib raises a bare Exception for an unknown prefix
-        raise QuerySyntaxError(str(error)) from None
-
-
-def _is_pname(node) -> bool:
-    return isinstance(node, CompValue) and node.name == "pname"
-
-
-def _allow_iri(iri: str) -> None:
-    if iri.lower().startswith(ENGINE_SCHEMES):
-        raise QueryRefused(
-            f"<{iri[:80]}> is not allowed: this endpoint runs standard SPARQL only, "
-            "no engine procedures"
-        )
-
-
-def _allow(clause: str, iri: str, allowed_graphs: frozenset[str]) -> None:
-    if iri not in allowed_graphs:
-        raise QueryRefused(
-            f"{clause} <{iri}> is not allowed: this endpoint queries only its own data"
-        )
 
 
 @dataclass(frozen=True)
@@ -278,7 +105,7 @@ class QueryService:
 
     def run(
         self,
-        store: Path | RemoteStore,
+        store: Store,
         sparql: str,
         *,
         accept_results: ResultFormat,
@@ -288,10 +115,10 @@ class QueryService:
         allowed_graphs: frozenset[str] = frozenset(),
         base_iri: str | None = None,
     ) -> Answer:
-        """Check and run one query on the embedded store at the path `store` (or on a
-        remote store); results of SELECT and ASK in `accept_results`, graphs of CONSTRUCT
-        and DESCRIBE in `accept_graph`; relative IRIs in the query resolve against
-        `base_iri`.
+        """Check and run one query on `store` (in a worker that opens it, or by the store
+        itself when it runs queries: a remote store); results of SELECT and ASK in
+        `accept_results`, graphs of CONSTRUCT and DESCRIBE in `accept_graph`; relative
+        IRIs in the query resolve against `base_iri`.
 
         `default_graphs` and `named_graphs` are the protocol's dataset (default-graph-uri,
         named-graph-uri): they name graphs of the store only, and one the store does not
@@ -302,7 +129,7 @@ class QueryService:
         precheck(sparql)
         default_graphs = tuple(default_graphs)
         named_graphs = None if named_graphs is None else tuple(named_graphs)
-        remote = isinstance(store, RemoteStore)
+        remote = store.worker_path is None
         dataset = {
             "accept_results": accept_results,
             "accept_graph": accept_graph,
@@ -311,7 +138,7 @@ class QueryService:
             "base_iri": base_iri,
         }
         job = _Job(
-            None if remote else Path(store),
+            store.worker_path,
             sparql,
             allowed_graphs,
             accept_results.name,
@@ -343,7 +170,7 @@ class QueryService:
         fmt = accept_results if form in ("SELECT", "ASK") else accept_graph
         return Answer(form, body, fmt.media_type)
 
-    def _remote(self, store: RemoteStore, form: str, text: str, left: float, **dataset) -> bytes:
+    def _remote(self, store: Store, form: str, text: str, left: float, **dataset) -> bytes:
         """A checked query run by a remote store in the `left` seconds of its time limit."""
         stopped = QueryTimeout(f"query stopped after {self.timeout:g} s (LOD_QUERY_TIMEOUT)")
         if left <= 0:
@@ -474,13 +301,26 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         try:
             if job.store_path is None:  # a remote store runs it: check it only
                 _limit(memory_mb)
-                reply = _prepare(job.sparql, job.allowed_graphs, job.standard_only)
+                reply = prepare(job.sparql, job.allowed_graphs, job.standard_only)
             else:
                 if store is None or store.path != job.store_path:
                     store = None  # the old build's store closes before the new one opens
                     store = _open(job.store_path, memory_mb)
-                form, text = _prepare(job.sparql, job.allowed_graphs)
-                reply = form, _execute(store, text, job)
+                form, text = prepare(job.sparql, job.allowed_graphs)
+                reply = (
+                    form,
+                    store.run(
+                        text,
+                        form,
+                        accept_results=ResultFormat[job.results],
+                        accept_graph=Format[job.graph],
+                        default_graphs=job.default_graphs,
+                        named_graphs=job.named_graphs,
+                        base_iri=job.base_iri,
+                        timeout=0,
+                        max_bytes=job.max_bytes,
+                    ),
+                )
         except QueryError as error:
             reply = error
         except MemoryError:
@@ -537,24 +377,3 @@ def _address_space() -> int:
             return int(statm.read().split()[0]) * resource.getpagesize()
     except OSError:
         return 0
-
-
-def _execute(store: EmbeddedStore, text: str, job: _Job) -> bytes:
-    try:
-        results = store.query(
-            text,
-            default_graphs=job.default_graphs,
-            named_graphs=job.named_graphs,
-            base_iri=job.base_iri,
-        )
-        if isinstance(results, ox.QueryTriples):
-            body = serialize_triples(results, Format[job.graph])
-        else:
-            body = results.serialize(format=ResultFormat[job.results].oxigraph)
-    except SyntaxError as error:
-        raise QuerySyntaxError(str(error)) from None
-    except OSError as error:
-        raise StoreUnavailable(f"the store could not be read: {error}") from None
-    if len(body) > job.max_bytes:
-        raise QueryTooLarge(f"results exceed {job.max_bytes / MiB:g} MiB; add a LIMIT")
-    return body

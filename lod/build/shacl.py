@@ -27,7 +27,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from .triples import Triples
+from ..triples import Triples
 
 
 @dataclass(frozen=True)

@@ -24,25 +24,18 @@ import bisect
 import itertools
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 from rapidfuzz import fuzz
-from rdflib import URIRef
-from rdflib.namespace import RDFS
 
-from .vocab import KINDS, OWL, RDF, SDO, SKOS, schema_classes
+from ..folder import RECONCILE_INDEX_VERSION
+from ..text import normalise, same_as_key
+from ..vocab import KINDS, SDO
 
-INDEX_VERSION = 1
-NAMES = (SDO.name, SDO.headline, SKOS.prefLabel)
-ALTERNATE_NAMES = (SDO.alternateName, SKOS.altLabel)
-SAME = (SDO.sameAs, OWL.sameAs, SKOS.exactMatch)
-DATES = (SDO.datePublished, SDO.startDate, SDO.foundingDate)
 SCHEMA = str(SDO._NS)
-DESCRIPTION_CHARS = 200
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -86,41 +79,10 @@ PROPERTIES = [
         "description": "For topics: the same concept in another scheme; matched like `sameAs`.",
     },
 ]
-WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
-_WIKIDATA_ID = re.compile(r"^(?:wd:)?([QPL][1-9][0-9]*)$", re.IGNORECASE)
-_WIKIDATA_IRI = re.compile(
-    r"^https?://(?:www\.|m\.)?wikidata\.org/(?:entity|wiki)/(?:Special:EntityPage/)?"
-    r"([QPL][1-9][0-9]*)/?$",
-    re.IGNORECASE,
-)
 
 
 class BadQuery(ValueError):
     """A reconciliation query the index cannot answer as asked (an unknown type …)."""
-
-
-def normalise(text: str) -> str:
-    """Text for comparison: casefolded, accents and punctuation gone, spaces collapsed.
-
-    >>> normalise("United Natións!!  (UN)")
-    'united nations un'
-    """
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c))
-    return " ".join(kept.split())
-
-
-def same_as_key(value: str) -> str:
-    """An identifier as compared: a Wikidata id (`Q1065`, `wd:Q1065`, its /wiki/ page or
-    entity IRI, http or https) becomes its entity IRI; any other IRI loses the difference
-    between http and https and a trailing slash."""
-    value = value.strip()
-    found = _WIKIDATA_ID.match(value) or _WIKIDATA_IRI.match(value)
-    if found:
-        return WIKIDATA_ENTITY + found.group(1).upper()
-    if value.startswith("https://"):
-        value = "http://" + value.removeprefix("https://")
-    return value.rstrip("/") if value.count("/") > 3 else value
 
 
 def _authority(key: str) -> str:
@@ -132,91 +94,6 @@ def _authority(key: str) -> str:
 def _class_name(iri: str) -> str:
     local = iri.removeprefix(SCHEMA)
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local)
-
-
-class Ancestors:
-    """A schema.org class and the classes above it, as local names (`NGO` ->
-    NGO, Organization, Thing), from the hierarchy shipped in shapes/; memoised."""
-
-    def __init__(self):
-        self.hierarchy = schema_classes()
-        self.known: dict[str, list[str]] = {}
-
-    def __call__(self, cls: str) -> list[str]:
-        if cls not in self.known:
-            above = self.hierarchy.transitive_objects(URIRef(cls), RDFS.subClassOf)
-            self.known[cls] = [
-                str(c).removeprefix(SCHEMA) for c in above if str(c).startswith(SCHEMA)
-            ]
-        return self.known[cls]
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) <= DESCRIPTION_CHARS:
-        return text
-    cut = text[: DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:.") + "…"
-
-
-def build_index(graph, conversion) -> dict:
-    """The reconciliation index of a build's records (JSON-ready, deterministic).
-
-    `graph` is the build's graph (anything with rdflib's `objects(subject, predicate)`);
-    `conversion` the build's lod.convert.Conversion: its dataset's base and its records
-    (subject -> record of a kind)."""
-    base = conversion.dataset.base
-    ancestors = Ancestors()
-    records = conversion.records.items()
-    return index_of([entry(graph, s, record, base, ancestors) for s, record in records], base)
-
-
-def entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors) -> dict:
-    """One record's entry in the index."""
-
-    def values(*predicates: URIRef) -> list[str]:
-        return [str(v) for p in predicates for v in sorted(graph.objects(subject, p))]
-
-    slug = str(subject).removeprefix(f"{base}id/{record.kind}/")
-    names = values(*NAMES)
-    direct = sorted(c for c in values(RDF.type) if c.startswith(SCHEMA))
-    description = values(SDO.description)
-    date = next((d for p in DATES for d in values(p)), None)
-    found = {
-        "id": f"{record.kind}/{slug}",
-        "name": names[0] if names else slug,
-        "kind": record.kind,
-        "types": [c.removeprefix(SCHEMA) for c in direct],
-        "classes": sorted({a for cls in direct for a in ancestors(cls)}),
-        "names": sorted({normalise(n) for n in names} - {""}),
-        "sameAs": sorted({same_as_key(v) for v in values(*SAME)}),
-    }
-    alternates = {normalise(n) for n in values(*ALTERNATE_NAMES)} - {""}
-    found["alternates"] = sorted(alternates - set(found["names"]))
-    if description:
-        found["description"] = _short(description[0])
-    if date is not None:
-        found["date"] = date
-    return found
-
-
-def index_of(entries: list[dict], base: str) -> dict:
-    """The index of the entries: sorted by id, with its token and sameAs lookups."""
-    entries = sorted(entries, key=lambda e: e["id"])
-    tokens: dict[str, list[int]] = {}
-    same_as: dict[str, list[int]] = {}
-    for position, found in enumerate(entries):
-        for token in sorted({t for n in found["names"] + found["alternates"] for t in n.split()}):
-            tokens.setdefault(token, []).append(position)
-        for key in found["sameAs"]:
-            same_as.setdefault(key, []).append(position)
-    return {
-        "version": INDEX_VERSION,
-        "base": base,
-        "entries": entries,
-        "tokens": tokens,
-        "sameAs": same_as,
-    }
 
 
 @dataclass(frozen=True)
@@ -256,7 +133,7 @@ class NameIndex:
     """A build's reconciliation index, ready to answer queries."""
 
     def __init__(self, data: dict):
-        if data.get("version") != INDEX_VERSION:
+        if data.get("version") != RECONCILE_INDEX_VERSION:
             raise ValueError(f"reconciliation index version {data.get('version')!r}")
         self.base: str = data["base"]
         self.entries: list[dict] = data["entries"]

@@ -1,6 +1,6 @@
 """Places: schema:Place, coordinates on a #geo node, containment both ways."""
 
-from ..vocab import SDO
+from ...vocab import SDO
 from .fields import Coordinate, Kind, Link, Value, common_fields
 
 KIND = Kind(

@@ -28,10 +28,10 @@ from typing import NamedTuple
 import pyoxigraph
 from rdflib.term import Node
 
-from .formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
-from .triples import Triples, to_oxigraph
-from .vocab import PREFIXES
-from .void import DUMP_FORMATS, dump_name
+from ..folder import DUMP_FORMATS, dump_name
+from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
+from ..triples import Triples, to_oxigraph
+from ..vocab import PREFIXES
 
 CUT = 256  # about one part per this many subjects
 LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall

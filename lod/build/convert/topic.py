@@ -1,6 +1,6 @@
 """Topics: SKOS concepts that are also schema:DefinedTerm, labels in the record's language."""
 
-from ..vocab import SDO, SKOS
+from ...vocab import SDO, SKOS
 from .fields import Field, Kind, Link, Value, WebLink, common_fields
 
 

@@ -1,6 +1,6 @@
 """Events: schema:Event with its sub-events, roles (Role pattern) and recording."""
 
-from ..vocab import SDO
+from ...vocab import SDO
 from .fields import (
     ANY_KIND,
     DATE,

@@ -1,4 +1,4 @@
-"""The engine interface: describe a resource, run a SPARQL query.
+"""The engine interface (`Store`): describe a resource, run a SPARQL query.
 
 `EmbeddedStore` is the default engine: the Oxigraph store a build wrote, opened read-only.
 A resource description walks the store's indexes directly (a few index lookups, no query
@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import islice
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 
-from .vocab import DCTERMS, RDF, SDO, SKOS
+from ..errors import QuerySyntaxError, QueryTooLarge, StoreUnavailable
+from ..formats import Format, ResultFormat, serialize_triples
+from ..vocab import LABELS as LABEL_PREDICATES
+from ..vocab import RDF, SDO
 
-LABELS = tuple(
-    ox.NamedNode(str(p)) for p in (SDO.name, SDO.headline, SKOS.prefLabel, DCTERMS.title)
-)
+MiB = 1024 * 1024
+LABELS = tuple(ox.NamedNode(str(p)) for p in LABEL_PREDICATES)
 TYPE = ox.NamedNode(str(RDF.type))
 # What a document says of each resource it links to besides its label and type: its web
 # page and postal address, which search engines want of an author, organiser or location.
@@ -46,6 +49,39 @@ class Description:
         )
 
 
+class Store(Protocol):
+    """What serving asks of an engine: the embedded store (EmbeddedStore) or a remote SPARQL
+    store (lod.serve.remote.RemoteStore)."""
+
+    @property
+    def worker_path(self) -> Path | None:
+        """The store a query worker opens to run a query (lod.serve.pool); None for an
+        engine that runs queries itself, in `run`, called from the request's thread."""
+
+    def exists(self, iri: str) -> bool:
+        """Whether the store holds any triple about iri."""
+
+    def describe(self, iri: str, offset: int = 0, limit: int = INCOMING_PAGE) -> Description:
+        """A resource's document: own triples and hash nodes; label, type, url and address
+        of each linked resource; one page of the links that point to it, with their count."""
+
+    def run(
+        self,
+        text: str,
+        form: str,
+        *,
+        accept_results: ResultFormat,
+        accept_graph: Format,
+        default_graphs: tuple[str, ...],
+        named_graphs: tuple[str, ...] | None,
+        base_iri: str | None,
+        timeout: float,
+        max_bytes: int,
+    ) -> bytes:
+        """A checked query's results (lod.serve.guard made `text`) serialised: SELECT and
+        ASK in `accept_results`, CONSTRUCT and DESCRIBE in `accept_graph`."""
+
+
 class EmbeddedStore:
     """A build's Oxigraph store, opened read-only (any number of processes may open it)."""
 
@@ -67,6 +103,41 @@ class EmbeddedStore:
         if named_graphs is not None:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         return self.oxigraph.query(sparql, base_iri=base_iri, **options)
+
+    @property
+    def worker_path(self) -> Path:
+        return self.path
+
+    def run(
+        self,
+        text: str,
+        form: str,
+        *,
+        accept_results: ResultFormat,
+        accept_graph: Format,
+        default_graphs: tuple[str, ...],
+        named_graphs: tuple[str, ...] | None,
+        base_iri: str | None,
+        timeout: float,
+        max_bytes: int,
+    ) -> bytes:
+        """Run in a query worker (pyoxigraph cannot stop a query from another thread, so the
+        worker is what `timeout` kills)."""
+        try:
+            results = self.query(
+                text, default_graphs=default_graphs, named_graphs=named_graphs, base_iri=base_iri
+            )
+            if isinstance(results, ox.QueryTriples):
+                body = serialize_triples(results, accept_graph)
+            else:
+                body = results.serialize(format=accept_results.oxigraph)
+        except SyntaxError as error:
+            raise QuerySyntaxError(str(error)) from None
+        except OSError as error:
+            raise StoreUnavailable(f"the store could not be read: {error}") from None
+        if len(body) > max_bytes:
+            raise QueryTooLarge(f"results exceed {max_bytes / MiB:g} MiB; add a LIMIT")
+        return body
 
     def exists(self, iri: str) -> bool:
         """Whether the store holds any triple about iri (one index lookup)."""

@@ -1,6 +1,6 @@
 """People: schema:Person."""
 
-from ..vocab import SDO
+from ...vocab import SDO
 from .fields import Kind, Link, Value, common_fields
 
 KIND = Kind(

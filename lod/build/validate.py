@@ -32,11 +32,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from ..errors import SourceError
+from ..triples import Triples
+from ..vocab import RDFS, SDO, schema_classes
 from .convert import Conversion, field_of
-from .errors import SourceError
 from .shacl import Data, Finding, NodeShape, compile_shapes, evaluate
-from .triples import Triples
-from .vocab import RDFS, SDO, schema_classes
 
 # Subjects per pyshacl call. pyshacl's cost with focus nodes grows faster than linearly in
 # the size of a call, and each call has a fixed cost: measured at 10k articles, 60 subjects

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from .errors import SourceError
-from .vocab import KINDS
+from ..errors import SourceError
+from ..vocab import KINDS
 
 SCALAR_TAGS = {
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")

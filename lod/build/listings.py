@@ -1,0 +1,160 @@
+"""What a build lists of each record: its entry in lists.json (label, date, for the list
+pages, the home page and the sitemap) and in reconcile.json (names, types, sameAs keys, for
+the reconciliation service), kept per record so that a rebuild makes again only the entries
+of the records that changed."""
+
+from __future__ import annotations
+
+from rdflib import URIRef
+from rdflib.namespace import RDFS
+
+from ..folder import RECONCILE_INDEX_VERSION
+from ..text import normalise, same_as_key
+from ..triples import Triples
+from ..vocab import (
+    ALTERNATE_NAMES,
+    DESCRIPTIVE_DATES,
+    KINDS,
+    LABELS,
+    LISTING_DATES,
+    RDF,
+    SAME_AS,
+    SDO,
+    schema_classes,
+)
+from .convert import Conversion
+
+SCHEMA = str(SDO._NS)
+DESCRIPTION_CHARS = 200
+
+
+class Ancestors:
+    """A schema.org class and the classes above it, as local names (`NGO` ->
+    NGO, Organization, Thing), from the hierarchy shipped in shapes/; memoised."""
+
+    def __init__(self):
+        self.hierarchy = schema_classes()
+        self.known: dict[str, list[str]] = {}
+
+    def __call__(self, cls: str) -> list[str]:
+        if cls not in self.known:
+            above = self.hierarchy.transitive_objects(URIRef(cls), RDFS.subClassOf)
+            self.known[cls] = [
+                str(c).removeprefix(SCHEMA) for c in above if str(c).startswith(SCHEMA)
+            ]
+        return self.known[cls]
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= DESCRIPTION_CHARS:
+        return text
+    cut = text[: DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.") + "…"
+
+
+def build_index(graph, conversion) -> dict:
+    """The reconciliation index of a build's records (JSON-ready, deterministic).
+
+    `graph` is the build's graph (anything with rdflib's `objects(subject, predicate)`);
+    `conversion` the build's lod.convert.Conversion: its dataset's base and its records
+    (subject -> record of a kind)."""
+    base = conversion.dataset.base
+    ancestors = Ancestors()
+    records = conversion.records.items()
+    return index_of([names_entry(graph, s, record, base, ancestors) for s, record in records], base)
+
+
+def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors) -> dict:
+    """One record's entry in the index."""
+
+    def values(*predicates: URIRef) -> list[str]:
+        return [str(v) for p in predicates for v in sorted(graph.objects(subject, p))]
+
+    slug = str(subject).removeprefix(f"{base}id/{record.kind}/")
+    names = values(*LABELS)
+    direct = sorted(c for c in values(RDF.type) if c.startswith(SCHEMA))
+    description = values(SDO.description)
+    date = next((d for p in DESCRIPTIVE_DATES for d in values(p)), None)
+    found = {
+        "id": f"{record.kind}/{slug}",
+        "name": names[0] if names else slug,
+        "kind": record.kind,
+        "types": [c.removeprefix(SCHEMA) for c in direct],
+        "classes": sorted({a for cls in direct for a in ancestors(cls)}),
+        "names": sorted({normalise(n) for n in names} - {""}),
+        "sameAs": sorted({same_as_key(v) for v in values(*SAME_AS)}),
+    }
+    alternates = {normalise(n) for n in values(*ALTERNATE_NAMES)} - {""}
+    found["alternates"] = sorted(alternates - set(found["names"]))
+    if description:
+        found["description"] = _short(description[0])
+    if date is not None:
+        found["date"] = date
+    return found
+
+
+def index_of(entries: list[dict], base: str) -> dict:
+    """The index of the entries: sorted by id, with its token and sameAs lookups."""
+    entries = sorted(entries, key=lambda e: e["id"])
+    tokens: dict[str, list[int]] = {}
+    same_as: dict[str, list[int]] = {}
+    for position, found in enumerate(entries):
+        for token in sorted({t for n in found["names"] + found["alternates"] for t in n.split()}):
+            tokens.setdefault(token, []).append(position)
+        for key in found["sameAs"]:
+            same_as.setdefault(key, []).append(position)
+    return {
+        "version": RECONCILE_INDEX_VERSION,
+        "base": base,
+        "entries": entries,
+        "tokens": tokens,
+        "sameAs": same_as,
+    }
+
+
+class Listings:
+    """Each record's entry in lists.json and in reconcile.json, kept (by a Builder) so
+    that a rebuild makes again only the entries of the records that changed."""
+
+    def __init__(self) -> None:
+        self.lists: dict[URIRef, dict] = {}
+        self.names: dict[URIRef, dict] = {}
+        self.ancestors = Ancestors()
+
+    def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
+        """The entries of the records whose subject is in `changed` (every record's when
+        None) made again; those of records no longer there dropped."""
+        records = conversion.records
+        for gone in [s for s in self.lists if s not in records]:
+            del self.lists[gone], self.names[gone]
+        base = conversion.dataset.base
+        for subject in records if changed is None else [s for s in changed if s in records]:
+            self.lists[subject] = list_entry(graph, subject)
+            self.names[subject] = names_entry(
+                graph, subject, records[subject], base, self.ancestors
+            )
+
+
+def list_entry(graph: Triples, subject: URIRef) -> dict:
+    label = next(filter(None, (graph.value(subject, p) for p in LABELS)), "")
+    dated = next(filter(None, (graph.value(subject, p) for p in LISTING_DATES)), None)
+    modified = graph.value(subject, SDO.dateModified) or dated  # the sitemap's lastmod
+    return {
+        "iri": str(subject),
+        "label": str(label),
+        "date": str(dated) if dated is not None else "",
+        "modified": str(modified) if modified is not None else "",
+    }
+
+
+def lists_by_kind(listings: Listings, conversion: Conversion) -> dict[str, list[dict]]:
+    """Each kind's records, newest first where dated, then by label: the list pages and the
+    home page read these instead of querying per request."""
+    lists: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    for subject, record in conversion.records.items():
+        lists[record.kind].append(listings.lists[subject])
+    for entries in lists.values():
+        entries.sort(key=lambda e: e["label"].casefold())
+        entries.sort(key=lambda e: e["date"], reverse=True)
+    return lists

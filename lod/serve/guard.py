@@ -1,0 +1,183 @@
+r"""The SPARQL guard: a query is checked before anything runs it, so that only reads of
+this endpoint's own data reach an engine.
+
+Why it is built this way:
+
+* pyoxigraph (0.5) answers `SERVICE <iri>` by sending the query to that IRI over HTTP, and
+  neither it nor rdflib can stop a running query from another thread. So the query's parse
+  tree is checked before anything runs, and queries run in worker processes that are killed
+  (SIGKILL) at the time limit and live under an address-space limit (RLIMIT_AS), set at
+  `memory_mb` above what the worker maps with its store open (see `_open` for why).
+
+* rdflib's parser is the gate. pyoxigraph has no way to parse a query without running it, so
+  there is no fallback to it: "trying" pyoxigraph on a query rdflib cannot parse would run it,
+  SERVICE calls included. A query rdflib cannot parse is malformed, with rdflib's message.
+
+* The two parsers read some texts differently: rdflib expands `\uXXXX` escapes everywhere
+  before parsing (as SPARQL 1.1 §19.2 says) while pyoxigraph expands them only inside
+  strings, and rdflib ends a `#` comment only at LF while pyoxigraph also ends it at CR.
+  Either way a SERVICE that rdflib reads as part of a string or a comment runs in pyoxigraph
+  (both were tried). So the text is normalised first (escapes expanded once, line ends made
+  LF) and both parsers read that same text; and, in case they disagree somewhere else, the
+  word SERVICE followed by an IRI, a variable or a prefixed name is refused wherever it
+  appears, even in a string or a comment (`"customer service?"` is refused too: the price
+  of not trusting two parsers to agree).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pyparsing import ParseBaseException, ParseResults
+from rdflib.plugins.sparql.algebra import translatePrologue
+from rdflib.plugins.sparql.parser import Query as QUERY_GRAMMAR
+from rdflib.plugins.sparql.parser import expandUnicodeEscapes
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import URIRef
+
+from ..errors import QueryRefused, QuerySyntaxError
+from ..vocab import XSD
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+SERVICE_REFUSED = "SERVICE is not allowed: this endpoint does not query other endpoints"
+ENGINE_SCHEMES = ("bif:", "sql:")  # Virtuoso's names for its SQL procedures
+
+_SKIP = r"(?:\s|#[^\n]*)*"  # whitespace and comments
+_PROLOGUE = re.compile(
+    rf"{_SKIP}(?:(?:BASE{_SKIP}<[^>]*>|PREFIX{_SKIP}[^\s:#]*:{_SKIP}<[^>]*>){_SKIP})*(\w*)",
+    re.IGNORECASE,
+)
+_SERVICE = re.compile(
+    rf"(?<![\w?$:.\-])SERVICE{_SKIP}(?:SILENT{_SKIP})?(?:[<?$:]|[^\W\d][\w.\-]*:)",
+    re.IGNORECASE,
+)
+
+
+def precheck(sparql: str) -> str:
+    """The query form ("SELECT", "ASK", "CONSTRUCT" or "DESCRIBE") read from the text alone,
+    refusing updates and SERVICE: linear in the query's length, so safe in a request thread.
+    It is no substitute for `check`, which `QueryService.run` makes in the worker."""
+    return _precheck(_normalise(sparql))
+
+
+def check(
+    sparql: str, allowed_graphs: frozenset[str] = frozenset(), *, standard_only: bool = False
+) -> str:
+    """The query form of a query this endpoint will run; QuerySyntaxError when malformed,
+    QueryRefused for an update, a SERVICE anywhere, or FROM / FROM NAMED of a graph not in
+    `allowed_graphs`; with `standard_only` (a remote store), also a call of a function
+    that is neither SPARQL's nor an XSD cast, and an IRI in a store's procedure scheme.
+    Costly for long queries (see the module docstring)."""
+    return prepare(sparql, allowed_graphs, standard_only)[0]
+
+
+def prepare(
+    sparql: str, allowed_graphs: frozenset[str], standard_only: bool = False
+) -> tuple[str, str]:
+    """The query form and the normalised text: the only text an engine may be given."""
+    text = _normalise(sparql)
+    form = _precheck(text)
+    try:
+        tree = QUERY_GRAMMAR.parse_string(text, parse_all=True)
+    except ParseBaseException as error:
+        raise QuerySyntaxError(
+            f"line {error.lineno}, column {error.col}: {error.msg}, found {error.found}"
+        ) from None
+    except RecursionError:
+        raise QueryRefused("the query is nested too deeply to be checked") from None
+    prologue = None
+    for node in _nodes(tree):
+        if standard_only and (isinstance(node, URIRef) or _is_pname(node)):
+            prologue = prologue or translatePrologue(tree[0], None)
+            _allow_iri(_absolute(prologue, node))
+        if not isinstance(node, CompValue):
+            continue
+        if standard_only and node.name == "Function":
+            prologue = prologue or translatePrologue(tree[0], None)
+            function = _absolute(prologue, node["iri"])
+            if not function.startswith(XSD):
+                raise QueryRefused(
+                    f"the function <{function}> is not allowed: this endpoint runs SPARQL's "
+                    "own functions and XSD casts only"
+                )
+        if node.name == "ServiceGraphPattern":
+            raise QueryRefused(SERVICE_REFUSED)
+        if node.name == "DatasetClause":
+            prologue = prologue or translatePrologue(tree[0], None)
+            for kind, iri in dict.items(node):
+                clause = "FROM NAMED" if kind == "named" else "FROM"
+                _allow(clause, _absolute(prologue, iri), allowed_graphs)
+    return form, text
+
+
+def _normalise(sparql: str) -> str:
+    """`\\uXXXX` escapes expanded and line ends made LF: the text both parsers agree on."""
+    try:
+        text = expandUnicodeEscapes(sparql)
+        text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError) as error:
+        raise QuerySyntaxError(f"bad \\u escape: {error}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _precheck(text: str) -> str:
+    prologue = _PROLOGUE.match(text)
+    word = prologue.group(1).upper()
+    if word in UPDATES:
+        raise QueryRefused(f"{word} is an update, and this endpoint is read-only")
+    if word not in FORMS:
+        line = text.count("\n", 0, prologue.start(1)) + 1
+        found = f", found {prologue.group(1)[:40]!r}" if word else ""
+        raise QuerySyntaxError(f"line {line}: expected SELECT, CONSTRUCT, DESCRIBE or ASK{found}")
+    service = _SERVICE.search(text)
+    if service:
+        line = text.count("\n", 0, service.start()) + 1
+        raise QueryRefused(f"{SERVICE_REFUSED} (line {line})")
+    return word
+
+
+def _nodes(tree) -> Iterator:
+    """Every node of a parse tree, however deep (a loop, not recursion: a deep query must
+    not be able to hide a node by exhausting the stack)."""
+    pending, seen = [tree], set()
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, str) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, CompValue):
+            pending.extend(dict.values(node))
+        elif isinstance(node, ParseResults):
+            pending.extend(node)
+            pending.extend(node.values())
+        elif isinstance(node, list | tuple):
+            pending.extend(node)
+
+
+def _absolute(prologue, iri) -> str:
+    try:
+        return str(prologue.absolutize(iri))
+    except Exception as error:  # rdflib raises a bare Exception for an unknown prefix
+        raise QuerySyntaxError(str(error)) from None
+
+
+def _is_pname(node) -> bool:
+    return isinstance(node, CompValue) and node.name == "pname"
+
+
+def _allow_iri(iri: str) -> None:
+    if iri.lower().startswith(ENGINE_SCHEMES):
+        raise QueryRefused(
+            f"<{iri[:80]}> is not allowed: this endpoint runs standard SPARQL only, "
+            "no engine procedures"
+        )
+
+
+def _allow(clause: str, iri: str, allowed_graphs: frozenset[str]) -> None:
+    if iri not in allowed_graphs:
+        raise QueryRefused(
+            f"{clause} <{iri}> is not allowed: this endpoint queries only its own data"
+        )

@@ -1,0 +1,39 @@
+"""Text and identifiers as compared by matching (reconciliation, search, link proposals):
+one normalisation, so that every matcher agrees on what "the same name" is."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+_WIKIDATA_ID = re.compile(r"^(?:wd:)?([QPL][1-9][0-9]*)$", re.IGNORECASE)
+_WIKIDATA_IRI = re.compile(
+    r"^https?://(?:www\.|m\.)?wikidata\.org/(?:entity|wiki)/(?:Special:EntityPage/)?"
+    r"([QPL][1-9][0-9]*)/?$",
+    re.IGNORECASE,
+)
+
+
+def normalise(text: str) -> str:
+    """Text for comparison: casefolded, accents and punctuation gone, spaces collapsed.
+
+    >>> normalise("United Natións!!  (UN)")
+    'united nations un'
+    """
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c))
+    return " ".join(kept.split())
+
+
+def same_as_key(value: str) -> str:
+    """An identifier as compared: a Wikidata id (`Q1065`, `wd:Q1065`, its /wiki/ page or
+    entity IRI, http or https) becomes its entity IRI; any other IRI loses the difference
+    between http and https and a trailing slash."""
+    value = value.strip()
+    found = _WIKIDATA_ID.match(value) or _WIKIDATA_IRI.match(value)
+    if found:
+        return WIKIDATA_ENTITY + found.group(1).upper()
+    if value.startswith("https://"):
+        value = "http://" + value.removeprefix("https://")
+    return value.rstrip("/") if value.count("/") > 3 else value
