@@ -8,14 +8,17 @@
     ├── NoBuild                nothing has been built yet where a build is needed
     ├── NotPublished           the SPARQL store serves no build yet, or one not in the build folder
     ├── ConfigError            a setting (LOD_*) that cannot be used
-    └── QueryError             a SPARQL request the endpoint will not answer (has .status)
-        ├── QuerySyntaxError   400: the parser's message
-        ├── QueryRefused       400: update, LOAD, SERVICE, FROM <outside>
-        ├── QueryTimeout       503: stopped at the time limit
-        ├── QueryTooLarge      503: the worker ran out of its memory budget
-        ├── TooManyQueries     429: the concurrency bound is reached (has .retry_after)
-        ├── StoreUnavailable   503: the engine cannot be reached (has .retry_after)
-        └── EngineError        502 (400 when the engine calls the query bad): its message
+    └── QueryError             a SPARQL request the endpoint will not answer
+        ├── QuerySyntaxError   the parser's message
+        ├── QueryRefused       update, LOAD, SERVICE, FROM <outside>
+        ├── QueryTimeout       stopped at the time limit
+        ├── QueryTooLarge      the worker ran out of its memory budget, or results too large
+        ├── TooManyQueries     the concurrency bound is reached (has .retry_after)
+        ├── StoreUnavailable   the engine cannot be reached (has .retry_after)
+        └── EngineError        the remote store failed: its message
+            └── EngineRefusedQuery  the remote store called the query bad
+
+No error here knows HTTP: lod.web.errors maps each type to a status, in one table.
 
 Non-conformance found by SHACL is data (`lod.validate.Report`); it becomes a BuildFailed only
 when a violation blocks the build.
@@ -87,8 +90,7 @@ class ConfigError(LodError):
 
 
 class QueryError(LodError):
-    status = 400
-    title = "Bad query"
+    """A SPARQL request the endpoint will not answer; `message` says why, for the user."""
 
     def __init__(self, message: str):
         self.message = message
@@ -96,26 +98,23 @@ class QueryError(LodError):
 
 
 class QuerySyntaxError(QueryError):
-    title = "Malformed query"
+    """The parser's message."""
 
 
 class QueryRefused(QueryError):
-    title = "Query refused"
+    """An update, LOAD, SERVICE, FROM <outside>: what this read-only endpoint never runs."""
 
 
 class QueryTimeout(QueryError):
-    status = 503
-    title = "Query timed out"
+    """Stopped at the time limit."""
 
 
 class QueryTooLarge(QueryError):
-    status = 503
-    title = "Query used too much memory"
+    """The query's worker ran out of its memory budget, or its results past the cap."""
 
 
 class TooManyQueries(QueryError):
-    status = 429
-    title = "Too many queries"
+    """The concurrency bound is reached; try again after `retry_after` seconds."""
 
     def __init__(self, message: str, retry_after: int = 1):
         self.retry_after = retry_after
@@ -123,8 +122,7 @@ class TooManyQueries(QueryError):
 
 
 class StoreUnavailable(QueryError):
-    status = 503
-    title = "Store unavailable"
+    """The engine cannot be reached now; try again after `retry_after` seconds."""
 
     def __init__(self, message: str, retry_after: int = 5):
         self.retry_after = retry_after
@@ -132,11 +130,8 @@ class StoreUnavailable(QueryError):
 
 
 class EngineError(QueryError):
-    """The remote SPARQL store answered with an error: 400 when it calls the query bad (its
-    own parser or limits), 502 when it failed."""
+    """The remote SPARQL store answered with an error of its own."""
 
-    title = "Store error"
 
-    def __init__(self, message: str, status: int = 502):
-        self.status = status
-        super().__init__(message)
+class EngineRefusedQuery(EngineError):
+    """The remote SPARQL store called the query bad (its parser or its limits)."""

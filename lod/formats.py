@@ -132,6 +132,11 @@ def negotiate(accept: str | None, offered: list, default=None):
 
     Exact media types beat their aliases, so `application/json` is only picked for a
     format when nothing else asks for it more precisely.
+
+    >>> negotiate("text/html;q=0.5, text/turtle; charset=utf-8", Format.rdf() + [Format.HTML]).name
+    'TURTLE'
+    >>> negotiate("image/png", Format.rdf()) is None
+    True
     """
     if not accept or not accept.strip():
         return default if default is not None else offered[0]

@@ -46,6 +46,7 @@ from requests.auth import HTTPDigestAuth, _basic_auth_str
 from .errors import (
     ConfigError,
     EngineError,
+    EngineRefusedQuery,
     LodError,
     QueryError,
     QueryTimeout,
@@ -340,7 +341,7 @@ class SparqlClient:
         if status in (503, 504) or "S1T00" in message:
             return self._unavailable(f"the store at {self.where} is busy: {status} {message}")
         if 400 <= status < 500 and status not in (404, 405, 413, 414, 415):
-            return EngineError(f"the store refused the query: {message}", status=400)
+            return EngineRefusedQuery(f"the store refused the query: {message}")
         return EngineError(f"the store at {self.where} failed: {status} {message}")
 
     def _unavailable(self, message: str) -> StoreUnavailable:

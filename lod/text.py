@@ -29,7 +29,13 @@ def normalise(text: str) -> str:
 def same_as_key(value: str) -> str:
     """An identifier as compared: a Wikidata id (`Q1065`, `wd:Q1065`, its /wiki/ page or
     entity IRI, http or https) becomes its entity IRI; any other IRI loses the difference
-    between http and https and a trailing slash."""
+    between http and https and a trailing slash.
+
+    >>> same_as_key("https://www.wikidata.org/wiki/Q1065")
+    'http://www.wikidata.org/entity/Q1065'
+    >>> same_as_key("https://ror.org/05xyz12/")
+    'http://ror.org/05xyz12'
+    """
     value = value.strip()
     found = _WIKIDATA_ID.match(value) or _WIKIDATA_IRI.match(value)
     if found:

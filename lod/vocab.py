@@ -229,7 +229,14 @@ class BadIri(ValueError):
 
 def checked_iri(value: str, web_only: bool = False) -> str:
     """`value` if it is an absolute IRI of a resource (no script or data: IRIs); with
-    `web_only`, an http(s) URL with a host. BadIri says what is wrong otherwise."""
+    `web_only`, an http(s) URL with a host. BadIri says what is wrong otherwise.
+
+    >>> checked_iri("http://www.wikidata.org/entity/Q1065")
+    'http://www.wikidata.org/entity/Q1065'
+    >>> checked_iri("javascript:alert(1)")
+    Traceback (most recent call last):
+    lod.vocab.BadIri: `javascript:alert(1)`: a javascript: IRI names no resource of the web
+    """
     if NOT_IN_IRI.search(value):
         raise BadIri(f'`{value}` is not a valid IRI (spaces or <>"{{}}|\\^` are not allowed)')
     try:
@@ -251,7 +258,11 @@ def checked_iri(value: str, web_only: bool = False) -> str:
 
 
 def mint(base: str, kind: str, slug: str) -> URIRef:
-    """The IRI of a record: {base}id/{kind}/{slug}."""
+    """The IRI of a record: {base}id/{kind}/{slug}.
+
+    >>> str(mint("https://lod.example.org/", "event", "csocd59"))
+    'https://lod.example.org/id/event/csocd59'
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     return URIRef(f"{base}id/{kind}/{slug}")
@@ -273,7 +284,12 @@ def id_prefix(base: str) -> str:
 
 
 def kind_and_slug(base: str, iri: str) -> tuple[str, str] | None:
-    """(kind, slug) of a record IRI under `base`; None for any other IRI."""
+    """(kind, slug) of a record IRI under `base`; None for any other IRI.
+
+    >>> kind_and_slug("https://lod.example.org/", "https://lod.example.org/id/person/ann")
+    ('person', 'ann')
+    >>> kind_and_slug("https://lod.example.org/", "https://lod.example.org/id/event/x#role-1")
+    """
     rest = iri.removeprefix(id_prefix(base))
     kind, _, slug = rest.partition("/")
     if rest == iri or kind not in KINDS or not slug or "/" in slug or "#" in slug:

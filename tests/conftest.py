@@ -137,6 +137,23 @@ def stop_server(server: LiveServer) -> None:
     server.process.stderr.close()
 
 
+@pytest.fixture
+def app(built):
+    """The app over the session's build, in-process (Flask's test client, no server): for
+    what needs no real HTTP. Its query workers are stopped at the end."""
+    from lod.web import create_app
+
+    app = create_app(Settings(out=built.path.parent.parent, query_timeout=2))
+    app.testing = True
+    yield app
+    app.extensions["lod.queries"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
 @pytest.fixture(scope="session")
 def server(built):
     """gunicorn serving the session's build of data/ (2 workers, short query limit)."""

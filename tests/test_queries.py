@@ -177,9 +177,8 @@ REFUSED = {
 
 @pytest.mark.parametrize("sparql", REFUSED.values(), ids=REFUSED.keys())
 def test_check_refuses(sparql):
-    with pytest.raises(QueryRefused) as refused:
+    with pytest.raises(QueryRefused):
         check(sparql)
-    assert refused.value.status == 400
 
 
 @pytest.mark.parametrize("sparql", REFUSED.values(), ids=REFUSED.keys())

@@ -43,7 +43,7 @@ from .convert import Conversion, contribution, index_records, subjects
 from .listings import Listings
 from .parts import Blocks, Members, Part
 from .shacl import Data, Finding, evaluate, follows_links
-from .sources import Found, Record, assemble, files, read
+from .sources import Found, Record, Sources, assemble, files, read
 from .steps import (
     Progress,
     Validated,
@@ -154,73 +154,20 @@ class Builder:
         )
 
     def _rebuild(self, out: Path, found: Found, by_file, errors, state: State) -> State:
-        sources = assemble(found, by_file, errors)
+        """The next build from the last one: the changed files' records converted again,
+        the graph and validation brought up to date, then the build written."""
         self.progress("convert")
-        index = index_records(sources.records, errors)
-        conversion = state.validated.conversion
-        dataset = conversion.dataset
-        records = subjects(index, dataset.base)
-        if errors:
-            raise BuildFailed(errors)
-        if not conversion.records.keys() <= records.keys():  # a record gone or renamed
+        edit = _edit(found, by_file, errors, state)
+        if edit is None:  # a record gone or renamed
             return self._full(out, found, by_file, errors, state)[1]
-        changed = [
-            p for p in found.keys() | state.found.keys() if found.get(p) != state.found.get(p)
-        ]
-        old = [r for path in changed for r in state.by_file.get(path, [])]
-        new = [r for path in changed for r in by_file.get(path, [])]
-        made_before = _contributions(old, dataset, index, errors)
-        made = _contributions(new, dataset, index, errors)
-        if errors:
-            raise BuildFailed(errors)
-        removed = [t for t in made_before if t not in made]
-        added = [t for t in made if t not in made_before]
-
-        graph = conversion.triples
-        old_description = state.validated.description
-        census = copy.deepcopy(state.census)
-        touched = (
-            {s for s, _, _ in removed} | made.by_subject.keys() | old_description.by_subject.keys()
-        )
-        before: Before = {s: frozenset(graph.by_subject.get(s, ())) for s in touched}
-        try:
-            graph.remove(old_description)
-            graph.remove(removed)
-            graph.update(made)
-            census.count(removed, records.keys(), -1)
-            census.count(added, records.keys())
-            description = describe(graph, dataset, list(records), census)
-            graph.update(description)
-            for subject in description.by_subject:
-                before.setdefault(subject, frozenset())
-            changes = {
-                s: pairs for s, pairs in before.items() if graph.by_subject.get(s, set()) != pairs
-            }
-            self.progress("validate")
-            findings = self._validate(state, changes)
-            converted = Conversion(graph, dataset, records)
-            all_findings = [f for found_ in findings.values() for f in found_]
-            checked = Validated(
-                sources,
-                converted,
-                description,
-                report(all_findings, converted, dataset_file(self.settings)),
-            )
-            if checked.report.violations:
-                raise BuildFailed([result.as_error() for result in checked.report.violations])
-        except BaseException:
-            for subject, pairs in before.items():
-                graph.put(subject, pairs)
-            state.data.refresh(before)
-            raise
-
+        checked, changes, findings, census = self._apply(edit, state)
         self.progress("ntriples")
         try:
-            state.blocks.replace(graph, changes)
+            state.blocks.replace(checked.graph, changes)
             owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
-            state.listings.update(graph, converted, owners)
+            state.listings.update(checked.graph, checked.conversion, owners)
+            store = _StoreCheckpoint(state, changes, checked.graph)
             parts = state.blocks.parts()
-            store = _Delta(state, changes, graph)
             built = write(out, checked, parts, state.members, state.listings, store, self.progress)
         except BaseException:
             self.state = None  # the graph is ahead of what is published: start again in full
@@ -237,6 +184,53 @@ class Builder:
             census,
             built,
         )
+
+    def _apply(self, edit: _Edit, state: State):
+        """The kept graph with the edit's triples removed and added and the VoID description
+        made again, then validated where it changed: (validated, changes, findings by focus,
+        census). On any failure the graph and the validation index are put back as they
+        were, so the Builder still holds the last good build."""
+        conversion = state.validated.conversion
+        graph, dataset, records = conversion.triples, conversion.dataset, edit.records
+        old_description = state.validated.description
+        census = copy.deepcopy(state.census)
+        touched = (
+            {s for s, _, _ in edit.removed}
+            | edit.made.by_subject.keys()
+            | old_description.by_subject.keys()
+        )
+        before: Before = {s: frozenset(graph.by_subject.get(s, ())) for s in touched}
+        try:
+            graph.remove(old_description)
+            graph.remove(edit.removed)
+            graph.update(edit.made)
+            census.count(edit.removed, records.keys(), -1)
+            census.count(edit.added, records.keys())
+            description = describe(graph, dataset, list(records), census)
+            graph.update(description)
+            for subject in description.by_subject:
+                before.setdefault(subject, frozenset())
+            changes = {
+                s: pairs for s, pairs in before.items() if graph.by_subject.get(s, set()) != pairs
+            }
+            self.progress("validate")
+            findings = self._validate(state, changes)
+            converted = Conversion(graph, dataset, records)
+            all_findings = [f for found in findings.values() for f in found]
+            checked = Validated(
+                edit.sources,
+                converted,
+                description,
+                report(all_findings, converted, dataset_file(self.settings)),
+            )
+            if checked.report.violations:
+                raise BuildFailed([result.as_error() for result in checked.report.violations])
+        except BaseException:
+            for subject, pairs in before.items():
+                graph.put(subject, pairs)
+            state.data.refresh(before)
+            raise
+        return checked, changes, findings, census
 
     def _validate(self, state: State, changes: Before) -> dict[str, list[Finding]]:
         """The findings after the changes: the nodes whose triples changed, and the nodes
@@ -255,6 +249,40 @@ class Builder:
             focus: found for focus, found in state.findings.items() if URIRef(focus) not in again
         }
         return kept | _by_focus(evaluate(shapes, state.data, again))
+
+
+@dataclass
+class _Edit:
+    """What changed files change: the triples their records made before and make now."""
+
+    sources: Sources
+    records: dict[URIRef, Record]  # every record after the edit, by subject
+    made: Triples  # what the changed files' records make now
+    removed: list  # triples made before and no longer
+    added: list  # triples made now and not before
+
+
+def _edit(found: Found, by_file, errors: list[SourceError], state: State) -> _Edit | None:
+    """The edit from the last build's files to these; None when a record is gone or
+    renamed (then the graph cannot be edited: a full build). BuildFailed on bad input."""
+    sources = assemble(found, by_file, errors)
+    index = index_records(sources.records, errors)
+    dataset = state.validated.conversion.dataset
+    records = subjects(index, dataset.base)
+    if errors:
+        raise BuildFailed(errors)
+    if not state.validated.conversion.records.keys() <= records.keys():
+        return None
+    changed = [p for p in found.keys() | state.found.keys() if found.get(p) != state.found.get(p)]
+    old = [r for path in changed for r in state.by_file.get(path, [])]
+    new = [r for path in changed for r in by_file.get(path, [])]
+    made_before = _contributions(old, dataset, index, errors)
+    made = _contributions(new, dataset, index, errors)
+    if errors:
+        raise BuildFailed(errors)
+    removed = [t for t in made_before if t not in made]
+    added = [t for t in made if t not in made_before]
+    return _Edit(sources, records, made, removed, added)
 
 
 def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[str, list[Record]]:
@@ -283,7 +311,7 @@ def _by_focus(findings: list[Finding]) -> dict[str, list[Finding]]:
     return grouped
 
 
-class _Delta:
+class _StoreCheckpoint:
     """Makes a build's store as a checkpoint of the last build's (RocksDB hard-links its
     files) with the changed subjects' triples replaced."""
 

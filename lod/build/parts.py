@@ -15,10 +15,8 @@ rebuild re-does only the parts that changed (`Members` keeps the others by conte
 
 from __future__ import annotations
 
-import gc
 import gzip
 import hashlib
-import multiprocessing
 import re
 from bisect import bisect_left, insort
 from collections.abc import Iterable
@@ -32,6 +30,7 @@ from ..folder import DUMP_FORMATS, dump_name
 from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
 from ..triples import Triples, to_oxigraph
 from ..vocab import PREFIXES
+from .forked import forked_map
 
 CUT = 256  # about one part per this many subjects
 LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall
@@ -198,26 +197,13 @@ def _members(part: bytes) -> tuple[bytes, ...]:
     return tuple(_gzip(serialised[fmt]) for fmt in DUMP_FORMATS)
 
 
-_PARTS: list[bytes] = []  # the parts to compress, for the forked workers
-
-
 def _compress_all(parts: list[bytes]) -> list[tuple[bytes, ...]]:
     """The parts' members, on every core when there is enough work to pay for the fork
     (a rebuild's one or two parts are quicker done here)."""
-    global _PARTS
     if len(parts) <= 1 or sum(map(len, parts)) < FORK_BYTES:
         return [_members(part) for part in parts]
-    _PARTS = parts
-    frozen = gc.get_freeze_count() > 0  # a Builder keeps its objects frozen
-    gc.freeze()  # so the workers' collections do not write to (and copy) the parent's pages
-    try:
-        with multiprocessing.get_context("fork").Pool() as pool:
-            return pool.map(_members_of, range(len(parts)), chunksize=1)
-    finally:
-        if not frozen:
-            gc.unfreeze()
-        _PARTS = []
+    return forked_map(_members_of, parts, range(len(parts)), chunksize=1)
 
 
-def _members_of(index: int) -> tuple[bytes, ...]:
-    return _members(_PARTS[index])
+def _members_of(parts: list[bytes], index: int) -> tuple[bytes, ...]:
+    return _members(parts[index])

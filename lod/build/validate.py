@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -36,6 +35,7 @@ from ..errors import SourceError
 from ..triples import Triples
 from ..vocab import RDFS, SDO, schema_classes
 from .convert import Conversion, field_of
+from .forked import forked_map
 from .shacl import Data, Finding, NodeShape, compile_shapes, evaluate
 
 # Subjects per pyshacl call. pyshacl's cost with focus nodes grows faster than linearly in
@@ -243,13 +243,9 @@ def chunk_graph(triples: Triples, subjects: list[Node], types: dict[Node, list[N
     return graph
 
 
-_SHARED: tuple | None = None  # (triples, types, shapes graph) for forked workers
-
-
 def _partitioned(triples: Triples, shapes: Plan, workers: int, cache: Path | None) -> list[Finding]:
     """Each chunk validated once per content: a chunk whose triples (and shapes) are
     unchanged since a previous build takes its findings from `cache`."""
-    global _SHARED
     groups = chunks(triples)
     types = types_of(triples)
     keys = [_key(triples, group, types, shapes.digest) for group in groups] if cache else []
@@ -267,13 +263,8 @@ def _partitioned(triples: Triples, shapes: Plan, workers: int, cache: Path | Non
             for i in pending
         ]
     else:
-        # fork: the workers share the triples with this process instead of receiving copies
-        _SHARED = (triples, types, shapes.pyshacl)
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                fresh = pool.map(_validate_chunk, [groups[i] for i in pending])
-        finally:
-            _SHARED = None
+        shared = (triples, types, shapes.pyshacl)
+        fresh = forked_map(_validate_chunk, shared, [groups[i] for i in pending], workers)
     for position, found in zip(pending, fresh, strict=True):
         findings.extend(found)
         if cache:
@@ -283,8 +274,8 @@ def _partitioned(triples: Triples, shapes: Plan, workers: int, cache: Path | Non
     return findings
 
 
-def _validate_chunk(subjects: list[Node]) -> list[Finding]:
-    triples, types, shapes = _SHARED
+def _validate_chunk(shared: tuple, subjects: list[Node]) -> list[Finding]:
+    triples, types, shapes = shared
     return _validate(chunk_graph(triples, subjects, types), shapes, subjects)
 
 

@@ -25,7 +25,7 @@ import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -108,6 +108,33 @@ class Condition:
     values: tuple[str, ...]
     required: bool = False
     quantifier: str = "any"
+
+
+@dataclass
+class _Conditions:
+    """A query's property conditions, resolved against the index."""
+
+    hits: dict[int, str] = field(default_factory=dict)  # record -> "sameAs" or "id"
+    required: set[int] | None = None  # None: no condition is required
+    excluded: set[int] = field(default_factory=set)
+    given_keys: set[str] = field(default_factory=set)  # identifiers given for the entity
+
+    def admits(self, position: int) -> bool:
+        return position not in self.excluded and (
+            self.required is None or position in self.required
+        )
+
+
+def _decided(candidates: list[tuple[float, str, int]]) -> bool:
+    """Whether the first candidate is a match: the one certain candidate (by name, alternate
+    name, id or sameAs; by id or sameAs over names), MATCH_MARGIN ahead of the next."""
+    certain = [c for c in candidates if c[1] in ("name", "alternate", "id", "sameAs")]
+    strongest = [c for c in certain if c[1] in ("id", "sameAs")] or certain
+    return (
+        len(strongest) == 1
+        and candidates[0] is strongest[0]
+        and (len(candidates) == 1 or candidates[0][0] - candidates[1][0] >= MATCH_MARGIN)
+    )
 
 
 @dataclass(frozen=True)
@@ -237,75 +264,73 @@ class NameIndex:
         types = [type] if isinstance(type, str) else list(type or [])
         allowed = self._allowed(types, type_strict)
         limit = max(1, min(limit, MAX_LIMIT))
-
-        # property conditions: sameAs-like values and entity ids
-        hits: dict[int, str] = {}  # record -> "sameAs" or "id": identified by a condition
-        required: set[int] | None = None
-        excluded: set[int] = set()
-        given_keys: set[str] = set()  # identifiers the query gives for its entity
-        for condition in properties:
-            sets = self._condition_hits(condition)
-            if sets is None:  # not a property we know: ignored, unless required
-                if condition.required:
-                    required = set()
-                continue
-            if condition.quantifier == "none":
-                excluded.update(*sets)
-                continue
-            reason = "id" if condition.pid.strip().casefold() == ID_PROPERTY else "sameAs"
-            if reason == "sameAs":
-                given_keys.update(same_as_key(v) for v in condition.values)
-            if condition.quantifier == "all":
-                found = set(sets[0]).intersection(*sets[1:]) if sets else set()
-            else:
-                found = set().union(*sets)
-            hits.update(dict.fromkeys(found, reason))
-            if condition.required:
-                required = found if required is None else required & found
-
-        scored: dict[int, tuple[float, str]] = {}
-        texts = [t for t in (normalise(n[:MAX_QUERY_CHARS]) for n in names) if t]
-        for name in names:  # an entity id as the query: `organisation/x` or its IRI
-            position = self._position(name) if "/" in name else None
-            if position is not None:
-                scored[position] = (EXACT, "id")
-        for text in texts:
-            for position in self._retrieve(text.split(), allowed):
-                score = self._score_name(text, self.entries[position])
-                if score[0] >= MIN_SCORE and score[0] > scored.get(position, (-1, ""))[0]:
-                    scored[position] = score
-        for position, reason in hits.items():
-            scored[position] = (EXACT, reason)
-        if given_keys:  # an exact name without the identifier given is less certain
-            for position, (score, reason) in list(scored.items()):
-                if position in hits:
-                    continue
-                keys = set(self.entries[position]["sameAs"])
-                conflicting = {_authority(k) for k in keys} & {_authority(k) for k in given_keys}
-                cap = SAME_AS_CAP / 2 if conflicting - {""} else SAME_AS_CAP
-                scored[position] = (min(score, cap), reason)
-
-        candidates = []
-        for position, (score, reason) in scored.items():
-            if allowed is not None and position not in allowed:
-                continue
-            if required is not None and position not in required:
-                continue
-            if position in excluded:
-                continue
-            candidates.append((score, reason, position))
-        candidates.sort(key=lambda c: (-c[0], self.entries[c[2]]["name"].casefold(), c[2]))
-        certain = [c for c in candidates if c[1] in ("name", "alternate", "id", "sameAs")]
-        strongest = [c for c in certain if c[1] in ("id", "sameAs")] or certain
-        decided = (
-            len(strongest) == 1
-            and candidates[0] is strongest[0]
-            and (len(candidates) == 1 or candidates[0][0] - candidates[1][0] >= MATCH_MARGIN)
+        conditions = self._conditions(properties)
+        scored = self._scores(names, allowed, conditions)
+        candidates = sorted(
+            (
+                (score, reason, position)
+                for position, (score, reason) in scored.items()
+                if conditions.admits(position) and (allowed is None or position in allowed)
+            ),
+            key=lambda c: (-c[0], self.entries[c[2]]["name"].casefold(), c[2]),
         )
+        decided = _decided(candidates)
         return [
             self._candidate(position, round(score, 1), decided and i == 0, reason)
             for i, (score, reason, position) in enumerate(candidates[:limit])
         ]
+
+    def _conditions(self, properties: Iterable[Condition]) -> _Conditions:
+        """What a query's property conditions (sameAs-like values, entity ids) say of the
+        records: which they identify, require and exclude."""
+        found = _Conditions()
+        for condition in properties:
+            sets = self._condition_hits(condition)
+            if sets is None:  # not a property we know: ignored, unless required
+                if condition.required:
+                    found.required = set()
+                continue
+            if condition.quantifier == "none":
+                found.excluded.update(*sets)
+                continue
+            reason = "id" if condition.pid.strip().casefold() == ID_PROPERTY else "sameAs"
+            if reason == "sameAs":
+                found.given_keys.update(same_as_key(v) for v in condition.values)
+            if condition.quantifier == "all":
+                hit = set(sets[0]).intersection(*sets[1:]) if sets else set()
+            else:
+                hit = set().union(*sets)
+            found.hits.update(dict.fromkeys(hit, reason))
+            if condition.required:
+                found.required = hit if found.required is None else found.required & hit
+        return found
+
+    def _scores(
+        self, names: list[str], allowed: frozenset[int] | None, conditions: _Conditions
+    ) -> dict[int, tuple[float, str]]:
+        """Each candidate record's score and why: by id, by name over the shortlist, by a
+        condition's hit; capped where the query gives identifiers the record lacks."""
+        scored: dict[int, tuple[float, str]] = {}
+        for name in names:  # an entity id as the query: `organisation/x` or its IRI
+            position = self._position(name) if "/" in name else None
+            if position is not None:
+                scored[position] = (EXACT, "id")
+        for text in (t for t in (normalise(n[:MAX_QUERY_CHARS]) for n in names) if t):
+            for position in self._retrieve(text.split(), allowed):
+                score = self._score_name(text, self.entries[position])
+                if score[0] >= MIN_SCORE and score[0] > scored.get(position, (-1, ""))[0]:
+                    scored[position] = score
+        for position, reason in conditions.hits.items():
+            scored[position] = (EXACT, reason)
+        given = {_authority(k) for k in conditions.given_keys}
+        if given:  # an exact name without the identifier given is less certain
+            for position, (score, reason) in list(scored.items()):
+                if position in conditions.hits:
+                    continue
+                keys = {_authority(k) for k in self.entries[position]["sameAs"]}
+                cap = SAME_AS_CAP / 2 if (keys & given) - {""} else SAME_AS_CAP
+                scored[position] = (min(score, cap), reason)
+        return scored
 
     def _condition_hits(self, condition: Condition) -> list[list[int]] | None:
         pid = condition.pid.strip().casefold()

@@ -2,8 +2,10 @@
 
     {"error": {"status": 404, "title": "Not Found", "message": "…"}}
 
-No response ever carries a stack trace: unexpected exceptions are logged and answered with
-a generic 500.
+Library errors (lod.errors) know nothing of HTTP: `STATUSES` maps each type to its status
+and title, in one table (the most specific type listed wins). No response ever carries a
+stack trace: unexpected exceptions, and library errors the table does not list, are logged
+and answered with a generic 500.
 """
 
 from __future__ import annotations
@@ -13,10 +15,38 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import LodError, QueryError
+from ..errors import (
+    EngineError,
+    EngineRefusedQuery,
+    LodError,
+    NoBuild,
+    NotPublished,
+    QueryError,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+    StoreUnavailable,
+    TooManyQueries,
+)
 from ..formats import Format, negotiate
 
 log = logging.getLogger(__name__)
+
+STATUSES: dict[type[LodError], tuple[int, str]] = {
+    QuerySyntaxError: (400, "Malformed query"),
+    QueryRefused: (400, "Query refused"),
+    EngineRefusedQuery: (400, "Query refused by the store"),
+    QueryTimeout: (503, "Query timed out"),
+    QueryTooLarge: (503, "Query used too much memory"),
+    TooManyQueries: (429, "Too many queries"),
+    StoreUnavailable: (503, "Store unavailable"),
+    EngineError: (502, "Store error"),
+    QueryError: (400, "Bad query"),
+    NoBuild: (503, "Nothing built yet"),
+    NotPublished: (503, "Build not published"),
+}
+"""Each library error a request may raise: its HTTP status and title."""
 
 
 class HttpError(Exception):
@@ -67,17 +97,9 @@ def render(error: HttpError) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(HttpError, render)
 
-    @app.errorhandler(QueryError)
-    def query_error(error: QueryError):
-        headers = {}
-        if hasattr(error, "retry_after"):
-            headers["Retry-After"] = str(error.retry_after)
-        return render(HttpError(error.status, error.message, error.title, headers))
-
     @app.errorhandler(LodError)
     def lod_error(error: LodError):
-        log.warning("request failed: %s", error)
-        return render(HttpError(503, str(error)))
+        return render(as_http(error))
 
     @app.errorhandler(HTTPException)
     def http_exception(error: HTTPException):
@@ -90,3 +112,17 @@ def register(app: Flask) -> None:
     def unexpected(error: Exception):
         log.exception("unexpected error")
         return render(HttpError(500, "The server could not answer this request."))
+
+
+def as_http(error: LodError) -> HttpError:
+    """The answer to a library error, from STATUSES; a 500 (logged) for one it lacks."""
+    known = next((STATUSES[cls] for cls in type(error).__mro__ if cls in STATUSES), None)
+    if known is None:
+        log.error("unexpected library error: %r", error)
+        return HttpError(500, "The server could not answer this request.")
+    status, title = known
+    if status >= 500:
+        log.warning("request failed: %s", error)
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return HttpError(status, str(error), title, headers)
