@@ -50,7 +50,19 @@ def _settings(data: str | None, out: str | None) -> Settings:
     return Settings.from_env(data=Path(data) if data else None, out=Path(out) if out else None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands: a LodError from any of them becomes `error: …` on stderr and exit
+    status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LodError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lod")
 def cli() -> None:
     """Publish news content (data/) as Linked Open Data."""
@@ -267,18 +279,4 @@ def _table(results: dict) -> str:
 
 
 def main() -> None:
-    try:
-        # without standalone mode, ctx.exit(n) comes back as the return value
-        status = cli.main(standalone_mode=False)
-        sys.exit(status if isinstance(status, int) else 0)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.ClickException as usage:
-        usage.show()
-        sys.exit(usage.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except LodError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    cli()

@@ -162,6 +162,46 @@ def server(built):
     stop_server(live)
 
 
+SLOW_FIXTURES = {
+    # a real server, store or browser, or a generated corpus: seconds each
+    "server",
+    "big_server",
+    "rich_server",
+    "own_server",
+    "servers",
+    "site",
+    "edge",
+    "virtuoso",
+    "virtuoso_server",
+    "chromium",
+    "dom",
+    "phone",
+    "corpus",
+    "corpus_1k",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that use a real server, store, browser or generated corpus are `slow`.
+
+    tests/test_engines.py imports tests of test_server.py and test_sparql.py to run them
+    on every engine; on the embedded one their own modules run them already, so there they
+    are deselected (the tests test_engines.py defines itself run on both)."""
+    again, kept = [], []
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("engine") if callspec else None
+        imported = getattr(item, "function", None) is not None and (
+            item.function.__module__ != item.module.__name__
+        )
+        (again if engine == "embedded" and imported else kept).append(item)
+    if again:
+        config.hook.pytest_deselected(items=again)
+        items[:] = kept
+
+
 def require(available: bool, what: str) -> None:
     """Skip when a system tool is missing here; in CI (LOD_REQUIRE_TOOLS=1) fail instead."""
     if available:

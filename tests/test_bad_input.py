@@ -1,8 +1,9 @@
 """Bad input: one fault per case, each reported as `file:line: field: message`, exit 1.
 
 A good build of data/ is made once. Each case then takes a fresh copy of data/ and of that
-build's output folder, injects ONE fault into ONE file, runs `lod build` as a subprocess and
-checks that:
+build's output folder, injects ONE fault into ONE file, runs `lod build` (in this process,
+through click's test runner; the good build and the test of all faults at once run it as a
+process of its own) and checks that:
 
 - the exit status is 1 and there is no traceback;
 - stderr has a line naming the file (as given with `--data data`), the line of the fault,
@@ -25,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from lod.cli import cli
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 RUN_CLI = "from lod.cli import main; main()"
@@ -585,7 +589,28 @@ FIXED = [
 # --- the good build, and running the CLI ---------------------------------------------------
 
 
-def lod(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def lod(*args: str, cwd: Path) -> Ran:
+    """The command run in this process, as click's test runner runs it, from `cwd`."""
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        done = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(previous)
+    return Ran(done.exit_code, done.stdout, done.stderr)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a command did: its exit status and outputs."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def lod_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The command run as a user runs it: a process of its own, without LOD_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOD_")}
     return subprocess.run(
         [sys.executable, "-c", RUN_CLI, *args],
@@ -620,7 +645,7 @@ class Published:
 def published(tmp_path_factory) -> Published:
     root = tmp_path_factory.mktemp("published")
     shutil.copytree(DATA, root / "data")
-    done = lod("build", "--data", "data", "--out", "dist", cwd=root)
+    done = lod_process("build", "--data", "data", "--out", "dist", cwd=root)
     assert done.returncode == 0, done.stderr
     out = root / "dist"
     return Published(
@@ -651,7 +676,7 @@ def inject(data: Path, fault: Case) -> None:
         path.write_text(change, "utf-8")
 
 
-def assert_reported(done: subprocess.CompletedProcess, fault: Case) -> None:
+def assert_reported(done: Ran | subprocess.CompletedProcess, fault: Case) -> None:
     output = done.stdout + done.stderr
     assert "Traceback" not in output, output
     assert done.returncode == 1, output
@@ -702,7 +727,7 @@ def test_all_faults_are_reported_together(workspace, published):
     faults.append(case("person", "people/someone.yaml", b"name: Ren\xe9e\n", 1, None, "UTF-8"))
     for fault in faults:
         inject(workspace / "data", fault)
-    done = lod("build", "--data", "data", "--out", "dist", cwd=workspace)
+    done = lod_process("build", "--data", "data", "--out", "dist", cwd=workspace)
     assert_untouched(workspace, published)
     for fault in faults:
         assert_reported(done, fault)

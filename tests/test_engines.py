@@ -105,6 +105,7 @@ def test_w3c_protocol_query(server, engine, case: Case):
     case.check(response)
 
 
+@pytest.mark.slow
 def test_many_triple_patterns_are_refused_by_virtuoso(request):
     """100 patterns pass the app's check (tests/test_sparql.py runs them on the embedded
     engine); Virtuoso 7 cannot compile them (its SQL would pass 10,000 lines), and says so:

@@ -42,6 +42,8 @@ from lod.formats import Format, serialize
 
 from .conftest import copy_data
 
+pytestmark = pytest.mark.slow  # builds and processes of their own, seconds each
+
 EXAMPLES = int(os.environ.get("LOD_FUZZ_EXAMPLES", "150"))  # raise it for a long hunt
 
 

@@ -390,6 +390,7 @@ def test_result_over_the_size_cap_is_a_clear_error_over_http(big_server):
     assert len(bindings(sparql(big_server, f"{query.replace('400000', '1000')}"))) == 1000
 
 
+@pytest.mark.slow
 def test_result_size_cap_is_exact_and_never_truncates(built):
     """Fault looked for: a result cut at the cap. QueryService with a small cap (the cap is
     not configurable by environment, so it is tested here on a build's store): a result of
@@ -1150,6 +1151,7 @@ def _assert_failed_cleanly(done: subprocess.CompletedProcess, out: Path, good, b
     assert not list((out / "builds").glob(".partial-*")), "the partial build was left behind"
 
 
+@pytest.mark.slow
 def test_disk_full_while_writing_fails_cleanly(big, tmp_path):
     """Fault: the disk fills up while the build is written (a 1.5 MB tmpfs holding a good
     build, then a 2.3 MB one): one clear line, exit 1, the good build still current, the
@@ -1171,6 +1173,7 @@ def test_disk_full_while_writing_fails_cleanly(big, tmp_path):
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "limit",
     [pytest.param(20_000, id="in-the-dumps"), pytest.param(300_000, id="in-the-store")],

@@ -595,6 +595,7 @@ def test_phone_needs_no_horizontal_scrolling(phone, server, name):
 HOSTILE = "Hostile </script><script>document.title='pwned'</script>"
 
 
+@pytest.mark.slow
 def test_hostile_content_does_not_run(tmp_path):
     require_tool(CHROMIUM)
     data = copy_data(tmp_path / "data")

@@ -766,6 +766,7 @@ def test_skos_labels_are_names():
     assert index.match("objectifs de developpement durable")[0].match is True
 
 
+@pytest.mark.slow
 def test_retrieval_never_scans_everything():
     """20,000 records sharing common words: a query looks at a shortlist, and a batch of
     50 stays fast."""

@@ -645,6 +645,7 @@ def test_store_stopped_while_publishing(virtuoso, site, tmp_path):
     site.wait_for(b4.id)
 
 
+@pytest.mark.slow
 def test_the_readme_documents_the_remote_engine():
     readme = (ROOT / "README.md").read_text("utf-8")
     for name in (

@@ -16,6 +16,8 @@ from lod.errors import BuildFailed
 
 from .conftest import ROOT, copy_data, free_port, start_server, stop_server
 
+pytestmark = pytest.mark.slow  # builds and processes of their own, seconds each
+
 
 def wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> requests.Response:
     deadline = time.monotonic() + seconds

@@ -37,11 +37,12 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
 from ..errors import QueryRefused, QuerySyntaxError
-from ..vocab import XSD
+from ..vocab import XSD as XSD_TERMS
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 SERVICE_REFUSED = "SERVICE is not allowed: this endpoint does not query other endpoints"
+XSD = str(XSD_TERMS)
 ENGINE_SCHEMES = ("bif:", "sql:")  # Virtuoso's names for its SQL procedures
 
 _SKIP = r"(?:\s|#[^\n]*)*"  # whitespace and comments

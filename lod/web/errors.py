@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 STATUSES: dict[type[LodError], tuple[int, str]] = {
     QuerySyntaxError: (400, "Malformed query"),
     QueryRefused: (400, "Query refused"),
-    EngineRefusedQuery: (400, "Query refused by the store"),
+    EngineRefusedQuery: (400, "Store error"),
     QueryTimeout: (503, "Query timed out"),
     QueryTooLarge: (503, "Query used too much memory"),
     TooManyQueries: (429, "Too many queries"),
