@@ -265,22 +265,37 @@ def mint(base: str, kind: str, slug: str) -> URIRef:
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
-    return URIRef(f"{base}id/{kind}/{slug}")
+    return URIRef(f"{id_prefix(base)}{kind}/{slug}")
 
 
 def doc_iri(base: str, kind: str, slug: str) -> URIRef:
     """The IRI of a record's data document: {base}doc/{kind}/{slug}."""
-    return URIRef(f"{base}doc/{kind}/{slug}")
+    return URIRef(f"{doc_prefix(base)}{kind}/{slug}")
 
 
 def dataset_iri(base: str) -> URIRef:
     """The IRI of the dataset itself: {base}id/dataset."""
-    return URIRef(f"{base}id/dataset")
+    return URIRef(f"{id_prefix(base)}dataset")
 
 
 def id_prefix(base: str) -> str:
     """Where record IRIs start: {base}id/ (VoID's uriSpace)."""
     return f"{base}id/"
+
+
+def doc_prefix(base: str) -> str:
+    """Where data documents' IRIs start: {base}doc/."""
+    return f"{base}doc/"
+
+
+def sparql_iri(base: str) -> URIRef:
+    """The SPARQL endpoint's published IRI: {base}sparql."""
+    return URIRef(f"{base}sparql")
+
+
+def dump_iri(base: str, file_name: str) -> URIRef:
+    """A dump's published IRI: {base}dumps/{file_name}."""
+    return URIRef(f"{base}dumps/{file_name}")
 
 
 def kind_and_slug(base: str, iri: str) -> tuple[str, str] | None:

@@ -20,6 +20,7 @@ from ..vocab import (
     RDF,
     SAME_AS,
     SDO,
+    kind_and_slug,
     schema_classes,
 )
 from .convert import Conversion
@@ -71,7 +72,7 @@ def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors)
     def values(*predicates: URIRef) -> list[str]:
         return [str(v) for p in predicates for v in sorted(graph.objects(subject, p))]
 
-    slug = str(subject).removeprefix(f"{base}id/{record.kind}/")
+    slug = kind_and_slug(base, str(subject))[1]
     names = values(*LABELS)
     direct = sorted(c for c in values(RDF.type) if c.startswith(SCHEMA))
     description = values(SDO.description)

@@ -25,6 +25,9 @@ from ..vocab import (
     VOID,
     XSD,
     dataset_iri,
+    dump_iri,
+    id_prefix,
+    sparql_iri,
 )
 from .convert import DatasetInfo
 
@@ -66,8 +69,8 @@ def describe(
     )
     if census.latest is not None:
         add((dataset, DCTERMS.modified, Literal(census.latest[:10], datatype=XSD.date)))
-    add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
-    add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
+    add((dataset, VOID.uriSpace, Literal(id_prefix(base))))
+    add((dataset, VOID.sparqlEndpoint, sparql_iri(base)))
     add((dataset, FOAF.homepage, URIRef(base)))
     for vocabulary in (
         "https://schema.org/",
@@ -82,7 +85,7 @@ def describe(
     add((dataset, VOID.entities, Literal(len(subjects))))
 
     for fmt in DUMP_FORMATS:
-        url = URIRef(f"{base}dumps/{dump_name(fmt)}")
+        url = dump_iri(base, dump_name(fmt))
         distribution = URIRef(f"{dataset}#dump-{fmt.extension}")
         add((dataset, VOID.dataDump, url))
         add((dataset, VOID.feature, URIRef(fmt.iri)))

@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 
 from ..folder import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
-from ..vocab import KINDS, SDO
+from ..vocab import KINDS, SDO, doc_prefix, id_prefix
 
 SCHEMA = str(SDO._NS)
 
@@ -229,7 +229,7 @@ class NameIndex:
 
     def _position(self, entity_id: str) -> int | None:
         entity_id = entity_id.strip()
-        for prefix in (f"{self.base}id/", f"{self.base}doc/"):
+        for prefix in (id_prefix(self.base), doc_prefix(self.base)):
             if entity_id.startswith(prefix):
                 entity_id = entity_id.removeprefix(prefix)
         return self._positions.get(entity_id)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import Blueprint, render_template, send_file
 
+from ..vocab import dataset_iri
 from .current import served
 from .errors import HttpError
 from .resources import OFFERED, document_response, negotiated
@@ -46,4 +47,4 @@ def dump(name: str):
 @blueprint.get("/.well-known/void")
 def void():
     """The dataset's own document: VoID and DCAT, in every RDF format and HTML."""
-    return document_response(f"{served().base}id/dataset", negotiated(OFFERED), [])
+    return document_response(dataset_iri(served().base), negotiated(OFFERED), [])

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..serve.store import INCOMING_PAGE
-from ..vocab import KINDS, SLUG
+from ..vocab import KINDS, SLUG, dataset_iri
 from .current import served
 from .errors import HttpError
 from .pages import build_page, href
@@ -41,7 +41,7 @@ def healthz():
     except (NoBuild, NotPublished) as missing:
         raise HttpError(503, str(missing)) from None
     manifest = current.build.manifest
-    if not current.store.exists(f"{current.base}id/dataset"):
+    if not current.store.exists(dataset_iri(current.base)):
         raise HttpError(503, f"the store does not hold build {manifest['id']}")
     return {"status": "ok", "build": manifest["id"], "triples": manifest["triples"]}
 

@@ -17,7 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from ..errors import QueryRefused
 from ..formats import Format, ResultFormat, negotiate, serialize
 from ..serve.guard import precheck
-from ..vocab import RDF, SD, VOID, BadIri, checked_iri
+from ..vocab import RDF, SD, VOID, BadIri, checked_iri, sparql_iri
 from .current import served
 from .errors import HttpError
 from .pages import href
@@ -182,7 +182,7 @@ def _run(query, fmt, default_graphs, named_graphs):
         accept_graph=fmt if is_graph else Format.TURTLE,
         default_graphs=default_graphs,
         named_graphs=named_graphs or None,
-        base_iri=f"{served().base}sparql",
+        base_iri=sparql_iri(served().base),
     )
 
 
@@ -233,7 +233,7 @@ def _table(answer: dict) -> dict:
 def _service_description():
     """SPARQL 1.1 Service Description of this endpoint (its IRI is the published one)."""
     current = served()
-    service = URIRef(f"{current.base}sparql")
+    service = sparql_iri(current.base)
     dataset = URIRef(f"{service}#dataset")
     default = URIRef(f"{service}#default-graph")
     graph = Graph()
