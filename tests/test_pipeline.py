@@ -97,7 +97,9 @@ def test_two_builds_of_the_same_sources_are_byte_identical(built, tmp_path):
         env={"PYTHONHASHSEED": "12345", "PATH": ""},
     )
     second = tmp_path / "current"
-    for name in [*(dump_name(f) for f in DUMP_FORMATS), "void.ttl", "SHA256SUMS"]:
+    files = [*(dump_name(f) for f in DUMP_FORMATS), "void.ttl", "SHA256SUMS"]
+    files += ["validation.txt", "validation.ttl", "lists.json", "reconcile.json"]
+    for name in files:
         assert (second / name).read_bytes() == (built.path / name).read_bytes(), name
 
 

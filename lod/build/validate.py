@@ -81,13 +81,15 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def graph(self) -> Graph:
-        """The report as a SHACL validation report graph."""
+        """The report as a SHACL validation report graph, the same for the same findings
+        (its blank nodes are named by the results' order, not at random)."""
         graph = Graph()
-        report = BNode()
+        report = BNode("report")
         graph.add((report, RDF.type, SH.ValidationReport))
         graph.add((report, SH.conforms, Literal(self.conforms)))
-        for finding in self.findings:
-            node = BNode()
+        ordered = sorted(self.findings, key=lambda f: (f.focus, f.path, f.message, f.value))
+        for number, finding in enumerate(ordered, 1):
+            node = BNode(f"result{number}")
             graph.add((report, SH.result, node))
             graph.add((node, RDF.type, SH.ValidationResult))
             graph.add((node, SH.resultSeverity, SH[finding.severity]))
