@@ -196,7 +196,7 @@ def evaluate(shapes: list[NodeShape], data: Data, focus: set[Node] | None = None
         for node in _focus_nodes(shape, data, focus):
             values = data.values(node)
             for constraints in shape.constraints:
-                findings.extend(_check(constraints, node, values, data))
+                findings.extend(_evaluate_constraints(constraints, node, values, data))
     return findings
 
 
@@ -229,7 +229,7 @@ def _in_class(shape: NodeShape, node: Node, data: Data) -> bool:
     )
 
 
-def _check(
+def _evaluate_constraints(
     constraints: Constraints, focus: Node, values: dict[Node, list[Node]], data: Data
 ) -> Iterable[Finding]:
     path = constraints.path
@@ -472,7 +472,7 @@ def _less_or_equal(node: Node, bound: Node) -> bool:
 
 
 def _conforms(constraints: Constraints, node: Node, data: Data) -> bool:
-    return not any(_check(constraints, node, data.values(node), data))
+    return not any(_evaluate_constraints(constraints, node, data.values(node), data))
 
 
 def _any_of(alternatives: tuple[tuple[ValueCheck, ...], ...], node: Node, data: Data) -> bool:

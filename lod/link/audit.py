@@ -145,7 +145,7 @@ def _audit(client: Client) -> Iterator[Result]:
         yield Result(f"server at {client.root}", False, str(down))
         return
     found: list[Void] = []
-    yield _check("VoID /.well-known/void", lambda: _void(client, void_response, found))
+    yield _probe("VoID /.well-known/void", lambda: _void(client, void_response, found))
     void = found[0] if found else None
     documents: list[str] = []
     if void is not None:
@@ -153,23 +153,23 @@ def _audit(client: Client) -> Iterator[Result]:
         for iri in void.examples:
             yield from _resource(client, iri, documents)
     endpoint = client.local(void.sparql) if void and void.sparql else f"{client.root}/sparql"
-    yield _check(
+    yield _probe(
         f"SPARQL service description {client.show(endpoint)}",
         lambda: _service_description(client, endpoint),
     )
     if void is not None:
-        yield _check(
+        yield _probe(
             f"SPARQL query {client.show(endpoint)}", lambda: _count(client, endpoint, void)
         )
         for dump in void.dumps:
             local = client.local(dump)
-            yield _check(f"dump {client.show(local)}", lambda u=local: _dump(client, u, void))
-    yield _check("reconciliation /reconcile", lambda: _reconcile(client))
-    yield _check("sitemap /sitemap.xml", lambda: _sitemap(client, documents))
-    yield _check("robots.txt /robots.txt", lambda: _robots(client))
+            yield _probe(f"dump {client.show(local)}", lambda u=local: _dump(client, u, void))
+    yield _probe("reconciliation /reconcile", lambda: _reconcile(client))
+    yield _probe("sitemap /sitemap.xml", lambda: _sitemap(client, documents))
+    yield _probe("robots.txt /robots.txt", lambda: _robots(client))
 
 
-def _check(name: str, run: Callable[[], str | None]) -> Result:
+def _probe(name: str, run: Callable[[], str | None]) -> Result:
     try:
         detail = run()
     except Failed as finding:
@@ -237,7 +237,7 @@ def _resource(client: Client, iri: str, documents: list[str]) -> Iterator[Result
         located.append(urljoin(url, location))
         return f"to {client.show(located[0])}"
 
-    yield _check(f"303 from {client.show(url)}", see_other)
+    yield _probe(f"303 from {client.show(url)}", see_other)
     if not located:
         return
     document = located[0]
@@ -261,14 +261,14 @@ def _resource(client: Client, iri: str, documents: list[str]) -> Iterator[Result
             raise Failed("; ".join(problems))
         return ", ".join(f.title for f in NEGOTIATED) + f" describe <{iri}>"
 
-    yield _check(f"content negotiation {shown}", negotiation)
+    yield _probe(f"content negotiation {shown}", negotiation)
     if len(graphs) > 1:
-        yield _check(f"formats agree {shown}", lambda: _agree(graphs))
+        yield _probe(f"formats agree {shown}", lambda: _agree(graphs))
     if negotiated:
-        yield _check(f"Vary: Accept {shown}", lambda: _vary(negotiated))
+        yield _probe(f"Vary: Accept {shown}", lambda: _vary(negotiated))
         responses += negotiated
-        yield _check(f"CORS {shown}", lambda: _cors(client, responses))
-        yield _check(f"ETag {shown}", lambda: _etag(client, document))
+        yield _probe(f"CORS {shown}", lambda: _cors(client, responses))
+        yield _probe(f"ETag {shown}", lambda: _etag(client, document))
 
 
 def _representation(response: requests.Response, fmt: Format, iri: str) -> list[ox.Triple]:

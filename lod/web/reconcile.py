@@ -60,7 +60,7 @@ def service():
     batch = _json(raw, "queries")
     if not isinstance(batch, dict):
         raise HttpError(400, '`queries` must be a JSON object: {"q0": {"query": "…"}, …}')
-    _check_size(len(batch))
+    _limit_batch(len(batch))
     parsed = {key: _query_02(key, query) for key, query in batch.items()}
     index = _index()
     return _reply(
@@ -88,7 +88,7 @@ def match():
     if not isinstance(body, dict) or not isinstance(body.get("queries"), list):
         raise HttpError(400, 'The batch must be a JSON object {"queries": […]}.')
     queries = body["queries"]
-    _check_size(len(queries))
+    _limit_batch(len(queries))
     parsed = [_query_10(i, query) for i, query in enumerate(queries)]
     index = _index()
     return _reply(
@@ -366,7 +366,7 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
-def _check_size(count: int) -> None:
+def _limit_batch(count: int) -> None:
     if count > MAX_BATCH:
         raise HttpError(413, f"{count} queries in one batch; at most {MAX_BATCH} (advised: 50)")
 
