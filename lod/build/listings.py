@@ -5,7 +5,7 @@ of the records that changed."""
 
 from __future__ import annotations
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
 from ..folder import RECONCILE_INDEX_VERSION
@@ -91,7 +91,69 @@ def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors)
         found["description"] = _short(description[0])
     if date is not None:
         found["date"] = date
+    found["values"] = property_values(graph, subject, base)
     return found
+
+
+# what data extension (lod.link.extend) answers: each record's own statements, by property
+SKIPPED = frozenset({RDF.type, SDO.articleBody, SDO.description})
+VALUE_CHARS = 1000
+
+
+def property_values(graph, subject: URIRef, base: str) -> dict[str, list[list[str]]]:
+    """A record's statements as {property: [[tag, value], …]}, sorted: tag `ref` for
+    another record (`kind/slug`), `iri` for any other IRI, `date`, `int`, `float` or `str`
+    for a literal. Hash nodes, types and long prose are left out."""
+    pairs = graph.by_subject.get(subject, ()) if hasattr(graph, "by_subject") else None
+    if pairs is None:
+        pairs = graph.predicate_objects(subject)
+    prefix = f"{base}id/"
+    found: dict[str, set[tuple[str, str]]] = {}
+    for predicate, obj in pairs:
+        if predicate in SKIPPED:
+            continue
+        name = _local(str(predicate))
+        if isinstance(obj, URIRef):
+            iri = str(obj)
+            if iri.startswith(prefix):
+                if "#" in iri:
+                    continue
+                value = ("ref", iri.removeprefix(prefix))
+            else:
+                value = ("iri", iri)
+        elif isinstance(obj, Literal):
+            value = (_tag(obj), str(obj)[:VALUE_CHARS])
+        else:
+            continue
+        found.setdefault(name, set()).add(value)
+    return {name: [list(v) for v in sorted(vals)] for name, vals in sorted(found.items())}
+
+
+def _local(iri: str) -> str:
+    if iri.startswith(SCHEMA):
+        return iri.removeprefix(SCHEMA)
+    for prefix, name in PREFIXES.items():
+        if iri.startswith(prefix):
+            return f"{name}:{iri.removeprefix(prefix)}"
+    return iri
+
+
+PREFIXES = {
+    "http://www.w3.org/2002/07/owl#": "owl",
+    "http://www.w3.org/2004/02/skos/core#": "skos",
+    "http://purl.org/dc/terms/": "dcterms",
+}
+
+
+def _tag(literal: Literal) -> str:
+    datatype = str(literal.datatype or "")
+    if datatype.endswith(("#date", "#dateTime")):
+        return "date"
+    if datatype.endswith(("#integer", "#int", "#long")):
+        return "int"
+    if datatype.endswith(("#decimal", "#double", "#float")):
+        return "float"
+    return "str"
 
 
 def index_of(entries: list[dict], base: str) -> dict:

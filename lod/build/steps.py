@@ -32,6 +32,7 @@ from ..triples import Triples
 from ..vocab import KINDS
 from .convert import Conversion, convert
 from .listings import Listings, index_of, lists_by_kind
+from .mixnmatch import MIXNMATCH, catalogue
 from .parts import Members, Part, digest
 from .sources import Sources, load
 from .validate import Engine, Report, validate
@@ -190,6 +191,9 @@ def _write(
     report = validated.report
     (path / "validation.txt").write_text(report.text(), "utf-8")
     (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
+    mixnmatch = catalogue(listings.names.values(), info.base)  # for Wikidata's Mix'n'match
+    (path / MIXNMATCH).write_bytes(mixnmatch)
+    files[MIXNMATCH] = _digest(mixnmatch)
     (path / "SHA256SUMS").write_text(
         "".join(f"{meta['sha256']}  {name}\n" for name, meta in sorted(files.items())), "utf-8"
     )
