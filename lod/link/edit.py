@@ -47,9 +47,7 @@ class EditError(LodError):
         super().__init__(f"{path}: {record_id}: {message}")
 
 
-def add_values(
-    path: Path | str, record_id: str, field: str, values: Sequence[str]
-) -> list[str]:
+def add_values(path: Path | str, record_id: str, field: str, values: Sequence[str]) -> list[str]:
     """Add `values` to `field` of the record `record_id` (a slug; a one-record file with
     no `id` is its stem) in the file at `path`, writing the file only when something is
     added; the values added, in order (those already there are skipped)."""
@@ -229,7 +227,7 @@ def _csv(lines, path, record_id, field, values) -> list[str]:
         added = list(dict.fromkeys(values))
         if not added:
             return []
-        for i, (first, after) in enumerate(spans):
+        for i, (_first, after) in enumerate(spans):
             if not rows[i]:
                 continue
             last = after - 1
