@@ -253,6 +253,8 @@ def _csv(lines, path, record_id, field, values) -> list[str]:
 
 
 def _csv_cell(text: str) -> str:
+    if not text:
+        return ""  # the writer would quote a lone empty cell
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow([text])
     return out.getvalue()
