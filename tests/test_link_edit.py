@@ -108,10 +108,12 @@ def test_markdown_front_matter_and_bom(tmp_path):
 def test_single_record_file_without_id_is_its_stem(tmp_path):
     path = write(tmp_path, "cecilie.yaml", "# a person\nname: Cecilie\njobTitle: Advocate")
     add_values(path, "cecilie", "sameAs", [IRI])
-    assert path.read_text() == f"# a person\nname: Cecilie\njobTitle: Advocate\nsameAs:\n  - {IRI}\n"
+    assert (
+        path.read_text() == f"# a person\nname: Cecilie\njobTitle: Advocate\nsameAs:\n  - {IRI}\n"
+    )
 
 
-CSV = "id,name,sameAs\na,Alpha,\nb,\"Beta, the second\",https://ror.org/1\nc,Gamma,\n"
+CSV = 'id,name,sameAs\na,Alpha,\nb,"Beta, the second",https://ror.org/1\nc,Gamma,\n'
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])

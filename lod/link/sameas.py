@@ -393,7 +393,7 @@ class _Ours:
         return found
 
     def values(self, subject, field_name: str) -> list:
-        """A field's values: another record's subject, or text."""
+        """A field's values: another record's subject (a key of `records`), or text."""
         try:
             predicate = SDO[field_name]
         except (AttributeError, KeyError):
@@ -416,8 +416,8 @@ class _Ours:
         properties = []
         for field_name, pid in self.service.properties:
             for value in self.values(subject, field_name):
-                if isinstance(value, str):
-                    properties.append((pid, value))
+                if value not in self.records:
+                    properties.append((pid, str(value)))
                 else:  # another record: its id in the service's graph, else its name
                     ids = sorted(self.service_ids(value))
                     properties.append((pid, ids[0] if ids else self.name(value)))
@@ -430,8 +430,8 @@ class _Ours:
         for a record (and the places it lies in), its names and its service ids."""
         found: set[str] = set()
         for value in self.values(subject, field_name):
-            if isinstance(value, str):
-                found.add(_comparable(value))
+            if value not in self.records:
+                found.add(_comparable(str(value)))
                 continue
             seen, todo = set(), [value]
             while todo:
