@@ -312,3 +312,15 @@ def test_link_services_parsed(tmp_path):
     assert service.label == "Wikidata" and service.type_of("organisation") == "Q43229"
     assert service.iri("Q1065") == "http://www.wikidata.org/entity/Q1065"
     assert service.host == "www.wikidata.org" and service.properties == (("url", "P856"),)
+
+
+def test_the_test_benchs_expectations(server):
+    """The reconciliation test bench picks a property by auto-completion, GETs
+    `?extend=` and reads rows[entity id][property id]."""
+    found = server.get("/reconcile/suggest/property", params={"prefix": "parent"}).json()
+    conforms(V02, "suggest-properties-response", found)
+    assert "parentOrganization" in [p["id"] for p in found["result"]]
+    same = server.get("/reconcile/suggest/property", params={"prefix": "same"}).json()
+    assert [p["id"] for p in same["result"]].count("sameAs") == 1
+    answer = extend_02(server, {"ids": [CSD], "properties": [{"id": "parentOrganization"}]}, "GET")
+    assert isinstance(answer["rows"][CSD]["parentOrganization"], list)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
+from ..text import normalise
 from .reconcile import SCHEMA, NameIndex
 
 MAX_IDS = 500
@@ -60,6 +61,21 @@ class Extension:
         return [
             {"id": pid, "name": property_name(pid), "description": f"{n} of the records have it"}
             for pid, n in ranked[:limit]
+        ]
+
+    def suggest(self, prefix: str, skip: set[str] = frozenset()) -> list[dict]:
+        """Properties any record has whose id or a word of its name starts with `prefix`
+        (auto-completion for clients choosing a column to add), the most common first."""
+        text = normalise(prefix)
+        return [
+            p
+            for p in self.propose(None, MAX_PROPERTIES)
+            if p["id"] not in skip
+            and p["id"].removeprefix("skos:") not in skip  # exactMatch is skos:exactMatch
+            and (
+                p["id"].casefold().startswith(prefix.strip().casefold())
+                or any(w.startswith(text) for w in normalise(p["name"]).split())
+            )
         ]
 
     def meta(self, pids: Iterable[str], ids: Iterable[str] = ()) -> list[dict]:

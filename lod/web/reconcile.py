@@ -166,8 +166,12 @@ def suggest_type():
 
 @blueprint.get("/suggest/property")
 def suggest_property():
+    """The properties to match by (sameAs …), then those data extension offers."""
     prefix, limit, cursor = _suggest_args()
-    return _reply({"result": _index().suggest_properties(prefix, limit, cursor)})
+    index = _index()
+    found = index.suggest_properties(prefix, MAX_CURSOR, 0)
+    found += Extension(index).suggest(prefix, {p["id"] for p in found})
+    return _reply({"result": found[cursor : cursor + limit]})
 
 
 @blueprint.get("/preview")
