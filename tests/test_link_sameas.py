@@ -287,6 +287,18 @@ def test_cli_sameas_and_apply(remote, tmp_path):
     assert "2 links written" in done.stdout
     assert snapshot(data) != before
 
+    # --write: the certain links go straight in (here on a fresh copy of the data)
+    fresh = here(tmp_path / "fresh", url)
+    before = snapshot(fresh)
+    done = lod(
+        "link", "sameas", "--service", "Elsewhere", "--review", str(tmp_path / "r2.yaml"),
+        "--write", "--data", str(fresh), "--no-cache", "--rate", "100",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "2 sameAs links written" in done.stdout
+    changed = [name for name, text in snapshot(fresh).items() if before[name] != text]
+    assert changed == ["organisations/organisations.yaml"]
+
     with Misbehaving("error") as bad:
         before = snapshot(data)
         done = lod(
