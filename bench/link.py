@@ -1,8 +1,9 @@
-"""What linking adds to a build and to the reconciliation service: the size and load time
-of reconcile.json with each record's property values (for data extension) against the
-same index without them, data extension against matching, and the Mix'n'match catalogue.
+"""What linking adds to a build and to the reconciliation service: the size, load time and
+memory of reconcile.json with its data-extension part (offsets into extend.jsonl and the
+property counts per type) against the same index without it, extend.jsonl itself, data
+extension (values read by offset) against matching, and the Mix'n'match catalogue.
 
-    python bench/link.py 10k [100k …] [--runs 3] [--json bench/out/link.json]
+    python bench/link.py 10k [100k …] [--runs 3] [--rebuild] [--json bench/out/link.json]
 
 Figures only; nothing is asserted.
 """
@@ -46,15 +47,13 @@ def peak_mb(make) -> float:
     return peak / 1e6
 
 
-def measure(size: str, runs: int) -> dict:
-    out = built(size)
+def measure(size: str, runs: int, rebuild: bool) -> dict:
+    out = built(size, rebuild=rebuild)
     path = out / "current" / "reconcile.json"
     raw = path.read_bytes()
     data = orjson.loads(raw)
-    bare = {
-        **data,
-        "entries": [{k: v for k, v in e.items() if k != "values"} for e in data["entries"]],
-    }
+    bare = {k: v for k, v in data.items() if k != "extend"}
+    values_file = out / "current" / "extend.jsonl"
     bare_raw = orjson.dumps(bare, option=orjson.OPT_SORT_KEYS)
     load_with = timed(lambda: NameIndex(orjson.loads(raw)), runs)
     load_without = timed(lambda: NameIndex(orjson.loads(bare_raw)), runs)
@@ -62,10 +61,12 @@ def measure(size: str, runs: int) -> dict:
     mem_without = peak_mb(lambda: NameIndex(orjson.loads(bare_raw)))
 
     index = NameIndex(data)
-    extension = Extension(index)
+    extension = Extension(index, values_file)
     ids = [e["id"] for e in index.entries[:: max(1, len(index.entries) // 50)]][:50]
     names = [index.entry(i)["name"] for i in ids]
-    extend_50 = timed(lambda: [extension.values(i, p) for i in ids for p in PROPERTIES], runs)
+    extend_50 = timed(
+        lambda: [Extension(index, values_file).values(i, p) for i in ids for p in PROPERTIES], runs
+    )
     match_50 = timed(lambda: [index.match(n) for n in names], runs)
     propose = timed(lambda: extension.propose("article"), runs)
     tsv_time = timed(lambda: catalogue(index.entries, index.base), runs)
@@ -74,11 +75,12 @@ def measure(size: str, runs: int) -> dict:
         "size": name(size),
         "records": len(index.entries),
         "reconcile.json MB": round(len(raw) / 1e6, 1),
-        "without values MB": round(len(bare_raw) / 1e6, 1),
+        "without extend MB": round(len(bare_raw) / 1e6, 1),
+        "extend.jsonl MB": round(values_file.stat().st_size / 1e6, 1),
         "load s": round(load_with, 3),
-        "load without values s": round(load_without, 3),
+        "load without extend s": round(load_without, 3),
         "load peak MB": round(mem_with),
-        "load peak without values MB": round(mem_without),
+        "load peak without extend MB": round(mem_without),
         "extend 50 ids x 5 properties ms": round(extend_50 * 1000, 2),
         "match 50 names ms": round(match_50 * 1000, 2),
         "propose for article ms": round(propose * 1000, 1),
@@ -88,11 +90,12 @@ def measure(size: str, runs: int) -> dict:
     }
     print(f"\n{name(size)}: {len(index.entries)} records")
     print(
-        f"  reconcile.json {figures['reconcile.json MB']} MB, without values "
-        f"{figures['without values MB']} MB ({ratio(len(raw), len(bare_raw))})"
+        f"  reconcile.json {figures['reconcile.json MB']} MB, without its extend part "
+        f"{figures['without extend MB']} MB ({ratio(len(raw), len(bare_raw))}); "
+        f"extend.jsonl {figures['extend.jsonl MB']} MB"
     )
     print(
-        f"  NameIndex load {load_with:.3f} s vs {load_without:.3f} s without values "
+        f"  NameIndex load {load_with:.3f} s vs {load_without:.3f} s without extend "
         f"({ratio(load_with, load_without)}); peak {mem_with:.0f} MB vs {mem_without:.0f} MB"
     )
     print(
@@ -111,9 +114,10 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", default=["10k"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--rebuild", action="store_true", help="Build the corpus again.")
     args = parser.parse_args()
     header("link: reconcile.json values, data extension, Mix'n'match")
-    results = [measure(size, args.runs) for size in args.sizes]
+    results = [measure(size, args.runs, args.rebuild) for size in args.sizes]
     finish(results, args.json)
     print(json.dumps(results, indent=2))
 

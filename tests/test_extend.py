@@ -324,3 +324,29 @@ def test_the_test_benchs_expectations(server):
     assert [p["id"] for p in same["result"]].count("sameAs") == 1
     answer = extend_02(server, {"ids": [CSD], "properties": [{"id": "parentOrganization"}]}, "GET")
     assert isinstance(answer["rows"][CSD]["parentOrganization"], list)
+
+
+def test_values_are_kept_out_of_the_index(built):
+    """Each app process holds reconcile.json in memory: the values are in extend.jsonl,
+    one line per record in the index's order, read by offset."""
+    index = json.loads((built.path / "reconcile.json").read_bytes())
+    values = (built.path / "extend.jsonl").read_bytes()
+    offsets = index["extend"]["offsets"]
+    assert all("values" not in entry for entry in index["entries"])
+    assert len(offsets) == len(index["entries"]) + 1 and offsets[-1] == len(values)
+    position = [e["id"] for e in index["entries"]].index(CSD)
+    row = json.loads(values[offsets[position] : offsets[position + 1]])
+    assert row["parentOrganization"] == [["ref", UN]]
+    assert index["extend"]["properties"]["organisation"]["name"] == 5
+
+
+def test_a_build_without_values_answers_none(built, tmp_path):
+    from lod.link.extend import Extension
+    from lod.link.reconcile import NameIndex
+
+    data = json.loads((built.path / "reconcile.json").read_bytes())
+    del data["extend"]  # a build made before data extension
+    extension = Extension(NameIndex(data), tmp_path / "missing.jsonl")
+    assert extension.values(CSD, "parentOrganization") == []
+    assert extension.propose("organisation") == []
+    assert extension.values(CSD, "description")  # from the index itself

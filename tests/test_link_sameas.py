@@ -5,6 +5,7 @@ at all. Nothing here reaches beyond 127.0.0.1."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -163,7 +164,8 @@ def test_review_apply_and_rejections(remote, tmp_path):
     assert (data / ".links" / "sameas-rejected.yaml").is_file()
     # the data still builds, with the links
     built = build(Settings(data=data, out=tmp_path / "dist"))
-    assert f"{ELSEWHERE}id/organisation/un".encode() in (built.path / "reconcile.json").read_bytes()
+    dump = gzip.decompress((built.path / "dataset.nt.gz").read_bytes())
+    assert f"<{ELSEWHERE}id/organisation/un>".encode() in dump
     # applying again adds nothing
     assert sameas.apply(review, data).added == []
 

@@ -5,6 +5,7 @@ of the records that changed."""
 
 from __future__ import annotations
 
+import orjson
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
@@ -158,21 +159,51 @@ def _tag(literal: Literal) -> str:
 
 def index_of(entries: list[dict], base: str) -> dict:
     """The index of the entries: sorted by id, with its token and sameAs lookups."""
+    return indexes(entries, base)[0]
+
+
+def indexes(entries: list[dict], base: str) -> tuple[dict, bytes]:
+    """The index of the entries (reconcile.json) and their property values (extend.jsonl).
+
+    The values are kept out of the index, which every app process holds in memory: they
+    are one JSON line per entry, in the index's order, found by the index's
+    `extend.offsets` (line i is bytes offsets[i] to offsets[i + 1]) and read only for the
+    records a data extension query names. `extend.properties` counts, per kind and per
+    schema.org class, the records having each property (for property proposals)."""
     entries = sorted(entries, key=lambda e: e["id"])
     tokens: dict[str, list[int]] = {}
     same_as: dict[str, list[int]] = {}
+    bare: list[dict] = []
+    lines: list[bytes] = []
+    offsets = [0]
+    counts: dict[str, dict[str, int]] = {}
     for position, found in enumerate(entries):
+        values = found.get("values", {})
+        line = orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n"
+        lines.append(line)
+        offsets.append(offsets[-1] + len(line))
+        bare.append({k: v for k, v in found.items() if k != "values"})
+        has = list(values) + (["description"] if found.get("description") else [])
+        for type_id in (found["kind"], *found["classes"]):
+            per_type = counts.setdefault(type_id, {})
+            for name in has:
+                per_type[name] = per_type.get(name, 0) + 1
         for token in sorted({t for n in found["names"] + found["alternates"] for t in n.split()}):
             tokens.setdefault(token, []).append(position)
         for key in found["sameAs"]:
             same_as.setdefault(key, []).append(position)
-    return {
+    index = {
         "version": RECONCILE_INDEX_VERSION,
         "base": base,
-        "entries": entries,
+        "entries": bare,
         "tokens": tokens,
         "sameAs": same_as,
+        "extend": {
+            "offsets": offsets,
+            "properties": {t: dict(sorted(c.items())) for t, c in sorted(counts.items())},
+        },
     }
+    return index, b"".join(lines)
 
 
 class Listings:

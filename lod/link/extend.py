@@ -1,7 +1,9 @@
 """Data extension for the reconciliation service: which properties a type's records have
 (`propose`) and their values for some records (`extend`), from the build's reconciliation
-index (each entry's `values`, written by lod.build.listings.property_values). Pure, no HTTP:
-lod.web.reconcile shapes the answers as API 0.2 or the 1.0 draft wants them.
+index (per type, how many records have each property) and its extend.jsonl (each record's
+values, one JSON line per record, read by offset for the records asked about; written by
+lod.build.listings.indexes). No HTTP: lod.web.reconcile shapes the answers as API 0.2
+or the 1.0 draft wants them.
 
 Property ids are the names the data uses: schema.org local names (`name`, `startDate`,
 `location`, `parentOrganization`, `sameAs` …), `owl:sameAs`, `skos:…` for topics, and
@@ -16,8 +18,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
+
+import orjson
 
 from ..text import normalise
+from ..vocab import KINDS
 from .reconcile import SCHEMA, NameIndex
 
 MAX_IDS = 500
@@ -42,21 +48,45 @@ def property_name(pid: str) -> str:
 
 
 class Extension:
-    """Proposals and values over one build's NameIndex."""
+    """Proposals and values over one build's NameIndex and its extend.jsonl (`values`:
+    the file's path; None, or a build without one, answers no values)."""
 
-    def __init__(self, index: NameIndex):
+    def __init__(self, index: NameIndex, values: Path | None = None):
         self.index = index
+        self.path = values
+        self.offsets: list[int] = index.extension.get("offsets", [])
+        self.counts: dict[str, dict[str, int]] = index.extension.get("properties", {})
+        self._rows: dict[int, dict] = {}
+
+    def row(self, entity_id: str) -> dict[str, list]:
+        """A record's values by property, read from its line of extend.jsonl."""
+        position = self.index.position(entity_id)
+        if position is None or self.path is None or position + 1 >= len(self.offsets):
+            return {}
+        if position not in self._rows:
+            start, end = self.offsets[position], self.offsets[position + 1]
+            try:
+                with open(self.path, "rb") as handle:
+                    handle.seek(start)
+                    self._rows[position] = orjson.loads(handle.read(end - start))
+            except (OSError, ValueError):
+                self._rows[position] = {}
+        return self._rows[position]
 
     def propose(self, type_id: str | None, limit: int = DEFAULT_PROPOSALS) -> list[dict]:
         """The properties the records of a type have (any type: every record), the most
         common first; BadQuery for an unknown type."""
-        members = self.index.members(type_id) if type_id else range(len(self.index.entries))
         counts: Counter = Counter()
-        for position in members:
-            entry = self.index.entries[position]
-            counts.update(entry.get("values", {}).keys())
-            if entry.get("description"):
-                counts["description"] += 1
+        if type_id:
+            self.index.members(type_id)  # BadQuery for an unknown type
+            wanted = property_id(type_id).casefold()
+            for key, found in self.counts.items():
+                if key.casefold() == wanted:
+                    counts.update(found)
+                    break
+        else:
+            for kind in KINDS:
+                counts.update(self.counts.get(kind, {}))
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         return [
             {"id": pid, "name": property_name(pid), "description": f"{n} of the records have it"}
@@ -82,14 +112,14 @@ class Extension:
         """The columns of an answer: each property's id and name, and the type of the
         records it links to (when it links to records) among `ids`'."""
         found = []
-        entries = [e for e in (self.index.entry(i) for i in ids) if e is not None]
+        rows = [self.row(i) for i in ids]
         for raw in pids:
             pid = property_id(raw)
             column = {"id": raw, "name": property_name(pid)}
             kinds = Counter(
                 value.split("/", 1)[0]
-                for entry in entries
-                for tag, value in entry.get("values", {}).get(pid, [])
+                for row in rows
+                for tag, value in row.get(pid, [])
                 if tag == "ref"
             )
             if kinds:
@@ -107,7 +137,7 @@ class Extension:
         if pid == "description":
             return [{"str": entry["description"]}] if entry.get("description") else []
         found = []
-        for tag, value in entry.get("values", {}).get(pid, []):
+        for tag, value in self.row(entity_id).get(pid, []):
             if tag == "ref":
                 target = self.index.entry(value)
                 name = target["name"] if target else value

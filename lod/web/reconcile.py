@@ -29,6 +29,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from ..folder import EXTEND_VALUES
 from ..link.extend import MAX_IDS, MAX_PROPERTIES, Extension
 from ..link.reconcile import BadQuery, Candidate, Condition, NameIndex
 from ..vocab import KINDS
@@ -121,7 +122,7 @@ def extend():
             400, 'POST a JSON body {"ids": ["kind/slug"], "properties": [{"id": "name"}]}'
         )
     ids, pids = _extend_query(body)
-    extension = Extension(_index())
+    extension = _extension()
     rows = [
         {"id": i, "properties": [{"id": p, "values": extension.values(i, p)} for p in pids]}
         for i in ids
@@ -137,7 +138,7 @@ def propose():
     if not 1 <= limit <= 100:
         raise HttpError(400, "`limit` must be 1 to 100")
     try:
-        found = Extension(_index()).propose(type_id or None, limit)
+        found = _extension().propose(type_id or None, limit)
     except BadQuery as bad:
         raise HttpError(400, str(bad)) from None
     answer = {"properties": found, "limit": limit}
@@ -411,7 +412,7 @@ def _extend_query(body: Any) -> tuple[list[str], list[str]]:
 def _extend_02(query: tuple[list[str], list[str]]) -> dict:
     """A 0.2 extension answer: {"meta": […], "rows": {id: {property: [values]}}}."""
     ids, pids = query
-    extension = Extension(_index())
+    extension = _extension()
     rows = {i: {p: extension.values(i, p) for p in pids} for i in ids}
     return {"meta": extension.meta(pids, ids), "rows": rows}
 
@@ -435,6 +436,11 @@ def _index() -> NameIndex:
         raise HttpError(
             503, "This build has no reconciliation index: run `lod build` again."
         ) from None
+
+
+def _extension() -> Extension:
+    """Data extension over the served build (its values read from its extend.jsonl)."""
+    return Extension(_index(), served().build.path / EXTEND_VALUES)
 
 
 def _json(raw: str | bytes, name: str) -> Any:
