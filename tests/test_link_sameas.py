@@ -322,3 +322,21 @@ def test_cli_sameas_and_apply(remote, tmp_path):
 
     done = lod("link", "sameas", "--service", "Nowhere", "--review", str(review))
     assert done.returncode == 2 and "neither a URL nor a label" in done.stderr
+
+
+def test_a_place_agrees_through_the_places_it_lies_in(remote, tmp_path):
+    """Ours: at the UN Headquarters, in New York City; theirs: in New York City. The
+    country of a namesake elsewhere differs at every level, so it never agrees."""
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    (data / "places" / "places.csv").write_text(
+        "id,name,containedInPlace\nnyc,New York City,\nhq,UN Headquarters,nyc\n"
+        "kenya,Kenya,\nnairobi,Nairobi,kenya\ngeneva,Geneva,\n"
+    )
+    orgs = data / "organisations" / "organisations.yaml"
+    orgs.write_text(orgs.read_text().replace("location: nyc", "location: hq"))
+    run = sameas.propose(data, elsewhere_service(url), client(url, tmp_path))
+    found = by_record(run)
+    assert "location agrees" in found["organisation/united-nations"][0]["why"]
+    assert found["organisation/united-nations"][0]["decision"] == "accept"
+    assert found["organisation/mercy-relief"][0]["decision"] == ""

@@ -48,7 +48,7 @@ REJECTED = Path(".links") / "sameas-rejected.yaml"
 DECISIONS = ("accept", "reject", "")
 CANDIDATES = 3  # per record in the review file
 SURE_SCORE = 90.0
-USER_AGENT = "lod-link-sameas (+https://github.com/; a Linked Open Data publisher)"
+USER_AGENT = "lod-link-sameas/1 (a Linked Open Data publisher asking for sameAs candidates)"
 
 
 class LinkError(LodError):
