@@ -113,7 +113,9 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
 
     for name in record.values:
         if name not in DATASET_FIELDS + OPTIONAL_DATASET_FIELDS:
-            fault(name, "unknown field", _did_you_mean(name, DATASET_FIELDS))
+            fault(
+                name, "unknown field", _did_you_mean(name, DATASET_FIELDS + OPTIONAL_DATASET_FIELDS)
+            )
     if "linkServices" in record.values:
 
         def service_fault(item, name, message):
