@@ -262,6 +262,155 @@ def check_command(url, timeout) -> None:
         sys.exit(1)
 
 
+@cli.group("link")
+def link_group() -> None:
+    """Propose and apply links between records and other graphs."""
+
+
+@link_group.command("sameas")
+@click.option(
+    "--service",
+    "service_url",
+    required=True,
+    help="A reconciliation service: its manifest URL, or its label in dataset.yaml's linkServices.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["organisation", "person", "place", "event", "topic", "document", "article"]),
+    help="Kinds of record to link (repeatable) [default: organisation person place event topic].",
+)
+@click.option(
+    "--review",
+    default="sameas-review.yaml",
+    show_default=True,
+    help="The review file to write (YAML; edit its decisions, then `lod link apply` it).",
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Also write the links accepted automatically into data/ (as `lod link apply`).",
+)
+@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@click.option("--out", help="Build folder; answers are cached in its cache/link/ [LOD_OUT].")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="Requests a second, at most.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.01),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Retries of a request that timed out or failed (back-off 1 s, doubling).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1, max=100),
+    default=10,
+    show_default=True,
+    help="Queries a request (never more than the manifest's batchSize).",
+)
+@click.option(
+    "--api",
+    type=click.Choice(["0.2", "1.0"]),
+    default=None,
+    help="The API version to speak [default: 0.2 when the manifest offers it].",
+)
+@click.option("--no-cache", is_flag=True, help="Ask the service again, ignoring cached answers.")
+def link_sameas(
+    service_url, kinds, review, write, data, out, rate, timeout, retries, batch, api, no_cache
+) -> None:
+    """Propose sameAs links from a reconciliation service (Wikidata's, another lod …) for
+    the records without one; write them to a review file. Exit 1 when the service failed
+    (what it answered is kept in the review file)."""
+    from .link import sameas
+
+    settings = _settings(data, out)
+    services = sameas.dataset_services(settings.data)
+    named = sameas.find_service(services, service_url)
+    url = named.manifest if named else service_url
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            f"`{service_url}` is neither a URL nor a label in dataset.yaml's linkServices",
+            param_hint="--service",
+        )
+    cache = None if no_cache else Path(settings.out) / "cache" / "link"
+    client = sameas.Client(
+        url, timeout=timeout, retries=retries, rate=rate, cache=cache, version=api, batch=batch
+    )
+    service = named or sameas.service_from_manifest(url, client)
+    run = sameas.propose(
+        settings.data, service, client, kinds or sameas.DEFAULT_KINDS, settings.base
+    )
+    sameas.write_review(review, service, url, run)
+    candidates = sum(len(p.candidates) for p in run.proposals)
+    click.echo(
+        f"{run.asked} records asked, {len(run.proposals)} with candidates ({candidates} in all, "
+        f"{run.accepted} accepted automatically); review: {review}"
+    )
+    if write and run.accepted:
+        applied = sameas.apply(review, settings.data)
+        click.echo(f"{len(applied.added)} sameAs links written into {settings.data}")
+    for error in run.errors:
+        click.echo(f"error: {error}", err=True)
+    if run.unanswered:
+        click.echo(f"error: {len(run.unanswered)} records were not answered", err=True)
+    if run.errors:
+        sys.exit(1)
+
+
+@link_group.command("apply")
+@click.argument("review")
+@click.option("--data", help="Source folder [LOD_DATA, default data].")
+def link_apply(review, data) -> None:
+    """Write the accepted links of a REVIEW file into data/ (only the lines they go on
+    change); remember the rejected ones in data/.links/sameas-rejected.yaml."""
+    from .link import sameas
+
+    settings = _settings(data, None)
+    applied = sameas.apply(review, settings.data)
+    for record, iri, file in applied.added:
+        click.echo(f"{file}: {record} sameAs {iri}")
+    click.echo(
+        f"{len(applied.added)} links written, {applied.rejected} rejected (remembered), "
+        f"{applied.undecided} undecided"
+    )
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Write the data in formats other systems import."""
+
+
+@export_group.command("mixnmatch")
+@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@click.option("--out", "target", help="File to write [default: standard output].")
+def export_mixnmatch(data, target) -> None:
+    """The Mix'n'match catalogue (TSV: id, name, description, type, url) of the
+    organisations, people, places, events and topics, for Wikidata."""
+    from .link.mixnmatch import export
+
+    settings = _settings(data, None)
+    tsv = export(settings.data, settings.base)
+    if target:
+        Path(target).write_bytes(tsv)
+    else:
+        sys.stdout.buffer.write(tsv)
+        sys.stdout.flush()
+
+
 def _table(results: dict) -> str:
     """SPARQL JSON results as an aligned table (an ASK as yes or no)."""
     if "boolean" in results:

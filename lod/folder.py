@@ -14,6 +14,7 @@ from .formats import Format
 
 DUMP_FORMATS = (Format.NTRIPLES, Format.TURTLE, Format.JSONLD)
 RECONCILE_INDEX_VERSION = 1  # the shape of reconcile.json
+EXTEND_VALUES = "extend.jsonl"  # each record's property values, for data extension
 BUILD_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
 

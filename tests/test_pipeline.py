@@ -49,7 +49,7 @@ def test_build_writes_every_artefact(built):
     sums = dict(
         line.split("  ")[::-1] for line in (built.path / "SHA256SUMS").read_text().splitlines()
     )
-    assert set(sums) == {*(dump_name(f) for f in DUMP_FORMATS), "void.ttl"}
+    assert set(sums) == {*(dump_name(f) for f in DUMP_FORMATS), "void.ttl", "mixnmatch.tsv"}
 
 
 @pytest.mark.parametrize("fmt", DUMP_FORMATS, ids=lambda f: f.extension)

@@ -5,7 +5,8 @@ of the records that changed."""
 
 from __future__ import annotations
 
-from rdflib import URIRef
+import orjson
+from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
 from ..folder import RECONCILE_INDEX_VERSION
@@ -92,26 +93,118 @@ def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors)
         found["description"] = _short(description[0])
     if date is not None:
         found["date"] = date
+    found["values"] = property_values(graph, subject, base)
     return found
+
+
+# what data extension (lod.link.extend) answers: each record's own statements, by property
+SKIPPED = frozenset({RDF.type, SDO.articleBody, SDO.description})
+VALUE_CHARS = 1000
+
+
+def property_values(graph, subject: URIRef, base: str) -> dict[str, list[list[str]]]:
+    """A record's statements as {property: [[tag, value], …]}, sorted: tag `ref` for
+    another record (`kind/slug`), `iri` for any other IRI, `date`, `int`, `float` or `str`
+    for a literal. Hash nodes, types and long prose are left out."""
+    pairs = graph.by_subject.get(subject, ()) if hasattr(graph, "by_subject") else None
+    if pairs is None:
+        pairs = graph.predicate_objects(subject)
+    prefix = f"{base}id/"
+    found: dict[str, set[tuple[str, str]]] = {}
+    for predicate, obj in pairs:
+        if predicate in SKIPPED:
+            continue
+        name = _local(str(predicate))
+        if isinstance(obj, URIRef):
+            iri = str(obj)
+            if iri.startswith(prefix):
+                if "#" in iri:
+                    continue
+                value = ("ref", iri.removeprefix(prefix))
+            else:
+                value = ("iri", iri)
+        elif isinstance(obj, Literal):
+            value = (_tag(obj), str(obj)[:VALUE_CHARS])
+        else:
+            continue
+        found.setdefault(name, set()).add(value)
+    return {name: [list(v) for v in sorted(vals)] for name, vals in sorted(found.items())}
+
+
+def _local(iri: str) -> str:
+    if iri.startswith(SCHEMA):
+        return iri.removeprefix(SCHEMA)
+    for prefix, name in PREFIXES.items():
+        if iri.startswith(prefix):
+            return f"{name}:{iri.removeprefix(prefix)}"
+    return iri
+
+
+PREFIXES = {
+    "http://www.w3.org/2002/07/owl#": "owl",
+    "http://www.w3.org/2004/02/skos/core#": "skos",
+    "http://purl.org/dc/terms/": "dcterms",
+}
+
+
+def _tag(literal: Literal) -> str:
+    datatype = str(literal.datatype or "")
+    if datatype.endswith(("#date", "#dateTime")):
+        return "date"
+    if datatype.endswith(("#integer", "#int", "#long")):
+        return "int"
+    if datatype.endswith(("#decimal", "#double", "#float")):
+        return "float"
+    return "str"
 
 
 def index_of(entries: list[dict], base: str) -> dict:
     """The index of the entries: sorted by id, with its token and sameAs lookups."""
+    return indexes(entries, base)[0]
+
+
+def indexes(entries: list[dict], base: str) -> tuple[dict, bytes]:
+    """The index of the entries (reconcile.json) and their property values (extend.jsonl).
+
+    The values are kept out of the index, which every app process holds in memory: they
+    are one JSON line per entry, in the index's order, found by the index's
+    `extend.offsets` (line i is bytes offsets[i] to offsets[i + 1]) and read only for the
+    records a data extension query names. `extend.properties` counts, per kind and per
+    schema.org class, the records having each property (for property proposals)."""
     entries = sorted(entries, key=lambda e: e["id"])
     tokens: dict[str, list[int]] = {}
     same_as: dict[str, list[int]] = {}
+    bare: list[dict] = []
+    lines: list[bytes] = []
+    offsets = [0]
+    counts: dict[str, dict[str, int]] = {}
     for position, found in enumerate(entries):
+        values = found.get("values", {})
+        line = orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n"
+        lines.append(line)
+        offsets.append(offsets[-1] + len(line))
+        bare.append({k: v for k, v in found.items() if k != "values"})
+        has = list(values) + (["description"] if found.get("description") else [])
+        for type_id in (found["kind"], *found["classes"]):
+            per_type = counts.setdefault(type_id, {})
+            for name in has:
+                per_type[name] = per_type.get(name, 0) + 1
         for token in sorted({t for n in found["names"] + found["alternates"] for t in n.split()}):
             tokens.setdefault(token, []).append(position)
         for key in found["sameAs"]:
             same_as.setdefault(key, []).append(position)
-    return {
+    index = {
         "version": RECONCILE_INDEX_VERSION,
         "base": base,
-        "entries": entries,
+        "entries": bare,
         "tokens": tokens,
         "sameAs": same_as,
+        "extend": {
+            "offsets": offsets,
+            "properties": {t: dict(sorted(c.items())) for t, c in sorted(counts.items())},
+        },
     }
+    return index, b"".join(lines)
 
 
 class Listings:

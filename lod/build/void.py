@@ -104,7 +104,8 @@ def describe(
     for example in _examples(subjects):
         add((dataset, VOID.exampleResource, example))
     _class_partitions(desc, +census.classes, dataset)  # unary +: the positive counts
-    _linksets(desc, +census.links, dataset)
+    named = {service.host: service.label for service in info.link_services}
+    _linksets(desc, +census.links, dataset, {**KNOWN_TARGETS, **named})
 
     total = len(graph) + len(desc) + 1  # + the void:triples statement itself
     add((dataset, VOID.triples, Literal(total)))
@@ -158,8 +159,12 @@ def _class_partitions(desc: Triples, classes: Counter, dataset: URIRef) -> None:
         desc.add((partition, VOID.entities, Literal(count)))
 
 
-def _linksets(desc: Triples, counts: Counter, dataset: URIRef) -> None:
-    """One void:Linkset per (target, link predicate), counting its links."""
+def _linksets(
+    desc: Triples, counts: Counter, dataset: URIRef, names: dict[str, str] = KNOWN_TARGETS
+) -> None:
+    """One void:Linkset per (target, link predicate), counting its links; a target is
+    titled with `names` (its host -> a label: KNOWN_TARGETS and dataset.yaml's
+    linkServices), else its host."""
     for (space, predicate), count in sorted(counts.items()):
         host = urlsplit(space).netloc
         name = host.replace(".", "-")
@@ -167,7 +172,7 @@ def _linksets(desc: Triples, counts: Counter, dataset: URIRef) -> None:
         linkset = URIRef(f"{dataset}#links-{name}-{predicate.rsplit('#', 1)[-1]}")
         desc.add((target, RDF.type, VOID.Dataset))
         desc.add((target, VOID.uriSpace, Literal(space)))
-        desc.add((target, DCTERMS.title, Literal(KNOWN_TARGETS.get(host, host))))
+        desc.add((target, DCTERMS.title, Literal(names.get(host, host))))
         desc.add((dataset, VOID.subset, linkset))
         desc.add((linkset, RDF.type, VOID.Linkset))
         desc.add((linkset, VOID.subjectsTarget, dataset))

@@ -166,6 +166,9 @@ class NameIndex:
         self.entries: list[dict] = data["entries"]
         self.tokens: dict[str, list[int]] = data["tokens"]
         self.same_as: dict[str, list[int]] = data["sameAs"]
+        # data extension: where each record's values lie in extend.jsonl, and per type how
+        # many records have each property (lod.link.extend reads them)
+        self.extension: dict = data.get("extend", {"offsets": [], "properties": {}})
         self._sorted_tokens = sorted(self.tokens)
         self._positions = {e["id"]: i for i, e in enumerate(self.entries)}
         total = max(len(self.entries), 1)
@@ -216,6 +219,10 @@ class NameIndex:
                 "the data uses (see /reconcile/suggest/type)"
             )
         return found
+
+    def position(self, entity_id: str) -> int | None:
+        """The position of an id's record (`kind/slug`, or its IRI) in `entries`."""
+        return self._position(entity_id)
 
     def entry(self, entity_id: str) -> dict | None:
         """The indexed record of an id (`kind/slug`, or its IRI), or None."""

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import Blueprint, render_template, send_file
 
+from ..formats import ResultFormat
 from ..vocab import dataset_iri
 from .current import served
 from .errors import HttpError
@@ -32,6 +33,8 @@ def dump(name: str):
     if meta is None:
         raise HttpError(404, f"No dump `{name[:80]}`; see /dumps/")
     mimetype = "text/turtle" if name.endswith(".ttl") else "application/gzip"
+    if name.endswith(".tsv"):  # mixnmatch.tsv, the catalogue for Wikidata's Mix'n'match
+        mimetype = ResultFormat.TSV.media_type
     return send_file(
         build.path / name,
         mimetype=mimetype,

@@ -10,6 +10,10 @@ plus the routes of the 1.0 draft where they differ.
                                          draft's text names it
     GET  /reconcile/suggest/{entity,type,property}?prefix=…&cursor=…
     GET  /reconcile/preview?id=kind/slug  an HTML card
+    GET|POST /reconcile  extend=…        0.2 data extension {"ids", "properties"} ->
+                                         {"meta", "rows": {id: {property: [values]}}}
+    POST /reconcile/extend               1.0-draft data extension -> {"meta", "rows": [...]}
+    GET  /reconcile/extend/propose?type=…  the properties to offer for a type (both versions)
 
 Entity ids are `kind/slug`, so `{base}doc/{id}` is the record's page. Matching itself is
 lod.link.reconcile.NameIndex, read once per build from its reconcile.json. A malformed batch
@@ -25,6 +29,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from ..folder import EXTEND_VALUES
+from ..link.extend import MAX_IDS, MAX_PROPERTIES, Extension
 from ..link.reconcile import BadQuery, Candidate, Condition, NameIndex
 from ..vocab import KINDS
 from .current import served
@@ -48,13 +54,15 @@ JAVASCRIPT = "application/javascript"
 def service():
     """The manifest, or the answer to a 0.2 query batch (`queries=`, GET or POST form)."""
     raw = request.values.get("queries")
+    if raw is None and "extend" in request.values:
+        return _reply(_extend_02(_extend_query(_json(request.values["extend"], "extend"))))
     if raw is None:
         if request.method == "POST":
             raise HttpError(
                 400,
                 "POST a query batch as the form field `queries` (API 0.2), or a JSON body "
-                '{"queries": […]} to /reconcile/match (1.0 draft); '
-                "data extension (`extend`) is not offered",
+                '{"queries": […]} to /reconcile/match (1.0 draft); data extension as '
+                '`extend={"ids": […], "properties": [{"id": …}]}`',
             )
         return _reply(_manifest())
     batch = _json(raw, "queries")
@@ -100,6 +108,45 @@ def match():
     )
 
 
+@blueprint.route("/extend", methods=["GET", "POST"])
+def extend():
+    """1.0-draft data extension: a JSON body {"ids": […], "properties": [{"id": …}]} (or
+    `extend=` as a form field or query parameter) -> {"meta": […], "rows": [{"id",
+    "properties": [{"id", "values"}]}]}."""
+    if request.is_json:
+        body = _json(request.get_data(), "the body")
+    elif "extend" in request.values:
+        body = _json(request.values["extend"], "extend")
+    else:
+        raise HttpError(
+            400, 'POST a JSON body {"ids": ["kind/slug"], "properties": [{"id": "name"}]}'
+        )
+    ids, pids = _extend_query(body)
+    extension = _extension()
+    rows = [
+        {"id": i, "properties": [{"id": p, "values": extension.values(i, p)} for p in pids]}
+        for i in ids
+    ]
+    return _reply({"meta": extension.meta(pids, ids), "rows": rows})
+
+
+@blueprint.get("/extend/propose")
+def propose():
+    """The properties to offer for a type (both versions): {"type", "properties", "limit"}."""
+    type_id = request.args.get("type", "").strip()
+    limit = _whole(request.args.get("limit", "20"), "limit")
+    if not 1 <= limit <= 100:
+        raise HttpError(400, "`limit` must be 1 to 100")
+    try:
+        found = _extension().propose(type_id or None, limit)
+    except BadQuery as bad:
+        raise HttpError(400, str(bad)) from None
+    answer = {"properties": found, "limit": limit}
+    if type_id:
+        answer["type"] = type_id
+    return _reply(answer)
+
+
 @blueprint.get("/suggest/entity")
 def suggest_entity():
     index = _index()
@@ -120,8 +167,12 @@ def suggest_type():
 
 @blueprint.get("/suggest/property")
 def suggest_property():
+    """The properties to match by (sameAs …), then those data extension offers."""
     prefix, limit, cursor = _suggest_args()
-    return _reply({"result": _index().suggest_properties(prefix, limit, cursor)})
+    index = _index()
+    found = index.suggest_properties(prefix, MAX_CURSOR, 0)
+    found += Extension(index).suggest(prefix, {p["id"] for p in found})
+    return _reply({"result": found[cursor : cursor + limit]})
 
 
 @blueprint.get("/preview")
@@ -179,6 +230,12 @@ def _manifest() -> dict:
             "entity": {**suggest, "service_path": "/suggest/entity"},
             "type": {**suggest, "service_path": "/suggest/type"},
             "property": {**suggest, "service_path": "/suggest/property"},
+        },
+        "extend": {  # 0.2's service object (OpenRefine reads it) and the 1.0 draft's flag
+            "propose_properties": {**suggest, "service_path": "/extend/propose"},
+            "property_settings": [],
+            "proposeProperties": True,
+            "propertySettings": [],
         },
         "defaultTypes": [{"id": kind, "name": kind.capitalize()} for kind in KINDS],
         "batchSize": BATCH_SIZE,
@@ -333,6 +390,33 @@ def _result(candidate: Candidate) -> dict:
     return found
 
 
+def _extend_query(body: Any) -> tuple[list[str], list[str]]:
+    """A data extension query {"ids": […], "properties": [{"id": …, "settings": …}]}:
+    its ids and property ids, or a 400 (a 413 past the limits)."""
+    if not isinstance(body, dict) or not isinstance(body.get("ids"), list):
+        raise HttpError(400, 'An extension query is {"ids": [...], "properties": [{"id": ...}]}')
+    ids, properties = body["ids"], body.get("properties")
+    if not all(isinstance(i, str) for i in ids):
+        raise HttpError(400, "`ids` must be a list of entity ids (kind/slug)")
+    if not isinstance(properties, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("id"), str) for p in properties
+    ):
+        raise HttpError(400, '`properties` must be a list of {"id": "…"}')
+    if len(ids) > MAX_IDS or len(properties) > MAX_PROPERTIES:
+        raise HttpError(
+            413, f"at most {MAX_IDS} ids and {MAX_PROPERTIES} properties in one extension query"
+        )
+    return ids, [p["id"] for p in properties]
+
+
+def _extend_02(query: tuple[list[str], list[str]]) -> dict:
+    """A 0.2 extension answer: {"meta": […], "rows": {id: {property: [values]}}}."""
+    ids, pids = query
+    extension = _extension()
+    rows = {i: {p: extension.values(i, p) for p in pids} for i in ids}
+    return {"meta": extension.meta(pids, ids), "rows": rows}
+
+
 def _suggestion(candidate: Candidate) -> dict:
     found = {"id": candidate.id, "name": candidate.name, "notable": candidate.type_list()}
     if candidate.description:
@@ -352,6 +436,11 @@ def _index() -> NameIndex:
         raise HttpError(
             503, "This build has no reconciliation index: run `lod build` again."
         ) from None
+
+
+def _extension() -> Extension:
+    """Data extension over the served build (its values read from its extend.jsonl)."""
+    return Extension(_index(), served().build.path / EXTEND_VALUES)
 
 
 def _json(raw: str | bytes, name: str) -> Any:

@@ -16,6 +16,7 @@ from ...triples import Triples
 from ...vocab import FOAF, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
 from ..sources import Record, Sources
 from . import article, document, event, organisation, person, place, topic, values
+from . import services as link_services
 from .fields import Context, Invalid, Kind, Unknown
 
 REGISTRY: dict[str, Kind] = {
@@ -35,6 +36,7 @@ class DatasetInfo:
     language: str
     base: str
     modified: Literal | None = None
+    link_services: tuple[link_services.LinkService, ...] = ()  # `linkServices`
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Conversion:
 
 
 DATASET_FIELDS = ("title", "description", "license", "publisher", "language", "base")
+OPTIONAL_DATASET_FIELDS = ("linkServices",)
 
 
 def convert(sources: Sources, base: str | None = None) -> Conversion:
@@ -109,8 +112,19 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
         errors.append(SourceError(record.file, record.line_of(name), name, message, hint))
 
     for name in record.values:
-        if name not in DATASET_FIELDS:
-            fault(name, "unknown field", _did_you_mean(name, DATASET_FIELDS))
+        if name not in DATASET_FIELDS + OPTIONAL_DATASET_FIELDS:
+            fault(
+                name, "unknown field", _did_you_mean(name, DATASET_FIELDS + OPTIONAL_DATASET_FIELDS)
+            )
+    if "linkServices" in record.values:
+
+        def service_fault(item, name, message):
+            line = record.line_of("linkServices", item)
+            where = "linkServices" if item is None else f"linkServices[{item}]"
+            where += f".{name}" if name else ""
+            errors.append(SourceError(record.file, line, where, message))
+
+        found["link_services"] = link_services.parse(record.values["linkServices"], service_fault)
     if record.id is not None and record.id != "dataset":
         fault("id", "dataset.yaml takes no id")
     for name in DATASET_FIELDS:

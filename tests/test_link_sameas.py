@@ -1,0 +1,342 @@
+"""`lod link sameas` and `lod link apply` against real reconciliation services started
+here on 127.0.0.1: a second lod app serving its own dataset (API 0.2 and the 1.0 draft),
+and hand-written services that answer slowly, with errors, with malformed JSON, or not
+at all. Nothing here reaches beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lod import Settings, build
+from lod.build.convert.services import LinkService
+from lod.link import sameas
+
+from .conftest import ROOT, free_port, start_server, stop_server
+from .linking import ELSEWHERE, Misbehaving, elsewhere, here
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory):
+    """A second lod app serving the `elsewhere` dataset: its /reconcile is the service."""
+    root = tmp_path_factory.mktemp("elsewhere")
+    data = elsewhere(root / "data")
+    build(Settings(data=data, out=root / "dist"))
+    live = start_server(root / "dist", workers=1, threads=4, LOD_DATA=data)
+    yield live
+    stop_server(live)
+
+
+def service_url(remote) -> str:
+    return f"{remote.url}/reconcile"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def client(url: str, tmp_path: Path, **options) -> sameas.Client:
+    options.setdefault("rate", 1000)
+    options.setdefault("timeout", 10)
+    return sameas.Client(url, cache=tmp_path / "cache", **options)
+
+
+def elsewhere_service(url: str, properties=(("location", "location"), ("url", "url"))):
+    return LinkService("Elsewhere", url, f"{ELSEWHERE}id/{{id}}", properties=properties)
+
+
+def by_record(run: sameas.Run) -> dict[str, list[dict]]:
+    return {p.record: p.candidates for p in run.proposals}
+
+
+@pytest.mark.parametrize("api", ["0.2", "1.0"])
+def test_proposals_from_another_lod(remote, tmp_path, api):
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    before = snapshot(data)
+    remote_client = client(url, tmp_path, version=api)
+    run = sameas.propose(data, elsewhere_service(url), remote_client)
+    assert run.errors == [] and run.unanswered == []
+    found = by_record(run)
+    un = found["organisation/united-nations"][0]
+    assert un["id"] == "organisation/un"
+    assert un["iri"] == f"{ELSEWHERE}id/organisation/un"
+    assert un["decision"] == "accept"
+    assert "location agrees" in un["why"] and "url agrees" in un["why"]
+    # the twin: same name, the service even says match, but its location differs
+    twin = found["organisation/mercy-relief"][0]
+    assert twin["id"] == "organisation/mercy-relief" and twin["score"] == 100
+    assert "the service says match" in twin["why"]
+    assert any(w.startswith("location differs (Dublin)") for w in twin["why"])
+    assert twin["decision"] == ""
+    # namesakes there: only the one whose location agrees is accepted
+    decisions = {c["id"]: c["decision"] for c in found["organisation/global-action"]}
+    assert decisions == {
+        "organisation/global-action-1": "accept",
+        "organisation/global-action-2": "",
+    }
+    # a person: nothing to check it by, so never accepted
+    assert found["person/jane-doe"][0]["decision"] == ""
+    assert "no property could be checked" in found["person/jane-doe"][0]["why"]
+    assert run.accepted == 2
+    assert snapshot(data) == before  # proposing writes nothing into data/
+
+
+def test_cache_answers_a_second_run(remote, tmp_path):
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    first = client(url, tmp_path)
+    sameas.propose(data, elsewhere_service(url), first)
+    assert first.requests_sent > 0
+    again = client(url, tmp_path)
+    run = sameas.propose(data, elsewhere_service(url), again)
+    assert again.requests_sent == 0
+    assert by_record(run)["organisation/united-nations"][0]["decision"] == "accept"
+
+
+def test_batches_follow_the_manifest_and_the_option(remote, tmp_path):
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    small = client(url, tmp_path, batch=2)
+    run = sameas.propose(data, elsewhere_service(url, ()), small, kinds=["organisation"])
+    assert run.asked == 4
+    assert small.requests_sent == 1 + 2  # the manifest, then two batches of two
+
+
+def test_without_properties_nothing_is_accepted(remote, tmp_path):
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    run = sameas.propose(data, elsewhere_service(url, ()), client(url, tmp_path))
+    assert run.accepted == 0
+    assert by_record(run)["organisation/united-nations"][0]["why"][-1].startswith(
+        "no property to check"
+    )
+
+
+def test_review_apply_and_rejections(remote, tmp_path):
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    review = tmp_path / "review.yaml"
+    service = elsewhere_service(url)
+    run = sameas.propose(data, service, client(url, tmp_path))
+    sameas.write_review(review, service, url, run)
+    doc = yaml.safe_load(review.read_text())
+    assert review.read_text().startswith("# sameAs proposals from Elsewhere")
+    # the publisher rejects the twin and accepts New York City (a CSV row)
+    for item in doc["records"]:
+        for candidate in item["candidates"]:
+            if item["record"] == "organisation/mercy-relief":
+                candidate["decision"] = "reject"
+            if item["record"] == "place/nyc" and candidate["id"] == "place/new-york":
+                candidate["decision"] = "accept"
+    review.write_text(yaml.safe_dump(doc, sort_keys=False))
+    orgs = data / "organisations" / "organisations.yaml"
+    places = data / "places" / "places.csv"
+    before_orgs, before_places = orgs.read_text(), places.read_text()
+
+    applied = sameas.apply(review, data)
+    added = {(record, iri) for record, iri, _ in applied.added}
+    assert added == {
+        ("organisation/united-nations", f"{ELSEWHERE}id/organisation/un"),
+        ("organisation/global-action", f"{ELSEWHERE}id/organisation/global-action-1"),
+        ("place/nyc", f"{ELSEWHERE}id/place/new-york"),
+    }
+    assert applied.rejected == 1
+    # only the lines the links go on changed
+    assert orgs.read_text() == before_orgs.replace(
+        "  url: https://www.un.org\n",
+        f"  url: https://www.un.org\n  sameAs:\n    - {ELSEWHERE}id/organisation/un\n",
+    ).replace(
+        "  location: geneva\n",
+        f"  location: geneva\n  sameAs:\n    - {ELSEWHERE}id/organisation/global-action-1\n",
+    )
+    assert places.read_text() == before_places.replace(
+        "nyc,New York City,\n", f"nyc,New York City,{ELSEWHERE}id/place/new-york\n"
+    )
+    assert (data / ".links" / "sameas-rejected.yaml").is_file()
+    # the data still builds, with the links
+    built = build(Settings(data=data, out=tmp_path / "dist"))
+    dump = gzip.decompress((built.path / "dataset.nt.gz").read_bytes())
+    assert f"<{ELSEWHERE}id/organisation/un>".encode() in dump
+    # applying again adds nothing
+    assert sameas.apply(review, data).added == []
+
+    # next run: linked records are not asked again, the rejected link is not proposed
+    run = sameas.propose(data, service, client(url, tmp_path / "again"))
+    found = by_record(run)
+    assert "organisation/united-nations" not in found and "place/nyc" not in found
+    assert "organisation/mercy-relief" not in found  # its only candidate was rejected
+    assert "organisation/global-action" not in found
+
+
+def test_void_names_the_target_by_its_label(remote, tmp_path):
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    orgs = data / "organisations" / "organisations.yaml"
+    orgs.write_text(
+        orgs.read_text().replace(
+            "  url: https://www.un.org\n",
+            f"  url: https://www.un.org\n  sameAs:\n    - {ELSEWHERE}id/organisation/un\n",
+        )
+    )
+    built = build(Settings(data=data, out=tmp_path / "dist"))
+    void = (built.path / "void.ttl").read_text()
+    assert '"Elsewhere"' in void and "elsewhere-example-org" in void
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("slow", "did not answer within 0.3 s (2 tries)"),
+        ("error", "answered HTTP 500: Internal Server Error: the database is on fire (2 tries)"),
+        ("malformed", "answered malformed JSON"),
+    ],
+)
+def test_misbehaving_services(tmp_path, mode, message):
+    with Misbehaving(mode) as bad:
+        data = here(tmp_path / "data", None)
+        before = snapshot(data)
+        service = LinkService("Other", bad.url, "http://other.example.org/entity/{id}")
+        run = sameas.propose(
+            data, service, client(bad.url, tmp_path, timeout=0.3, retries=1, backoff=0.01)
+        )
+        assert len(run.errors) == 1 and message in run.errors[0], run.errors
+        assert run.proposals == [] and len(run.unanswered) == 8
+        assert snapshot(data) == before
+
+
+def test_a_service_not_there(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/api"
+    data = here(tmp_path / "data", None)
+    service = LinkService("Other", url, "http://other.example.org/entity/{id}")
+    run = sameas.propose(data, service, client(url, tmp_path, retries=1, backoff=0.01))
+    assert "could not be reached (connection refused) (2 tries)" in run.errors[0]
+    assert run.asked == 0 and len(run.unanswered) == 8
+
+
+def test_partial_results_are_kept(tmp_path):
+    with Misbehaving("fail-after") as bad:
+        data = here(tmp_path / "data", None)
+        before = snapshot(data)
+        service = LinkService("Other", bad.url, "http://other.example.org/entity/{id}")
+        run = sameas.propose(data, service, client(bad.url, tmp_path, retries=0))
+        assert run.asked == 1 and len(run.proposals) == 1  # batchSize 1: the first answer
+        assert len(run.unanswered) == 7
+        assert "HTTP 500" in run.errors[0]
+        review = tmp_path / "review.yaml"
+        sameas.write_review(review, service, bad.url, run)
+        doc = yaml.safe_load(review.read_text())
+        assert len(doc["records"]) == 1 and len(doc["unanswered"]) == 7 and doc["errors"]
+        assert snapshot(data) == before
+
+
+def test_retries_back_off_and_rate(tmp_path):
+    with Misbehaving("flaky") as bad:
+        data = here(tmp_path / "data", None)
+        slept: list[float] = []
+        service = LinkService("Other", bad.url, "http://other.example.org/entity/{id}")
+        flaky = client(bad.url, tmp_path, retries=2, backoff=0.5, rate=2, sleep=slept.append)
+        run = sameas.propose(data, service, flaky, kinds=["organisation"])
+        assert run.errors == [] and run.asked == 4
+        assert bad.posts == 5  # one 503, then four batches of one
+        assert 0.5 in slept  # the back-off before the retry
+        # the rest are waits for the rate (2 a second): never more than half a second
+        assert all(0 < s <= 0.5 for s in slept)
+
+
+@pytest.mark.slow
+def test_cli_sameas_and_apply(remote, tmp_path):
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    env = {**os.environ, "LOD_DATA": str(data), "LOD_OUT": str(tmp_path / "dist")}
+    review = tmp_path / "review.yaml"
+
+    def lod(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "lod", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+    done = lod(
+        "link",
+        "sameas",
+        "--service",
+        "Elsewhere",
+        "--review",
+        str(review),
+        "--kind",
+        "organisation",
+        "--rate",
+        "100",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "4 records asked" in done.stdout and "2 accepted automatically" in done.stdout
+    before = snapshot(data)
+    done = lod("link", "apply", str(review))
+    assert done.returncode == 0, done.stderr
+    assert "2 links written" in done.stdout
+    assert snapshot(data) != before
+
+    # --write: the certain links go straight in (here on a fresh copy of the data)
+    fresh = here(tmp_path / "fresh", url)
+    before = snapshot(fresh)
+    done = lod(
+        "link", "sameas", "--service", "Elsewhere", "--review", str(tmp_path / "r2.yaml"),
+        "--write", "--data", str(fresh), "--no-cache", "--rate", "100",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "2 sameAs links written" in done.stdout
+    changed = [name for name, text in snapshot(fresh).items() if before[name] != text]
+    assert changed == ["organisations/organisations.yaml"]
+
+    with Misbehaving("error") as bad:
+        before = snapshot(data)
+        done = lod(
+            "link",
+            "sameas",
+            "--service",
+            bad.url,
+            "--review",
+            str(review),
+            "--retries",
+            "0",
+            "--write",
+            "--rate",
+            "100",
+        )
+        assert done.returncode == 1
+        assert "answered HTTP 500" in done.stderr and "Traceback" not in done.stderr
+        assert snapshot(data) == before
+
+    done = lod("link", "sameas", "--service", "Nowhere", "--review", str(review))
+    assert done.returncode == 2 and "neither a URL nor a label" in done.stderr
+
+
+def test_a_place_agrees_through_the_places_it_lies_in(remote, tmp_path):
+    """Ours: at the UN Headquarters, in New York City; theirs: in New York City. The
+    country of a namesake elsewhere differs at every level, so it never agrees."""
+    url = service_url(remote)
+    data = here(tmp_path / "data", url)
+    (data / "places" / "places.csv").write_text(
+        "id,name,containedInPlace\nnyc,New York City,\nhq,UN Headquarters,nyc\n"
+        "kenya,Kenya,\nnairobi,Nairobi,kenya\ngeneva,Geneva,\n"
+    )
+    orgs = data / "organisations" / "organisations.yaml"
+    orgs.write_text(orgs.read_text().replace("location: nyc", "location: hq"))
+    run = sameas.propose(data, elsewhere_service(url), client(url, tmp_path))
+    found = by_record(run)
+    assert "location agrees" in found["organisation/united-nations"][0]["why"]
+    assert found["organisation/united-nations"][0]["decision"] == "accept"
+    assert found["organisation/mercy-relief"][0]["decision"] == ""
