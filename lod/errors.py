@@ -11,6 +11,7 @@
     └── QueryError             a SPARQL request the endpoint will not answer (has .status)
         ├── QuerySyntaxError   400: the parser's message
         ├── QueryRefused       400: update, LOAD, SERVICE, FROM <outside>
+        ├── BadSearch          400: a full-text search that cannot be read
         ├── QueryTimeout       503: stopped at the time limit
         ├── QueryTooLarge      503: the worker ran out of its memory budget
         ├── TooManyQueries     429: the concurrency bound is reached (has .retry_after)
@@ -97,6 +98,12 @@ class QueryError(LodError):
 
 class QuerySyntaxError(QueryError):
     title = "Malformed query"
+
+
+class BadSearch(QueryError):
+    """A full-text search that cannot be read (too long, nothing to look for)."""
+
+    title = "Bad search"
 
 
 class QueryRefused(QueryError):

@@ -30,6 +30,7 @@ from ..folder import Build, open_build
 from ..formats import Format, serialize
 from ..triples import Triples
 from ..vocab import KINDS
+from . import changes, search_index
 from .convert import Conversion, convert
 from .listings import Listings, index_of, lists_by_kind
 from .parts import Members, Part, digest
@@ -203,6 +204,18 @@ def _write(
     names = index_of(list(listings.names.values()), info.base)
     # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
     (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
+    progress("search")
+    history = changes.previous_history(path.parent.parent)
+    diff = changes.record(path, history, parts, build_id, created.isoformat(timespec="seconds"))
+    search_index.write(
+        path,
+        validated.graph,
+        validated.conversion.records,
+        info.base,
+        info.language,
+        diff,
+        history.parent if history else None,
+    )
     manifest = {
         "id": build_id,
         "base": info.base,

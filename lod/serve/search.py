@@ -1,0 +1,253 @@
+"""Full-text search of a build: its search.sqlite (lod.build.search_index), opened
+read-only, one connection per thread; queries read, checked and made safe; results ranked
+by BM25 (a match in the title or a name counts above one in the body), with highlighted
+snippets and facet counts; and the latest articles linked to a record, for the feeds.
+
+The query language is small and never an error for what people type:
+    word       the records holding the word (accents and case folded, stemmed in English)
+    "a b"      the phrase; an unclosed quote runs to the end
+    pre*       words starting with `pre`
+    -word      not holding it
+Everything else (FTS5's operators, brackets, colons, control characters) is text.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from ..errors import BadSearch, NoBuild
+from ..text import normalise
+
+FILE = "search.sqlite"
+MAX_CHARS = 1000  # past it, 400
+MAX_TERMS = 16
+PAGE_SIZE = 20
+MAX_PAGE = 50  # pages past it are refused: a search is not a way to list everything
+FACETS = ("kind", "topic", "organisation", "person", "event", "year")
+WEIGHTS = (10.0, 5.0, 2.0, 1.0)  # title, names, description, body
+_OPEN, _CLOSE = "\x02", "\x03"  # snippet marks; no indexed text holds them
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search as FTS5 reads it, and as people wrote it."""
+
+    text: str
+    match: str
+
+
+def parse(text: str) -> Query:
+    """`text` as an FTS5 query; BadSearch when it is too long or holds nothing to find."""
+    if len(text) > MAX_CHARS:
+        raise BadSearch(f"a search is at most {MAX_CHARS} characters (this one has {len(text)})")
+    cleaned = " ".join(_CONTROL.sub(" ", text).split())
+    wanted: list[str] = []
+    unwanted: list[str] = []
+    for found in _TOKEN.finditer(cleaned):
+        negated = found.group(1) or found.group(3)
+        raw = found.group(2) if found.group(2) is not None else found.group(4)
+        phrase = found.group(2) is not None
+        prefix = not phrase and raw.endswith("*")
+        words = normalise(raw).split()
+        if not words or (not phrase and raw in ("AND", "OR", "NOT", "NEAR")):
+            continue
+        term = '"' + " ".join(words) + '"' + (" *" if prefix else "")
+        (unwanted if negated else wanted).append(term)
+    if not wanted:
+        raise BadSearch(
+            "nothing to search for: give at least one word (letters or digits) "
+            'that is not excluded with "-"'
+        )
+    if len(wanted) + len(unwanted) > MAX_TERMS:
+        raise BadSearch(f"a search has at most {MAX_TERMS} words or phrases")
+    match = " AND ".join(wanted)
+    if unwanted:
+        match = f"({match}) NOT ({' OR '.join(unwanted)})"
+    return Query(cleaned, match)
+
+
+@dataclass
+class Hit:
+    iri: str
+    kind: str
+    title: str  # HTML: escaped, the matches in <mark>
+    date: str
+    snippet: str  # HTML: escaped, the matches in <mark>
+    score: float
+
+    def as_json(self) -> dict:
+        return {
+            "iri": self.iri,
+            "kind": self.kind,
+            "title": _plain(self.title),
+            "titleHtml": self.title,
+            "date": self.date,
+            "snippet": _plain(self.snippet),
+            "snippetHtml": self.snippet,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class Results:
+    query: str
+    total: int
+    page: int
+    page_size: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _plain(html: str) -> str:
+    from html import unescape
+
+    return unescape(html.replace("<mark>", "").replace("</mark>", ""))
+
+
+def _marked(text: str) -> str:
+    return escape(text).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+class SearchIndex:
+    """A build's search.sqlite, read-only (a connection per thread)."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / FILE
+        if not self.path.is_file():
+            raise NoBuild(f"{folder} has no search index ({FILE}): build again with `lod build`")
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(
+                f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+            )
+            self._local.db = db
+        return db
+
+    def search(
+        self,
+        text: str,
+        filters: dict[str, str] | None = None,
+        page: int = 1,
+        page_size: int = PAGE_SIZE,
+    ) -> Results:
+        """The records matching `text` (lod.serve.search's language) and every filter
+        (facet -> value: kind, topic, organisation, person and event IRIs, year), best
+        first, page `page`; the facet counts over all the matching records."""
+        query = parse(text)
+        filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+        if page < 1 or page > MAX_PAGE:
+            raise BadSearch(f"page is a number from 1 to {MAX_PAGE}")
+        where = ["text MATCH ?"]
+        params: list = [query.match]
+        for facet, value in sorted(filters.items()):
+            if facet == "kind":
+                where.append("records.kind = ?")
+                params.append(value)
+            else:
+                where.append("records.id IN (SELECT id FROM links WHERE value = ? AND facet = ?)")
+                params += [value, facet]
+        condition = " AND ".join(where)
+        db = self._db()
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        try:
+            total = db.execute(
+                f"SELECT count(*) FROM text JOIN records ON records.id = text.rowid "
+                f"WHERE {condition}",
+                params,
+            ).fetchone()[0]
+            rows = db.execute(
+                "SELECT records.iri, records.kind, records.date, "
+                f"highlight(text, 0, '{_OPEN}', '{_CLOSE}'), "
+                f"snippet(text, -1, '{_OPEN}', '{_CLOSE}', '…', 24), "
+                f"bm25(text, {weights}) AS rank, records.summary "
+                f"FROM text JOIN records ON records.id = text.rowid WHERE {condition} "
+                "ORDER BY rank, records.id LIMIT ? OFFSET ?",
+                [*params, page_size, (page - 1) * page_size],
+            ).fetchall()
+            facets = self._facets(db, condition, params)
+        except sqlite3.OperationalError as error:  # parse() makes this not happen; in case
+            raise BadSearch(f"this search cannot be read: {error}") from None
+        hits = [
+            Hit(iri, kind, _marked(title), date, _marked(snippet or summary), -rank)
+            for iri, kind, date, title, snippet, rank, summary in rows
+        ]
+        return Results(query.text, total, page, page_size, hits, facets, filters)
+
+    def _facets(self, db, condition: str, params: list) -> dict[str, list[tuple[str, int]]]:
+        matching = (
+            f"SELECT records.id FROM text JOIN records ON records.id = text.rowid WHERE {condition}"
+        )
+        facets: dict[str, list[tuple[str, int]]] = {}
+        facets["kind"] = [
+            tuple(row)
+            for row in db.execute(
+                f"SELECT kind, count(*) AS n FROM records WHERE id IN ({matching}) "
+                "GROUP BY kind ORDER BY n DESC, kind",
+                params,
+            )
+        ]
+        for facet, value, count in db.execute(
+            f"SELECT facet, value, count(*) AS n FROM links WHERE id IN ({matching}) "
+            "GROUP BY facet, value ORDER BY facet, n DESC, value",
+            params,
+        ):
+            shown = facets.setdefault(facet, [])
+            if len(shown) < 10:
+                shown.append((value, count))
+        if "year" in facets:
+            facets["year"].sort(reverse=True)
+        return {facet: facets[facet] for facet in FACETS if facet in facets}
+
+    def latest(self, linked_to: str | None = None, limit: int = 50) -> list[dict]:
+        """The newest articles (linked to the record `linked_to`: about, mentioning, by
+        it), for a feed: each with its entry fields; an index walk of `limit` rows."""
+        db = self._db()
+        columns = (
+            "records.id, records.iri, records.title, records.date, records.modified, "
+            "records.summary"
+        )
+        if linked_to is None:
+            rows = db.execute(
+                f"SELECT {columns} FROM records WHERE kind = 'article' "
+                "ORDER BY records.date DESC, records.iri LIMIT ?",
+                (limit,),
+            ).fetchall()
+        else:
+            rows = db.execute(
+                f"SELECT {columns} FROM links JOIN records ON records.id = links.id "
+                "WHERE links.value = ? AND links.kind = 'article' "
+                "ORDER BY links.date DESC, records.iri LIMIT ?",
+                (linked_to, limit),
+            ).fetchall()
+        entries = []
+        for rowid, iri, title, date, modified, summary in rows:
+            links = db.execute(
+                "SELECT facet, value, role FROM links WHERE id = ? ORDER BY value", (rowid,)
+            ).fetchall()
+            entries.append(
+                {
+                    "iri": iri,
+                    "title": title,
+                    "date": date,
+                    "modified": modified or date,
+                    "summary": summary,
+                    "authors": [v for f, v, role in links if role == "author"],
+                    "topics": [v for f, v, role in links if f == "topic"],
+                }
+            )
+        return entries
