@@ -206,7 +206,7 @@ def _write(
     (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
     progress("search")
     history = changes.previous_history(path.parent.parent)
-    diff = changes.record(path, history, parts, build_id, created.isoformat(timespec="seconds"))
+    diff = changes.record(path, history, parts, build_id, created.isoformat())
     search_index.write(
         path,
         validated.graph,
