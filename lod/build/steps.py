@@ -204,9 +204,10 @@ def _write(
     names = index_of(list(listings.names.values()), info.base)
     # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
     (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
-    progress("search")
+    progress("changes")
     history = changes.previous_history(path.parent.parent)
     diff = changes.record(path, history, parts, build_id, created.isoformat())
+    progress("search")
     search_index.write(
         path,
         validated.graph,
