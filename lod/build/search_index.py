@@ -7,8 +7,10 @@ Tables:
     text(title, names, description, body)   FTS5, rowid = records.id; tokenised by
         unicode61 with diacritics removed (accents and case folded), stemmed by Porter
         when the dataset's language is English
-    links(id, facet, value, date)   the record's topics, organisations, people, events
-        (about, mentions, author, publisher, organizer …) and its year
+    terms(term, facet, value)   each facet value: a topic's, organisation's, person's or
+        event's IRI, a kind, a year
+    links(id, term, role, kind, date)   the record's terms: what it is about, mentions, is
+        by (author, publisher, organizer …), its kind and its year
     meta(key, value)   the index's version and tokeniser
 
 A build writes the index whole, or (the Builder's rebuild) copies the previous build's and
@@ -29,7 +31,7 @@ from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, kind_and_slug
 from .changes import Diff
 
 FILE = "search.sqlite"
-VERSION = 1
+VERSION = 2
 FACET_KINDS = ("topic", "organisation", "person", "event")
 SUMMARY_CHARS = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -93,10 +95,12 @@ create table records(id integer primary key, iri text unique not null, kind text
     title text not null, date text not null, modified text not null, year text not null,
     summary text not null);
 create index records_kind_date on records(kind, date);
-create table links(id integer not null, facet text not null, value text not null,
-    role text not null, kind text not null, date text not null);
-create index links_value on links(value, kind, date);
-create index links_id on links(id);
+create table terms(term integer primary key, facet text not null, value text not null,
+    unique(facet, value));
+create table links(id integer not null, term integer not null, role text not null,
+    kind text not null, date text not null);
+create index links_term on links(term, kind, date);
+create index links_id on links(id, term);
 """
 
 
@@ -176,7 +180,21 @@ def _insert(db: sqlite3.Connection, graph: Triples, records: dict, base: str, su
             "insert into text(rowid, title, names, description, body) values (?, ?, ?, ?, ?)",
             (rowid, row["title"], row["names"], row["description"], row["body"]),
         )
-        rows = [(rowid, facet, value, role, kind, row["date"]) for facet, value, role in links]
+        found = [(facet, value, role) for facet, value, role in links]
+        found.append(("kind", kind, "kind"))
         if row["year"]:
-            rows.append((rowid, "year", row["year"], "year", kind, row["date"]))
-        db.executemany("insert into links values (?, ?, ?, ?, ?, ?)", rows)
+            found.append(("year", row["year"], "year"))
+        rows = [
+            (rowid, _term(db, facet, value), role, kind, row["date"])
+            for facet, value, role in found
+        ]
+        db.executemany("insert into links values (?, ?, ?, ?, ?)", rows)
+
+
+def _term(db: sqlite3.Connection, facet: str, value: str) -> int:
+    """The id of a facet value, made when new."""
+    found = db.execute("select term from terms where facet = ? and value = ?", (facet, value))
+    row = found.fetchone()
+    if row is not None:
+        return row[0]
+    return db.execute("insert into terms(facet, value) values (?, ?)", (facet, value)).lastrowid

@@ -27,6 +27,7 @@ FILE = "search.sqlite"
 MAX_CHARS = 1000  # past it, 400
 MAX_TERMS = 16
 PAGE_SIZE = 20
+FACET_VALUES = 10  # values shown per facet
 MAX_PAGE = 50  # pages past it are refused: a search is not a way to list everything
 FACETS = ("kind", "topic", "organisation", "person", "event", "year")
 WEIGHTS = (10.0, 5.0, 2.0, 1.0)  # title, names, description, body
@@ -128,6 +129,7 @@ class SearchIndex:
         if not self.path.is_file():
             raise NoBuild(f"{folder} has no search index ({FILE}): build again with `lod build`")
         self._local = threading.local()
+        self._names: dict[int, tuple[str, str]] | None = None
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -152,66 +154,74 @@ class SearchIndex:
         filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
         if page < 1 or page > MAX_PAGE:
             raise BadSearch(f"page is a number from 1 to {MAX_PAGE}")
+        db = self._db()
+        names = self._terms(db)
+        terms = {value: term for term, value in names.items()}
         where = ["text MATCH ?"]
         params: list = [query.match]
         for facet, value in sorted(filters.items()):
-            if facet == "kind":
-                where.append("records.kind = ?")
-                params.append(value)
-            else:
-                where.append("records.id IN (SELECT id FROM links WHERE value = ? AND facet = ?)")
-                params += [value, facet]
+            where.append("rowid IN (SELECT id FROM links WHERE term = ?)")
+            params.append(terms.get((facet, value), -1))
         condition = " AND ".join(where)
-        db = self._db()
         weights = ", ".join(str(w) for w in WEIGHTS)
         try:
-            total = db.execute(
-                f"SELECT count(*) FROM text JOIN records ON records.id = text.rowid "
-                f"WHERE {condition}",
-                params,
-            ).fetchone()[0]
-            rows = db.execute(
-                "SELECT records.iri, records.kind, records.date, "
-                f"highlight(text, 0, '{_OPEN}', '{_CLOSE}'), "
-                f"snippet(text, -1, '{_OPEN}', '{_CLOSE}', '…', 24), "
-                f"bm25(text, {weights}) AS rank, records.summary "
-                f"FROM text JOIN records ON records.id = text.rowid WHERE {condition} "
-                "ORDER BY rank, records.id LIMIT ? OFFSET ?",
+            facets = self._facets(db, condition, params)
+            total = sum(count for _, count in facets.get("kind", ()))
+            best = db.execute(
+                f"SELECT rowid, bm25(text, {weights}) AS rank FROM text WHERE {condition} "
+                "ORDER BY rank, rowid LIMIT ? OFFSET ?",
                 [*params, page_size, (page - 1) * page_size],
             ).fetchall()
-            facets = self._facets(db, condition, params)
+            hits = [self._hit(db, query.match, rowid, rank) for rowid, rank in best]
         except sqlite3.OperationalError as error:  # parse() makes this not happen; in case
             raise BadSearch(f"this search cannot be read: {error}") from None
-        hits = [
-            Hit(iri, kind, _marked(title), date, _marked(snippet or summary), -rank)
-            for iri, kind, date, title, snippet, rank, summary in rows
-        ]
         return Results(query.text, total, page, page_size, hits, facets, filters)
 
+    def _hit(self, db, match: str, rowid: int, rank: float) -> Hit:
+        """A result with its title highlighted and a snippet (made for the page's results
+        only: highlighting every match would cost as much as the search)."""
+        title, snippet = db.execute(
+            f"SELECT highlight(text, 0, '{_OPEN}', '{_CLOSE}'), "
+            f"snippet(text, -1, '{_OPEN}', '{_CLOSE}', '…', 24) "
+            "FROM text WHERE text MATCH ? AND rowid = ?",
+            (match, rowid),
+        ).fetchone()
+        iri, kind, date, summary = db.execute(
+            "SELECT iri, kind, date, summary FROM records WHERE id = ?", (rowid,)
+        ).fetchone()
+        return Hit(iri, kind, _marked(title), date, _marked(snippet or summary), -rank)
+
     def _facets(self, db, condition: str, params: list) -> dict[str, list[tuple[str, int]]]:
-        matching = (
-            f"SELECT records.id FROM text JOIN records ON records.id = text.rowid WHERE {condition}"
-        )
-        facets: dict[str, list[tuple[str, int]]] = {}
-        facets["kind"] = [
-            tuple(row)
-            for row in db.execute(
-                f"SELECT kind, count(*) AS n FROM records WHERE id IN ({matching}) "
-                "GROUP BY kind ORDER BY n DESC, kind",
-                params,
-            )
-        ]
-        for facet, value, count in db.execute(
-            f"SELECT facet, value, count(*) AS n FROM links WHERE id IN ({matching}) "
-            "GROUP BY facet, value ORDER BY facet, n DESC, value",
+        """Each facet's values with their counts over all the matching records, the
+        FACET_VALUES commonest first (years newest first). Every record has one kind, so
+        the kind counts add up to the number of matches."""
+        counts = db.execute(
+            "SELECT term, count(*) AS n FROM links "
+            f"WHERE id IN (SELECT rowid FROM text WHERE {condition}) GROUP BY term",
             params,
-        ):
+        ).fetchall()
+        counts.sort(key=lambda row: -row[1])
+        facets: dict[str, list[tuple[str, int]]] = {}
+        names = self._terms(db)
+        for term, count in counts:
+            facet, value = names[term]
             shown = facets.setdefault(facet, [])
-            if len(shown) < 10:
+            if len(shown) < FACET_VALUES or facet == "kind":
                 shown.append((value, count))
+        for shown in facets.values():
+            shown.sort(key=lambda pair: (-pair[1], pair[0]))
         if "year" in facets:
             facets["year"].sort(reverse=True)
         return {facet: facets[facet] for facet in FACETS if facet in facets}
+
+    def _terms(self, db) -> dict[int, tuple[str, str]]:
+        """Every facet value by its id (read once: the index never changes)."""
+        if self._names is None:
+            self._names = {
+                term: (facet, value)
+                for term, facet, value in db.execute("SELECT term, facet, value FROM terms")
+            }
+        return self._names
 
     def latest(self, linked_to: str | None = None, limit: int = 50) -> list[dict]:
         """The newest articles (linked to the record `linked_to`: about, mentioning, by
@@ -230,14 +240,16 @@ class SearchIndex:
         else:
             rows = db.execute(
                 f"SELECT {columns} FROM links JOIN records ON records.id = links.id "
-                "WHERE links.value = ? AND links.kind = 'article' "
-                "ORDER BY links.date DESC, records.iri LIMIT ?",
+                "WHERE links.term = (SELECT term FROM terms WHERE value = ? AND facet != 'kind') "
+                "AND links.kind = 'article' ORDER BY links.date DESC, records.iri LIMIT ?",
                 (linked_to, limit),
             ).fetchall()
         entries = []
         for rowid, iri, title, date, modified, summary in rows:
             links = db.execute(
-                "SELECT facet, value, role FROM links WHERE id = ? ORDER BY value", (rowid,)
+                "SELECT facet, value, role FROM links JOIN terms ON terms.term = links.term "
+                "WHERE id = ? ORDER BY value",
+                (rowid,),
             ).fetchall()
             entries.append(
                 {
