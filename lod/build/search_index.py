@@ -34,6 +34,7 @@ FILE = "search.sqlite"
 VERSION = 2
 FACET_KINDS = ("topic", "organisation", "person", "event")
 SUMMARY_CHARS = 300
+_MODIFIED, _DESCRIPTION, _BODY = SDO.dateModified, SDO.description, SDO.articleBody
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -53,14 +54,12 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
     by: dict = {}
     for predicate, obj in pairs:
         by.setdefault(predicate, []).append(obj)
-    for values in by.values():
-        values.sort()
-    labels = [v for p in LABELS for v in by.get(p, ())]
-    names = [v for p in ALTERNATE_NAMES for v in by.get(p, ())]
-    date = next((str(v) for p in LISTING_DATES for v in by.get(p, ())), "")
-    modified = str(by[SDO.dateModified][0]) if SDO.dateModified in by else date
-    description = by.get(SDO.description, [])
-    body = by.get(SDO.articleBody, [])
+    labels = [v for p in LABELS for v in sorted(by.get(p, ()))]
+    names = [v for p in ALTERNATE_NAMES for v in sorted(by.get(p, ()))]
+    date = next((str(v) for p in LISTING_DATES for v in sorted(by.get(p, ()))), "")
+    modified = str(min(by[_MODIFIED])) if _MODIFIED in by else date
+    description = sorted(by.get(_DESCRIPTION, []))
+    body = sorted(by.get(_BODY, []))
     summary = " ".join(_text(description or body).split())
     if len(summary) > SUMMARY_CHARS:
         summary = summary[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
@@ -77,16 +76,19 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
         "summary": summary,
     }
     links: dict[str, tuple[str, str]] = {}  # value -> (facet, role), an author's role first
-    for predicate, obj in sorted(pairs, key=lambda pair: _role(pair[0]) != "author"):
-        if isinstance(obj, URIRef) and obj != subject and str(obj) not in links:
+    prefix = f"{base}id/"
+    for predicate, obj in pairs:
+        if type(obj) is not URIRef or obj == subject or not obj.startswith(prefix):
+            continue
+        role = ROLES.get(predicate, "link")
+        if role == "author" or obj not in links:
             found = kind_and_slug(base, str(obj))
             if found and found[0] in FACET_KINDS:
-                links[str(obj)] = (found[0], _role(predicate))
+                links[str(obj)] = (found[0], role)
     return row, sorted((facet, value, role) for value, (facet, role) in links.items())
 
 
-def _role(predicate) -> str:
-    return {SDO.author: "author", SDO.about: "about"}.get(predicate, "link")
+ROLES = {SDO.author: "author", SDO.about: "about"}
 
 
 SCHEMA = """
@@ -131,6 +133,8 @@ def write(
         target.unlink()
     db = sqlite3.connect(target)
     try:
+        db.execute("pragma journal_mode = off")  # a new file: a failed build drops it
+        db.execute("pragma synchronous = off")
         db.executescript(SCHEMA)
         db.execute(
             "create virtual table text using fts5(title, names, description, body, "
@@ -167,34 +171,42 @@ def _replace(db: sqlite3.Connection, graph: Triples, records: dict, base: str, c
 
 
 def _insert(db: sqlite3.Connection, graph: Triples, records: dict, base: str, subjects) -> None:
-    for subject in subjects:
+    """The rows of `subjects`, numbered after the last (in three bulk inserts)."""
+    known: dict[tuple[str, str], int] = {}
+    start = db.execute("select coalesce(max(id), 0) from records").fetchone()[0] + 1
+    rows, texts, links = [], [], []
+    for rowid, subject in enumerate(subjects, start):
         kind = records[subject].kind
-        row, links = entry(graph, subject, kind, base)
-        cursor = db.execute(
-            "insert into records(iri, kind, title, date, modified, year, summary) "
-            "values (:iri, :kind, :title, :date, :modified, :year, :summary)",
-            row,
-        )
-        rowid = cursor.lastrowid
-        db.execute(
-            "insert into text(rowid, title, names, description, body) values (?, ?, ?, ?, ?)",
-            (rowid, row["title"], row["names"], row["description"], row["body"]),
-        )
-        found = [(facet, value, role) for facet, value, role in links]
+        row, found = entry(graph, subject, kind, base)
+        row["id"] = rowid
+        rows.append(row)
+        texts.append((rowid, row["title"], row["names"], row["description"], row["body"]))
         found.append(("kind", kind, "kind"))
         if row["year"]:
             found.append(("year", row["year"], "year"))
-        rows = [
-            (rowid, _term(db, facet, value), role, kind, row["date"])
+        links += [
+            (rowid, _term(db, facet, value, known), role, kind, row["date"])
             for facet, value, role in found
         ]
-        db.executemany("insert into links values (?, ?, ?, ?, ?)", rows)
+    db.executemany(
+        "insert into records(id, iri, kind, title, date, modified, year, summary) "
+        "values (:id, :iri, :kind, :title, :date, :modified, :year, :summary)",
+        rows,
+    )
+    db.executemany(
+        "insert into text(rowid, title, names, description, body) values (?, ?, ?, ?, ?)", texts
+    )
+    db.executemany("insert into links values (?, ?, ?, ?, ?)", links)
 
 
-def _term(db: sqlite3.Connection, facet: str, value: str) -> int:
-    """The id of a facet value, made when new."""
-    found = db.execute("select term from terms where facet = ? and value = ?", (facet, value))
-    row = found.fetchone()
-    if row is not None:
-        return row[0]
-    return db.execute("insert into terms(facet, value) values (?, ?)", (facet, value)).lastrowid
+def _term(db: sqlite3.Connection, facet: str, value: str, known: dict) -> int:
+    """The id of a facet value, made when new (`known` remembers those seen)."""
+    term = known.get((facet, value))
+    if term is None:
+        found = db.execute("select term from terms where facet = ? and value = ?", (facet, value))
+        row = found.fetchone()
+        if row is None:
+            insert = "insert into terms(facet, value) values (?, ?)"
+            row = (db.execute(insert, (facet, value)).lastrowid,)
+        term = known[(facet, value)] = row[0]
+    return term

@@ -130,6 +130,7 @@ class SearchIndex:
             raise NoBuild(f"{folder} has no search index ({FILE}): build again with `lod build`")
         self._local = threading.local()
         self._names: dict[int, tuple[str, str]] | None = None
+        self._ids: dict[tuple[str, str], int] = {}
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -155,8 +156,8 @@ class SearchIndex:
         if page < 1 or page > MAX_PAGE:
             raise BadSearch(f"page is a number from 1 to {MAX_PAGE}")
         db = self._db()
-        names = self._terms(db)
-        terms = {value: term for term, value in names.items()}
+        self._terms(db)
+        terms = self._ids
         where = ["text MATCH ?"]
         params: list = [query.match]
         for facet, value in sorted(filters.items()):
@@ -217,10 +218,12 @@ class SearchIndex:
     def _terms(self, db) -> dict[int, tuple[str, str]]:
         """Every facet value by its id (read once: the index never changes)."""
         if self._names is None:
-            self._names = {
+            names = {
                 term: (facet, value)
                 for term, facet, value in db.execute("SELECT term, facet, value FROM terms")
             }
+            self._ids = {value: term for term, value in names.items()}
+            self._names = names
         return self._names
 
     def latest(self, linked_to: str | None = None, limit: int = 50) -> list[dict]:
