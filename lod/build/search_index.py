@@ -80,11 +80,11 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
     for predicate, obj in pairs:
         if type(obj) is not URIRef or obj == subject or not obj.startswith(prefix):
             continue
-        role = ROLES.get(predicate, "link")
-        if role == "author" or obj not in links:
-            found = kind_and_slug(base, str(obj))
+        role, key = ROLES.get(predicate, "link"), str(obj)  # (an rdflib term's hash is not
+        if role == "author" or key not in links:  # its string's)
+            found = kind_and_slug(base, key)
             if found and found[0] in FACET_KINDS:
-                links[str(obj)] = (found[0], role)
+                links[key] = (found[0], role)
     return row, sorted((facet, value, role) for value, (facet, role) in links.items())
 
 
