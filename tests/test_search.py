@@ -325,3 +325,26 @@ def test_search_on_a_generated_corpus(corpus_1k, tmp_path):
     phrase = index.search('"digital inclusion"').total
     assert 0 < phrase <= results.total
     assert index.search("digi*").total >= index.search("digital").total
+
+
+@pytest.mark.slow
+def test_search_over_http(searched):
+    """gunicorn serving the build: JSON and HTML answers, 400 for a bad query, and a
+    conditional GET."""
+    from .conftest import start_server, stop_server
+
+    server = start_server(searched[1].path.parent.parent, LOD_QUERY_CONCURRENCY=2)
+    try:
+        found = server.get("/search?q=photovolt*", headers={"Accept": "application/json"})
+        assert found.status_code == 200
+        assert [r["iri"].rsplit("/", 1)[1] for r in found.json()["results"]] == ["photovoltaic"]
+        page = server.get("/search?q=photovolt*", headers={"Accept": "text/html"})
+        assert "<mark>Photovoltaic</mark>" in page.text
+        again = server.get("/search?q=photovolt*", headers={"If-None-Match": page.headers["ETag"]})
+        assert again.status_code == 304
+        long = server.get("/search", params={"q": "word " * 240})
+        assert long.status_code == 400 and "at most 1000 characters" in long.text
+        # 10 KB in a URL: gunicorn refuses the request line itself (414) before the app
+        assert server.get("/search", params={"q": "word " * 2000}).status_code == 414
+    finally:
+        stop_server(server)
