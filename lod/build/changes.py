@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import orjson
@@ -100,21 +102,26 @@ def hashes(parts: list[Part]) -> dict[str, str]:
     }
 
 
-def _lines_of(parts: list[Part], wanted: set[str]) -> dict[str, list[bytes]]:
-    """The N-Triples lines of the `wanted` resources, from the parts that hold them."""
-    lines: dict[str, list[bytes]] = {}
+def _versions(parts: list[Part], wanted: set[str]) -> Iterator[tuple[str, list[bytes]]]:
+    """Each `wanted` resource with its N-Triples lines, in dump order, as soon as the last
+    part that holds some of them is read (so only the resources in flight are in memory)."""
     if not wanted:
-        return lines
-    for part in parts:
-        found = _seen.get(part.digest)
-        if found is not None and wanted.isdisjoint(found):
+        return
+    last = {}
+    for position, part in enumerate(parts):
+        for name in _seen[part.digest].keys() & wanted:
+            last[name] = position
+    pending: dict[str, list[bytes]] = {}
+    for position, part in enumerate(parts):
+        if wanted.isdisjoint(_seen[part.digest]):
             continue
         for line in part.data.splitlines():
             if line:
                 name = owner(_subject(line))
                 if name in wanted:
-                    lines.setdefault(name, []).append(line)
-    return lines
+                    pending.setdefault(name, []).append(line)
+        for name in [name for name in pending if last[name] == position]:
+            yield name, pending.pop(name)
 
 
 def previous_history(out: Path) -> Path | None:
@@ -156,10 +163,11 @@ def record(
             shutil.copyfile(source, target)
         else:
             os.link(source, target)
-    lines = _lines_of(parts, diff.created | diff.updated)
+    versions = _versions(parts, diff.created | diff.updated)
+    tombstones = ((name, None) for name in sorted(diff.removed))
     handle = None
     try:
-        for name in sorted(diff.changed):
+        for name, lines in chain(versions, tombstones):
             if members % PAGE_SIZE == 0:
                 if handle is not None:
                     handle.close()
@@ -171,8 +179,8 @@ def record(
                 "of": name,
                 "at": created,
                 "build": build_id,
-                "gone": name in diff.removed,
-                "nt": b"".join(line + b"\n" for line in lines.get(name, ())).decode("utf-8"),
+                "gone": lines is None,
+                "nt": b"".join(line + b"\n" for line in lines or ()).decode("utf-8"),
             }
             handle.write(orjson.dumps(member) + b"\n")
             members += 1
