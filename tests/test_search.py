@@ -348,3 +348,13 @@ def test_search_over_http(searched):
         assert server.get("/search", params={"q": "word " * 2000}).status_code == 414
     finally:
         stop_server(server)
+
+
+def test_a_search_past_the_time_limit_is_stopped(index, monkeypatch):
+    from lod.errors import QueryTimeout
+    from lod.serve import search
+
+    monkeypatch.setattr(search, "PROGRESS_STEPS", 1)
+    with pytest.raises(QueryTimeout):
+        index.search("digital", timeout=-1.0)
+    assert index.search("digital", timeout=60).total > 0  # the connection is usable again

@@ -16,17 +16,19 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from ..errors import BadSearch, NoBuild
+from ..errors import BadSearch, NoBuild, QueryTimeout
 from ..text import normalise
 
 FILE = "search.sqlite"
 MAX_CHARS = 1000  # past it, 400
 MAX_TERMS = 16
 PAGE_SIZE = 20
+PROGRESS_STEPS = 10_000  # SQLite steps between looks at the clock
 FACET_VALUES = 10  # values shown per facet
 MAX_PAGE = 50  # pages past it are refused: a search is not a way to list everything
 FACETS = ("kind", "topic", "organisation", "person", "event", "year")
@@ -147,10 +149,12 @@ class SearchIndex:
         filters: dict[str, str] | None = None,
         page: int = 1,
         page_size: int = PAGE_SIZE,
+        timeout: float | None = None,
     ) -> Results:
         """The records matching `text` (lod.serve.search's language) and every filter
         (facet -> value: kind, topic, organisation, person and event IRIs, year), best
-        first, page `page`; the facet counts over all the matching records."""
+        first, page `page`; the facet counts over all the matching records. Past `timeout`
+        seconds the search is stopped: QueryTimeout."""
         query = parse(text)
         filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
         if page < 1 or page > MAX_PAGE:
@@ -165,6 +169,9 @@ class SearchIndex:
             params.append(terms.get((facet, value), -1))
         condition = " AND ".join(where)
         weights = ", ".join(str(w) for w in WEIGHTS)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if deadline is not None:
+            db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
         try:
             facets = self._facets(db, condition, params)
             total = sum(count for _, count in facets.get("kind", ()))
@@ -174,8 +181,12 @@ class SearchIndex:
                 [*params, page_size, (page - 1) * page_size],
             ).fetchall()
             hits = [self._hit(db, query.match, rowid, rank) for rowid, rank in best]
-        except sqlite3.OperationalError as error:  # parse() makes this not happen; in case
-            raise BadSearch(f"this search cannot be read: {error}") from None
+        except sqlite3.OperationalError as error:
+            if deadline is not None and time.monotonic() > deadline:
+                raise QueryTimeout(f"search stopped after {timeout:g} s") from None
+            raise BadSearch(f"this search cannot be read: {error}") from None  # in case
+        finally:
+            db.set_progress_handler(None, 0)
         return Results(query.text, total, page, page_size, hits, facets, filters)
 
     def _hit(self, db, match: str, rowid: int, rank: float) -> Hit:

@@ -46,8 +46,9 @@ def search():
     page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 0
     if not text.strip() and not wants_json:
         return _response(render_template("search.html", results=None, q=text))
-    with current_app.extensions["lod.queries"].slot():
-        results = index().search(text, filters, page if page else -1)
+    queries = current_app.extensions["lod.queries"]
+    with queries.slot():
+        results = index().search(text, filters, page if page else -1, timeout=queries.timeout)
     names = labels()
     base = served().base
 
