@@ -358,3 +358,7 @@ def test_a_search_past_the_time_limit_is_stopped(index, monkeypatch):
     with pytest.raises(QueryTimeout):
         index.search("digital", timeout=-1.0)
     assert index.search("digital", timeout=60).total > 0  # the connection is usable again
+
+
+def test_robots_keep_crawlers_off_searches(client):
+    assert "Disallow: /search" in client.get("/robots.txt").get_data(as_text=True).splitlines()
