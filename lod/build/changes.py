@@ -41,6 +41,7 @@ VERSION = 1
 # Each part's resources and hashes, by the part's digest: a rebuild hashes again only the
 # parts that changed (content-addressed, so never stale; replaced by each build's parts).
 _seen: dict[bytes, dict[str, bytes]] = {}
+_last: tuple[str, dict[str, str]] | None = None  # the last build this process recorded
 
 
 @dataclass
@@ -136,6 +137,7 @@ def record(
     """Write ldes/ into the build folder `path`: the previous build's history (`previous`,
     its ldes/ folder; None starts a new history) and this build's members. Returns the
     changes."""
+    global _last
     now = hashes(parts)
     folder = path / FOLDER
     folder.mkdir()
@@ -144,7 +146,11 @@ def record(
     if previous is not None:
         try:
             index = orjson.loads((previous / INDEX).read_bytes())
-            before = orjson.loads((previous / HASHES).read_bytes())
+            last = index["builds"][-1]["id"] if index.get("builds") else None
+            if _last is not None and _last[0] == last:  # this process wrote it: no reading
+                before = _last[1]
+            else:
+                before = orjson.loads((previous / HASHES).read_bytes())
         except (OSError, ValueError):
             index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
             before = {}
@@ -198,5 +204,6 @@ def record(
         }
     )
     (folder / HASHES).write_bytes(orjson.dumps(now, option=orjson.OPT_SORT_KEYS))
+    _last = (build_id, now)
     (folder / INDEX).write_bytes(orjson.dumps(index))
     return diff
