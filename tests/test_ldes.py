@@ -227,3 +227,60 @@ def test_ldes_client_replicates_the_stream(history):
         for q in ox.parse(done.stdout, ox.RdfFormat.N_TRIPLES)
     }
     assert replica == dump(builds[-1]), done.stderr.decode()[-2000:]
+
+
+def _parts(text: str):
+    import hashlib
+
+    from lod.build.parts import Part
+
+    data = text.encode("utf-8")
+    return [Part(hashlib.sha256(data).digest(), data)]
+
+
+def test_a_resource_owns_its_hash_nodes(tmp_path):
+    for n in "123":
+        (tmp_path / n).mkdir()
+    a = '<http://x/a> <http://p> "1" .\n'
+    role = '<http://x/a#r> <http://p> "{}" .\n'
+    b = '<http://x/b> <http://p> "3" .\n'
+    first = changes.record(tmp_path / "1", None, _parts(a + role.format(2) + b), "b1", "t1")
+    assert (first.since, first.created, first.updated) == (
+        None,
+        {"http://x/a", "http://x/b"},
+        set(),
+    )
+    second = changes.record(
+        tmp_path / "2", tmp_path / "1" / "ldes", _parts(a + role.format(5) + b), "b2", "t2"
+    )
+    assert (second.since, second.updated, second.created) == ("b1", {"http://x/a"}, set())
+    third = changes.record(
+        tmp_path / "3", tmp_path / "2" / "ldes", _parts(a + role.format(5)), "b3", "t3"
+    )
+    assert third.removed == {"http://x/b"} and not third.updated
+    members = [
+        orjson.loads(line)
+        for line in (tmp_path / "3" / "ldes" / "000001.jsonl").read_bytes().splitlines()
+    ]
+    assert [(m["of"], m["build"], m["gone"]) for m in members] == [
+        ("http://x/a", "b1", False),
+        ("http://x/b", "b1", False),
+        ("http://x/a", "b2", False),
+        ("http://x/b", "b3", True),
+    ]
+    assert members[2]["nt"] == a + role.format(5)  # the resource with its hash node
+
+
+def test_an_unreadable_history_starts_again(tmp_path):
+    for n in "12":
+        (tmp_path / n).mkdir()
+    changes.record(tmp_path / "1", None, _parts('<http://x/a> <http://p> "1" .\n'), "b1", "t1")
+    (tmp_path / "1" / "ldes" / "index.json").write_text("{not json")
+    diff = changes.record(
+        tmp_path / "2",
+        tmp_path / "1" / "ldes",
+        _parts('<http://x/a> <http://p> "1" .\n'),
+        "b2",
+        "t2",
+    )
+    assert diff.since is None and diff.created == {"http://x/a"}
