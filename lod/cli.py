@@ -235,6 +235,33 @@ def query(sparql, fmt, out) -> None:
         click.echo(answer.body.decode("utf-8"), nl=False)
 
 
+@cli.command("search")
+@click.argument("text", metavar="QUERY")
+@click.option("--kind", help="Only records of this kind (article, organisation, event …).")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="The results as JSON.")
+@click.option("--out", help="Build folder [LOD_OUT, default dist].")
+def search_command(text, kind, limit, as_json, out) -> None:
+    """Full-text search of the current build: words (all required), "a phrase", pre*,
+    -word to leave out; best first."""
+    from .serve.search import SearchIndex
+
+    settings = _settings(None, out)
+    found = SearchIndex(open_build(settings.out).path).search(
+        text, {"kind": kind or ""}, page_size=limit
+    )
+    if as_json:
+        hits = [hit.as_json() for hit in found.hits]
+        click.echo(orjson.dumps({"query": found.query, "total": found.total, "results": hits}))
+        return
+    for hit in found.hits:
+        line = hit.as_json()
+        date = f"  {line['date'][:10]}" if line["date"] else ""
+        click.echo(f"{line['kind']:<12} {line['title']}{date}\n             {line['iri']}")
+        click.echo(f"             {line['snippet']}")
+    click.echo(f"({len(found.hits)} of {found.total})")
+
+
 @cli.command("check")
 @click.argument("url")
 @click.option(

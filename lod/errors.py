@@ -11,6 +11,7 @@
     └── QueryError             a SPARQL request the endpoint will not answer
         ├── QuerySyntaxError   the parser's message
         ├── QueryRefused       update, LOAD, SERVICE, FROM <outside>
+        ├── BadSearch          a full-text search that cannot be read
         ├── QueryTimeout       stopped at the time limit
         ├── QueryTooLarge      the worker ran out of its memory budget, or results too large
         ├── TooManyQueries     the concurrency bound is reached (has .retry_after)
@@ -99,6 +100,10 @@ class QueryError(LodError):
 
 class QuerySyntaxError(QueryError):
     """The parser's message."""
+
+
+class BadSearch(QueryError):
+    """A full-text search that cannot be read (too long, nothing to look for)."""
 
 
 class QueryRefused(QueryError):

@@ -21,6 +21,7 @@ REQUEST_ERRORS = sorted(
 EXPECTED = {
     "QuerySyntaxError": 400,
     "QueryRefused": 400,
+    "BadSearch": 400,
     "EngineRefusedQuery": 400,
     "QueryError": 400,
     "TooManyQueries": 429,

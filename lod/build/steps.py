@@ -30,6 +30,7 @@ from ..folder import EXTEND_VALUES, Build, open_build
 from ..formats import Format, serialize
 from ..triples import Triples
 from ..vocab import KINDS
+from . import changes, search_index
 from .convert import Conversion, convert
 from .listings import Listings, indexes, lists_by_kind
 from .mixnmatch import MIXNMATCH, catalogue
@@ -208,6 +209,19 @@ def _write(
     # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
     (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
     (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
+    progress("changes")
+    history = changes.previous_history(path.parent.parent)
+    diff = changes.record(path, history, parts, build_id, created.isoformat())
+    progress("search")
+    search_index.write(
+        path,
+        validated.graph,
+        validated.conversion.records,
+        info.base,
+        info.language,
+        diff,
+        history.parent if history else None,
+    )
     manifest = {
         "id": build_id,
         "base": info.base,

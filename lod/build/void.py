@@ -100,6 +100,18 @@ def describe(
             )
         )
         add((distribution, DCAT.compressFormat, GZIP))
+    changes = URIRef(f"{dataset}#changes")  # the change stream between builds: /ldes
+    add((dataset, DCAT.distribution, changes))
+    add((changes, RDF.type, DCAT.Distribution))
+    add((changes, DCAT.accessURL, URIRef(f"{base}ldes")))
+    add(
+        (
+            changes,
+            DCAT.mediaType,
+            URIRef("http://www.iana.org/assignments/media-types/application/trig"),
+        )
+    )
+    add((changes, DCTERMS.conformsTo, URIRef("https://w3id.org/ldes/specification")))
 
     for example in _examples(subjects):
         add((dataset, VOID.exampleResource, example))

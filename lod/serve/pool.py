@@ -35,7 +35,8 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -149,12 +150,7 @@ class QueryService:
             base_iri,
             standard_only=remote,
         )
-        if not self._slots.acquire(blocking=False):
-            raise TooManyQueries(
-                f"{self.concurrency} queries are running already (LOD_QUERY_CONCURRENCY); "
-                "try again in a moment",
-                retry_after=1,
-            )
+        self._acquire()
         try:
             started = time.monotonic()
             reply = self._ask(job)
@@ -169,6 +165,25 @@ class QueryService:
         form, body = reply
         fmt = accept_results if form in ("SELECT", "ASK") else accept_graph
         return Answer(form, body, fmt.media_type)
+
+    def _acquire(self) -> None:
+        if not self._slots.acquire(blocking=False):
+            raise TooManyQueries(
+                f"{self.concurrency} queries are running already (LOD_QUERY_CONCURRENCY); "
+                "try again in a moment",
+                retry_after=1,
+            )
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of the `concurrency` slots for work run here rather than in a worker (a
+        full-text search), counted with the SPARQL queries; TooManyQueries when none is
+        free."""
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def _remote(self, store: Store, form: str, text: str, left: float, **dataset) -> bytes:
         """A checked query run by a remote store in the `left` seconds of its time limit."""

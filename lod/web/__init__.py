@@ -12,7 +12,7 @@ from ..formats import Format
 from ..remote import SparqlClient
 from ..serve.current import Published
 from ..serve.pool import QueryService
-from . import crawl, dumps, errors, reconcile, resources, sparql
+from . import crawl, dumps, errors, feeds, ldes, reconcile, resources, search, sparql
 from .current import served
 from .pages import readable_date
 
@@ -39,6 +39,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(dumps.blueprint)
     app.register_blueprint(reconcile.blueprint)
     app.register_blueprint(crawl.blueprint)
+    app.register_blueprint(search.blueprint)
+    app.register_blueprint(feeds.blueprint)
+    app.register_blueprint(ldes.blueprint)
     app.before_request(_limit_chunked_body)
     app.after_request(_cors)
     app.jinja_env.globals["served"] = served

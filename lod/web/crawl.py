@@ -65,6 +65,7 @@ def robots():
     lines = [
         "User-agent: *",
         "Disallow: /sparql",  # query answers are not pages, and each costs a query
+        "Disallow: /search",  # nor are searches: facet links combine without end
         f"Sitemap: {url_for('crawl.sitemap', _external=True)}",
     ]
     text = "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import (
+    BadSearch,
     EngineError,
     EngineRefusedQuery,
     LodError,
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 STATUSES: dict[type[LodError], tuple[int, str]] = {
     QuerySyntaxError: (400, "Malformed query"),
     QueryRefused: (400, "Query refused"),
+    BadSearch: (400, "Bad search"),
     EngineRefusedQuery: (400, "Store error"),
     QueryTimeout: (503, "Query timed out"),
     QueryTooLarge: (503, "Query used too much memory"),

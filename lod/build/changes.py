@@ -1,0 +1,209 @@
+"""The change log between builds, kept as the pages of a Linked Data Event Stream.
+
+Each build compares its sorted N-Triples with the previous build's, resource by resource
+(a resource owns the lines whose subject is its IRI or one of its hash IRIs: `…/id/event/x`
+owns `…/id/event/x#role-1`), and appends one member per resource created, updated or
+removed since: the resource's lines as of this build, or nothing for a removal (a
+tombstone). Replaying the members in order gives exactly the triples of the build.
+
+The history lives in each build folder, under ldes/:
+
+    ldes/index.json        pages, members, and per build: id, time, created/updated/removed
+    ldes/hashes.json       each resource's content hash in this build (the next build diffs)
+    ldes/000001.jsonl      page 1: PAGE_SIZE members, one JSON object a line
+    ...                    {"of": IRI, "at": time, "build": id, "gone": bool, "nt": lines}
+
+A page once full never changes: the next build hard-links the full pages of the previous
+build's ldes/ and copies only the last one, so the whole history survives the pruning of
+old builds at the cost of one page, and a build's history switches with the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+
+import orjson
+
+from .parts import Part
+
+PAGE_SIZE = 250  # members a page
+FOLDER = "ldes"
+INDEX = "index.json"
+HASHES = "hashes.json"
+VERSION = 1
+
+# Each part's resources and hashes, by the part's digest: a rebuild hashes again only the
+# parts that changed (content-addressed, so never stale; replaced by each build's parts).
+_seen: dict[bytes, dict[str, bytes]] = {}
+_last: tuple[str, dict[str, str]] | None = None  # the last build this process recorded
+
+
+@dataclass
+class Diff:
+    """What changed between the previous build (`since`, None for the first) and this one."""
+
+    since: str | None
+    created: set[str] = field(default_factory=set)
+    updated: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> set[str]:
+        return self.created | self.updated | self.removed
+
+
+def owner(subject: str) -> str:
+    """The resource a subject belongs to: its IRI without the fragment."""
+    return subject.split("#", 1)[0]
+
+
+def page_name(number: int) -> str:
+    return f"{number:06d}.jsonl"
+
+
+def _subject(line: bytes) -> str:
+    end = line.index(b" ")
+    term = line[:end].decode("utf-8")
+    return term[1:-1] if term.startswith("<") else term
+
+
+def _owners(data: bytes) -> dict[str, bytes]:
+    """Each resource's hash over its lines in one part."""
+    lines: dict[str, list[bytes]] = {}
+    for line in data.splitlines():
+        if line:
+            lines.setdefault(owner(_subject(line)), []).append(line)
+    return {o: hashlib.blake2b(b"\n".join(ls), digest_size=16).digest() for o, ls in lines.items()}
+
+
+def hashes(parts: list[Part]) -> dict[str, str]:
+    """Each resource's content hash over the parts (hex)."""
+    global _seen
+    seen = {}
+    combined: dict[str, list[bytes]] = {}
+    for part in parts:
+        found = _seen.get(part.digest)
+        if found is None:
+            found = _owners(part.data)
+        seen[part.digest] = found
+        for name, digest in found.items():
+            combined.setdefault(name, []).append(digest)
+    _seen = seen
+    return {
+        name: (
+            ds[0] if len(ds) == 1 else hashlib.blake2b(b"".join(ds), digest_size=16).digest()
+        ).hex()
+        for name, ds in combined.items()
+    }
+
+
+def _versions(parts: list[Part], wanted: set[str]) -> Iterator[tuple[str, list[bytes]]]:
+    """Each `wanted` resource with its N-Triples lines, in dump order, as soon as the last
+    part that holds some of them is read (so only the resources in flight are in memory)."""
+    if not wanted:
+        return
+    last = {}
+    for position, part in enumerate(parts):
+        for name in _seen[part.digest].keys() & wanted:
+            last[name] = position
+    pending: dict[str, list[bytes]] = {}
+    for position, part in enumerate(parts):
+        if wanted.isdisjoint(_seen[part.digest]):
+            continue
+        for line in part.data.splitlines():
+            if line:
+                name = owner(_subject(line))
+                if name in wanted:
+                    pending.setdefault(name, []).append(line)
+        for name in [name for name in pending if last[name] == position]:
+            yield name, pending.pop(name)
+
+
+def previous_history(out: Path) -> Path | None:
+    """The ldes/ folder of the build dist/current points to, if it has one."""
+    folder = out / "current" / FOLDER
+    return folder if (folder / INDEX).is_file() and (folder / HASHES).is_file() else None
+
+
+def record(
+    path: Path, previous: Path | None, parts: list[Part], build_id: str, created: str
+) -> Diff:
+    """Write ldes/ into the build folder `path`: the previous build's history (`previous`,
+    its ldes/ folder; None starts a new history) and this build's members. Returns the
+    changes."""
+    global _last
+    now = hashes(parts)
+    folder = path / FOLDER
+    folder.mkdir()
+    index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
+    before: dict[str, str] = {}
+    if previous is not None:
+        try:
+            index = orjson.loads((previous / INDEX).read_bytes())
+            last = index["builds"][-1]["id"] if index.get("builds") else None
+            if _last is not None and _last[0] == last:  # this process wrote it: no reading
+                before = _last[1]
+            else:
+                before = orjson.loads((previous / HASHES).read_bytes())
+        except (OSError, ValueError):
+            index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
+            before = {}
+    if index.get("version") != VERSION:
+        index, before = {"version": VERSION, "pages": 0, "members": 0, "builds": []}, {}
+    since = index["builds"][-1]["id"] if index["builds"] else None
+    diff = Diff(since)
+    diff.created = now.keys() - before.keys()
+    diff.removed = before.keys() - now.keys()
+    diff.updated = {k for k in now.keys() & before.keys() if now[k] != before[k]}
+
+    pages, members = index["pages"], index["members"]
+    for number in range(1, pages + 1):  # full pages are shared; the last one is copied
+        source, target = previous / page_name(number), folder / page_name(number)
+        if members % PAGE_SIZE and number == pages:
+            shutil.copyfile(source, target)
+        else:
+            os.link(source, target)
+    versions = _versions(parts, diff.created | diff.updated)
+    tombstones = ((name, None) for name in sorted(diff.removed))
+    handle = None
+    try:
+        for name, lines in chain(versions, tombstones):
+            if members % PAGE_SIZE == 0:
+                if handle is not None:
+                    handle.close()
+                pages += 1
+                handle = open(folder / page_name(pages), "ab")
+            elif handle is None:
+                handle = open(folder / page_name(pages), "ab")
+            member = {
+                "of": name,
+                "at": created,
+                "build": build_id,
+                "gone": lines is None,
+                "nt": b"".join(line + b"\n" for line in lines or ()).decode("utf-8"),
+            }
+            handle.write(orjson.dumps(member) + b"\n")
+            members += 1
+    finally:
+        if handle is not None:
+            handle.close()
+    index["pages"], index["members"] = pages, members
+    index["builds"].append(
+        {
+            "id": build_id,
+            "at": created,
+            "created": len(diff.created),
+            "updated": len(diff.updated),
+            "removed": len(diff.removed),
+        }
+    )
+    (folder / HASHES).write_bytes(orjson.dumps(now, option=orjson.OPT_SORT_KEYS))
+    _last = (build_id, now)
+    (folder / INDEX).write_bytes(orjson.dumps(index))
+    return diff

@@ -1,0 +1,124 @@
+"""Full-text search: /search?q= (an HTML page that needs no script, or JSON for
+`Accept: application/json`), with facets that narrow it, and /opensearch.xml so that
+browsers offer the site's search. A search counts against the SPARQL concurrency bound."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from ..formats import Format, negotiate
+from ..serve.search import FACETS, MAX_PAGE, SearchIndex
+from .current import served
+from .pages import href
+
+blueprint = Blueprint("search", __name__)
+OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
+OPENSEARCH_TYPE = "application/opensearchdescription+xml"
+
+
+def index() -> SearchIndex:
+    current = served()
+    return current.memo("search", lambda: SearchIndex(current.build.path))
+
+
+def labels() -> dict[str, str]:
+    """Each record's label by IRI (from lists.json), for facet values and feed authors."""
+    current = served()
+    return current.memo(
+        "labels",
+        lambda: {e["iri"]: e["label"] for entries in current.lists.values() for e in entries},
+    )
+
+
+@blueprint.get("/search")
+def search():
+    text = request.args.get("q", "")
+    wants_json = (
+        negotiate(request.headers.get("Accept"), [Format.HTML, Format.JSONLD], Format.HTML)
+        is Format.JSONLD
+    )
+    filters = {facet: request.args.get(facet, "") for facet in FACETS}
+    filters = {k: v[:2000] for k, v in filters.items() if v}
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 0
+    if not text.strip() and not wants_json:
+        return _response(render_template("search.html", results=None, q=text))
+    queries = current_app.extensions["lod.queries"]
+    with queries.slot():
+        results = index().search(text, filters, page if page else -1, timeout=queries.timeout)
+    names = labels()
+    base = served().base
+
+    def link(changes: dict) -> str:
+        """This search's URL with `changes` to its arguments (an empty value drops one)."""
+        args = {"q": results.query, **results.filters, **changes}
+        return url_for("search.search") + "?" + urlencode({k: v for k, v in args.items() if v})
+
+    if wants_json:
+        body = {
+            "query": results.query,
+            "total": results.total,
+            "page": results.page,
+            "pages": results.pages,
+            "filters": results.filters,
+            "results": [hit.as_json() | {"page": href(hit.iri, base)} for hit in results.hits],
+            "facets": {
+                facet: [
+                    {"value": value, "label": names.get(value, value), "count": count}
+                    for value, count in values
+                ]
+                for facet, values in results.facets.items()
+            },
+        }
+        response = jsonify(body)
+        response.headers["Vary"] = "Accept"
+        return _response(response)
+    return _response(
+        render_template(
+            "search.html",
+            results=results,
+            q=results.query,
+            names=names,
+            href=href,
+            base=base,
+            link=link,
+            max_page=MAX_PAGE,
+        )
+    )
+
+
+def _response(response) -> Response:
+    if not isinstance(response, Response):
+        response = Response(response)
+    response.headers["Vary"] = "Accept"
+    response.set_etag(f"{served().etag}-search")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response.make_conditional(request)
+
+
+@blueprint.get("/opensearch.xml")
+def opensearch():
+    """The OpenSearch 1.1 description: the HTML and JSON search URL templates."""
+    ET.register_namespace("", OPENSEARCH)
+    root = ET.Element(f"{{{OPENSEARCH}}}OpenSearchDescription")
+    manifest = served().build.manifest
+    ET.SubElement(root, f"{{{OPENSEARCH}}}ShortName").text = manifest["title"][:16]
+    ET.SubElement(root, f"{{{OPENSEARCH}}}Description").text = f"Search {manifest['title']}"
+    ET.SubElement(root, f"{{{OPENSEARCH}}}InputEncoding").text = "UTF-8"
+    template = url_for("search.search", _external=True) + "?q={searchTerms}"
+    for media_type in ("text/html", "application/json"):
+        ET.SubElement(root, f"{{{OPENSEARCH}}}Url", type=media_type, template=template)
+    ET.SubElement(
+        root,
+        f"{{{OPENSEARCH}}}Url",
+        type=OPENSEARCH_TYPE,
+        rel="self",
+        template=url_for("search.opensearch", _external=True),
+    )
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    response = Response(body, mimetype=OPENSEARCH_TYPE)
+    response.set_etag(f"{served().etag}-opensearch")
+    return response.make_conditional(request)

@@ -1,0 +1,286 @@
+"""The change stream (lod.build.changes, /ldes): each build records the resources created,
+updated and removed since the last; following the stream from its start gives exactly the
+triples of the current dump (replayed here, and by the `ldes-client` package from npm);
+pages before the last never change and say so."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+
+import orjson
+import pyoxigraph as ox
+import pytest
+
+from lod import Settings
+from lod.build import Builder, changes
+from lod.web import create_app
+
+from .conftest import ROOT, copy_data, require, start_server, stop_server
+from .test_search import article
+
+NODE_MODULES = ROOT / ".ci" / "node" / "node_modules"
+DELETE = "https://www.w3.org/ns/activitystreams#Delete"
+IS_VERSION_OF = "http://purl.org/dc/terms/isVersionOf"
+TRIG = {"Accept": "application/trig"}
+
+
+def dump(build) -> set[str]:
+    """The build's N-Triples dump as lines, as pyoxigraph writes them."""
+    with gzip.open(build.path / "dataset.nt.gz") as f:
+        return as_lines(ox.parse(f.read(), ox.RdfFormat.N_TRIPLES))
+
+
+def as_lines(quads) -> set[str]:
+    return {f"{q.subject} {q.predicate} {q.object} ." for q in quads}
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """The default dataset built four times by one Builder (as `lod build --watch` does):
+    as it is, after an edit, after an addition, after a removal; pages of 20 members.
+    Returns (out folder, the builds, the served page bodies after each build)."""
+    root = tmp_path_factory.mktemp("ldes")
+    data = copy_data(root / "data")
+    out = root / "dist"
+    saved = changes.PAGE_SIZE
+    changes.PAGE_SIZE = 20
+    try:
+        builder = Builder(Settings(data=data, out=out))
+        builds = [builder.build()]
+        topics = data / "topics" / "topics.yaml"
+        topics.write_text(topics.read_text("utf-8").replace("Digital divide", "Digital gap"))
+        builds.append(builder.build())
+        added = data / "articles" / "added.md"
+        added.write_text(article("added", "Zeppelins return", "Airships carry mail."), "utf-8")
+        builds.append(builder.build())
+        added.unlink()
+        builds.append(builder.build())
+    finally:
+        changes.PAGE_SIZE = saved
+    return out, builds
+
+
+def trig(data: bytes) -> ox.Store:
+    store = ox.Store()
+    store.load(data, ox.RdfFormat.TRIG)
+    return store
+
+
+def replay(client) -> set[str]:
+    """Follow the stream from /ldes as a consumer does: each member replaces its
+    resource's triples (a tombstone removes them)."""
+    stream = trig(client.get("/ldes", headers=TRIG).data)
+    view = next(
+        iter(stream.quads_for_pattern(None, ox.NamedNode("https://w3id.org/tree#view"), None))
+    )
+    url = view.object.value
+    state: dict[str, set[str]] = {}
+    while url:
+        page = trig(client.get(url.removeprefix("http://localhost"), headers=TRIG).data)
+        versions = []
+        for quad in page.quads_for_pattern(None, ox.NamedNode(IS_VERSION_OF), None):
+            at = next(
+                iter(
+                    page.quads_for_pattern(
+                        quad.subject,
+                        ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime"),
+                        None,
+                    )
+                )
+            ).object.value
+            versions.append((at, quad.subject, quad.object.value))
+        for _, version, resource in sorted(versions, key=lambda v: v[0]):
+            gone = any(
+                page.quads_for_pattern(
+                    version,
+                    ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                    ox.NamedNode(DELETE),
+                )
+            )
+            if gone:
+                state.pop(resource, None)
+            else:
+                state[resource] = as_lines(page.quads_for_pattern(None, None, None, version))
+        nodes = list(page.quads_for_pattern(None, ox.NamedNode("https://w3id.org/tree#node"), None))
+        url = nodes[0].object.value if nodes else None
+    return {line for lines in state.values() for line in lines}
+
+
+def test_each_build_records_what_changed(history):
+    out, builds = history
+    index = orjson.loads((builds[-1].path / "ldes" / "index.json").read_bytes())
+    steps = index["builds"]
+    assert [s["id"] for s in steps] == [b.id for b in builds]
+    assert steps[0]["created"] > 30 and steps[0]["updated"] == steps[0]["removed"] == 0
+    # the edit: the topic, its data document, the dataset (VoID counts and dates)
+    assert steps[1]["created"] == 0 and steps[1]["removed"] == 0 and steps[1]["updated"] >= 1
+    assert steps[2]["created"] == 2  # the article and its data document
+    assert steps[3]["removed"] == 2
+    assert index["members"] == sum(s["created"] + s["updated"] + s["removed"] for s in steps)
+
+
+def test_the_history_survives_pruning(history):
+    out, builds = history
+    assert not builds[0].path.exists()  # pruned: three builds are kept
+    assert (builds[-1].path / "ldes" / "000001.jsonl").is_file()
+
+
+def test_replaying_the_stream_gives_the_current_dump(history):
+    out, builds = history
+    client = create_app(Settings(out=out)).test_client()
+    assert replay(client) == dump(builds[-1])
+
+
+def test_members_are_versions_with_their_triples(history):
+    out, builds = history
+    client = create_app(Settings(out=out)).test_client()
+    pages = orjson.loads((builds[-1].path / "ldes" / "index.json").read_bytes())["pages"]
+    page = trig(client.get(f"/ldes/{pages}", headers=TRIG).data)
+    tombstones = list(page.quads_for_pattern(None, None, ox.NamedNode(DELETE)))
+    assert {
+        next(
+            iter(page.quads_for_pattern(t.subject, ox.NamedNode(IS_VERSION_OF), None))
+        ).object.value
+        for t in tombstones
+    } == {
+        "https://lod.example.org/id/article/added",
+        "https://lod.example.org/doc/article/added",
+    }
+    for tombstone in tombstones:
+        assert not list(page.quads_for_pattern(None, None, None, tombstone.subject))
+
+
+def test_closed_pages_are_immutable(history):
+    out, builds = history
+    client = create_app(Settings(out=out)).test_client()
+    pages = orjson.loads((builds[-1].path / "ldes" / "index.json").read_bytes())["pages"]
+    assert pages > 2
+    first = client.get("/ldes/1", headers=TRIG)
+    assert "immutable" in first.headers["Cache-Control"]
+    assert (
+        client.get("/ldes/1", headers={**TRIG, "If-None-Match": first.headers["ETag"]}).status_code
+        == 304
+    )
+    last = client.get(f"/ldes/{pages}", headers=TRIG)
+    assert "immutable" not in last.headers["Cache-Control"]
+    # a closed page is the same file in every build that has it
+    older = builds[-2].path / "ldes" / "000001.jsonl"
+    newer = builds[-1].path / "ldes" / "000001.jsonl"
+    assert older.read_bytes() == newer.read_bytes()
+    assert os.stat(older).st_ino == os.stat(newer).st_ino
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/trig", "application/trig"),
+        ("application/n-quads", "application/n-quads"),
+        ("application/ld+json", "application/ld+json"),
+        ("*/*", "application/trig"),
+        ("text/html,*/*;q=0.8", "application/trig"),
+    ],
+)
+def test_pages_by_accept(history, accept, media):
+    client = create_app(Settings(out=history[0])).test_client()
+    response = client.get("/ldes/1", headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == media
+
+
+def test_refusals(history):
+    client = create_app(Settings(out=history[0])).test_client()
+    assert client.get("/ldes/0").status_code == 404
+    assert client.get("/ldes/999").status_code == 404
+    assert client.get("/ldes", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_the_home_page_links_the_stream(history):
+    client = create_app(Settings(out=history[0])).test_client()
+    assert 'href="/ldes"' in client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_ldes_client_replicates_the_stream(history):
+    """The `ldes-client` package (npm) follows the stream over HTTP from its start; its
+    replica is the current dump."""
+    out, builds = history
+    node = shutil.which("node")
+    require(
+        node is not None and (NODE_MODULES / "ldes-client").is_dir(),
+        "node and ldes-client (npm, .ci/node)",
+    )
+    server = start_server(out, LOD_QUERY_TIMEOUT=2, LOD_QUERY_CONCURRENCY=2)
+    try:
+        done = subprocess.run(
+            [node, str(ROOT / "tests" / "ldes_replicate.mjs"), server.url + "/ldes"],
+            capture_output=True,
+            env={**os.environ, "LDES_CLIENT_MODULES": str(NODE_MODULES)},
+            timeout=240,
+        )
+    finally:
+        stop_server(server)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    replica = {
+        f"{q.subject} {q.predicate} {q.object} ."
+        for q in ox.parse(done.stdout, ox.RdfFormat.N_TRIPLES)
+    }
+    assert replica == dump(builds[-1]), done.stderr.decode()[-2000:]
+
+
+def _parts(text: str):
+    import hashlib
+
+    from lod.build.parts import Part
+
+    data = text.encode("utf-8")
+    return [Part(hashlib.sha256(data).digest(), data)]
+
+
+def test_a_resource_owns_its_hash_nodes(tmp_path):
+    for n in "123":
+        (tmp_path / n).mkdir()
+    a = '<http://x/a> <http://p> "1" .\n'
+    role = '<http://x/a#r> <http://p> "{}" .\n'
+    b = '<http://x/b> <http://p> "3" .\n'
+    first = changes.record(tmp_path / "1", None, _parts(a + role.format(2) + b), "b1", "t1")
+    assert (first.since, first.created, first.updated) == (
+        None,
+        {"http://x/a", "http://x/b"},
+        set(),
+    )
+    second = changes.record(
+        tmp_path / "2", tmp_path / "1" / "ldes", _parts(a + role.format(5) + b), "b2", "t2"
+    )
+    assert (second.since, second.updated, second.created) == ("b1", {"http://x/a"}, set())
+    third = changes.record(
+        tmp_path / "3", tmp_path / "2" / "ldes", _parts(a + role.format(5)), "b3", "t3"
+    )
+    assert third.removed == {"http://x/b"} and not third.updated
+    members = [
+        orjson.loads(line)
+        for line in (tmp_path / "3" / "ldes" / "000001.jsonl").read_bytes().splitlines()
+    ]
+    assert [(m["of"], m["build"], m["gone"]) for m in members] == [
+        ("http://x/a", "b1", False),
+        ("http://x/b", "b1", False),
+        ("http://x/a", "b2", False),
+        ("http://x/b", "b3", True),
+    ]
+    assert members[2]["nt"] == a + role.format(5)  # the resource with its hash node
+
+
+def test_an_unreadable_history_starts_again(tmp_path):
+    for n in "12":
+        (tmp_path / n).mkdir()
+    changes.record(tmp_path / "1", None, _parts('<http://x/a> <http://p> "1" .\n'), "b1", "t1")
+    (tmp_path / "1" / "ldes" / "index.json").write_text("{not json")
+    diff = changes.record(
+        tmp_path / "2",
+        tmp_path / "1" / "ldes",
+        _parts('<http://x/a> <http://p> "1" .\n'),
+        "b2",
+        "t2",
+    )
+    assert diff.since is None and diff.created == {"http://x/a"}
