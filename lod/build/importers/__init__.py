@@ -14,7 +14,6 @@ from pathlib import Path
 from ...errors import ImportFailed, ImportSourceError
 from . import detect as detection
 from . import feeds, pages, table, wordpress
-from .common import site_entity
 from .model import Entity, Event, Fault, Options, Site, Skipped, Tally
 from .writer import Writer
 
@@ -99,6 +98,7 @@ def import_sources(
         writer.abort()
         raise ImportFailed(errors)
     try:
+        writer.finish()
         writer.commit()
     finally:
         writer.abort()
@@ -116,7 +116,7 @@ def _read(file, kind, options, writer: Writer, errors, skip_invalid) -> None:
             if isinstance(event, Entity):
                 writer.add(event)
             elif isinstance(event, Site):
-                writer.dataset(event, options.publisher or site_entity(event, options).slug)
+                writer.found_site(event)
             elif isinstance(event, Skipped):
                 writer.tally.skipped.append(event)
             elif isinstance(event, Fault):

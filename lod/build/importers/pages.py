@@ -37,13 +37,15 @@ SCHEMA_PREFIXES = ("https://schema.org/", "http://schema.org/", "schema:")
 
 
 def _kind_of(types: list[str]) -> tuple[str | None, str | None]:
-    """(kind, schema.org subtype worth keeping) of a node's types."""
+    """(kind, the most specific schema.org subtype worth keeping) of a node's types."""
+    found_kind, found_subtype = None, None
     for name in types:
         for kind, root in KIND_ROOTS:
             if SCHEMA[name] in schema_subclasses(root):
-                subtype = name if name != str(root).removeprefix(str(SCHEMA)) else None
-                return kind, subtype
-    return None, None
+                subtype = name if SCHEMA[name] != root else None
+                if found_kind is None or (found_kind == kind and subtype and not found_subtype):
+                    found_kind, found_subtype = kind, subtype
+    return found_kind, found_subtype
 
 
 def _types(node: dict) -> list[str]:
@@ -197,8 +199,10 @@ class _Page:
         self.language = (soup.html.get("lang", "") if soup.html else "") or ""
 
     def resolve(self, value) -> dict | None:
+        if isinstance(value, list):
+            return next((r for r in map(self.resolve, value) if r is not None), None)
         if isinstance(value, dict):
-            if set(value) <= {"@id"} and value.get("@id") in self.by_id:
+            if isinstance(value.get("@id"), str) and value["@id"] in self.by_id:
                 return self.by_id[value["@id"]]
             return value
         if isinstance(value, str) and value in self.by_id:
@@ -207,6 +211,8 @@ class _Page:
 
     def ref(self, value, kinds: tuple[str, ...]) -> str | None:
         """The `kind/slug` of a linked node (its record added once), or None."""
+        if isinstance(value, list):
+            return next((r for r in (self.ref(v, kinds) for v in value) if r), None)
         node = self.resolve(value)
         if node is None:
             return None
@@ -389,7 +395,7 @@ class _Page:
         keywords = [_text(k) for k in _as_list(keywords) if _text(k)]
         if keywords:
             fields["keywords"] = keywords
-        image = _url(node.get("image")) or (_url(self.resolve(node.get("image"))) if self.resolve(node.get("image")) else "")
+        image = _url(self.resolve(node.get("image")) or node.get("image"))
         if image:
             fields["image"] = image
         language = _text(node.get("inLanguage")) or self.language
@@ -408,6 +414,9 @@ class _Page:
         else:
             container = self.soup.find(attrs={"itemprop": "articleBody"}) or self.soup.find("article")
             if container is not None:
+                for heading in container.find_all("h1"):
+                    if " ".join(heading.get_text(" ").split()) == headline:
+                        heading.decompose()
                 body = html.to_markdown(str(container), url or None)
         yield from self.out
         self.out = []
@@ -435,6 +444,7 @@ def read(path: str, options: Options) -> Iterator[Event]:
         return
     nodes += MICRODATA.items(soup) + RDFA.items(soup)
     page = _Page(path, soup, options)
+    yield Site(page.site_name or slugs.host(page.page_url) or "", page.page_url, page.language)
     for node in nodes:
         if isinstance(node.get("@id"), str):
             page.by_id.setdefault(node["@id"], node)

@@ -105,6 +105,7 @@ class Writer:
                     self.known.setdefault((record.kind, record.id), record.file)
         self.seen: dict[str, str] = {}  # kind/slug -> identity, in this import
         self.site: Site | None = None
+        self.publisher: str | None = None  # of the first article: dataset.yaml's
         self.created_data = not self.data.exists()
 
     def target(self, entity: Entity) -> Path:
@@ -112,6 +113,8 @@ class Writer:
         return self.data / KINDS[entity.kind] / f"{entity.slug}{suffix}"
 
     def add(self, entity: Entity) -> None:
+        if self.publisher is None and entity.kind == "article":
+            self.publisher = entity.fields.get("publisher")
         if entity.kind in BODY_KINDS:
             self._add_work(entity)
             return
@@ -174,12 +177,17 @@ class Writer:
         planned.entity = Entity(entity.kind, entity.slug, {}, identity="")  # memory stays flat
         self.planned.append(planned)
 
-    def dataset(self, site: Site, publisher: str) -> None:
-        """A new data/dataset.yaml from the first source's site, when there is none."""
+    def found_site(self, site: Site) -> None:
+        if self.site is None:
+            self.site = site
+
+    def finish(self) -> None:
+        """A new data/dataset.yaml, when there is none, from the first source's site and
+        the first article's publisher."""
         target = self.data / "dataset.yaml"
-        if target.exists() or self.site is not None:
+        if target.exists() or self.site is None or self.publisher is None:
             return
-        self.site = site
+        site, publisher = self.site, self.publisher
         title = site.title or "Imported news"
         lines = [
             "# Written by `lod import` from the first source imported: check every line.\n",
