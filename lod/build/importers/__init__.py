@@ -103,8 +103,11 @@ def import_sources(
     finally:
         writer.abort()
     planned = [
-        (p.status, f"{p.entity.kind}/{p.entity.slug}" if p.entity.kind != "dataset" else "dataset",
-         str(p.target))
+        (
+            p.status,
+            f"{p.entity.kind}/{p.entity.slug}" if p.entity.kind != "dataset" else "dataset",
+            str(p.target),
+        )
         for p in writer.planned
     ]
     return Report(writer.tally, dry_run, planned)

@@ -169,9 +169,7 @@ def entities(item: RawItem, publisher: str, options: Options) -> Iterator[Event]
                 faults.append(fault(item.file, item.label, name, f"not a date: {bad}"))
     size = len(item.html) + len(item.text_body) + len(item.summary)
     if size > options.max_item_bytes:
-        faults.append(
-            fault(item.file, item.label, "content", f"too large ({size} characters)")
-        )
+        faults.append(fault(item.file, item.label, "content", f"too large ({size} characters)"))
     if faults:
         yield from faults
         return

@@ -92,7 +92,11 @@ def _rss2_item(path: str, element: Element, position: int, language: str) -> Raw
     creators = [Agent(xmlsafe.text(c)) for c in xmlsafe.children(element, "creator", DC)]
     if not creators:
         creators = [
-            a for a in map(agent_from_rss, (xmlsafe.text(x) for x in xmlsafe.children(element, "author"))) if a
+            a
+            for a in map(
+                agent_from_rss, (xmlsafe.text(x) for x in xmlsafe.children(element, "author"))
+            )
+            if a
         ]
     terms = [
         Term(xmlsafe.text(c), xmlsafe.text(c))

@@ -136,7 +136,8 @@ def to_markdown(html: str | None, base: str | None = None, wordpress: bool = Fal
         soup = BeautifulSoup(html, "html.parser")
     clean(soup, base)
     text = _Converter(heading_style="ATX", bullets="-", escape_misc=False).convert_soup(soup)
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    text = text.replace("\xa0", " ").replace("\r\n", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

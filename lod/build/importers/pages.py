@@ -150,7 +150,9 @@ class _Embedded:
     def node(self, tag: Tag) -> dict:
         types = tag.get(self.kind) or ""
         types = types if isinstance(types, str) else " ".join(types)
-        node: dict[str, Any] = {"@type": [t.rsplit("/", 1)[-1].split(":")[-1] for t in types.split()]}
+        node: dict[str, Any] = {
+            "@type": [t.rsplit("/", 1)[-1].split(":")[-1] for t in types.split()]
+        }
         for attr in self.ident:
             if tag.has_attr(attr):
                 node["@id"] = tag[attr]
@@ -271,7 +273,12 @@ class _Page:
         logo = _url(node.get("logo"))
         if logo:
             fields["logo"] = logo
-        return Entity("organisation", named[0], self._common(node, fields), identity=node.get("@id") or named[1])
+        return Entity(
+            "organisation",
+            named[0],
+            self._common(node, fields),
+            identity=node.get("@id") or named[1],
+        )
 
     def _person(self, node, subtype):
         named = self._named("person", node)
@@ -287,7 +294,9 @@ class _Page:
         affiliation = self.refs_of(node.get("affiliation"), ("organisation",))
         if affiliation:
             fields["affiliation"] = [a.split("/", 1)[1] for a in affiliation]
-        return Entity("person", named[0], self._common(node, fields), identity=node.get("@id") or named[1])
+        return Entity(
+            "person", named[0], self._common(node, fields), identity=node.get("@id") or named[1]
+        )
 
     def _place(self, node, subtype):
         named = self._named("place", node)
@@ -298,7 +307,13 @@ class _Page:
         if isinstance(address, dict):
             parts = [
                 _text(address.get(k))
-                for k in ("streetAddress", "postalCode", "addressLocality", "addressRegion", "addressCountry")
+                for k in (
+                    "streetAddress",
+                    "postalCode",
+                    "addressLocality",
+                    "addressRegion",
+                    "addressCountry",
+                )
             ]
             address = ", ".join(p for p in parts if p)
         if _text(address):
@@ -311,7 +326,9 @@ class _Page:
         within = self.ref(node.get("containedInPlace"), ("place",))
         if within:
             fields["containedInPlace"] = within.split("/", 1)[1]
-        return Entity("place", named[0], self._common(node, fields), identity=node.get("@id") or named[1])
+        return Entity(
+            "place", named[0], self._common(node, fields), identity=node.get("@id") or named[1]
+        )
 
     def _event(self, node, subtype):
         named = self._named("event", node)
@@ -347,7 +364,9 @@ class _Page:
         parent = self.ref(node.get("superEvent"), ("event",))
         if parent:
             fields["superEvent"] = parent.split("/", 1)[1]
-        return Entity("event", named[0], self._common(node, fields), identity=node.get("@id") or named[1])
+        return Entity(
+            "event", named[0], self._common(node, fields), identity=node.get("@id") or named[1]
+        )
 
     def article(self, node: dict) -> Iterator[Event]:
         label = node.get("@id") or _url(node.get("url")) or self.page_url or "the page"
@@ -358,8 +377,13 @@ class _Page:
         published = _text(node.get("datePublished")) or _text(node.get("dateCreated"))
         dates = {}
         if not published:
-            problems.append(fault(self.file, label, "datePublished", "missing: no publication date"))
-        for name, raw in (("datePublished", published), ("dateModified", _text(node.get("dateModified")))):
+            problems.append(
+                fault(self.file, label, "datePublished", "missing: no publication date")
+            )
+        for name, raw in (
+            ("datePublished", published),
+            ("dateModified", _text(node.get("dateModified"))),
+        ):
             if raw:
                 try:
                     dates[name] = date(raw)
@@ -383,7 +407,11 @@ class _Page:
         if authors:
             fields["author"] = authors
         about = self.refs_of(node.get("about"), ("organisation", "person", "event", "place"))
-        about += [self._topic(t) for t in _as_list(node.get("about")) if isinstance(t, str) and t not in self.by_id]
+        about += [
+            self._topic(t)
+            for t in _as_list(node.get("about"))
+            if isinstance(t, str) and t not in self.by_id
+        ]
         if about:
             fields["about"] = about
         mentions = self.refs_of(node.get("mentions"), ("organisation", "person", "event", "place"))
@@ -412,7 +440,9 @@ class _Page:
             text = text if isinstance(text, str) else _text(text)
             body = html.to_markdown(text, url) if "<" in text else text.strip()
         else:
-            container = self.soup.find(attrs={"itemprop": "articleBody"}) or self.soup.find("article")
+            container = self.soup.find(attrs={"itemprop": "articleBody"}) or self.soup.find(
+                "article"
+            )
             if container is not None:
                 for heading in container.find_all("h1"):
                     if " ".join(heading.get_text(" ").split()) == headline:
@@ -420,18 +450,35 @@ class _Page:
                 body = html.to_markdown(str(container), url or None)
         yield from self.out
         self.out = []
-        slug = slugs.slug_for(slugs.from_url(url), node.get("@id") if isinstance(node.get("@id"), str) and "/" not in node.get("@id", "") else "", headline, fallback="article")
-        yield Entity("article", slug, fields, body=body, identity=url or node.get("@id") or headline, origin=f"{self.file}: {label}")
+        slug = slugs.slug_for(
+            slugs.from_url(url),
+            node.get("@id")
+            if isinstance(node.get("@id"), str) and "/" not in node.get("@id", "")
+            else "",
+            headline,
+            fallback="article",
+        )
+        yield Entity(
+            "article",
+            slug,
+            fields,
+            body=body,
+            identity=url or node.get("@id") or headline,
+            origin=f"{self.file}: {label}",
+        )
 
     def _topic(self, name: str) -> str:
-        entity = Entity("topic", slugs.slug_for(name, fallback="topic"), {"name": name}, identity=name)
+        entity = Entity(
+            "topic", slugs.slug_for(name, fallback="topic"), {"name": name}, identity=name
+        )
         self.out.append(entity)
         return entity.ref
 
 
 def read(path: str, options: Options) -> Iterator[Event]:
     xmlsafe.check_size(path, options.max_item_bytes)
-    raw = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        raw = handle.read()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(raw, "html.parser")

@@ -20,14 +20,19 @@ LISTS = {"author", "about", "mentions", "keywords", "sameAs"}
 def read(path: str, options: Options) -> Iterator[Event]:
     xmlsafe.check_size(path, options.max_bytes)
     try:
-        text = open(path, "rb").read().decode("utf-8-sig")
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8-sig")
     except UnicodeDecodeError as bad:
-        raise ImportSourceError(path, 0, "", f"not UTF-8 ({bad.reason})", "save it as UTF-8") from None
+        raise ImportSourceError(
+            path, 0, "", f"not UTF-8 ({bad.reason})", "save it as UTF-8"
+        ) from None
     csv.field_size_limit(options.max_item_bytes)
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         for position, row in enumerate(reader, start=1):
-            row = {ALIASES.get(k.strip(), k.strip()): (v or "").strip() for k, v in row.items() if k}
+            row = {
+                ALIASES.get(k.strip(), k.strip()): (v or "").strip() for k, v in row.items() if k
+            }
             label = row.get("id") or row.get("url") or f"row {position}"
             line = reader.line_num
             problems = []

@@ -106,8 +106,10 @@ def read(path: str, options: Options) -> Iterator[Event]:
 def _item(path, element, position, people, terms, publisher, language, options):
     post_type = _wp(element, "post_type") or "post"
     status = _wp(element, "status") or "publish"
-    label = xmlsafe.child_text(element, "guid") or xmlsafe.child_text(element, "link") or (
-        f"#{position}"
+    label = (
+        xmlsafe.child_text(element, "guid")
+        or xmlsafe.child_text(element, "link")
+        or (f"#{position}")
     )
     if post_type in NEVER:
         yield Skipped(path, label, post_type.replace("_", " "))

@@ -23,7 +23,8 @@ from pathlib import Path
 import yaml
 
 from ...errors import ImportFailed, ImportSourceError, PublishError
-from ...frontmatter import Block, Document, field as field_lines, list_items
+from ...frontmatter import Block, Document, list_items
+from ...frontmatter import field as field_lines
 from ...vocab import KINDS
 from .. import sources
 from . import slugs

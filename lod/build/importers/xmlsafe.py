@@ -13,9 +13,13 @@ import os
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml import (
+    DefusedXmlException,
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+)
 from defusedxml import ElementTree as SafeElementTree
-from defusedxml import ExternalReferenceForbidden
 
 from ...errors import ImportSourceError
 
