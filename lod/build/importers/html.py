@@ -36,6 +36,7 @@ SHORTCODE_NAMES = (
 )
 SHORTCODE = re.compile(rf"\[/?(?:{SHORTCODE_NAMES})\b[^\]]*\]", re.I)
 _BLANK_LINES = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"(?<=\S) {2,}(?=\S)")  # left by removed elements
 
 
 def _caption(match: re.Match) -> str:
@@ -135,9 +136,11 @@ def to_markdown(html: str | None, base: str | None = None, wordpress: bool = Fal
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(html, "html.parser")
     clean(soup, base)
-    text = _Converter(heading_style="ATX", bullets="-", escape_misc=False).convert_soup(soup)
+    text = _Converter(
+        heading_style="ATX", bullets="-", escape_misc=False, newline_style="backslash"
+    ).convert_soup(soup)
     text = text.replace("\xa0", " ").replace("\r\n", "\n")
-    lines = [line.rstrip() for line in text.split("\n")]
+    lines = [_SPACES.sub(" ", line.rstrip()) for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
