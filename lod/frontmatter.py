@@ -92,6 +92,21 @@ class Document:
             trailing.insert(0, block.lines.pop())
         block.lines = lines + trailing
 
+    def add_items(self, key: str, items: list[str]) -> None:
+        """Append items to a list field, after its last line (its other lines, comments
+        included, stay as they are); a missing field is added."""
+        block = self.get(key)
+        if block is None or not block.lines[0].split(":", 1)[1].strip() == "":
+            current = list_items(block) if block else []
+            self.set(key, current + [i for i in items if i not in current])
+            return
+        current = list_items(block)
+        new = [f"  - {scalar(i)}\n" for i in items if i not in current]
+        at = len(block.lines)
+        while at > 1 and not block.lines[at - 1].strip():
+            at -= 1
+        block.lines[at:at] = new
+
     def set_body(self, body: str) -> None:
         closing = self.rest.splitlines(keepends=True)[0]
         self.rest = closing + (body.rstrip("\n") + "\n" if body else "")

@@ -22,8 +22,7 @@ RSS = (
     "<link>https://ex.org/</link>{items}</channel></rss>\n"
 )
 ITEM = (
-    "<item><title>{title}</title><link>https://ex.org/{n}</link><guid>urn:x:{n}</guid>"
-    "{date}</item>"
+    "<item><title>{title}</title><link>https://ex.org/{n}</link><guid>urn:x:{n}</guid>{date}</item>"
 )
 DATE = "<pubDate>Mon, 01 Jan 2024 09:00:00 GMT</pubDate>"
 
@@ -37,7 +36,7 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 """
 QUADRATIC = (
     '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "' + "x" * 50_000 + '">]>\n'
-    "<rss version=\"2.0\"><channel><title>" + "&a;" * 1000 + "</title></channel></rss>\n"
+    '<rss version="2.0"><channel><title>' + "&a;" * 1000 + "</title></channel></rss>\n"
 )
 XXE = """<?xml version="1.0"?>
 <!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
@@ -89,8 +88,15 @@ def refused(data: Path, source: Path, **options) -> str:
             "not well-formed XML: undefined entity",
         ),
     ],
-    ids=["billion-laughs", "quadratic", "xxe", "parameter-entity", "external-dtd", "bad-tag",
-         "html-entity"],
+    ids=[
+        "billion-laughs",
+        "quadratic",
+        "xxe",
+        "parameter-entity",
+        "external-dtd",
+        "bad-tag",
+        "html-entity",
+    ],
 )
 def test_hostile_or_broken_xml_is_refused(data, tmp_path, text, expected):
     source = tmp_path / "feed.xml"
@@ -151,9 +157,7 @@ def test_skip_invalid_imports_the_rest_and_lists_what_it_skipped(data, tmp_path)
     source = tmp_path / "feed.xml"
     items = ITEM.format(title="", n=1, date=DATE) + ITEM.format(title="Good", n=2, date=DATE)
     source.write_text(RSS.format(items=items), "utf-8")
-    result = CliRunner().invoke(
-        cli, ["import", str(source), "--data", str(data), "--skip-invalid"]
-    )
+    result = CliRunner().invoke(cli, ["import", str(source), "--data", str(data), "--skip-invalid"])
     assert result.exit_code == 0, result.output
     assert (
         f"skipped as invalid: {source}: item urn:x:1: title: missing: every article needs one"

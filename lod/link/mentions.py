@@ -27,7 +27,7 @@ import ahocorasick
 
 from ..build import sources
 from ..errors import LodError
-from ..frontmatter import Document, list_items
+from ..frontmatter import Document
 from ..text import normalise
 
 NAME_FIELDS = {
@@ -163,10 +163,9 @@ def propose(data: Path | str, only: set[str] | None = None) -> list[Proposal]:
                 hit.in_headline |= part == "headline"
         proposal = Proposal(ref, record.file, record.file.endswith(".md"), ambiguous=ambiguous)
         for hit in sorted(found.values(), key=lambda h: h.ref):
-            if hit.in_headline and hit.ref not in about:
-                proposal.about.append(hit)
-            elif not hit.in_headline and hit.ref not in mentions and hit.ref not in about:
-                proposal.mentions.append(hit)
+            if hit.ref in about or hit.ref in mentions:
+                continue  # linked already, either way: the publisher's choice stands
+            (proposal.about if hit.in_headline else proposal.mentions).append(hit)
         proposals.append(proposal)
     return proposals
 
@@ -208,9 +207,7 @@ def write(proposals: list[Proposal]) -> int:
         for name, hits in (("about", proposal.about), ("mentions", proposal.mentions)):
             if not hits:
                 continue
-            block = document.get(name)
-            current = list_items(block) if block else []
-            document.set(name, current + [h.ref for h in hits if h.ref not in current])
+            document.add_items(name, [h.ref for h in hits])
         temporary = path.with_name(f".{path.name}.link-{os.getpid()}")
         temporary.write_text(document.text(), "utf-8")
         os.replace(temporary, path)

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from ...errors import ImportFailed, ImportSourceError, PublishError
-from ...frontmatter import Block, Document, list_items
+from ...frontmatter import Block, Document
 from ...frontmatter import field as field_lines
 from ...vocab import KINDS
 from .. import sources
@@ -59,7 +59,8 @@ def merge(existing: str, entity: Entity) -> str:
     for key, value in entity.fields.items():
         block = document.get(key)
         if block is not None and key in MERGED and isinstance(value, list):
-            value = [*list_items(block), *(v for v in value if v not in list_items(block))]
+            document.add_items(key, value)
+            continue
         if block is not None and _value(block) == value:
             continue
         document.set(key, value)
