@@ -329,3 +329,57 @@ def test_slug_rule(text, slug):
 def test_a_slug_that_folds_to_nothing_is_hashed():
     odd = "\ue000\ue001"  # private-use characters: nothing to transliterate
     assert slug_rules.slug_for(odd, fallback="article") == f"article-{slug_rules.digest(odd)}"
+
+
+@pytest.mark.slow
+def test_imported_wordpress_article_is_served_at_its_iri(tmp_path):
+    """Import a WXR export, build, serve: the article answers at /id, in SPARQL and in the
+    JSON-LD dump."""
+    import gzip
+    import json
+
+    from .conftest import start_server, stop_server
+
+    data = tmp_path / "data"
+    result = CliRunner().invoke(
+        cli, ["import", str(FIXTURES / "wordpress.xml"), "--data", str(data)]
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "dist"
+    build(Settings(data=data, out=out))
+    iri = "https://lod.example.org/id/article/mangrove-restoration-dakar"
+    server = start_server(out, LOD_DATA=data)
+    try:
+        found = server.get("/id/article/mangrove-restoration-dakar")
+        assert found.status_code == 303
+        assert found.headers["Location"].endswith("/doc/article/mangrove-restoration-dakar")
+        document = server.get(
+            "/doc/article/mangrove-restoration-dakar", headers={"Accept": "text/turtle"}
+        )
+        assert document.status_code == 200 and "Saloum" in document.text
+        query = (
+            "PREFIX schema: <https://schema.org/> SELECT ?headline ?author ?topic WHERE { "
+            f"<{iri}> schema:headline ?headline ; schema:author ?a ; schema:about ?t . "
+            "?a schema:name ?author . ?t schema:name ?topic } ORDER BY ?author ?topic"
+        )
+        answer = server.get(
+            "/sparql",
+            params={"query": query},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert answer.status_code == 200
+        rows = [{k: v["value"] for k, v in b.items()} for b in answer.json()["results"]["bindings"]]
+        assert {r["headline"] for r in rows} == {
+            "Mangrove restoration: a “living wall” for Dakar’s coast"
+        }
+        assert {r["author"] for r in rows} == {"Amina Diallo", "José Núñez"}
+        assert {r["topic"] for r in rows} == {"Mangroves", "News", "Press releases"}
+        dump = server.get("/dumps/dataset.jsonld.gz")
+        assert dump.status_code == 200
+        graph = json.loads(gzip.decompress(dump.content))
+        nodes = graph["@graph"] if isinstance(graph, dict) else graph
+        article = [n for n in nodes if n.get("@id") == iri and "headline" in n]
+        assert len(article) == 1
+        assert "Saloum" in json.dumps(article[0], ensure_ascii=False)
+    finally:
+        stop_server(server)
