@@ -99,28 +99,36 @@ class _Converter(MarkdownConverter):
 
 
 def clean(soup: BeautifulSoup, base: str | None) -> BeautifulSoup:
-    """The soup with everything unsafe or noisy removed and links made absolute."""
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for tag in soup.find_all(DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all("img"):
-        if _pixel(tag):
-            tag.decompose()
+    """The soup with everything unsafe or noisy removed and links made absolute (one walk
+    over the tree)."""
+    drop = set(DROP_TAGS)
+    for node in list(soup.descendants):
+        if isinstance(node, Comment):
+            node.extract()
             continue
-        tag["src"] = _safe(tag.get("src"), base) or ""
-        if not tag["src"]:
-            tag.decompose()
+        name = getattr(node, "name", None)
+        if name is None or node.decomposed:
             continue
-        for name in list(tag.attrs):
-            if name not in ("src", "alt", "title"):
-                del tag[name]
-    for tag in soup.find_all("a"):
-        href = _safe(tag.get("href"), base)
-        if href is None:
-            tag.unwrap()
-        else:
-            tag.attrs = {"href": href, **({"title": tag["title"]} if tag.get("title") else {})}
+        if name in drop:
+            node.decompose()
+        elif name == "img":
+            src = None if _pixel(node) else _safe(node.get("src"), base)
+            if not src:
+                node.decompose()
+                continue
+            node.attrs = {
+                "src": src,
+                **{k: node[k] for k in ("alt", "title") if node.get(k)},
+            }
+        elif name == "a":
+            href = _safe(node.get("href"), base)
+            if href is None:
+                node.unwrap()
+            else:
+                node.attrs = {
+                    "href": href,
+                    **({"title": node["title"]} if node.get("title") else {}),
+                }
     return soup
 
 
