@@ -383,3 +383,18 @@ def test_imported_wordpress_article_is_served_at_its_iri(tmp_path):
         assert "Saloum" in json.dumps(article[0], ensure_ascii=False)
     finally:
         stop_server(server)
+
+
+def test_an_article_written_by_hand_is_never_overwritten(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    mine = data / "articles" / "secheresse-onu-appel.md"
+    mine.write_text(
+        "---\nheadline: Ours\ndatePublished: 2024-01-01\npublisher: mia-mga\n---\nOur text.\n"
+    )
+    before = mine.read_bytes()
+    import_sources([FIXTURES / "rss2-fr.xml"], data, update=True)
+    assert mine.read_bytes() == before
+    suffix = slug_rules.digest("https://eau-solidaire.example.fr/?p=412", 6)
+    assert (data / "articles" / f"secheresse-onu-appel-{suffix}.md").exists()
+    built(data, tmp_path)

@@ -143,9 +143,10 @@ class Writer:
                 entity.slug = slugs.with_suffix(entity.slug, entity.identity)
                 continue
             if target.exists():
+                # the same item has the same url; a file without one (written by hand, or
+                # another item's) is never overwritten by an item that has one
                 url = _url_of(target.read_text("utf-8"))
-                mine = entity.fields.get("url")
-                if url is not None and mine is not None and url != mine:
+                if url != entity.fields.get("url"):
                     entity.slug = slugs.with_suffix(entity.slug, entity.identity)
                     continue
             break
