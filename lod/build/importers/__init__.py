@@ -102,14 +102,7 @@ def import_sources(
         writer.commit()
     finally:
         writer.abort()
-    planned = [
-        (
-            p.status,
-            f"{p.entity.kind}/{p.entity.slug}" if p.entity.kind != "dataset" else "dataset",
-            str(p.target),
-        )
-        for p in writer.planned
-    ]
+    planned = [(p.status, p.ref, str(Path(data) / p.path)) for p in writer.planned]
     return Report(writer.tally, dry_run, planned)
 
 

@@ -81,12 +81,14 @@ def _url_of(text: str) -> str | None:
     return _value(block) if block else None
 
 
-@dataclass
+@dataclass(slots=True)
 class Planned:
-    entity: Entity
-    target: Path
-    status: str  # created, changed, unchanged, kept
-    staged: Path | None = None
+    """A file to write: small, since one is kept per item until the import ends."""
+
+    ref: str  # kind/slug, or dataset
+    path: str  # relative to data/ (and to the staging folder)
+    status: str  # created or changed
+    staged: bool = False
 
 
 @dataclass
@@ -171,13 +173,13 @@ class Writer:
         else:
             content = render(entity)
             status = "created"
-        planned = Planned(entity, target, status)
+        planned = Planned(entity.ref, str(target.relative_to(self.data)), status)
         if not self.dry_run:
-            planned.staged = self.stage / target.relative_to(self.data)
-            planned.staged.parent.mkdir(parents=True, exist_ok=True)
-            planned.staged.write_text(content, "utf-8")
+            staged = self.stage / planned.path
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_text(content, "utf-8")
+            planned.staged = True
         getattr(self.tally, status).append(entity.ref)
-        planned.entity = Entity(entity.kind, entity.slug, {}, identity="")  # memory stays flat
         self.planned.append(planned)
 
     def found_site(self, site: Site) -> None:
@@ -203,12 +205,11 @@ class Writer:
             "# the address the data will be published at (ends with /)\n",
             *field_lines("base", "https://lod.example.org/"),
         ]
-        entity = Entity("dataset", "dataset", {})
-        planned = Planned(entity, target, "created")
+        planned = Planned("dataset", "dataset.yaml", "created")
         if not self.dry_run:
-            planned.staged = self.stage / "dataset.yaml"
             self.stage.mkdir(parents=True, exist_ok=True)
-            planned.staged.write_text("".join(lines), "utf-8")
+            (self.stage / planned.path).write_text("".join(lines), "utf-8")
+            planned.staged = True
         self.tally.created.append("dataset.yaml")
         self.planned.append(planned)
 
@@ -222,30 +223,31 @@ class Writer:
         if self.dry_run:
             return
         backups = self.stage / ".replaced"
-        done: list[tuple[Planned, Path | None]] = []
+        done: list[tuple[Path, Path | None]] = []
         made_dirs: list[Path] = []
         try:
             for planned in self.planned:
-                if planned.staged is None:
+                if not planned.staged:
                     continue
-                parent = planned.target.parent
+                target = self.data / planned.path
+                parent = target.parent
                 if not parent.exists():
                     parent.mkdir(parents=True)
                     made_dirs.append(parent)
                 backup = None
-                if planned.target.exists():
-                    backup = backups / planned.target.relative_to(self.data)
+                if target.exists():
+                    backup = backups / planned.path
                     backup.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(planned.target, backup)
-                done.append((planned, backup))
-                os.replace(planned.staged, planned.target)
+                    os.replace(target, backup)
+                done.append((target, backup))
+                os.replace(self.stage / planned.path, target)
         except OSError as failure:
-            for planned, backup in reversed(done):
+            for target, backup in reversed(done):
                 try:
                     if backup is not None:
-                        os.replace(backup, planned.target)
-                    elif planned.target.exists():
-                        planned.target.unlink()
+                        os.replace(backup, target)
+                    elif target.exists():
+                        target.unlink()
                 except OSError:
                     pass
             for folder in reversed(made_dirs):
