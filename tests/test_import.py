@@ -398,3 +398,34 @@ def test_an_article_written_by_hand_is_never_overwritten(tmp_path):
     suffix = slug_rules.digest("https://eau-solidaire.example.fr/?p=412", 6)
     assert (data / "articles" / f"secheresse-onu-appel-{suffix}.md").exists()
     built(data, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "kind"),
+    [
+        ("wordpress.xml", "wxr"),
+        ("rss2-fr.xml", "rss2"),
+        ("atom-de.xml", "atom"),
+        ("rss1.rdf", "rss1"),
+        ("feed-es.json", "jsonfeed"),
+        ("pages/yoast-jsonld.html", "html"),
+        ("pages/microdata.html", "html"),
+        ("articles.csv", "csv"),
+    ],
+)
+def test_the_format_is_detected_from_content_not_name(fixture, kind, tmp_path):
+    from lod.build.importers.detect import detect
+
+    renamed = tmp_path / "download.dat"
+    shutil.copy(FIXTURES / fixture, renamed)
+    assert detect(str(renamed)) == kind
+
+
+def test_a_folder_of_feeds_is_read_file_by_file(tmp_path):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    for name in ("rss2-fr.xml", "atom-de.xml", "feed-es.json"):
+        shutil.copy(FIXTURES / name, folder / name)
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # not a source: passed over
+    report = import_sources([folder], tmp_path / "data")
+    assert sum(ref.startswith("article/") for ref in report.tally.created) == 6

@@ -59,9 +59,10 @@ def detect(path: str) -> str | None:
         if name in ("html", "head", "body") or b"<html" in lower_head or b"<body" in lower_head:
             return "html"
         return None
-    first = stripped.split(b"\n", 1)[0]
-    if b"," in first or b";" in first or b"\t" in first:
-        return "csv"
+    first = stripped.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    cells = {cell.strip().strip('"') for cell in first.split(",")}
+    if cells & {"headline", "title"}:
+        return "csv"  # a CSV of articles: a header row naming the headline
     return None
 
 
