@@ -209,7 +209,7 @@ def bench_mentions(sizes: list[str]) -> list[dict]:
     results = []
     print(
         f"\n{'articles':>8} {'names':>7} {'load s':>7} {'compile s':>10} {'match s':>8}"
-        f" {'proposed':>9} {'regex compile s':>16} {'regex match s':>14}"
+        f" {'ms/art.':>8} {'found':>9} | regex: {'compile s':>8} {'ms/art.':>10} {'slower':>8}"
     )
     for size in sizes:
         data = benchlib.corpus(size)
