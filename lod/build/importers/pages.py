@@ -166,8 +166,6 @@ class _Embedded:
             if names:
                 names = names if isinstance(names, str) else " ".join(names)
                 value = self.node(sub) if sub.has_attr(self.scope) else _prop_value(sub)
-                if isinstance(value, dict) and self.scope == "typeof" and "@id" not in value:
-                    pass
                 for name in names.split():
                     name = name.rsplit("/", 1)[-1].split(":")[-1]
                     node.setdefault(name, []).append(value)

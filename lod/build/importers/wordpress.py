@@ -156,7 +156,6 @@ def _item(path, element, position, people, terms, publisher, language, options):
         login = xmlsafe.text(creator)
         if login:
             creators.append(people.get(login) or Agent(login, key=login))
-    thumbnail = ""
     item = RawItem(
         file=path,
         position=position,
@@ -170,14 +169,10 @@ def _item(path, element, position, people, terms, publisher, language, options):
         updated=modified,
         authors=creators,
         terms=item_terms,
-        image=thumbnail,
         language=language,
         wordpress=True,
         kind="document" if post_type == "page" else "article",
-        dates_done=False,
     )
-    if _wp(element, "post_date") and not published:
-        item.published = ""
     yield from entities(item, publisher, options)
 
 
