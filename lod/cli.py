@@ -289,6 +289,41 @@ def check_command(url, timeout) -> None:
         sys.exit(1)
 
 
+@cli.command("import")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--data", help="Folder to write into [LOD_DATA, default data].")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be created or changed; write nothing."
+)
+@click.option(
+    "--update", is_flag=True, help="Re-import changed items in place, keeping fields added by hand."
+)
+@click.option(
+    "--skip-invalid", is_flag=True, help="Import the other items when some are invalid; list them."
+)
+@click.option("--pages", is_flag=True, help="WordPress: import pages too, as documents.")
+@click.option(
+    "--publisher", help="Publish the articles under this organisation (its id) instead of the site."
+)
+@click.option("--verbose", "-v", is_flag=True, help="List every file created or changed.")
+def import_command(sources, data, dry_run, update, skip_invalid, pages, publisher, verbose):
+    """Import feeds (RSS, Atom, JSON Feed), WordPress exports, web pages with schema.org, or a
+    CSV of articles into data/ files, all or nothing."""
+    from .build.importers import Options, import_sources
+
+    settings = _settings(data, None)
+    report = import_sources(
+        list(sources),
+        settings.data,
+        update=update,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        options=Options(pages=pages, publisher=publisher),
+    )
+    for line in report.lines(every=dry_run or verbose):
+        click.echo(line)
+
+
 @cli.group("link")
 def link_group() -> None:
     """Propose and apply links between records and other graphs."""
@@ -436,6 +471,27 @@ def export_mixnmatch(data, target) -> None:
     else:
         sys.stdout.buffer.write(tsv)
         sys.stdout.flush()
+
+
+@link_group.command("mentions")
+@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@click.option("--write", is_flag=True, help="Add the proposals to the articles' front matter.")
+@click.option(
+    "--article", "articles", multiple=True, help="Only this article (its id); repeatable."
+)
+def link_mentions(data, write, articles) -> None:
+    """Find the names of known records in articles; propose `mentions` (and `about` for
+    names in the headline) as a review list, or write them with --write."""
+    from .link import mentions
+
+    settings = _settings(data, None)
+    only = {a if a.startswith("article/") else f"article/{a}" for a in articles} or None
+    proposals = mentions.propose(settings.data, only)
+    for line in mentions.review(proposals):
+        click.echo(line)
+    if write:
+        changed = mentions.write(proposals)
+        click.echo(f"wrote {changed} file{'s' if changed != 1 else ''}")
 
 
 def _table(results: dict) -> str:

@@ -2,7 +2,9 @@
 
     LodError
     ├── SourceError            one fault in data/: file, line, field, message, hint
-    │   └── UnknownReference   a `kind/slug` that names no record
+    │   ├── UnknownReference   a `kind/slug` that names no record
+    │   └── ImportSourceError  one fault in a source being imported: file, item, field
+    ├── ImportFailed           every ImportSourceError of one import; data/ left unchanged
     ├── BuildFailed            every SourceError of one build, reported together
     ├── PublishError           the build could not be written (disk, permissions)
     ├── NoBuild                nothing has been built yet where a build is needed
@@ -58,6 +60,34 @@ class SourceError(LodError):
 
 class UnknownReference(SourceError):
     """A reference to a record that does not exist."""
+
+
+@dataclass(eq=True)
+class ImportSourceError(SourceError):
+    """A fault in a feed, CMS export, page or CSV being imported (`lod import`): the file,
+    the item (its GUID, link or position) and the field."""
+
+    item: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        item = f" item {self.item}:" if self.item else ""
+        field = f" {self.field}:" if self.field else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}:{item}{field} {self.message}{hint}"
+
+
+class ImportFailed(LodError):
+    """An import that wrote nothing: its faults, reported together."""
+
+    def __init__(self, errors: list[SourceError], reason: str = ""):
+        self.errors = list(errors)
+        count = len(self.errors)
+        tail = reason or f"{count} error{'s' if count != 1 else ''}"
+        super().__init__(f"{tail}; nothing was imported (data/ is unchanged)")
+
+    def __str__(self) -> str:
+        return "\n".join([*map(str, self.errors), self.args[0]])
 
 
 class BuildFailed(LodError):

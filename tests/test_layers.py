@@ -11,7 +11,17 @@ import pytest
 from .conftest import ROOT
 
 PACKAGE = ROOT / "lod"
-CORE = {"config", "errors", "vocab", "formats", "triples", "text", "folder", "remote"}
+CORE = {
+    "config",
+    "errors",
+    "vocab",
+    "formats",
+    "triples",
+    "text",
+    "frontmatter",
+    "folder",
+    "remote",
+}
 MAY_IMPORT = {
     "core": {"core"},
     "build": {"core", "build"},

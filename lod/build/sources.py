@@ -423,8 +423,10 @@ def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
                     file, line, "", f"{len(row)} cells where the header has {len(names)}"
                 )
             values = {name: cell.strip() or None for name, cell in zip(names, row, strict=True)}
+            body = values.pop("body", None)  # a `body` column: the Markdown body
             record = _record(kind, file, line, values, dict.fromkeys(values, line), None)
             record.from_csv = True
+            record.body, record.body_line = body, line
             yield record
     except csv.Error as exc:
         raise SourceError(file, reader.line_num or 1, "", f"invalid CSV: {exc}") from None

@@ -1,0 +1,279 @@
+"""What every source format shares: an item as read (RawItem), dates as written, and the
+records one item becomes (the article, its authors, its topics, its publisher)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+from . import html, slugs
+from .model import Entity, Event, Options, Site, fault
+
+ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?",
+    re.IGNORECASE,
+)
+EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
+
+
+class BadDate(ValueError):
+    pass
+
+
+def date(raw: str) -> str:
+    """An ISO 8601 date or date-time as the build reads it, the offset kept: from ISO 8601
+    / RFC 3339 (Atom, JSON Feed, Dublin Core) or RFC 822 (RSS 2.0's pubDate)."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise BadDate("empty")
+    match = ISO.fullmatch(raw)
+    if match:
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        try:
+            datetime(int(year), int(month), int(day))
+        except ValueError:
+            raise BadDate(f"`{raw}` is not a real date") from None
+        if hour is None:
+            return f"{year}-{month}-{day}"
+        zone = (zone or "").upper()
+        if zone and zone != "Z" and ":" not in zone:
+            zone = f"{zone[:3]}:{zone[3:]}"
+        value = f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}{fraction or ''}{zone}"
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadDate(f"`{raw}` is not a real date and time") from None
+        return value
+    try:
+        parsed = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        raise BadDate(f"`{raw}` is neither ISO 8601 nor RFC 822") from None
+    if parsed is None:
+        raise BadDate(f"`{raw}` is neither ISO 8601 nor RFC 822")
+    return _iso(parsed)
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    offset = moment.utcoffset() or timedelta(0)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if offset == timedelta(0):
+        return text + "Z"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def local_with_offset(local_text: str, utc_text: str) -> str:
+    """WordPress's post_date (site time, no offset) with the offset its post_date_gmt
+    implies: `2021-02-20 10:00:00` and `2021-02-20 09:00:00` -> `2021-02-20T10:00:00+01:00`."""
+    local = datetime.fromisoformat(local_text.strip())
+    try:
+        utc = datetime.fromisoformat(utc_text.strip())
+    except ValueError:
+        return _iso(local)
+    offset = local - utc
+    if abs(offset) > timedelta(hours=14):
+        return _iso(local)
+    minutes = round(offset.total_seconds() / 900) * 15
+    return _iso(local.replace(tzinfo=timezone(timedelta(minutes=minutes))))
+
+
+@dataclass
+class Agent:
+    name: str
+    url: str = ""
+    key: str = ""  # the source's own identifier (a login, a URI)
+
+
+@dataclass
+class Term:
+    slug_source: str  # the term's own identifier (a nicename, a term)
+    label: str
+    broader: str = ""  # the parent's slug source
+
+
+@dataclass
+class RawItem:
+    """One item of a source as read, before it becomes records."""
+
+    file: str
+    position: int
+    ident: str = ""  # GUID, Atom id, JSON Feed id
+    link: str = ""
+    slug_source: str = ""  # a permalink slug given by the source (WordPress post_name)
+    title: str = ""  # plain text
+    html: str = ""  # the body, HTML
+    text_body: str = ""  # the body, plain text (JSON Feed content_text)
+    summary: str = ""  # HTML
+    published: str = ""
+    updated: str = ""
+    authors: list[Agent] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
+    image: str = ""
+    language: str = ""
+    wordpress: bool = False
+    kind: str = "article"  # or "document" (a WordPress page)
+    dates_done: bool = False  # published/updated already ISO with offsets
+
+    @property
+    def label(self) -> str:
+        """How a message names the item: its GUID, else its link, else its position."""
+        return self.ident or self.link or f"#{self.position}"
+
+
+def site_entity(site: Site, options: Options) -> Entity:
+    slug = options.publisher or slugs.slug_for(site.title, slugs.host(site.url), fallback="site")
+    fields = {"name": site.title or slugs.host(site.url) or slug}
+    if site.url and site.url.startswith(("http://", "https://")):
+        fields["url"] = site.url
+    if site.description:
+        fields["description"] = site.description
+    return Entity("organisation", slug, fields, identity=site.url or site.title)
+
+
+def person(agent: Agent) -> Entity:
+    slug = slugs.slug_for(agent.name, agent.key, fallback="person")
+    fields = {"name": agent.name}
+    if agent.url.startswith(("http://", "https://")):
+        fields["url"] = agent.url
+    return Entity("person", slug, fields, identity=agent.key or agent.name)
+
+
+def topic_slug(term: Term) -> str:
+    return slugs.slug_for(term.slug_source, term.label, fallback="topic")
+
+
+def entities(item: RawItem, publisher: str, options: Options) -> Iterator[Event]:
+    """The records of one item (its authors and topics first), or its faults."""
+    title = html.to_text(item.title)
+    faults = []
+    if not title:
+        faults.append(fault(item.file, item.label, "title", "missing: every article needs one"))
+    published = item.published or item.updated
+    dates = {}
+    if not published:
+        faults.append(fault(item.file, item.label, "date", "missing: no publication date"))
+    else:
+        for name, raw in (("datePublished", published), ("dateModified", item.updated)):
+            if not raw:
+                continue
+            try:
+                dates[name] = raw if item.dates_done else date(raw)
+            except BadDate as bad:
+                faults.append(fault(item.file, item.label, name, f"not a date: {bad}"))
+    size = len(item.html) + len(item.text_body) + len(item.summary)
+    if size > options.max_item_bytes:
+        faults.append(fault(item.file, item.label, "content", f"too large ({size} characters)"))
+    if faults:
+        yield from faults
+        return
+    if dates.get("dateModified") == dates["datePublished"]:
+        del dates["dateModified"]
+    slug = slugs.slug_for(
+        item.slug_source,
+        slugs.from_url(item.link),
+        slugs.from_url(item.ident) if "/" in item.ident else item.ident,
+        title,
+        fallback=item.kind,
+    )
+    people = [person(agent) for agent in item.authors if agent.name.strip()]
+    yield from people
+    topics = []
+    for term in item.terms:
+        if not html.to_text(term.label or term.slug_source):
+            continue
+        topics.append(topic_entity(term))
+    yield from topics
+    base = item.link or None
+    body = html.to_markdown(item.html, base, wordpress=item.wordpress) if item.html else ""
+    if not body and item.text_body:
+        body = item.text_body.strip()
+    summary = html.to_text(item.summary)
+    if not body and item.summary:
+        body = html.to_markdown(item.summary, base, wordpress=item.wordpress)
+        summary = ""
+    if item.kind == "document":
+        fields: dict = {"name": title}
+        if "datePublished" in dates:
+            fields["datePublished"] = dates["datePublished"]
+        if people:
+            fields["author"] = [p.ref for p in _unique(people)]
+        if topics:
+            fields["about"] = [t.ref for t in _unique(topics)]
+    else:
+        fields = {"headline": title, **dates, "publisher": publisher}
+        if people:
+            fields["author"] = [p.ref for p in _unique(people)]
+        if topics:
+            fields["about"] = [t.ref for t in _unique(topics)]
+        image = _web(item.image, base) or _first_image(body)
+        if image:
+            fields["image"] = image
+        if item.language:
+            fields["inLanguage"] = item.language
+    if summary and body and item.kind == "article":
+        fields["description"] = summary
+    link = _web(item.link, None)
+    if link:
+        fields["url"] = link
+    yield Entity(
+        item.kind,
+        slug,
+        fields,
+        body=body,
+        identity=item.ident or item.link or title,
+        origin=f"{item.file}: item {item.label}",
+    )
+
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\((https?://[^)\s]+)")
+
+
+def _first_image(markdown: str) -> str:
+    """The first image of the body: what WordPress themes show when a post has no
+    featured image (whose attachment may come anywhere in the export)."""
+    found = _IMAGE.search(markdown or "")
+    return found.group(1) if found else ""
+
+
+def topic_entity(term: Term) -> Entity:
+    fields = {"name": html.to_text(term.label) or term.slug_source}
+    if term.broader:
+        fields["broader"] = slugs.slug_for(term.broader, fallback="topic")
+    return Entity("topic", topic_slug(term), fields, identity=term.slug_source)
+
+
+def _unique(entities: list[Entity]) -> list[Entity]:
+    seen: dict[str, Entity] = {}
+    for entity in entities:
+        seen.setdefault(entity.ref, entity)
+    return list(seen.values())
+
+
+def _web(url: str, base: str | None) -> str:
+    from urllib.parse import urljoin
+
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if base and "://" not in url:
+        url = urljoin(base, url)
+    return url if url.startswith(("http://", "https://")) and " " not in url else ""
+
+
+def agent_from_rss(raw: str) -> Agent | None:
+    """RSS 2.0's `author` is an e-mail address, often with the name in brackets: the name
+    is kept, the address never published."""
+    raw = raw.strip()
+    found = EMAIL_NAME.match(raw)
+    if found:
+        return Agent(found.group(1).strip())
+    if "@" in raw or not raw:
+        return None
+    return Agent(raw)

@@ -1,0 +1,167 @@
+"""HTML bodies -> clean Markdown.
+
+Kept: headings, paragraphs, lists, links, images, tables, quotes, code. Removed: scripts,
+styles, frames, forms, tracking pixels, comments (WordPress block comments among them) and
+WordPress shortcodes (a `[caption]` becomes a figure with its caption, `[embed]` a link, any
+other known shortcode its inner text). Links with active schemes (`javascript:`, `data:`…)
+lose their target and keep their text, as the build does; relative links are made absolute
+against the item's own URL.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning
+from markdownify import MarkdownConverter
+
+from ...vocab import ACTIVE_SCHEMES, SCHEME
+
+DROP_TAGS = (
+    "script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
+    "form", "input", "button", "select", "textarea", "svg", "math", "template", "link", "meta",
+    "head", "title", "base", "canvas", "audio", "video", "source", "track", "map",
+)  # fmt: skip
+BLOCK = re.compile(r"^\s*<(?:p|div|h[1-6]|ul|ol|li|table|blockquote|figure|pre|hr)\b", re.I)
+CAPTION = re.compile(r"\[(?:wp_)?caption\b[^\]]*\](.*?)\[/(?:wp_)?caption\]", re.I | re.S)
+EMBED = re.compile(r"\[embed\b[^\]]*\]\s*(\S+?)\s*\[/embed\]", re.I)
+MEDIA = re.compile(r"\[(?:video|audio)\b[^\]]*?\b(?:src|mp4|mp3)=[\"']([^\"']+)[\"'][^\]]*\]", re.I)
+SHORTCODE_NAMES = (
+    r"caption|wp_caption|gallery|embed|audio|video|playlist|contact-form(?:-7)?|button|"
+    r"column|columns|row|one_half|one_third|two_third|one_fourth|three_fourth|tabs?|toggle|"
+    r"accordion|quote|pullquote|highlight|dropcap|divider|spacer|icon|box|alert|"
+    r"(?:vc|et_pb|fusion|su|av|tie|ux|mk|cs|x|trx|mpc|rev_slider|layerslider|tm)_[\w-]*|"
+    r"rev_slider|soundcloud|youtube|vimeo|tweet|instagram|fb|facebook|twitter"
+)
+SHORTCODE = re.compile(rf"\[/?(?:{SHORTCODE_NAMES})\b[^\]]*\]", re.I)
+_BLANK_LINES = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"(?<=\S) {2,}(?=\S)")  # left by removed elements
+
+
+def _caption(match: re.Match) -> str:
+    inner = match.group(1)
+    soup = BeautifulSoup(inner, "html.parser")
+    media = soup.find(["img", "a"])
+    text = soup.get_text(" ", strip=True)
+    return f"<figure>{media or ''}<figcaption>{text}</figcaption></figure>"
+
+
+def shortcodes(text: str) -> str:
+    """WordPress shortcodes turned into HTML or plain text."""
+    if "[" not in text:
+        return text
+    text = CAPTION.sub(_caption, text)
+    text = EMBED.sub(lambda m: f'<p><a href="{m.group(1)}">{m.group(1)}</a></p>', text)
+    text = MEDIA.sub(lambda m: f'<p><a href="{m.group(1)}">{m.group(1)}</a></p>', text)
+    return SHORTCODE.sub("", text)
+
+
+def autop(text: str) -> str:
+    """WordPress's own paragraphs: classic-editor content keeps blank lines where the site
+    shows paragraphs (wpautop); each chunk that is not already a block becomes one."""
+    chunks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+    out = []
+    for chunk in chunks:
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if BLOCK.match(chunk):
+            out.append(chunk)
+        else:
+            out.append("<p>" + chunk.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(out)
+
+
+def _pixel(tag) -> bool:
+    sizes = [tag.get("width"), tag.get("height")]
+    small = [s for s in sizes if s is not None and str(s).strip().rstrip("px") in ("0", "1")]
+    src = tag.get("src") or ""
+    return bool(small) or not src.strip() or "pixel" in src.lower() or "/beacon" in src.lower()
+
+
+def _safe(url: str | None, base: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip()
+    scheme = url.split(":", 1)[0]
+    if ":" in url and SCHEME.fullmatch(scheme) and scheme.lower() in ACTIVE_SCHEMES:
+        return None
+    if base and not (":" in url and SCHEME.fullmatch(scheme)):
+        url = urljoin(base, url)
+    return url
+
+
+class _Converter(MarkdownConverter):
+    def convert_figcaption(self, el, text, *args, **kwargs):
+        text = text.strip()
+        return f"\n\n*{text}*\n\n" if text else ""
+
+
+def clean(soup: BeautifulSoup, base: str | None) -> BeautifulSoup:
+    """The soup with everything unsafe or noisy removed and links made absolute (one walk
+    over the tree)."""
+    drop = set(DROP_TAGS)
+    for node in list(soup.descendants):
+        if isinstance(node, Comment):
+            node.extract()
+            continue
+        name = getattr(node, "name", None)
+        if name is None or node.decomposed:
+            continue
+        if name in drop:
+            node.decompose()
+        elif name == "img":
+            src = None if _pixel(node) else _safe(node.get("src"), base)
+            if not src:
+                node.decompose()
+                continue
+            node.attrs = {
+                "src": src,
+                **{k: node[k] for k in ("alt", "title") if node.get(k)},
+            }
+        elif name == "a":
+            href = _safe(node.get("href"), base)
+            if href is None:
+                node.unwrap()
+            else:
+                node.attrs = {
+                    "href": href,
+                    **({"title": node["title"]} if node.get("title") else {}),
+                }
+    return soup
+
+
+def to_markdown(html: str | None, base: str | None = None, wordpress: bool = False) -> str:
+    """Clean Markdown of an HTML fragment (entities decoded); '' for nothing."""
+    if not html or not html.strip():
+        return ""
+    if wordpress:
+        html = autop(shortcodes(html))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html, "html.parser")
+    clean(soup, base)
+    text = _Converter(
+        heading_style="ATX", bullets="-", escape_misc=False, newline_style="backslash"
+    ).convert_soup(soup)
+    text = text.replace("\xa0", " ").replace("\r\n", "\n")
+    lines = [_SPACES.sub(" ", line.rstrip()) for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def to_text(html: str | None) -> str:
+    """Plain text of a short HTML string (a title, a name): tags gone, entities decoded,
+    spaces collapsed."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return " ".join(html.split())
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html, "html.parser")
+    return " ".join(soup.get_text(" ").split())

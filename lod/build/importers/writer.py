@@ -1,0 +1,265 @@
+"""Records -> data/ files, all or nothing.
+
+Each record is rendered as it comes (a Markdown file with front matter for articles and
+documents, a YAML file for the others) and written into a hidden staging folder inside
+data/ (which a build ignores), so memory does not grow with the source; only when the
+whole import is good are the staged files renamed into place, and a failure while
+renaming puts back what was replaced. A failed or refused import leaves data/ as it was.
+
+An existing file is compared with what the import would make of it: the same is
+`unchanged`; otherwise it is re-imported in place only with `update` (the fields the
+source has are replaced, `about` keeps the topics added by hand, every other field and
+comment stays as written); without it, it is `kept`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ...errors import ImportFailed, ImportSourceError, PublishError
+from ...frontmatter import Block, Document
+from ...frontmatter import field as field_lines
+from ...vocab import KINDS
+from .. import sources
+from . import slugs
+from .model import Entity, Site, Tally
+
+BODY_KINDS = {"article", "document"}
+MERGED = {"about"}  # list fields that keep the items a publisher added
+
+
+def render(entity: Entity) -> str:
+    lines = field_lines("id", entity.slug)
+    for key, value in entity.fields.items():
+        lines += field_lines(key, value)
+    if entity.kind in BODY_KINDS:
+        body = entity.body.rstrip("\n") + "\n" if entity.body else ""
+        return "---\n" + "".join(lines) + "---\n" + body
+    return "".join(lines)
+
+
+def _value(block: Block):
+    try:
+        parsed = yaml.load("".join(block.lines), Loader=yaml.BaseLoader)
+    except yaml.YAMLError:
+        return None
+    return parsed.get(block.key) if isinstance(parsed, dict) else None
+
+
+def merge(existing: str, entity: Entity) -> str:
+    """The existing file with the source's fields and body put in, edited line by line."""
+    wrapped = entity.kind not in BODY_KINDS
+    document = Document.parse("---\n" + existing + "---\n" if wrapped else existing)
+    for key, value in entity.fields.items():
+        block = document.get(key)
+        if block is not None and key in MERGED and isinstance(value, list):
+            document.add_items(key, value)
+            continue
+        if block is not None and _value(block) == value:
+            continue
+        document.set(key, value)
+    if not wrapped:
+        body = entity.body.rstrip("\n") + "\n" if entity.body else ""
+        current = "".join(document.rest.splitlines(keepends=True)[1:])
+        if current.strip("\n") != body.strip("\n"):
+            document.set_body(entity.body)
+    text = document.text()
+    return text.removeprefix("---\n").removesuffix("---\n") if wrapped else text
+
+
+def _url_of(text: str) -> str | None:
+    try:
+        block = Document.parse(text).get("url")
+    except ValueError:
+        return None
+    return _value(block) if block else None
+
+
+@dataclass(slots=True)
+class Planned:
+    """A file to write: small, since one is kept per item until the import ends."""
+
+    ref: str  # kind/slug, or dataset
+    path: str  # relative to data/ (and to the staging folder)
+    status: str  # created or changed
+    staged: bool = False
+
+
+@dataclass
+class Writer:
+    data: Path
+    update: bool = False
+    dry_run: bool = False
+    tally: Tally = field(default_factory=Tally)
+    planned: list[Planned] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.data = Path(self.data)
+        self.stage = self.data / f".import-{uuid.uuid4().hex[:12]}"
+        self.known: dict[tuple[str, str], str] = {}  # (kind, slug) -> file, already in data/
+        if self.data.is_dir():
+            for record in sources.load(self.data).records:
+                if isinstance(record.id, str):
+                    self.known.setdefault((record.kind, record.id), record.file)
+        self.seen: dict[str, str] = {}  # kind/slug -> identity, in this import
+        self.site: Site | None = None
+        self.publisher: str | None = None  # of the first article: dataset.yaml's
+        self.created_data = not self.data.exists()
+
+    def target(self, entity: Entity) -> Path:
+        suffix = ".md" if entity.kind in BODY_KINDS else ".yaml"
+        return self.data / KINDS[entity.kind] / f"{entity.slug}{suffix}"
+
+    def add(self, entity: Entity) -> None:
+        if self.publisher is None and entity.kind == "article":
+            self.publisher = entity.fields.get("publisher")
+        if entity.kind in BODY_KINDS:
+            self._add_work(entity)
+            return
+        if entity.ref in self.seen:
+            return  # the same person, topic or organisation named again
+        self.seen[entity.ref] = entity.identity
+        file = self.known.get((entity.kind, entity.slug))
+        if file is not None and Path(file) != self.target(entity):
+            self.tally.unchanged.append(f"{entity.ref} (already in {file})")
+            return
+        self._plan(entity)
+
+    def _add_work(self, entity: Entity) -> None:
+        for _ in range(2):
+            first = self.seen.get(entity.ref)
+            if first is not None:
+                if first == entity.identity:
+                    return  # the same item twice in the source
+                entity.slug = slugs.with_suffix(entity.slug, entity.identity)
+                continue
+            file = self.known.get((entity.kind, entity.slug))
+            target = self.target(entity)
+            if file is not None and Path(file) != target:
+                entity.slug = slugs.with_suffix(entity.slug, entity.identity)
+                continue
+            if target.exists():
+                # the same item has the same url; a file without one (written by hand, or
+                # another item's) is never overwritten by an item that has one
+                url = _url_of(target.read_text("utf-8"))
+                if url != entity.fields.get("url"):
+                    entity.slug = slugs.with_suffix(entity.slug, entity.identity)
+                    continue
+            break
+        self.seen[entity.ref] = entity.identity
+        self._plan(entity)
+
+    def _plan(self, entity: Entity) -> None:
+        target = self.target(entity)
+        if target.exists():
+            try:
+                existing = target.read_text("utf-8")
+                content = merge(existing, entity)
+            except (OSError, UnicodeDecodeError, ValueError):
+                existing, content = None, render(entity)
+            if content == existing:
+                self.tally.unchanged.append(entity.ref)
+                return
+            if not self.update:
+                self.tally.kept.append(entity.ref)
+                return
+            status = "changed"
+        else:
+            content = render(entity)
+            status = "created"
+        planned = Planned(entity.ref, str(target.relative_to(self.data)), status)
+        if not self.dry_run:
+            staged = self.stage / planned.path
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_text(content, "utf-8")
+            planned.staged = True
+        getattr(self.tally, status).append(entity.ref)
+        self.planned.append(planned)
+
+    def found_site(self, site: Site) -> None:
+        if self.site is None:
+            self.site = site
+
+    def finish(self) -> None:
+        """A new data/dataset.yaml, when there is none, from the first source's site and
+        the first article's publisher."""
+        target = self.data / "dataset.yaml"
+        if target.exists() or self.site is None or self.publisher is None:
+            return
+        site, publisher = self.site, self.publisher
+        title = site.title or "Imported news"
+        lines = [
+            "# Written by `lod import` from the first source imported: check every line.\n",
+            *field_lines("title", title),
+            *field_lines("description", site.description or f"News of {title}"),
+            "# the licence your content is published under\n",
+            *field_lines("license", "https://creativecommons.org/licenses/by/4.0/"),
+            *field_lines("publisher", publisher),
+            *field_lines("language", (site.language or "en").split("_")[0]),
+            "# the address the data will be published at (ends with /)\n",
+            *field_lines("base", "https://lod.example.org/"),
+        ]
+        planned = Planned("dataset", "dataset.yaml", "created")
+        if not self.dry_run:
+            self.stage.mkdir(parents=True, exist_ok=True)
+            (self.stage / planned.path).write_text("".join(lines), "utf-8")
+            planned.staged = True
+        self.tally.created.append("dataset.yaml")
+        self.planned.append(planned)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
+        if self.created_data and self.data.exists() and not any(self.data.iterdir()):
+            self.data.rmdir()
+
+    def commit(self) -> None:
+        """Rename every staged file into place; on any failure put everything back."""
+        if self.dry_run:
+            return
+        backups = self.stage / ".replaced"
+        done: list[tuple[Path, Path | None]] = []
+        made_dirs: list[Path] = []
+        try:
+            for planned in self.planned:
+                if not planned.staged:
+                    continue
+                target = self.data / planned.path
+                parent = target.parent
+                if not parent.exists():
+                    parent.mkdir(parents=True)
+                    made_dirs.append(parent)
+                backup = None
+                if target.exists():
+                    backup = backups / planned.path
+                    backup.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(target, backup)
+                done.append((target, backup))
+                os.replace(self.stage / planned.path, target)
+        except OSError as failure:
+            for target, backup in reversed(done):
+                try:
+                    if backup is not None:
+                        os.replace(backup, target)
+                    elif target.exists():
+                        target.unlink()
+                except OSError:
+                    pass
+            for folder in reversed(made_dirs):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            self.abort()
+            raise PublishError(self.data, f"{failure}; nothing was changed") from None
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def fail(errors: list[ImportSourceError], writer: Writer) -> None:
+    writer.abort()
+    raise ImportFailed(errors)
