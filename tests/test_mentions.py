@@ -164,3 +164,35 @@ def test_scalars_read_back_as_written(value, written):
     assert scalar(value) == written
     records = list(sources._read_yaml("x.yaml", f"id: x\nv: {scalar(value)}\n", "topic", "x", 0))
     assert records[0].values["v"] == value
+
+
+def test_write_reaches_articles_in_yaml_and_csv_files_too(tmp_path):
+    """Articles may be YAML or CSV records: their links are written there as well (by
+    lod.link.edit, as sameAs links are), the rest of each file unchanged."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    (data / "articles" / "more.yaml").write_text(
+        "# kept\n- id: yaml-one\n  headline: Cecilie Kern at the forum\n"
+        "  datePublished: 2021-02-10\n  publisher: organisation/mia-mga\n",
+        "utf-8",
+    )
+    (data / "articles" / "table.csv").write_text(
+        "id,headline,datePublished,publisher\n"
+        "csv-one,Cecilie Kern speaks,2021-02-11,organisation/mia-mga\n",
+        "utf-8",
+    )
+    proposals = [p for p in mentions.propose(data) if p.ref != f"article/{Path(SEED).stem}"]
+    assert {p.ref for p in proposals} == {"article/yaml-one", "article/csv-one"}
+    assert mentions.write(proposals) == 2
+    yaml_text = (data / "articles" / "more.yaml").read_text("utf-8")
+    assert yaml_text.startswith("# kept\n- id: yaml-one\n  headline: Cecilie Kern at the forum\n")
+    assert "person/cecilie-kern" in yaml_text
+    csv_text = (data / "articles" / "table.csv").read_text("utf-8")
+    assert "person/cecilie-kern" in csv_text.splitlines()[1]
+    assert mentions.propose(
+        data,
+    ) and all(
+        not p.about and not p.mentions
+        for p in mentions.propose(data)
+        if p.ref in ("article/yaml-one", "article/csv-one")
+    )

@@ -19,7 +19,7 @@ field is:
   one more cell on every row (empty but for the record's).
 
 Anything else (a flow mapping record, a multi-line value) is an EditError naming the file
-and the record: edit it by hand. lod.link.sameas and lod.link.mentions share this module.
+and the record: edit it by hand. lod.link.sameas and lod.link.mentions write their links with it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,8 +69,10 @@ def add_values(path: Path | str, record_id: str, field: str, values: Sequence[st
         added = _yaml(lines, 0, len(lines), path, record_id, field, values)
     else:
         raise EditError(path, record_id, "not a .md, .yaml, .yml or .csv file")
-    if added:
-        path.write_bytes((bom + "".join(lines)).encode("utf-8"))
+    if added:  # written beside, then renamed: a reader sees the old file or the new one
+        temporary = path.with_name(f".{path.name}.edit-{os.getpid()}")
+        temporary.write_bytes((bom + "".join(lines)).encode("utf-8"))
+        os.replace(temporary, path)
     return added
 
 

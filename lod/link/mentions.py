@@ -16,7 +16,6 @@ records is ambiguous: reported, never guessed.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,9 +25,8 @@ from pathlib import Path
 import ahocorasick
 
 from ..build import sources
-from ..errors import LodError
-from ..frontmatter import Document
 from ..text import normalise
+from . import edit
 
 NAME_FIELDS = {
     "organisation": ("name", "alternateName"),
@@ -59,7 +57,6 @@ class Proposal:
 
     ref: str  # article/slug
     file: str
-    markdown: bool
     about: list[Found] = field(default_factory=list)  # new: not yet in about
     mentions: list[Found] = field(default_factory=list)  # new: not yet in mentions or about
     ambiguous: dict[str, list[str]] = field(default_factory=dict)  # name -> refs
@@ -161,7 +158,7 @@ def propose(data: Path | str, only: set[str] | None = None) -> list[Proposal]:
                 hit = found.setdefault(target, Found(target, name))
                 hit.count += 1
                 hit.in_headline |= part == "headline"
-        proposal = Proposal(ref, record.file, record.file.endswith(".md"), ambiguous=ambiguous)
+        proposal = Proposal(ref, record.file, ambiguous=ambiguous)
         for hit in sorted(found.values(), key=lambda h: h.ref):
             if hit.ref in about or hit.ref in mentions:
                 continue  # linked already, either way: the publisher's choice stands
@@ -183,8 +180,6 @@ def review(proposals: list[Proposal]) -> list[str]:
                 lines.append(f'  {name:9} + {hit.ref}  "{hit.name}"{times}')
         for name, refs in sorted(proposal.ambiguous.items()):
             lines.append(f'  ambiguous   "{name}": {", ".join(refs)} (add by hand)')
-        if not proposal.markdown and (proposal.about or proposal.mentions):
-            lines.append("  (not a Markdown file: --write leaves it; add these by hand)")
     count = sum(len(p.about) + len(p.mentions) for p in proposals)
     articles = sum(1 for p in proposals if p.about or p.mentions)
     lines.append(f"{count} link{'s' if count != 1 else ''} proposed in {articles} article(s)")
@@ -192,27 +187,15 @@ def review(proposals: list[Proposal]) -> list[str]:
 
 
 def write(proposals: list[Proposal]) -> int:
-    """Add the proposals to the articles' front matter (Markdown files), editing only the
-    `about` and `mentions` lines; the number of files changed."""
-    changed = 0
+    """Add the proposals to the articles' files (front matter, YAML or CSV), editing only
+    the `about` and `mentions` lines (lod.link.edit); the number of files changed."""
+    changed = set()
     for proposal in proposals:
-        if not proposal.markdown or not (proposal.about or proposal.mentions):
-            continue
-        path = Path(proposal.file)
-        text = path.read_text("utf-8")
-        try:
-            document = Document.parse(text)
-        except ValueError as bad:
-            raise LodError(f"{path}: {bad}") from None
+        slug = proposal.ref.split("/", 1)[1]
         for name, hits in (("about", proposal.about), ("mentions", proposal.mentions)):
-            if not hits:
-                continue
-            document.add_items(name, [h.ref for h in hits])
-        temporary = path.with_name(f".{path.name}.link-{os.getpid()}")
-        temporary.write_text(document.text(), "utf-8")
-        os.replace(temporary, path)
-        changed += 1
-    return changed
+            if hits and edit.add_values(proposal.file, slug, name, [h.ref for h in hits]):
+                changed.add(proposal.file)
+    return len(changed)
 
 
 def score(proposed: set[str], truth: set[str]) -> tuple[float, float]:
