@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
+from ..serve.cache import BuildCache, open_cache
 from ..serve.current import Served
 
 
@@ -12,3 +13,21 @@ def served() -> Served:
     if "lod_served" not in g:
         g.lod_served = current_app.extensions["lod.published"].current()
     return g.lod_served
+
+
+def cache() -> BuildCache:
+    """The cache of the build this request is answered from (lod.serve.cache): what it holds
+    is that build's, whose id makes the ETag."""
+    current = served()
+    settings = current_app.config["LOD_SETTINGS"]
+    return current.memo(
+        "cache",
+        lambda: open_cache(
+            current.build.path.parent.parent,
+            current.build.id,
+            max_mb=settings.cache_mb,
+            result_entries=settings.result_cache_entries,
+            result_mb=settings.result_cache_mb,
+            result_entry_kb=settings.result_cache_entry_kb,
+        ),
+    )

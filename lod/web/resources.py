@@ -14,7 +14,7 @@ from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..serve.store import INCOMING_PAGE
 from ..vocab import KINDS, SLUG, dataset_iri
-from .current import served
+from .current import cache, served
 from .errors import HttpError
 from .pages import build_page, href
 
@@ -100,17 +100,21 @@ def document_response(
     negotiated."""
     offset = _number(request.args.get("offset", "0"), "offset")
     current = served()
-    description = current.store.describe(iri, offset, INCOMING_PAGE)
-    if not description.exists:
-        raise HttpError(404, f"No resource <{iri}> in this dataset.")
-    if fmt is Format.HTML:
-        page = build_page(
-            description, current.base, current.build.manifest["language"], INCOMING_PAGE
-        )
-        jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
-        body = render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
-    else:
-        body = serialize_triples(description.triples, fmt)
+
+    def render() -> bytes | str:  # once per build: the build's cache keeps it (lod.serve.cache)
+        description = current.store.describe(iri, offset, INCOMING_PAGE)
+        if not description.exists:
+            raise HttpError(404, f"No resource <{iri}> in this dataset.")
+        if fmt is Format.HTML:
+            page = build_page(
+                description, current.base, current.build.manifest["language"], INCOMING_PAGE
+            )
+            jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
+            return render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
+        return serialize_triples(description.triples, fmt)
+
+    key = (iri, fmt.extension, offset, request.script_root if fmt is Format.HTML else "")
+    body = cache().document(key, render)
     response = Response(body, mimetype=fmt.media_type)
     if alternates:
         response.headers["Link"] = ", ".join(
