@@ -29,6 +29,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import resource
 import sys
@@ -49,7 +50,7 @@ from ..errors import (
 )
 from ..formats import Format, ResultFormat
 from .guard import precheck, prepare
-from .store import EmbeddedStore, Store
+from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
 MiB = 1024 * 1024
 WORKER_RECURSION_LIMIT = 1_000_000  # Python 3.11 keeps Python frames off the C stack
@@ -79,6 +80,7 @@ class _Job:
     max_bytes: int
     base_iri: str | None
     standard_only: bool = False
+    in_memory: bool = False  # answer from a copy of the store in memory (MemoryStore)
 
 
 class QueryService:
@@ -90,12 +92,20 @@ class QueryService:
     that hits a limit is killed and replaced by the next query that needs one."""
 
     def __init__(
-        self, timeout: float, concurrency: int, memory_mb: int, *, max_bytes: int = 64 * MiB
+        self,
+        timeout: float,
+        concurrency: int,
+        memory_mb: int,
+        *,
+        max_bytes: int = 64 * MiB,
+        memory_store_mb: int = 0,
     ):
         self.timeout = timeout
         self.concurrency = concurrency
         self.memory_mb = memory_mb
         self.max_bytes = max_bytes
+        self.memory_store_mb = memory_store_mb
+        self._fits: dict[Path, bool] = {}
         self._slots = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -148,6 +158,7 @@ class QueryService:
             self.max_bytes,
             base_iri,
             standard_only=remote,
+            in_memory=not remote and self._in_memory(store.worker_path),
         )
         if not self._slots.acquire(blocking=False):
             raise TooManyQueries(
@@ -169,6 +180,24 @@ class QueryService:
         form, body = reply
         fmt = accept_results if form in ("SELECT", "ASK") else accept_graph
         return Answer(form, body, fmt.media_type)
+
+    def _in_memory(self, store_path: Path) -> bool:
+        """Whether a build's store is copied into each worker's memory: when its triples
+        (from the build's manifest, beside the store) fit `memory_store_mb` at about
+        MEMORY_BYTES_PER_TRIPLE each."""
+        if store_path not in self._fits:
+            fits = False
+            if self.memory_store_mb > 0:
+                try:
+                    manifest = json.loads((store_path.parent / "manifest.json").read_bytes())
+                    need = int(manifest["triples"]) * MEMORY_BYTES_PER_TRIPLE
+                    fits = need <= self.memory_store_mb * MiB
+                except (OSError, ValueError, KeyError, TypeError):
+                    fits = False
+            if len(self._fits) > 16:
+                self._fits.clear()
+            self._fits[store_path] = fits
+        return self._fits[store_path]
 
     def _remote(self, store: Store, form: str, text: str, left: float, **dataset) -> bytes:
         """A checked query run by a remote store in the `left` seconds of its time limit."""
@@ -303,9 +332,13 @@ def _serve(conn: Connection, memory_mb: int) -> None:
                 _limit(memory_mb)
                 reply = prepare(job.sparql, job.allowed_graphs, job.standard_only)
             else:
-                if store is None or store.path != job.store_path:
+                if (
+                    store is None
+                    or store.path != job.store_path
+                    or store.in_memory != job.in_memory
+                ):
                     store = None  # the old build's store closes before the new one opens
-                    store = _open(job.store_path, memory_mb)
+                    store = _open(job.store_path, memory_mb, job.in_memory)
                 form, text = prepare(job.sparql, job.allowed_graphs)
                 reply = (
                     form,
@@ -332,9 +365,9 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         conn.send(reply)
 
 
-def _open(path: Path, memory_mb: int) -> EmbeddedStore:
-    """Open a build's store, then allow the worker `memory_mb` MB of address space beyond
-    what it maps with the store open.
+def _open(path: Path, memory_mb: int, in_memory: bool = False) -> EmbeddedStore:
+    """Open a build's store (or copy it into memory), then allow the worker `memory_mb` MB
+    of address space beyond what it maps with the store open (or copied).
 
     The budget is relative because the base is large and varies: RocksDB starts a thread
     per CPU, each with its stack and malloc arena, so a worker at rest maps about 0.33 GB
@@ -343,8 +376,8 @@ def _open(path: Path, memory_mb: int) -> EmbeddedStore:
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
     try:
-        return EmbeddedStore(path)
-    except OSError as error:
+        return MemoryStore(path) if in_memory else EmbeddedStore(path)
+    except (OSError, MemoryError) as error:
         raise StoreUnavailable(f"cannot open the store {path}: {error}") from None
     finally:
         limit = _address_space() + memory_mb * MiB

@@ -29,6 +29,7 @@ LINKED = (ox.NamedNode(str(SDO.url)), ox.NamedNode(str(SDO.address)))
 CONTEXT = frozenset((TYPE, *LABELS, *LINKED))
 INCOMING_PAGE = 100
 CONTEXT_CACHE = 32768  # linked resources remembered per store (about 1 KB each)
+MEMORY_BYTES_PER_TRIPLE = 640  # a MemoryStore's resident size a triple (measured at 10k)
 
 
 @dataclass
@@ -84,6 +85,8 @@ class Store(Protocol):
 
 class EmbeddedStore:
     """A build's Oxigraph store, opened read-only (any number of processes may open it)."""
+
+    in_memory = False
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -182,6 +185,25 @@ class EmbeddedStore:
                 context.extend(self.about(node))
         description.triples = _unique(own + incoming + context)
         return description
+
+
+class MemoryStore(EmbeddedStore):
+    """A build's store copied into memory (pyoxigraph's in-memory store): sorts, groups and
+    scans over the whole dataset run about twice as fast as on the store's files. The copy
+    is the on-disk store's quads, dumped and bulk-loaded, so it answers exactly as the store
+    does. It costs memory (about MEMORY_BYTES_PER_TRIPLE a triple) and a load per process."""
+
+    in_memory = True
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        disk = ox.Store.read_only(str(self.path))
+        quads = disk.dump(format=ox.RdfFormat.N_QUADS)
+        del disk
+        self.oxigraph = ox.Store()
+        self.oxigraph.bulk_load(quads, format=ox.RdfFormat.N_QUADS)
+        del quads
+        self.about = lru_cache(maxsize=CONTEXT_CACHE)(partial(_about, self.oxigraph))
 
 
 def _about(store: ox.Store, node: ox.NamedNode) -> tuple[ox.Triple, ...]:

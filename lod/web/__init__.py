@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         timeout=settings.query_timeout,
         concurrency=settings.query_concurrency,
         memory_mb=settings.query_memory_mb,
+        memory_store_mb=settings.query_memory_store_mb,
     )
     errors.register(app)
     app.register_blueprint(resources.blueprint)
