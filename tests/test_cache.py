@@ -222,7 +222,7 @@ def test_cached_documents_equal_fresh_ones(client, uncached, built):
     folder = cache_folder(built.path.parent.parent, built.id)
     with sqlite3.connect(folder / FILE) as connection:
         kept = connection.execute("SELECT count(*) FROM documents").fetchone()[0]
-    assert kept == 5 * len(paths)
+    assert kept == 2 * 5 * len(paths)  # each document, and the whole response in front
 
 
 def test_a_missing_resource_is_still_404_and_not_kept(client):
@@ -308,3 +308,84 @@ def test_a_build_switch_never_serves_the_old_build_under_the_new_etag(tmp_path):
         renamed = b"Kern-Renamed" in body
         assert renamed == (build_id == second.id), (path, etag)
     assert builds_seen == {first.id, second.id}
+
+
+# --- whole responses in front of the app (DocumentFront) ---------------------------------------
+
+
+def test_kept_responses_have_the_apps_headers(client, uncached, built):
+    path = resource_paths(built)[0] + ".ttl"
+    client.get(path)
+    kept = client.get(path)
+    fresh = uncached.get(path)
+    assert kept.data == fresh.data
+    drop = {"Date"}
+    assert {k: v for k, v in kept.headers if k not in drop} == {
+        k: v for k, v in fresh.headers if k not in drop
+    }
+    etag = kept.headers["ETag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(path + "?offset=0").data == fresh.data
+
+
+class FakePublished:
+    def __init__(self, build_id):
+        self.build_id = build_id
+
+    def current(self):
+        return self.build_id
+
+
+def fake_app(etags: list[str], calls: list):
+    def app(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        start_response("200 OK", [("ETag", etags[0]), ("Content-Type", "text/turtle")])
+        return [b"body of ", etags[0].encode()]
+
+    return app
+
+
+def test_a_response_is_kept_only_under_the_build_its_etag_names(tmp_path):
+    from lod.serve.cache import DocumentFront
+
+    caches = {b: BuildCache(tmp_path / b / FILE, b) for b in ("b1", "b2")}
+    etags, calls = ['"b2-ttl-0"'], []
+    published = FakePublished("b1")
+    front = DocumentFront(fake_app(etags, calls), published, caches.get)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x.ttl"}
+
+    def get():
+        return b"".join(front(dict(environ), lambda status, headers, exc=None: None))
+
+    # the app answered from b2 while the front looked at b1 (a switch between the two)
+    assert get() == b'body of "b2-ttl-0"'
+    assert caches["b1"].response(DocumentFront._key(environ)) is None
+    etags[0] = '"b1-ttl-0"'
+    assert get() == b'body of "b1-ttl-0"'
+    assert get() == b'body of "b1-ttl-0"'
+    assert len(calls) == 2  # the third came from b1's cache
+    published.build_id = "b2"  # the switch: b2's cache is empty, the app answers
+    etags[0] = '"b2-ttl-0"'
+    assert get() == b'body of "b2-ttl-0"'
+    assert len(calls) == 3
+
+
+def test_the_front_passes_what_it_cannot_answer_to_the_app(tmp_path):
+    from lod.serve.cache import DocumentFront
+
+    calls: list = []
+    front = DocumentFront(
+        fake_app(['"b1-x"'], calls),
+        FakePublished("b1"),
+        {"b1": BuildCache(tmp_path / FILE, "b1")}.get,
+    )
+    for environ in (
+        {"REQUEST_METHOD": "POST", "PATH_INFO": "/doc/person/x.ttl"},
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x"},  # negotiated
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x.ttl", "QUERY_STRING": "offset=1"},
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x.ttl", "HTTP_RANGE": "bytes=0-1"},
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql"},
+    ):
+        for _ in range(2):
+            front(environ, lambda status, headers, exc=None: None)
+    assert len(calls) == 10

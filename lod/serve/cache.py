@@ -29,6 +29,7 @@ Old builds' cache folders are removed when a new build's cache is opened.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -124,6 +125,29 @@ class BuildCache:
         if look and self.size() >= self.max_bytes:
             self.full = True
             log.info("the cache of build %s is full (%d bytes)", self.build_id, self.max_bytes)
+
+    # --- whole responses (DocumentFront) --------------------------------------------------------
+
+    def response(self, key: tuple) -> tuple[list[tuple[str, str]], bytes] | None:
+        """(headers, body) of an answer kept by keep_response, or None."""
+        row = self._read("SELECT body, size, crc FROM documents WHERE key = ?", self._key(key))
+        blob = None if row is None else _checked(row[0], row[1], row[2])
+        if blob is None:
+            return None
+        length = int.from_bytes(blob[:4], "big")
+        try:
+            headers = [tuple(pair) for pair in json.loads(blob[4 : 4 + length])]
+        except ValueError:
+            return None
+        return headers, blob[4 + length :]
+
+    def keep_response(self, key: tuple, headers: list[tuple[str, str]], body: bytes) -> None:
+        if self.full:
+            return
+        encoded = json.dumps(headers).encode("utf-8")
+        self._write_document(
+            self._key(key), len(encoded).to_bytes(4, "big") + encoded + body, replace=True
+        )
 
     # --- query results -----------------------------------------------------------------------
 
@@ -291,3 +315,85 @@ def prune(out: Path, keep: set[str]) -> None:
         if name in keep or name in builds or not BUILD_ID.fullmatch(name):
             continue
         shutil.rmtree(root / name, ignore_errors=True)
+
+
+# --- whole responses, in front of the web app ---------------------------------------------------
+
+FRONT_PREFIX = "/doc/"
+HOP_HEADERS = {"date", "connection", "keep-alive", "transfer-encoding", "server"}
+# request headers that could make the app answer otherwise: such requests go to the app
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
+
+
+class DocumentFront:
+    """WSGI middleware: a document the app has already answered with 200 for this build
+    (`GET /doc/<kind>/<slug>.<ext>`, no query string, no conditional or range header) is
+    answered again from the build's cache, headers and body as the app sent them, without
+    going through the app; anything else, and any miss, goes to the app, whose answer is
+    kept when it qualifies.
+
+    A kept answer is used only with the build it was made from: it is kept only when its
+    ETag names the build whose cache it goes into, and looked up in the cache of the build
+    served when the request arrives (the cache file and every key carry the build id). A
+    redirect, a 404 or a 410 is never kept, so what the app decides about a slug (renamed,
+    removed) is decided by the app. `cache_of(served)` gives a build's BuildCache (or None)."""
+
+    def __init__(self, app, published, cache_of: Callable):
+        self.app = app
+        self.published = published
+        self.cache_of = cache_of
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.app(environ, start_response)
+        try:
+            served = self.published.current()
+            cache = self.cache_of(served)
+        except Exception:  # no build, a store down: the app answers (with its own errors)
+            return self.app(environ, start_response)
+        if cache is None or not cache.enabled:
+            return self.app(environ, start_response)
+        kept = cache.response(key)
+        if kept is not None:
+            headers, body = kept
+            start_response("200 OK", headers)
+            return [body]
+        captured: list = []
+
+        def capture(status, headers, exc_info=None):
+            captured[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        chunks = self.app(environ, capture)
+        if not captured or not captured[0].startswith("200"):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        headers = [(n, v) for n, v in captured[1] if n.lower() not in HOP_HEADERS]
+        etag = next((v for n, v in headers if n.lower() == "etag"), "")
+        if etag.strip('W/"').startswith(cache.build_id + "-"):
+            cache.keep_response(key, headers, body)
+        return [body]
+
+    @staticmethod
+    def _key(environ) -> tuple | None:
+        path = environ.get("PATH_INFO", "")
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or not path.startswith(FRONT_PREFIX)
+            or environ.get("QUERY_STRING")
+            or "." not in path.rpartition("/")[2]
+            or any(environ.get(name) for name in CONDITIONAL)
+        ):
+            return None
+        return (
+            "response",
+            path,
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("HTTP_X_FORWARDED_PREFIX", ""),
+        )

@@ -182,10 +182,11 @@ def _iri(kind: str, slug: str) -> str:
 
 
 def _alternates(kind: str, slug: str) -> list[tuple[str, str]]:
-    return [
-        (url_for("resources.document", kind=kind, name=f"{slug}.{f.extension}"), f.media_type)
-        for f in OFFERED
-    ]
+    """The URL of each format's document: one url_for, the extension swapped (a slug and an
+    extension need no quoting; url_for is a tenth of a cached document's cost)."""
+    first = url_for("resources.document", kind=kind, name=f"{slug}.{OFFERED[0].extension}")
+    stem = first[: -len(OFFERED[0].extension)]
+    return [(stem + f.extension, f.media_type) for f in OFFERED]
 
 
 def _number(raw: str, name: str) -> int:
