@@ -285,7 +285,7 @@ def main() -> None:
     print(f"{len(formats['turtle']):,} resources to choose from")
 
     results: dict = {}
-    shutil.rmtree(out / "cache" / build.id, ignore_errors=True)  # first requests: cold
+    shutil.rmtree(out / "cache" / "serve" / build.id, ignore_errors=True)  # first requests: cold
     server = benchlib.Gunicorn(
         "app:app",
         workers=args.workers,

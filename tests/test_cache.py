@@ -178,8 +178,10 @@ def test_old_builds_cache_folders_are_removed(tmp_path):
         open_cache(tmp_path, name).document(("iri", "ttl", 0), lambda: b"x")
     assert not cache_folder(tmp_path, "b1").exists()  # b2's opening removed it: no build b1
     assert cache_folder(tmp_path, "b2").exists()
+    (tmp_path / "cache" / "validation").mkdir()  # the build's own cache: never touched
     open_cache(tmp_path, "b3")
     assert cache_folder(tmp_path, "b2").exists()  # still a build (kept for a roll-back)
+    assert (tmp_path / "cache" / "validation").exists()
 
 
 # --- through the app ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 A build never changes once written, so a resource's document (Turtle, HTML, ...) or a
 query's results computed once from it hold for as long as that build is served. They are
-kept in one SQLite file per build, `<out>/cache/<build id>/serve.sqlite`, shared by every
+kept in one SQLite file per build, `<out>/cache/serve/<build id>/serve.sqlite`, shared by every
 process serving the build (gunicorn workers on one machine: WAL mode lets them read while
 one writes, and a key written twice by two processes is kept once, `INSERT OR IGNORE`).
 
@@ -61,8 +61,8 @@ CREATE TABLE IF NOT EXISTS results (
 
 
 def cache_folder(out: Path, build_id: str) -> Path:
-    """Where the cache of build `build_id` lives: <out>/cache/<id>/."""
-    return Path(out) / "cache" / build_id
+    """Where the cache of build `build_id` lives: <out>/cache/serve/<id>/."""
+    return Path(out) / "cache" / "serve" / build_id
 
 
 class BuildCache:
@@ -304,8 +304,9 @@ def open_cache(out: Path, build_id: str, **limits) -> BuildCache:
 
 
 def prune(out: Path, keep: set[str]) -> None:
-    """Remove <out>/cache/<id>/ for each id that is neither kept nor a build in <out>/builds."""
-    root = Path(out) / "cache"
+    """Remove <out>/cache/serve/<id>/ for each id neither kept nor a build in <out>/builds
+    (the rest of <out>/cache/ is the build's: never touched here)."""
+    root = Path(out) / "cache" / "serve"
     try:
         names = os.listdir(root)
         builds = set(os.listdir(Path(out) / "builds"))
