@@ -53,6 +53,7 @@ from .guard import precheck, prepare
 from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
 MiB = 1024 * 1024
+COPY_SLACK_MB = 128  # the copying thread's stack and malloc arena
 WORKER_RECURSION_LIMIT = 1_000_000  # Python 3.11 keeps Python frames off the C stack
 
 
@@ -80,7 +81,7 @@ class _Job:
     max_bytes: int
     base_iri: str | None
     standard_only: bool = False
-    in_memory: bool = False  # answer from a copy of the store in memory (MemoryStore)
+    copy_mb: int = 0  # > 0: copy the store into memory (MemoryStore), about this large
 
 
 class QueryService:
@@ -105,7 +106,7 @@ class QueryService:
         self.memory_mb = memory_mb
         self.max_bytes = max_bytes
         self.memory_store_mb = memory_store_mb
-        self._fits: dict[Path, bool] = {}
+        self._fits: dict[Path, int] = {}
         self._slots = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -158,7 +159,7 @@ class QueryService:
             self.max_bytes,
             base_iri,
             standard_only=remote,
-            in_memory=not remote and self._in_memory(store.worker_path),
+            copy_mb=0 if remote else self._copy_mb(store.worker_path),
         )
         if not self._slots.acquire(blocking=False):
             raise TooManyQueries(
@@ -182,21 +183,25 @@ class QueryService:
         return Answer(form, body, fmt.media_type)
 
     def _in_memory(self, store_path: Path) -> bool:
-        """Whether a build's store is copied into each worker's memory: when its triples
-        (from the build's manifest, beside the store) fit `memory_store_mb` at about
-        MEMORY_BYTES_PER_TRIPLE each."""
+        return self._copy_mb(store_path) > 0
+
+    def _copy_mb(self, store_path: Path) -> int:
+        """The MB a copy in memory of a build's store takes (its triples, from the build's
+        manifest beside the store, at about MEMORY_BYTES_PER_TRIPLE each), or 0 when that
+        is over `memory_store_mb`: the store is then queried on disk."""
         if store_path not in self._fits:
-            fits = False
+            need = 0
             if self.memory_store_mb > 0:
                 try:
                     manifest = json.loads((store_path.parent / "manifest.json").read_bytes())
-                    need = int(manifest["triples"]) * MEMORY_BYTES_PER_TRIPLE
-                    fits = need <= self.memory_store_mb * MiB
+                    need = -(-int(manifest["triples"]) * MEMORY_BYTES_PER_TRIPLE // MiB) or 1
                 except (OSError, ValueError, KeyError, TypeError):
-                    fits = False
+                    need = 0
+                if need > self.memory_store_mb:
+                    need = 0
             if len(self._fits) > 16:
                 self._fits.clear()
-            self._fits[store_path] = fits
+            self._fits[store_path] = need
         return self._fits[store_path]
 
     def _remote(self, store: Store, form: str, text: str, left: float, **dataset) -> bytes:
@@ -322,6 +327,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
     """A worker's life: answer jobs until the pipe closes."""
     sys.setrecursionlimit(WORKER_RECURSION_LIMIT)
     store = None
+    copy: _Copy | None = None  # the store being copied into memory, in a thread
     while True:
         try:
             job = conn.recv()
@@ -332,13 +338,14 @@ def _serve(conn: Connection, memory_mb: int) -> None:
                 _limit(memory_mb)
                 reply = prepare(job.sparql, job.allowed_graphs, job.standard_only)
             else:
-                if (
-                    store is None
-                    or store.path != job.store_path
-                    or store.in_memory != job.in_memory
-                ):
-                    store = None  # the old build's store closes before the new one opens
-                    store = _open(job.store_path, memory_mb, job.in_memory)
+                if store is None or store.path != job.store_path:
+                    store = copy = None  # the old build's store closes before the new one opens
+                    store = _open(job.store_path, memory_mb, job.copy_mb)
+                    if job.copy_mb:  # answered on disk until the copy is made
+                        copy = _Copy(job.store_path)
+                elif copy is not None and copy.done.is_set():
+                    store = copy.store or store
+                    copy = None
                 form, text = prepare(job.sparql, job.allowed_graphs)
                 reply = (
                     form,
@@ -365,9 +372,29 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         conn.send(reply)
 
 
-def _open(path: Path, memory_mb: int, in_memory: bool = False) -> EmbeddedStore:
-    """Open a build's store (or copy it into memory), then allow the worker `memory_mb` MB
-    of address space beyond what it maps with the store open (or copied).
+class _Copy:
+    """A build's store copied into memory by a thread of the worker (pyoxigraph lets the
+    GIL go while it loads), so that the queries that come meanwhile are answered from the
+    store on disk and none waits for the copy or is stopped at the time limit by it."""
+
+    def __init__(self, path: Path):
+        self.store: MemoryStore | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self._load, args=(path,), daemon=True).start()
+
+    def _load(self, path: Path) -> None:
+        try:
+            self.store = MemoryStore(path)
+        except (OSError, MemoryError, ValueError, SyntaxError):
+            self.store = None  # the copy failed: queries stay on disk
+        finally:
+            self.done.set()
+
+
+def _open(path: Path, memory_mb: int, copy_mb: int = 0) -> EmbeddedStore:
+    """Open a build's store, then allow the worker `memory_mb` MB of address space beyond
+    what it maps with the store open (and, when the store is to be copied into memory,
+    twice `copy_mb` more for the copy and what loading it takes).
 
     The budget is relative because the base is large and varies: RocksDB starts a thread
     per CPU, each with its stack and malloc arena, so a worker at rest maps about 0.33 GB
@@ -376,11 +403,12 @@ def _open(path: Path, memory_mb: int, in_memory: bool = False) -> EmbeddedStore:
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
     try:
-        return MemoryStore(path) if in_memory else EmbeddedStore(path)
-    except (OSError, MemoryError) as error:
+        return EmbeddedStore(path)
+    except OSError as error:
         raise StoreUnavailable(f"cannot open the store {path}: {error}") from None
     finally:
-        limit = _address_space() + memory_mb * MiB
+        copying = 2 * copy_mb + COPY_SLACK_MB if copy_mb else 0
+        limit = _address_space() + (memory_mb + copying) * MiB
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))

@@ -7,6 +7,7 @@ planning), so its cost does not grow with the dataset.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import islice
@@ -190,19 +191,24 @@ class EmbeddedStore:
 class MemoryStore(EmbeddedStore):
     """A build's store copied into memory (pyoxigraph's in-memory store): sorts, groups and
     scans over the whole dataset run about twice as fast as on the store's files. The copy
-    is the on-disk store's quads, dumped and bulk-loaded, so it answers exactly as the store
-    does. It costs memory (about MEMORY_BYTES_PER_TRIPLE a triple) and a load per process."""
+    is loaded from the build's N-Triples dump, which the store was bulk-loaded from, so it
+    answers exactly as the store does. It costs memory (about MEMORY_BYTES_PER_TRIPLE a
+    triple) and a load per process."""
 
     in_memory = True
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        disk = ox.Store.read_only(str(self.path))
-        quads = disk.dump(format=ox.RdfFormat.N_QUADS)
-        del disk
         self.oxigraph = ox.Store()
-        self.oxigraph.bulk_load(quads, format=ox.RdfFormat.N_QUADS)
-        del quads
+        dump = self.path.parent / "dataset.nt.gz"  # what the store was loaded from
+        if dump.exists():
+            with gzip.open(dump, "rb") as stream:
+                self.oxigraph.bulk_load(stream, format=ox.RdfFormat.N_TRIPLES)
+        else:  # a store alone: its own quads (three times slower to read)
+            disk = ox.Store.read_only(str(self.path))
+            self.oxigraph.bulk_load(
+                disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS
+            )
         self.about = lru_cache(maxsize=CONTEXT_CACHE)(partial(_about, self.oxigraph))
 
 
