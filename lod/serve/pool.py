@@ -54,6 +54,7 @@ from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
 MiB = 1024 * 1024
 COPY_SLACK_MB = 128  # the copying thread's stack and malloc arena
+COPY_WAIT_MB = 64  # a copy this small is made before the first query (about 0.5 s at most)
 WORKER_RECURSION_LIMIT = 1_000_000  # Python 3.11 keeps Python frames off the C stack
 
 
@@ -341,11 +342,14 @@ def _serve(conn: Connection, memory_mb: int) -> None:
                 if store is None or store.path != job.store_path:
                     store = copy = None  # the old build's store closes before the new one opens
                     store = _open(job.store_path, memory_mb, job.copy_mb)
-                    if job.copy_mb:  # answered on disk until the copy is made
+                    if job.copy_mb:  # a large one answered on disk until the copy is made
                         copy = _Copy(job.store_path)
-                elif copy is not None and copy.done.is_set():
+                        if job.copy_mb <= COPY_WAIT_MB:
+                            copy.done.wait()
+                if copy is not None and copy.done.is_set():
                     store = copy.store or store
                     copy = None
+                    _tighten(memory_mb)
                 form, text = prepare(job.sparql, job.allowed_graphs)
                 reply = (
                     form,
@@ -394,7 +398,8 @@ class _Copy:
 def _open(path: Path, memory_mb: int, copy_mb: int = 0) -> EmbeddedStore:
     """Open a build's store, then allow the worker `memory_mb` MB of address space beyond
     what it maps with the store open (and, when the store is to be copied into memory,
-    twice `copy_mb` more for the copy and what loading it takes).
+    twice `copy_mb` more for the copy and what loading it takes, until `_tighten`: while
+    a large copy is made, the queries answered on disk meanwhile have that headroom too).
 
     The budget is relative because the base is large and varies: RocksDB starts a thread
     per CPU, each with its stack and malloc arena, so a worker at rest maps about 0.33 GB
@@ -412,6 +417,16 @@ def _open(path: Path, memory_mb: int, copy_mb: int = 0) -> EmbeddedStore:
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _tighten(memory_mb: int) -> None:
+    """Once the copy in memory is made: `memory_mb` MB beyond what the worker maps now (the
+    headroom `_open` left for making the copy is a query's no longer)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + memory_mb * MiB
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 _limited = False  # whether this worker has its address-space limit
