@@ -111,6 +111,44 @@ def interleaved(*functions, runs: int):
     return [(times[p], results[p]) for p in range(len(functions))]
 
 
+def process_memory(root: int) -> list[dict]:
+    """VmRSS and VmHWM of every process under `root` (the gunicorn master): app workers,
+    their forkservers and query workers."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(name))
+    found, pending = [], [(root, 0)]
+    while pending:
+        pid, depth = pending.pop()
+        for child in children.get(pid, []):
+            pending.append((child, depth + 1))
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as handle:
+                    command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "forkserver" in command and depth >= 1 and "-c" in command:
+                what = "forkserver" if depth == 1 else "query worker"
+            else:
+                what = "app worker" if depth == 0 else "query worker"
+            found.append(
+                {
+                    "pid": child,
+                    "what": what,
+                    "rss_kb": benchlib.status_kb(child, "VmRSS") or 0,
+                    "hwm_kb": benchlib.status_kb(child, "VmHWM") or 0,
+                }
+            )
+    return found
+
+
 def count(form: str, body: bytes) -> int:
     """Solutions in SPARQL JSON, or triples in Turtle."""
     import pyoxigraph as ox
@@ -325,6 +363,7 @@ def main() -> None:
                 f"{rows[name]['inproc_ms']:.1f} ms",
                 flush=True,
             )
+        rows["_memory"] = process_memory(server.process.pid)
     finally:
         server.stop()
 
@@ -401,6 +440,12 @@ def main() -> None:
             f"{name:<22} {row['http_ms']:>9.1f} {row['memory_ms']:>13.1f} "
             f"{ratio(row['http_ms'], row['memory_ms']):>9} {row['first_ms']:>11.1f} "
             f"{row['cached_ms']:>12.2f} {ratio(row['first_ms'], row['cached_ms']):>13}"
+        )
+    print("memory of the server's processes after the runs (VmRSS, VmHWM; MB):")
+    for entry in rows.get("_memory", []):
+        print(
+            f"  {entry['what']:<14} pid {entry['pid']:>7}: {entry['rss_kb'] / 1024:>7.0f} "
+            f"(peak {entry['hwm_kb'] / 1024:.0f})"
         )
     print(
         "http: a new text each run (a comment), so never from the cache; 1st run: the "
