@@ -134,10 +134,14 @@ def process_memory(root: int) -> list[dict]:
                     command = handle.read().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if "forkserver" in command and depth >= 1 and "-c" in command:
-                what = "forkserver" if depth == 1 else "query worker"
+            if depth == 0:
+                what = "app worker"
+            elif "resource_tracker" in command:
+                what = "tracker"
+            elif "forkserver" in command and depth == 1:
+                what = "forkserver"
             else:
-                what = "app worker" if depth == 0 else "query worker"
+                what = "query worker"
             found.append(
                 {
                     "pid": child,
