@@ -394,3 +394,20 @@ def test_the_front_passes_what_it_cannot_answer_to_the_app(tmp_path):
         for _ in range(2):
             front(environ, lambda status, headers, exc=None: None)
     assert len(calls) == 10
+
+
+def test_settings_turn_the_cache_off_with_zero_and_refuse_a_negative_size():
+    from lod.errors import ConfigError
+
+    settings = Settings.from_env({"LOD_CACHE_MB": "0", "LOD_QUERY_MEMORY_STORE_MB": "0"})
+    assert settings.cache_mb == 0 and settings.query_memory_store_mb == 0
+    settings = Settings.from_env({"LOD_RESULT_CACHE_ENTRIES": "5", "LOD_RESULT_CACHE_MB": "2"})
+    assert settings.result_cache_entries == 5 and settings.result_cache_mb == 2
+    for variable, value in (
+        ("LOD_CACHE_MB", "-1"),
+        ("LOD_RESULT_CACHE_ENTRIES", "0"),
+        ("LOD_QUERY_TIMEOUT", "0"),
+        ("LOD_RESULT_CACHE_ENTRY_KB", "lots"),
+    ):
+        with pytest.raises(ConfigError, match=variable):
+            Settings.from_env({variable: value})
