@@ -4,6 +4,7 @@ SPARQL engine on a Graph parsed from the build's N-Triples dump.
 
     python bench/sparql.py --size 10k                 # builds bench/out/dist-10k if missing
     python bench/sparql.py --size 10k --runs 9 --rdflib-cap 60
+    python bench/sparql.py --size 10k --no-rdflib --env LOD_QUERY_MEMORY_STORE_MB=0   # on disk
 
 For each query: one warm-up, then the median of --runs timed runs (HTTP and in-process
 alternately), (a) over HTTP
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import select
 import subprocess
 import sys
@@ -96,17 +98,59 @@ def timed(function, runs: int) -> tuple[list[float], object]:
     return times, result
 
 
-def interleaved(first, second, runs: int):
-    """Both timed alternately (so that load from elsewhere falls on both alike), after a
-    warm-up of each: ((times in ms, last result), (times in ms, last result))."""
-    results = [first(), second()]
-    times: tuple[list, list] = ([], [])
+def interleaved(*functions, runs: int):
+    """Each timed in turn (so that load from elsewhere falls on all alike), after a warm-up
+    of each: (times in ms, last result) of each."""
+    results = [function() for function in functions]
+    times: list[list] = [[] for _ in functions]
     for _ in range(runs):
-        for position, function in enumerate((first, second)):
+        for position, function in enumerate(functions):
             started = time.perf_counter()
             results[position] = function()
             times[position].append((time.perf_counter() - started) * 1000)
-    return (times[0], results[0]), (times[1], results[1])
+    return [(times[p], results[p]) for p in range(len(functions))]
+
+
+def process_memory(root: int) -> list[dict]:
+    """VmRSS and VmHWM of every process under `root` (the gunicorn master): app workers,
+    their forkservers and query workers."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(name))
+    found, pending = [], [(root, 0)]
+    while pending:
+        pid, depth = pending.pop()
+        for child in children.get(pid, []):
+            pending.append((child, depth + 1))
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as handle:
+                    command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if depth == 0:
+                what = "app worker"
+            elif "resource_tracker" in command:
+                what = "tracker"
+            elif "forkserver" in command and depth == 1:
+                what = "forkserver"
+            else:
+                what = "query worker"
+            found.append(
+                {
+                    "pid": child,
+                    "what": what,
+                    "rss_kb": benchlib.status_kb(child, "VmRSS") or 0,
+                    "hwm_kb": benchlib.status_kb(child, "VmHWM") or 0,
+                }
+            )
+    return found
 
 
 def count(form: str, body: bytes) -> int:
@@ -121,13 +165,17 @@ def count(form: str, body: bytes) -> int:
 # --- (a) HTTP and (b) in-process ------------------------------------------------------------
 
 
-def http_runner(session, url: str, form: str, text: str):
+def http_runner(session, url: str, form: str, text: str, *, fresh: bool = True):
+    """A run of the query over HTTP. `fresh`: each run's text differs by a comment, so that
+    the build's result cache (lod.serve.cache) never answers it: the engine's first run."""
     accept = "application/sparql-results+json" if form == "SELECT" else "text/turtle"
+    runs = iter(range(1 << 30))
 
     def run() -> bytes:
+        sent = f"{text}\n# run {next(runs)} {time.time_ns()}" if fresh else text
         response = session.post(
             url + "/sparql",
-            data=text.encode("utf-8"),
+            data=sent.encode("utf-8"),
             headers={"Content-Type": "application/sparql-query", "Accept": accept},
             timeout=300,
         )
@@ -244,18 +292,33 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the corpus again")
     parser.add_argument("--words", default="climate finance", help="the text filter's words")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the app (LOD_QUERY_MEMORY_STORE_MB=0: on disk)",
+    )
     args = parser.parse_args()
 
     import requests
 
     from lod.folder import open_build
-    from lod.serve.store import EmbeddedStore
+    from lod.serve.store import EmbeddedStore, MemoryStore
 
     benchlib.header(f"bench/sparql.py --size {args.size}")
     out = benchlib.built(args.size, rebuild=args.rebuild)
     build = open_build(out)
     print(f"build {build.id}: {build.manifest['triples']:,} triples")
     store = EmbeddedStore(build.store_path)
+    started = time.perf_counter()
+    in_memory = MemoryStore(build.store_path)
+    print(
+        f"in-memory copy (MemoryStore, what query workers load under "
+        f"LOD_QUERY_MEMORY_STORE_MB): loaded in {time.perf_counter() - started:.1f} s, "
+        f"this process now {benchlib.status_kb(os.getpid(), 'VmRSS') / 1024:.0f} MB",
+        flush=True,
+    )
     article, organisation = pick(store.oxigraph)
     queries = query_mix(article, organisation, args.words)
     print(f"resource: {article}; organisation X: {organisation}; words: {args.words!r}")
@@ -267,22 +330,36 @@ def main() -> None:
         "app:app",
         workers=2,
         threads=4,
-        env={"LOD_OUT": out, "LOD_DATA": benchlib.corpus(args.size), "LOD_QUERY_TIMEOUT": 120},
+        env={
+            "LOD_OUT": out,
+            "LOD_DATA": benchlib.corpus(args.size),
+            "LOD_QUERY_TIMEOUT": 120,
+            **dict(e.split("=", 1) for e in args.env),
+        },
     )
     try:
         session = requests.Session()
         for _ in range(8):  # start each worker's query workers
             http_runner(session, server.url, "SELECT", "ASK { ?s ?p ?o }")()
         for name, form, text in queries:
-            (http, body), (inproc, local) = interleaved(
+            (http, body), (inproc, local), (memory, _) = interleaved(
                 http_runner(session, server.url, form, text),
                 inprocess_runner(store, form, text),
-                args.runs,
+                inprocess_runner(in_memory, form, text),
+                runs=args.runs,
             )
             rows[name].update(http_ms=median(http), http_all=http, http_count=count(form, body))
             rows[name].update(
                 inproc_ms=median(inproc), inproc_all=inproc, inproc_count=count(form, local)
             )
+            rows[name].update(memory_ms=median(memory), memory_all=memory)
+            once = f"{text}\n# first and repeated {time.time_ns()}"  # new to the cache
+            again = http_runner(session, server.url, form, once, fresh=False)
+            started = time.perf_counter()
+            again()  # the first run of this text: answered by the engine, then kept
+            first = (time.perf_counter() - started) * 1000
+            cached, _ = timed(again, args.runs)
+            rows[name].update(first_ms=first, cached_ms=median(cached), cached_all=cached)
             times, _ = timed(lambda: check(text), args.runs)  # noqa: B023
             rows[name]["check_ms"] = median(times)
             print(
@@ -290,6 +367,7 @@ def main() -> None:
                 f"{rows[name]['inproc_ms']:.1f} ms",
                 flush=True,
             )
+        rows["_memory"] = process_memory(server.process.pid)
     finally:
         server.stop()
 
@@ -351,6 +429,31 @@ def main() -> None:
     print(
         "rows: solutions (SELECT) or triples (CONSTRUCT). check ms: lod.queries.check, the "
         "rdflib parse of the query that the endpoint's worker runs before the engine."
+    )
+    print(
+        f"\nagainst pyoxigraph's in-memory store in-process, and the result cache "
+        f"(median of {args.runs})"
+    )
+    print(
+        f"{'query':<22} {'http ms':>9} {'in-memory ms':>13} {'http/mem':>9} "
+        f"{'1st run ms':>11} {'repeated ms':>12} {'1st/repeated':>13}"
+    )
+    for name, _, _ in queries:
+        row = rows[name]
+        print(
+            f"{name:<22} {row['http_ms']:>9.1f} {row['memory_ms']:>13.1f} "
+            f"{ratio(row['http_ms'], row['memory_ms']):>9} {row['first_ms']:>11.1f} "
+            f"{row['cached_ms']:>12.2f} {ratio(row['first_ms'], row['cached_ms']):>13}"
+        )
+    print("memory of the server's processes after the runs (VmRSS, VmHWM; MB):")
+    for entry in rows.get("_memory", []):
+        print(
+            f"  {entry['what']:<14} pid {entry['pid']:>7}: {entry['rss_kb'] / 1024:>7.0f} "
+            f"(peak {entry['hwm_kb'] / 1024:.0f})"
+        )
+    print(
+        "http: a new text each run (a comment), so never from the cache; 1st run: the "
+        "same text's first run; repeated: that text again, answered from the build's cache."
     )
     benchlib.finish(rows, args.json)
 

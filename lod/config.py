@@ -32,6 +32,11 @@ class Settings:
     query_timeout: float = 10.0
     query_concurrency: int = field(default_factory=_cpu_count)
     query_memory_mb: int = 1024
+    query_memory_store_mb: int = 512  # a build this small is queried from memory; 0: never
+    cache_mb: int = 1024  # documents and results kept per build (lod.serve.cache); 0: none
+    result_cache_mb: int = 256
+    result_cache_entries: int = 10_000
+    result_cache_entry_kb: int = 4096
     max_body: int = 1_048_576
     host: str = "127.0.0.1"
     port: int = 5000
@@ -52,6 +57,11 @@ class Settings:
             "query_timeout": "LOD_QUERY_TIMEOUT",
             "query_concurrency": "LOD_QUERY_CONCURRENCY",
             "query_memory_mb": "LOD_QUERY_MEMORY_MB",
+            "query_memory_store_mb": "LOD_QUERY_MEMORY_STORE_MB",
+            "cache_mb": "LOD_CACHE_MB",
+            "result_cache_mb": "LOD_RESULT_CACHE_MB",
+            "result_cache_entries": "LOD_RESULT_CACHE_ENTRIES",
+            "result_cache_entry_kb": "LOD_RESULT_CACHE_ENTRY_KB",
             "max_body": "LOD_MAX_BODY",
             "host": "HOST",
             "port": "PORT",
@@ -71,6 +81,9 @@ class Settings:
         return replace(settings, **given)
 
 
+ZERO_OFF = {"LOD_CACHE_MB", "LOD_QUERY_MEMORY_STORE_MB"}  # 0 turns these off
+
+
 def _coerce(type_name: str, raw: str, variable: str):
     try:
         if type_name == "Path":
@@ -83,6 +96,6 @@ def _coerce(type_name: str, raw: str, variable: str):
             return raw
     except ValueError:
         raise ConfigError(f"{variable}={raw!r} is not a number") from None
-    if value <= 0:
+    if value < 0 or (value == 0 and variable not in ZERO_OFF):
         raise ConfigError(f"{variable}={raw!r} must be positive")
     return value

@@ -884,11 +884,13 @@ def _refused_for_concurrency(live: LiveServer, pool: ThreadPoolExecutor) -> tupl
     slow: Future = pool.submit(get(SLOW).send, live, timeout=60)
     time.sleep(0.2)
     deadline = time.monotonic() + 4  # below LOD_QUERY_TIMEOUT=5: the slow one still runs
+    probes = 0
     while time.monotonic() < deadline:
         if slow.done() and slow.result().status_code == 429:
             slow = pool.submit(get(SLOW).send, live, timeout=60)
             time.sleep(0.2)
-        response = get(SIMPLE).send(live)
+        probes += 1  # a new text each time: a repeated one is answered from the result cache
+        response = get(f"{SIMPLE} # probe {probes}").send(live)
         if response.status_code == 429:
             return response, slow
         assert response.status_code == 200, response.text[:300]

@@ -29,6 +29,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import resource
 import sys
@@ -50,9 +51,11 @@ from ..errors import (
 )
 from ..formats import Format, ResultFormat
 from .guard import precheck, prepare
-from .store import EmbeddedStore, Store
+from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
 MiB = 1024 * 1024
+COPY_SLACK_MB = 128  # the copying thread's stack and malloc arena
+COPY_WAIT_MB = 64  # a copy this small is made before the first query (about 0.5 s at most)
 WORKER_RECURSION_LIMIT = 1_000_000  # Python 3.11 keeps Python frames off the C stack
 
 
@@ -80,6 +83,7 @@ class _Job:
     max_bytes: int
     base_iri: str | None
     standard_only: bool = False
+    copy_mb: int = 0  # > 0: copy the store into memory (MemoryStore), about this large
 
 
 class QueryService:
@@ -91,12 +95,20 @@ class QueryService:
     that hits a limit is killed and replaced by the next query that needs one."""
 
     def __init__(
-        self, timeout: float, concurrency: int, memory_mb: int, *, max_bytes: int = 64 * MiB
+        self,
+        timeout: float,
+        concurrency: int,
+        memory_mb: int,
+        *,
+        max_bytes: int = 64 * MiB,
+        memory_store_mb: int = 0,
     ):
         self.timeout = timeout
         self.concurrency = concurrency
         self.memory_mb = memory_mb
         self.max_bytes = max_bytes
+        self.memory_store_mb = memory_store_mb
+        self._fits: dict[Path, int] = {}
         self._slots = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
@@ -149,6 +161,7 @@ class QueryService:
             self.max_bytes,
             base_iri,
             standard_only=remote,
+            copy_mb=0 if remote else self._copy_mb(store.worker_path),
         )
         self._acquire()
         try:
@@ -184,6 +197,28 @@ class QueryService:
             yield
         finally:
             self._slots.release()
+
+    def _in_memory(self, store_path: Path) -> bool:
+        return self._copy_mb(store_path) > 0
+
+    def _copy_mb(self, store_path: Path) -> int:
+        """The MB a copy in memory of a build's store takes (its triples, from the build's
+        manifest beside the store, at about MEMORY_BYTES_PER_TRIPLE each), or 0 when that
+        is over `memory_store_mb`: the store is then queried on disk."""
+        if store_path not in self._fits:
+            need = 0
+            if self.memory_store_mb > 0:
+                try:
+                    manifest = json.loads((store_path.parent / "manifest.json").read_bytes())
+                    need = -(-int(manifest["triples"]) * MEMORY_BYTES_PER_TRIPLE // MiB) or 1
+                except (OSError, ValueError, KeyError, TypeError):
+                    need = 0
+                if need > self.memory_store_mb:
+                    need = 0
+            if len(self._fits) > 16:
+                self._fits.clear()
+            self._fits[store_path] = need
+        return self._fits[store_path]
 
     def _remote(self, store: Store, form: str, text: str, left: float, **dataset) -> bytes:
         """A checked query run by a remote store in the `left` seconds of its time limit."""
@@ -308,6 +343,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
     """A worker's life: answer jobs until the pipe closes."""
     sys.setrecursionlimit(WORKER_RECURSION_LIMIT)
     store = None
+    copy: _Copy | None = None  # the store being copied into memory, in a thread
     while True:
         try:
             job = conn.recv()
@@ -319,8 +355,16 @@ def _serve(conn: Connection, memory_mb: int) -> None:
                 reply = prepare(job.sparql, job.allowed_graphs, job.standard_only)
             else:
                 if store is None or store.path != job.store_path:
-                    store = None  # the old build's store closes before the new one opens
-                    store = _open(job.store_path, memory_mb)
+                    store = copy = None  # the old build's store closes before the new one opens
+                    store = _open(job.store_path, memory_mb, job.copy_mb)
+                    if job.copy_mb:  # a large one answered on disk until the copy is made
+                        copy = _Copy(job.store_path)
+                        if job.copy_mb <= COPY_WAIT_MB:
+                            copy.done.wait()
+                if copy is not None and copy.done.is_set():
+                    store = copy.store or store
+                    copy = None
+                    _tighten(memory_mb)
                 form, text = prepare(job.sparql, job.allowed_graphs)
                 reply = (
                     form,
@@ -347,9 +391,30 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         conn.send(reply)
 
 
-def _open(path: Path, memory_mb: int) -> EmbeddedStore:
+class _Copy:
+    """A build's store copied into memory by a thread of the worker (pyoxigraph lets the
+    GIL go while it loads), so that the queries that come meanwhile are answered from the
+    store on disk and none waits for the copy or is stopped at the time limit by it."""
+
+    def __init__(self, path: Path):
+        self.store: MemoryStore | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self._load, args=(path,), daemon=True).start()
+
+    def _load(self, path: Path) -> None:
+        try:
+            self.store = MemoryStore(path)
+        except (OSError, MemoryError, ValueError, SyntaxError):
+            self.store = None  # the copy failed: queries stay on disk
+        finally:
+            self.done.set()
+
+
+def _open(path: Path, memory_mb: int, copy_mb: int = 0) -> EmbeddedStore:
     """Open a build's store, then allow the worker `memory_mb` MB of address space beyond
-    what it maps with the store open.
+    what it maps with the store open (and, when the store is to be copied into memory,
+    twice `copy_mb` more for the copy and what loading it takes, until `_tighten`: while
+    a large copy is made, the queries answered on disk meanwhile have that headroom too).
 
     The budget is relative because the base is large and varies: RocksDB starts a thread
     per CPU, each with its stack and malloc arena, so a worker at rest maps about 0.33 GB
@@ -362,10 +427,21 @@ def _open(path: Path, memory_mb: int) -> EmbeddedStore:
     except OSError as error:
         raise StoreUnavailable(f"cannot open the store {path}: {error}") from None
     finally:
-        limit = _address_space() + memory_mb * MiB
+        copying = 2 * copy_mb + COPY_SLACK_MB if copy_mb else 0
+        limit = _address_space() + (memory_mb + copying) * MiB
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _tighten(memory_mb: int) -> None:
+    """Once the copy in memory is made: `memory_mb` MB beyond what the worker maps now (the
+    headroom `_open` left for making the copy is a query's no longer)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + memory_mb * MiB
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 _limited = False  # whether this worker has its address-space limit

@@ -7,6 +7,7 @@ planning), so its cost does not grow with the dataset.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import islice
@@ -29,6 +30,7 @@ LINKED = (ox.NamedNode(str(SDO.url)), ox.NamedNode(str(SDO.address)))
 CONTEXT = frozenset((TYPE, *LABELS, *LINKED))
 INCOMING_PAGE = 100
 CONTEXT_CACHE = 32768  # linked resources remembered per store (about 1 KB each)
+MEMORY_BYTES_PER_TRIPLE = 640  # a MemoryStore's resident size a triple (measured at 10k)
 
 
 @dataclass
@@ -84,6 +86,8 @@ class Store(Protocol):
 
 class EmbeddedStore:
     """A build's Oxigraph store, opened read-only (any number of processes may open it)."""
+
+    in_memory = False
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -182,6 +186,30 @@ class EmbeddedStore:
                 context.extend(self.about(node))
         description.triples = _unique(own + incoming + context)
         return description
+
+
+class MemoryStore(EmbeddedStore):
+    """A build's store copied into memory (pyoxigraph's in-memory store): sorts, groups and
+    scans over the whole dataset run about twice as fast as on the store's files. The copy
+    is loaded from the build's N-Triples dump, which the store was bulk-loaded from, so it
+    answers exactly as the store does. It costs memory (about MEMORY_BYTES_PER_TRIPLE a
+    triple) and a load per process."""
+
+    in_memory = True
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.oxigraph = ox.Store()
+        dump = self.path.parent / "dataset.nt.gz"  # what the store was loaded from
+        if dump.exists():
+            with gzip.open(dump, "rb") as stream:
+                self.oxigraph.bulk_load(stream, format=ox.RdfFormat.N_TRIPLES)
+        else:  # a store alone: its own quads (three times slower to read)
+            disk = ox.Store.read_only(str(self.path))
+            self.oxigraph.bulk_load(
+                disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS
+            )
+        self.about = lru_cache(maxsize=CONTEXT_CACHE)(partial(_about, self.oxigraph))
 
 
 def _about(store: ox.Store, node: ox.NamedNode) -> tuple[ox.Triple, ...]:

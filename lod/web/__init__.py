@@ -10,10 +10,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..config import Settings
 from ..formats import Format
 from ..remote import SparqlClient
+from ..serve.cache import DocumentFront
 from ..serve.current import Published
 from ..serve.pool import QueryService
 from . import crawl, dumps, errors, feeds, ldes, reconcile, resources, search, sparql
-from .current import served
+from .current import cache_of, served
 from .pages import readable_date
 
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         timeout=settings.query_timeout,
         concurrency=settings.query_concurrency,
         memory_mb=settings.query_memory_mb,
+        memory_store_mb=settings.query_memory_store_mb,
     )
     errors.register(app)
     app.register_blueprint(resources.blueprint)
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals["served"] = served
     app.jinja_env.filters["date"] = readable_date
     app.jinja_env.globals["format_names"] = {f.media_type: f.title for f in Format}
+    app.wsgi_app = DocumentFront(app.wsgi_app, app.extensions["lod.published"], cache_of(app))
     return app
 
 

@@ -14,7 +14,7 @@ from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..serve.store import INCOMING_PAGE
 from ..vocab import KINDS, SLUG, dataset_iri
-from .current import served
+from .current import cache, served
 from .errors import HttpError
 from .pages import build_page, href
 
@@ -100,17 +100,21 @@ def document_response(
     negotiated."""
     offset = _number(request.args.get("offset", "0"), "offset")
     current = served()
-    description = current.store.describe(iri, offset, INCOMING_PAGE)
-    if not description.exists:
-        raise HttpError(404, f"No resource <{iri}> in this dataset.")
-    if fmt is Format.HTML:
-        page = build_page(
-            description, current.base, current.build.manifest["language"], INCOMING_PAGE
-        )
-        jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
-        body = render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
-    else:
-        body = serialize_triples(description.triples, fmt)
+
+    def render() -> bytes | str:  # once per build: the build's cache keeps it (lod.serve.cache)
+        description = current.store.describe(iri, offset, INCOMING_PAGE)
+        if not description.exists:
+            raise HttpError(404, f"No resource <{iri}> in this dataset.")
+        if fmt is Format.HTML:
+            page = build_page(
+                description, current.base, current.build.manifest["language"], INCOMING_PAGE
+            )
+            jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
+            return render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
+        return serialize_triples(description.triples, fmt)
+
+    key = (iri, fmt.extension, offset, request.script_root if fmt is Format.HTML else "")
+    body = cache().document(key, render)
     response = Response(body, mimetype=fmt.media_type)
     if alternates:
         response.headers["Link"] = ", ".join(
@@ -178,10 +182,11 @@ def _iri(kind: str, slug: str) -> str:
 
 
 def _alternates(kind: str, slug: str) -> list[tuple[str, str]]:
-    return [
-        (url_for("resources.document", kind=kind, name=f"{slug}.{f.extension}"), f.media_type)
-        for f in OFFERED
-    ]
+    """The URL of each format's document: one url_for, the extension swapped (a slug and an
+    extension need no quoting; url_for is a tenth of a cached document's cost)."""
+    first = url_for("resources.document", kind=kind, name=f"{slug}.{OFFERED[0].extension}")
+    stem = first[: -len(OFFERED[0].extension)]
+    return [(stem + f.extension, f.media_type) for f in OFFERED]
 
 
 def _number(raw: str, name: str) -> int:

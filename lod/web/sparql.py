@@ -16,9 +16,11 @@ from rdflib import Graph, Literal, URIRef
 
 from ..errors import QueryRefused
 from ..formats import Format, ResultFormat, negotiate, serialize
+from ..serve.cache import result_key
 from ..serve.guard import precheck
+from ..serve.pool import Answer
 from ..vocab import RDF, SD, VOID, BadIri, checked_iri, sparql_iri
-from .current import served
+from .current import cache, served
 from .errors import HttpError
 from .pages import href
 from .resources import negotiated
@@ -172,18 +174,29 @@ def _requested_format(offered: list):
 
 
 def _run(query, fmt, default_graphs, named_graphs):
+    """The query's answer: from the build's cache when the same query, dataset and format
+    were answered from this build before (lod.serve.cache), else from the query service."""
     is_graph = isinstance(fmt, Format)
     service = current_app.extensions["lod.queries"]
     current = served()
-    return service.run(
-        current.store,
-        query,
-        accept_results=ResultFormat.JSON if is_graph else fmt,
-        accept_graph=fmt if is_graph else Format.TURTLE,
-        default_graphs=default_graphs,
-        named_graphs=named_graphs or None,
-        base_iri=sparql_iri(served().base),
-    )
+    base_iri = sparql_iri(current.base)
+    named = tuple(named_graphs) or None
+
+    def run() -> tuple[str, bytes]:
+        answer = service.run(
+            current.store,
+            query,
+            accept_results=ResultFormat.JSON if is_graph else fmt,
+            accept_graph=fmt if is_graph else Format.TURTLE,
+            default_graphs=default_graphs,
+            named_graphs=named,
+            base_iri=base_iri,
+        )
+        return answer.form, answer.body
+
+    key = result_key(query, fmt.name, tuple(default_graphs), named, base_iri)
+    form, body = cache().result(key, run)
+    return Answer(form, body, fmt.media_type)
 
 
 def _page(query: str | None = None, form: str | None = None, default_graphs=(), named_graphs=()):

@@ -1,0 +1,400 @@
+"""What a build answers, kept per build: rendered documents and query results, as bytes.
+
+A build never changes once written, so a resource's document (Turtle, HTML, ...) or a
+query's results computed once from it hold for as long as that build is served. They are
+kept in one SQLite file per build, `<out>/cache/serve/<build id>/serve.sqlite`, shared by every
+process serving the build (gunicorn workers on one machine: WAL mode lets them read while
+one writes, and a key written twice by two processes is kept once, `INSERT OR IGNORE`).
+
+Why it cannot serve another build's bytes: the file is named by the build id, records that
+id in its own `meta` table (a file whose id differs is not used), and every key starts with
+the id again; the web layer asks the cache of the build it answers from (`Served`), the
+same build whose id makes the ETag.
+
+Why damage cannot reach a client: each entry is stored with its length and CRC-32, checked
+on every read; an entry that fails the check is a miss, rendered again and written over. A
+file SQLite cannot read at all (not a database, a malformed page) turns the cache off for
+that build in this process (logged once): the app serves as if there were no cache.
+
+Bounds (lod.config.Settings): `cache_mb`, the bytes of documents and results a build's file
+may hold (documents are no longer added past it; 0: no cache at all); results alone are
+held to `result_cache_entries` entries and `result_cache_mb` bytes, the oldest dropped
+first, and a result over `result_cache_entry_kb` is not kept. Queries refused, stopped at
+the time limit or failed are never kept: only an answer is.
+
+A folder that cannot be written (a read-only deployment) means no cache, never an error.
+Old builds' cache folders are removed when a new build's cache is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from ..folder import BUILD_ID
+
+log = logging.getLogger(__name__)
+MiB = 1024 * 1024
+FILE = "serve.sqlite"
+SCHEMA_VERSION = 1
+BUSY_MS = 50  # how long a write waits for another process's write before giving up
+SIZE_CHECK_EVERY = 64  # document writes between two looks at the file's size
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    key TEXT PRIMARY KEY, body BLOB NOT NULL, size INTEGER NOT NULL, crc INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY, form TEXT NOT NULL, body BLOB NOT NULL,
+    size INTEGER NOT NULL, crc INTEGER NOT NULL
+);
+"""
+
+
+def cache_folder(out: Path, build_id: str) -> Path:
+    """Where the cache of build `build_id` lives: <out>/cache/serve/<id>/."""
+    return Path(out) / "cache" / "serve" / build_id
+
+
+class BuildCache:
+    """The cache file of one build, opened by this process (one SQLite connection per thread).
+
+    `document` and `result` give the kept bytes, or compute, keep and give them. Thread-safe
+    and process-safe; every failure of the file itself falls back to computing."""
+
+    def __init__(
+        self,
+        path: Path,
+        build_id: str,
+        *,
+        max_mb: float = 1024,
+        result_entries: int = 10_000,
+        result_mb: float = 256,
+        result_entry_kb: float = 4096,
+    ):
+        self.path = Path(path)
+        self.build_id = build_id
+        self.max_bytes = int(max_mb * MiB)
+        self.result_entries = result_entries
+        self.result_bytes = int(result_mb * MiB)
+        self.result_entry_bytes = int(result_entry_kb * 1024)
+        self.enabled = self.max_bytes > 0
+        self.full = False  # documents are no longer added (the file reached max_bytes)
+        self._local = threading.local()
+        self._writes = 0
+        self._lock = threading.Lock()
+        if self.enabled:
+            self._open_checked()
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def document(self, key: tuple, render: Callable[[], bytes]) -> bytes:
+        """The document `key` names (resource, format, page, ...), rendered by `render` when
+        not kept. An exception from `render` (a 404) passes through and nothing is kept."""
+        text = self._key(key)
+        row = self._read("SELECT body, size, crc FROM documents WHERE key = ?", text)
+        if row is not None:
+            body = _checked(row[0], row[1], row[2])
+            if body is not None:
+                return body
+        body = render()
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if row is not None or not self.full:
+            self._write_document(text, body, replace=row is not None)
+        return body
+
+    def _write_document(self, key: str, body: bytes, *, replace: bool) -> None:
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        self._execute(
+            f"{verb} INTO documents (key, body, size, crc) VALUES (?, ?, ?, ?)",
+            (key, body, len(body), zlib.crc32(body)),
+        )
+        with self._lock:
+            self._writes += 1
+            look = self._writes % SIZE_CHECK_EVERY == 0
+        if look and self.size() >= self.max_bytes:
+            self.full = True
+            log.info("the cache of build %s is full (%d bytes)", self.build_id, self.max_bytes)
+
+    # --- whole responses (DocumentFront) --------------------------------------------------------
+
+    def response(self, key: tuple) -> tuple[list[tuple[str, str]], bytes] | None:
+        """(headers, body) of an answer kept by keep_response, or None."""
+        row = self._read("SELECT body, size, crc FROM documents WHERE key = ?", self._key(key))
+        blob = None if row is None else _checked(row[0], row[1], row[2])
+        if blob is None:
+            return None
+        length = int.from_bytes(blob[:4], "big")
+        try:
+            headers = [tuple(pair) for pair in json.loads(blob[4 : 4 + length])]
+        except ValueError:
+            return None
+        return headers, blob[4 + length :]
+
+    def keep_response(self, key: tuple, headers: list[tuple[str, str]], body: bytes) -> None:
+        if self.full:
+            return
+        encoded = json.dumps(headers).encode("utf-8")
+        self._write_document(
+            self._key(key), len(encoded).to_bytes(4, "big") + encoded + body, replace=True
+        )
+
+    # --- query results -----------------------------------------------------------------------
+
+    def result(self, key: tuple, run: Callable[[], tuple[str, bytes]]) -> tuple[str, bytes]:
+        """(form, body) of a query's answer: kept, or `run` and kept. A QueryError from
+        `run` (refused, timed out, too large) passes through and nothing is kept."""
+        text = self._key(key)
+        row = self._read("SELECT form, body, size, crc FROM results WHERE key = ?", text)
+        if row is not None:
+            body = _checked(row[1], row[2], row[3])
+            if body is not None:
+                return row[0], body
+        form, body = run()
+        if len(body) <= self.result_entry_bytes and len(body) <= self.result_bytes:
+            self._write_result(text, form, body)
+        return form, body
+
+    def _write_result(self, key: str, form: str, body: bytes) -> None:
+        def write(connection: sqlite3.Connection) -> None:
+            with connection:  # one transaction: the bound holds across processes
+                connection.execute(
+                    "INSERT OR REPLACE INTO results (key, form, body, size, crc) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (key, form, body, len(body), zlib.crc32(body)),
+                )
+                count, total = connection.execute(
+                    "SELECT count(*), total(size) FROM results"
+                ).fetchone()
+                while count > self.result_entries or total > self.result_bytes:
+                    rowid, size = connection.execute(
+                        "SELECT rowid, size FROM results ORDER BY rowid LIMIT 1"
+                    ).fetchone()
+                    connection.execute("DELETE FROM results WHERE rowid = ?", (rowid,))
+                    count, total = count - 1, total - size
+
+        self._with_connection(write)
+
+    # --- the file ------------------------------------------------------------------------------
+
+    def size(self) -> int:
+        """Bytes the file holds (pages in use)."""
+        row = self._read_raw("PRAGMA page_count") if self.enabled else None
+        size = self._read_raw("PRAGMA page_size") if row else None
+        return row[0] * size[0] if row and size else 0
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _key(self, key: tuple) -> str:
+        return "\x00".join([self.build_id, *map(str, key)])
+
+    def _open_checked(self) -> None:
+        """Create the file (or open it) and check it names this build."""
+
+        def setup(connection: sqlite3.Connection) -> None:
+            connection.executescript(_SCHEMA)
+            with connection:
+                connection.execute(
+                    "INSERT OR IGNORE INTO meta (name, value) VALUES ('build', ?), ('version', ?)",
+                    (self.build_id, str(SCHEMA_VERSION)),
+                )
+            meta = dict(connection.execute("SELECT name, value FROM meta"))
+            if meta.get("build") != self.build_id or meta.get("version") != str(SCHEMA_VERSION):
+                raise _Unusable(
+                    f"it names build {meta.get('build')!r} (version {meta.get('version')!r})"
+                )
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self._off(f"its folder cannot be made: {error}")
+            return
+        self._with_connection(setup, writing=False)
+
+    def _connection(self) -> sqlite3.Connection | None:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = OFF")  # a cache: damage is detected
+            self._local.connection = connection
+        return connection
+
+    def _with_connection(self, work: Callable[[sqlite3.Connection], object], writing=True):
+        if not self.enabled:
+            return None
+        try:
+            return work(self._connection())
+        except sqlite3.OperationalError as error:
+            if _busy(error) and writing:
+                return None  # another process is writing: this entry is not kept, no harm
+            self._off(str(error))
+        except (sqlite3.DatabaseError, _Unusable, OSError) as error:
+            self._off(str(error))
+        return None
+
+    def _execute(self, sql: str, parameters: tuple) -> None:
+        self._with_connection(lambda c: c.execute(sql, parameters))
+
+    def _read(self, sql: str, key: str):
+        return self._with_connection(lambda c: c.execute(sql, (key,)).fetchone(), writing=False)
+
+    def _read_raw(self, sql: str):
+        return self._with_connection(lambda c: c.execute(sql).fetchone(), writing=False)
+
+    def _off(self, why: str) -> None:
+        if self.enabled:
+            log.warning("no cache for build %s: %s is unusable: %s", self.build_id, self.path, why)
+        self.enabled = False
+
+
+class _Unusable(Exception):
+    """The file is readable but is not this build's cache."""
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def _checked(body, size: int, crc: int) -> bytes | None:
+    """The body when it is whole (its length and CRC-32 as written), None otherwise."""
+    if not isinstance(body, bytes) or len(body) != size or zlib.crc32(body) != crc:
+        return None
+    return body
+
+
+def result_key(
+    query: str,
+    fmt_name: str,
+    default_graphs: tuple[str, ...],
+    named_graphs: tuple[str, ...] | None,
+    base_iri: str | None,
+) -> tuple:
+    """A query's key: its text (hashed), dataset, results format and base IRI."""
+    digest = hashlib.blake2b(query.encode("utf-8"), digest_size=20).hexdigest()
+    named = "\x01" if named_graphs is None else "\x02".join(named_graphs)
+    return ("q", digest, fmt_name, "\x02".join(default_graphs), named, base_iri or "")
+
+
+def open_cache(out: Path, build_id: str, **limits) -> BuildCache:
+    """The cache of build `build_id` (made when missing); other builds' cache folders that
+    no build folder of `out` names any longer are removed."""
+    cache = BuildCache(cache_folder(out, build_id) / FILE, build_id, **limits)
+    if cache.enabled:
+        prune(out, keep={build_id})
+    return cache
+
+
+def prune(out: Path, keep: set[str]) -> None:
+    """Remove <out>/cache/serve/<id>/ for each id neither kept nor a build in <out>/builds
+    (the rest of <out>/cache/ is the build's: never touched here)."""
+    root = Path(out) / "cache" / "serve"
+    try:
+        names = os.listdir(root)
+        builds = set(os.listdir(Path(out) / "builds"))
+    except OSError:
+        return
+    for name in names:
+        if name in keep or name in builds or not BUILD_ID.fullmatch(name):
+            continue
+        shutil.rmtree(root / name, ignore_errors=True)
+
+
+# --- whole responses, in front of the web app ---------------------------------------------------
+
+FRONT_PREFIX = "/doc/"
+HOP_HEADERS = {"date", "connection", "keep-alive", "transfer-encoding", "server"}
+# request headers that could make the app answer otherwise: such requests go to the app
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
+
+
+class DocumentFront:
+    """WSGI middleware: a document the app has already answered with 200 for this build
+    (`GET /doc/<kind>/<slug>.<ext>`, no query string, no conditional or range header) is
+    answered again from the build's cache, headers and body as the app sent them, without
+    going through the app; anything else, and any miss, goes to the app, whose answer is
+    kept when it qualifies.
+
+    A kept answer is used only with the build it was made from: it is kept only when its
+    ETag names the build whose cache it goes into, and looked up in the cache of the build
+    served when the request arrives (the cache file and every key carry the build id). A
+    redirect, a 404 or a 410 is never kept, so what the app decides about a slug (renamed,
+    removed) is decided by the app. `cache_of(served)` gives a build's BuildCache (or None)."""
+
+    def __init__(self, app, published, cache_of: Callable):
+        self.app = app
+        self.published = published
+        self.cache_of = cache_of
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.app(environ, start_response)
+        try:
+            served = self.published.current()
+            cache = self.cache_of(served)
+        except Exception:  # no build, a store down: the app answers (with its own errors)
+            return self.app(environ, start_response)
+        if cache is None or not cache.enabled:
+            return self.app(environ, start_response)
+        kept = cache.response(key)
+        if kept is not None:
+            headers, body = kept
+            start_response("200 OK", headers)
+            return [body]
+        captured: list = []
+
+        def capture(status, headers, exc_info=None):
+            captured[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        chunks = self.app(environ, capture)
+        if not captured or not captured[0].startswith("200"):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        headers = [(n, v) for n, v in captured[1] if n.lower() not in HOP_HEADERS]
+        etag = next((v for n, v in headers if n.lower() == "etag"), "")
+        if etag.strip('W/"').startswith(cache.build_id + "-"):
+            cache.keep_response(key, headers, body)
+        return [body]
+
+    @staticmethod
+    def _key(environ) -> tuple | None:
+        path = environ.get("PATH_INFO", "")
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or not path.startswith(FRONT_PREFIX)
+            or environ.get("QUERY_STRING")
+            or "." not in path.rpartition("/")[2]
+            or any(environ.get(name) for name in CONDITIONAL)
+        ):
+            return None
+        return (
+            "response",
+            path,
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("HTTP_X_FORWARDED_PREFIX", ""),
+        )

@@ -1,0 +1,72 @@
+"""Query workers answer from a copy of the build's store in memory when it fits
+LOD_QUERY_MEMORY_STORE_MB (lod.serve.store.MemoryStore), from the store's files otherwise:
+the answers are the same bytes either way."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from lod.formats import Format, ResultFormat
+from lod.serve.pool import QueryService
+from lod.serve.store import EmbeddedStore, MemoryStore
+
+QUERIES = [
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o",
+    "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c",
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "ASK { ?s a <https://schema.org/NewsArticle> }",
+]
+
+
+def test_the_copy_in_memory_holds_every_quad_of_the_store(built):
+    disk = EmbeddedStore(built.store_path)
+    memory = MemoryStore(built.store_path)
+    assert (built.path / "dataset.nt.gz").exists()  # the copy was loaded from the dump
+    assert memory.in_memory and not disk.in_memory
+    assert set(memory.oxigraph) == set(disk.oxigraph)
+    assert len(memory.oxigraph) == built.manifest["triples"] > 0
+    iri = next(q.subject.value for q in disk.oxigraph if isinstance(q.subject, ox.NamedNode))
+    assert set(memory.describe(iri).triples) == set(disk.describe(iri).triples)
+
+
+def run_all(service: QueryService, store) -> list[bytes]:
+    return [
+        service.run(
+            store, query, accept_results=ResultFormat.JSON, accept_graph=Format.NTRIPLES
+        ).body
+        for query in QUERIES
+    ]
+
+
+def test_workers_answer_the_same_from_memory_and_from_disk(built):
+    store = EmbeddedStore(built.store_path)
+    with QueryService(timeout=30, concurrency=1, memory_mb=512) as on_disk:
+        assert not on_disk._in_memory(built.store_path)
+        expected = run_all(on_disk, store)
+    with QueryService(timeout=30, concurrency=1, memory_mb=512, memory_store_mb=64) as in_memory:
+        assert in_memory._in_memory(built.store_path)
+        # the first answers may come from disk while the worker copies the store; then
+        # from the copy: the same bytes throughout
+        for _ in range(20):
+            assert run_all(in_memory, store) == expected
+
+
+def test_a_build_over_the_budget_stays_on_disk(built, tmp_path):
+    with QueryService(timeout=30, concurrency=1, memory_mb=512, memory_store_mb=1) as service:
+        # 1 MB holds about 1,600 triples: the sample build (hundreds) fits, a copy of its
+        # manifest claiming millions does not
+        (tmp_path / "store").mkdir()
+        manifest = dict(built.manifest, triples=10_000_000)
+        (tmp_path / "manifest.json").write_text(__import__("json").dumps(manifest))
+        assert not service._in_memory(tmp_path / "store")
+        assert service._in_memory(built.store_path)
+        (tmp_path / "other").mkdir()
+        assert not service._in_memory(tmp_path / "other")  # no manifest: on disk
+
+
+def test_a_store_alone_is_copied_from_its_own_quads(built, tmp_path):
+    import shutil
+
+    shutil.copytree(built.store_path, tmp_path / "store")
+    memory = MemoryStore(tmp_path / "store")
+    assert set(memory.oxigraph) == set(EmbeddedStore(built.store_path).oxigraph)
