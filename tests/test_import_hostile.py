@@ -254,5 +254,8 @@ def test_the_command_prints_one_line_per_error_and_exits_1(data, tmp_path):
     before = tree(data)
     result = CliRunner().invoke(cli, ["import", str(source), "--data", str(data)])
     assert result.exit_code == 1
-    assert "refused: the XML declares an entity (`secret`)" in str(result.exception)
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: "), result.stderr
+    assert "refused: the XML declares an entity (`secret`)" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
     assert tree(data) == before
