@@ -442,7 +442,7 @@ CASES = [
         "csv-unknown-column",
         "places/more-places.csv",
         "id,name,colour\nberlin,Berlin,blue\n",
-        2,
+        1,
         "colour",
         "unknown",
         "place",
@@ -567,7 +567,7 @@ FIXED = [
         lambda text: "".join(f"{line},\n" for line in text.splitlines()).replace(
             "sameAs,\n", "sameAs,colour\n", 1
         ),
-        2,
+        1,
         "colour",
         "unknown",
     ),

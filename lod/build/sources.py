@@ -45,6 +45,7 @@ class Record:
     body: str | None = None
     body_line: int = 0
     from_csv: bool = False
+    header_line: int = 0  # a CSV row's header (where its column names are written)
 
     def line_of(self, name: str, item: int | None = None) -> int:
         """The line of a field, or of one item of a list field."""
@@ -425,6 +426,7 @@ def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
             values = {name: cell.strip() or None for name, cell in zip(names, row, strict=True)}
             record = _record(kind, file, line, values, dict.fromkeys(values, line), None)
             record.from_csv = True
+            record.header_line = header_line
             yield record
     except csv.Error as exc:
         raise SourceError(file, reader.line_num or 1, "", f"invalid CSV: {exc}") from None

@@ -109,7 +109,7 @@ def describe(
 
 
 class Census:
-    """What the description counts: the dates (for the newest), the classes of the records,
+    """What the description counts: the dates (for the newest), the instances of each class,
     and the links out per (target space, predicate). Counted in one pass over a graph, and
     kept up to date by a Builder as triples come and go."""
 
@@ -125,12 +125,11 @@ class Census:
 
     def count(self, triples, records: Collection[URIRef], sign: int = 1) -> None:
         """Count the triples in (sign 1) or out (sign -1)."""
-        for subject, predicate, obj in triples:
+        for _, predicate, obj in triples:
             if predicate in DATES:
                 self.dates[str(obj)] += sign
-            elif predicate in TYPE:
-                if subject in records:
-                    self.classes[obj] += sign
+            elif predicate in TYPE:  # every instance the dump holds, hash nodes included
+                self.classes[obj] += sign
             elif predicate in LINK_PREDICATES:
                 if isinstance(obj, URIRef) and not str(obj).startswith(self.base):
                     parts = urlsplit(str(obj))

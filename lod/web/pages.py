@@ -18,6 +18,8 @@ from ..vocab import FOAF, OWL, SDO
 
 MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
 BODY = ox.NamedNode(str(SDO.articleBody))
+ROLE = ox.NamedNode(str(SDO.Role))
+ROLE_NAME = ox.NamedNode(str(SDO.roleName))
 LABEL_IRIS = [label.value for label in LABELS]
 ORDER = [
     str(p)
@@ -102,10 +104,15 @@ class Labels:
         self.labels: dict[str, str] = {}
         self.types: dict[str, list[str]] = {}
         ranked: dict[str, tuple] = {}
+        roles: dict[str, str] = {}  # role node -> its role name ("" when it has none)
         for t in triples:
             if not isinstance(t.subject, ox.NamedNode):
                 continue
             subject = t.subject.value
+            if t.predicate == ROLE_NAME and isinstance(t.object, ox.Literal):
+                roles[subject] = t.object.value
+            elif t.predicate == TYPE and t.object == ROLE:
+                roles.setdefault(subject, "")
             if t.predicate == TYPE and isinstance(t.object, ox.NamedNode):
                 self.types.setdefault(subject, []).append(
                     humanize(local_name(t.object.value)).capitalize()
@@ -118,6 +125,10 @@ class Labels:
                 if subject not in ranked or rank < ranked[subject]:
                     ranked[subject] = rank
                     self.labels[subject] = t.object.value
+        for role, name in roles.items():  # "moderator of <the event>", not the role's IRI
+            if role not in self.labels:
+                owner = role.split("#", 1)[0]
+                self.labels[role] = f"{name or 'contributor'} of {self.labels.get(owner, owner)}"
 
     def of(self, iri: str) -> str:
         """Its label; a schema.org term (an enumeration value) by its name; else the IRI."""

@@ -200,7 +200,15 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
     for name, raw in record.values.items():
         spec = kind.field(name)
         if spec is None:
-            fault(name, Invalid(f"unknown {record.kind} field", _did_you_mean(name, names)))
+            hint = _did_you_mean(name, names)
+            if record.header_line:  # a CSV column: reported once, at the header
+                error = SourceError(
+                    record.file, record.header_line, name, f"unknown {record.kind} column", hint
+                )
+                if error not in errors:
+                    errors.append(error)
+                continue
+            fault(name, Invalid(f"unknown {record.kind} field", hint))
             continue
         try:
             spec.emit(ctx, subject, spec.items(raw, record.from_csv))

@@ -169,9 +169,11 @@ class WebLink(Field):
 class Subtype(Field):
     """A schema.org subtype of the kind's class, such as NGO or Report."""
 
-    def __init__(self, root: URIRef):
+    def __init__(self, root: URIRef, *, elsewhere: dict[URIRef, str] | None = None):
         super().__init__("type", predicates=[RDF.type])
         self.root = root
+        # classes (and their subclasses) whose records are another kind: {class: kind}
+        self.elsewhere = elsewhere or {}
 
     def emit_one(self, ctx, subject, item, number):
         name = values.text(item)
@@ -185,6 +187,12 @@ class Subtype(Field):
                 f"`{name}` is not a schema.org subtype of {root}",
                 f"did you mean `{close[0]}`?" if close else "",
             )
+        for cls, kind in self.elsewhere.items():
+            if candidate in ctx.subtypes(cls):
+                raise Invalid(
+                    f"a {name} is an {kind} record, validated as one",
+                    f"put it in data/{kind}s/ (or choose another type)",
+                )
         ctx.add(subject, RDF.type, candidate)
 
 
