@@ -82,15 +82,21 @@ def cli() -> None:
     show_default=True,
     help="With --watch: seconds between two looks at data/.",
 )
-def build(data, out, progress, then_publish, watch, interval) -> None:
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Let published IRIs disappear (a deliberate clean start); says which were dropped.",
+)
+def build(data, out, progress, then_publish, watch, interval, allow_removals) -> None:
     """Convert, validate and write a new build, then switch dist/current to it."""
     settings = _settings(data, out)
     client = _client(settings) if then_publish else None  # a missing setting fails first
     show = sys.stderr.isatty() if progress is None else progress
     if not watch:
-        _built(settings, client, lambda: build_once(settings, _progress(show)), show)
+        make = lambda: build_once(settings, _progress(show), allow_removals)  # noqa: E731
+        _built(settings, client, make, show)
         return
-    builder = Builder(settings, _progress(show))  # keeps each build for the next
+    builder = Builder(settings, _progress(show), allow_removals=allow_removals)
     while True:
         try:
             if builder.changed():
@@ -105,6 +111,12 @@ def _built(settings: Settings, client, make: Callable[[], Build], show: bool) ->
     result = make()
     for warning in result.warnings:
         click.echo(str(warning), err=True)
+    if result.removed:
+        click.echo(
+            f"removed {len(result.removed)} published IRIs (--allow-removals): "
+            + ", ".join(result.removed),
+            err=True,
+        )
     manifest = result.manifest
     click.echo(
         f"build {result.id}: {manifest['triples']} triples, "

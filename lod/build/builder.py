@@ -39,6 +39,7 @@ from ..config import Settings
 from ..errors import BuildFailed, SourceError
 from ..folder import Build
 from ..triples import Triples, to_oxigraph
+from . import permanence
 from .convert import Conversion, contribution, index_records, subjects
 from .listings import Listings
 from .parts import Blocks, Members, Part
@@ -76,17 +77,27 @@ class State:
     build: Build
 
 
-def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
-    """A new build from settings.data, switched to as dist/current when complete."""
-    return Builder(settings, progress, keep=False).build()
+def build(
+    settings: Settings, progress: Progress = lambda _: None, allow_removals: bool = False
+) -> Build:
+    """A new build from settings.data, switched to as dist/current when complete
+    (`allow_removals`: published IRIs may disappear, see lod.build.permanence)."""
+    return Builder(settings, progress, keep=False, allow_removals=allow_removals).build()
 
 
 class Builder:
     """Builds data/ again and again, each time from what the last good build left (with
     `keep=False`, once: nothing is kept for a next build)."""
 
-    def __init__(self, settings: Settings, progress: Progress = lambda _: None, keep=True):
+    def __init__(
+        self,
+        settings: Settings,
+        progress: Progress = lambda _: None,
+        keep=True,
+        allow_removals=False,
+    ):
         self.settings = settings
+        self.allow_removals = allow_removals
         self.progress = progress
         self.keep = keep
         self.state: State | None = None
@@ -141,7 +152,8 @@ class Builder:
         members = state.members if state else Members()
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
-        built = write(out, checked, parts, members, listings, load_store, self.progress)
+        kept = self._permanence(out, checked.conversion)
+        built = write(out, checked, parts, members, listings, load_store, self.progress, kept)
         if not self.keep:
             return built, None
         data = Data(checked.graph, ontology())
@@ -221,7 +233,10 @@ class Builder:
             state.listings.update(graph, converted, owners)
             parts = state.blocks.parts()
             store = _Delta(state, changes, graph)
-            built = write(out, checked, parts, state.members, state.listings, store, self.progress)
+            kept = self._permanence(out, converted)
+            built = write(
+                out, checked, parts, state.members, state.listings, store, self.progress, kept
+            )
         except BaseException:
             self.state = None  # the graph is ahead of what is published: start again in full
             raise
@@ -237,6 +252,9 @@ class Builder:
             census,
             built,
         )
+
+    def _permanence(self, out: Path, conversion: Conversion) -> permanence.Permanence:
+        return permanence.check(out, Path(self.settings.data), conversion, self.allow_removals)
 
     def _validate(self, state: State, changes: Before) -> dict[str, list[Finding]]:
         """The findings after the changes: the nodes whose triples changed, and the nodes

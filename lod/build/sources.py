@@ -124,8 +124,8 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
         errors.append(SourceError(str(dataset_file), 0, "", "missing: the dataset description"))
     root = data_dir.resolve()
     for entry in sorted(data_dir.iterdir()):
-        if entry.name.startswith(".") or entry == dataset_file:
-            continue
+        if entry.name.startswith(".") or entry == dataset_file or entry.name == "gone.yaml":
+            continue  # (data/gone.yaml: removed records, read by lod.build.permanence)
         kind = FOLDER_KINDS.get(entry.name)
         if entry.is_symlink() and not entry.resolve().is_relative_to(root):
             errors.append(

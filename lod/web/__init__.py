@@ -12,7 +12,7 @@ from ..formats import Format
 from ..remote import SparqlClient
 from ..serve.current import Published
 from ..serve.pool import QueryService
-from . import crawl, dumps, errors, reconcile, resources, sparql
+from . import crawl, dumps, errors, moved, reconcile, resources, sparql
 from .current import served
 from .pages import readable_date
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         memory_mb=settings.query_memory_mb,
     )
     errors.register(app)
+    moved.register(app)
     app.register_blueprint(resources.blueprint)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(dumps.blueprint)

@@ -14,6 +14,7 @@ from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..serve.store import INCOMING_PAGE
 from ..vocab import KINDS, SLUG
+from . import moved
 from .current import served
 from .errors import HttpError
 from .pages import build_page, href
@@ -54,6 +55,7 @@ def dataset():
 @blueprint.get("/id/<kind>/<slug>")
 def identify(kind: str, slug: str):
     """The thing itself cannot be sent: 303 to the document about it (httpRange-14)."""
+    moved.check(kind, slug, "resources.identify")
     iri = _iri(kind, slug)
     if not served().store.exists(iri):
         raise HttpError(404, f"No {kind} `{slug}` in this dataset.")
@@ -65,6 +67,7 @@ def identify(kind: str, slug: str):
 @blueprint.get("/doc/<kind>/<name>")
 def document(kind: str, name: str):
     slug, _, extension = name.partition(".")
+    moved.check(kind, slug, "resources.document", name=name)
     iri = _iri(kind, slug)
     if extension:
         fmt = Format.from_extension(extension)

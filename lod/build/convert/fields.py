@@ -16,7 +16,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 
 from ...triples import Triples
-from ...vocab import KINDS, OWL, RDF, SCHEMA, SDO, mint
+from ...vocab import DCTERMS, KINDS, OWL, RDF, SCHEMA, SDO, mint
 from . import values
 from .values import Invalid
 
@@ -298,12 +298,28 @@ class Coordinate(Field):
         ctx.add(node, self.predicates[0], values.decimal(item, -self.limit, self.limit))
 
 
+class FormerIds(Field):
+    """Slugs the record was published under before (its file renamed): each old IRI
+    `dcterms:isReplacedBy` this one, and the app answers 301 from it (lod.build.permanence)."""
+
+    def __init__(self):
+        super().__init__("formerIds", many=True, predicates=[DCTERMS.isReplacedBy])
+
+    def emit_one(self, ctx, subject, item, number):
+        kind = str(subject)[len(ctx.base) :].split("/")[1]  # {base}id/{kind}/{slug}
+        old = mint(ctx.base, kind, values.slug(item))
+        if old == subject:
+            raise Invalid(f"`{item}` is this record's own id", "list only ids it had before")
+        ctx.add(old, DCTERMS.isReplacedBy, subject)
+
+
 def common_fields() -> list[Field]:
     """What every kind admits (DESIGN §3)."""
     return [
         WebLink("sameAs", SDO.sameAs, OWL.sameAs, web_only=False, many=True),
         WebLink("url", SDO.url),
         Value("description", SDO.description, prose=True),
+        FormerIds(),
     ]
 
 
