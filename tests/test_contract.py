@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, VOID
+from rdflib.namespace import DCTERMS, RDF, SH, VOID
 
 from lod import Settings, build
 from lod.build.steps import validated
@@ -186,3 +186,41 @@ def test_an_unknown_csv_column_is_reported_at_the_header(tmp_path):
     unknown = [e for e in failed.value.errors if e.field == "population"]
     assert len(unknown) == 1  # once for the column, not once per row
     assert unknown[0].line == 1 and "unknown place column" in unknown[0].message
+
+
+def test_void_names_the_shapes_the_data_conforms_to(dump):
+    assert (URIRef(f"{BASE}id/dataset"), DCTERMS.conformsTo, URIRef(f"{BASE}shapes")) in dump
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "media_type", "rdf_format"),
+    [
+        ("/shapes", None, "text/turtle", "turtle"),
+        ("/shapes", "text/html,*/*;q=0.8", "text/turtle", "turtle"),
+        ("/shapes", "application/ld+json", "application/ld+json", "json-ld"),
+        ("/shapes.nt", None, "application/n-triples", "nt"),
+        ("/shapes.rdf", None, "application/rdf+xml", "xml"),
+    ],
+)
+def test_the_shapes_are_served(client, path, accept, media_type, rdf_format):
+    response = client.get(path, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200
+    assert response.mimetype == media_type
+    served_shapes = Graph().parse(data=response.data, format=rdf_format)
+    assert (URIRef("urn:lod:shapes:ArticleShape"), SH.targetClass, SDO.NewsArticle) in (
+        served_shapes
+    )
+    local = Graph()
+    for file in SHAPES.glob("*.ttl"):
+        local.parse(file, format="turtle")
+    assert len(served_shapes) == len(local)
+
+
+def test_the_served_shapes_validate_the_dump(client, dump):
+    shapes = Graph().parse(data=client.get("/shapes").data, format="turtle")
+    conforms, _, text = pyshacl_validate(dump, shacl_graph=shapes, allow_warnings=True)
+    assert conforms, text
+
+
+def test_an_unknown_shapes_format_is_404(client):
+    assert client.get("/shapes.csv").status_code == 404

@@ -67,6 +67,7 @@ def describe(
     if census.latest is not None:
         add((dataset, DCTERMS.modified, Literal(census.latest[:10], datatype=XSD.date)))
     add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
+    add((dataset, DCTERMS.conformsTo, URIRef(f"{base}shapes")))  # the SHACL shapes, served
     add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
     add((dataset, FOAF.homepage, URIRef(base)))
     for vocabulary in (

@@ -6,13 +6,14 @@ import io
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Settings
 from ..formats import Format
 from ..remote import SparqlClient
 from ..serve.current import Published
 from ..serve.pool import QueryService
-from . import crawl, dumps, errors, moved, reconcile, resources, sparql
+from . import crawl, dumps, errors, moved, reconcile, resources, shapes, sparql
 from .current import served
 from .pages import readable_date
 
@@ -40,11 +41,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(dumps.blueprint)
     app.register_blueprint(reconcile.blueprint)
     app.register_blueprint(crawl.blueprint)
+    app.register_blueprint(shapes.blueprint)
     app.before_request(_limit_chunked_body)
     app.after_request(_cors)
     app.jinja_env.globals["served"] = served
     app.jinja_env.filters["date"] = readable_date
     app.jinja_env.globals["format_names"] = {f.media_type: f.title for f in Format}
+    if settings.trust_proxy:  # X-Forwarded-For, -Proto, -Host, -Port, -Prefix from N proxies
+        n = settings.trust_proxy
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     return app
 
 

@@ -28,7 +28,7 @@ LIST_PAGE = 50
 def home():
     build = served().build
     response = Response(
-        render_template("home.html", manifest=build.manifest, kinds=KINDS, href=href)
+        render_template("home.html", manifest=build.manifest, kinds=KINDS, href=local_href)
     )
     return conditional(response, "home")
 
@@ -108,7 +108,11 @@ def document_response(
         raise HttpError(404, f"No resource <{iri}> in this dataset.")
     if fmt is Format.HTML:
         page = build_page(
-            description, current.base, current.build.manifest["language"], INCOMING_PAGE
+            description,
+            current.base,
+            current.build.manifest["language"],
+            INCOMING_PAGE,
+            request.script_root,
         )
         jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
         body = render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
@@ -151,12 +155,17 @@ def listing(kind: str):
                 page=page,
                 pages=pages,
                 total=len(entries),
-                href=href,
+                href=local_href,
                 base=served().base,
             )
         )
     response.headers["Vary"] = "Accept"
     return conditional(response, f"list-{fmt.extension}-{page}")
+
+
+def local_href(iri: str, base: str) -> str | None:
+    """pages.href under the app's mount point (SCRIPT_NAME)."""
+    return href(iri, base, request.script_root)
 
 
 def conditional(response: Response, variant: str) -> Response:
