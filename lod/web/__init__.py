@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(shapes.blueprint)
     app.before_request(_limit_chunked_body)
     app.after_request(_cors)
+    app.after_request(_no_date)
     app.jinja_env.globals["served"] = served
     app.jinja_env.filters["date"] = readable_date
     app.jinja_env.globals["format_names"] = {f.media_type: f.title for f in Format}
@@ -71,6 +72,13 @@ def _limit_chunked_body() -> None:
     environ["CONTENT_LENGTH"] = str(len(body))
     environ.pop("HTTP_TRANSFER_ENCODING")  # Werkzeug ignores Content-Length beside it
     environ.pop("wsgi.input_terminated", None)
+
+
+def _no_date(response):
+    """The HTTP server sends Date (gunicorn, Werkzeug's development server); Werkzeug's
+    make_conditional adds its own, which made two."""
+    response.headers.pop("Date", None)
+    return response
 
 
 def _cors(response):

@@ -133,7 +133,10 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
             else:
                 found[name] = values.text(raw)
         except Invalid as bad:
-            fault(name, bad.message, bad.hint)
+            if name == "base" and base_override:  # the setting, not dataset.yaml, is wrong
+                errors.append(SourceError("LOD_BASE", 0, "", bad.message, bad.hint))
+            else:
+                fault(name, bad.message, bad.hint)
     if len(errors) > before:
         return None
     kind, slug = found["publisher"]
