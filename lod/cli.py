@@ -232,11 +232,10 @@ def validate(data, engine) -> None:
     """Convert and validate only: report every problem, exit 1 on errors."""
     try:
         checked = validated(_settings(data, None), engine=engine)
-    except BuildFailed as failed:  # validating publishes nothing: no "nothing was published"
-        for error in failed.errors:
-            click.echo(f"error: {error}", err=True)
+    except BuildFailed as failed:  # as `lod build` says it, but validating publishes nothing
         count = len(failed.errors)
-        click.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
+        lines = [*map(str, failed.errors), f"{count} error{'s' if count != 1 else ''}"]
+        click.echo("error: " + "\n".join(lines), err=True)
         sys.exit(1)
     click.echo(checked.report.text(), nl=False)
 

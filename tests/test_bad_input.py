@@ -723,7 +723,10 @@ def test_validate_reports_the_same(fault, workspace):
     inject(workspace / "data", fault)
     built = lod("build", "--data", "data", "--out", "dist", cwd=workspace)
     checked = lod("validate", "--data", "data", cwd=workspace)
-    assert_reported(checked, fault)
-    assert checked.stderr == built.stderr
+    assert_reported(built, fault)
+    assert (
+        checked.returncode == 1 and "published" not in checked.stderr
+    )  # validating publishes nothing
+    assert checked.stderr == built.stderr.replace("; nothing was published", "")
     reference = lod("validate", "--data", "data", "--engine", "pyshacl", cwd=workspace)
     assert (reference.returncode, reference.stderr) == (checked.returncode, checked.stderr)
