@@ -280,3 +280,18 @@ def test_allow_removals_removes_and_says_which(workspace):
     assert f"{BASE}id/person/cecilie-kern" in done.stderr
     assert f"{BASE}id/person/cecilie-kern" not in (out / LEDGER).read_text("utf-8")
     build(Settings(data=data, out=out))  # and the next build does not ask again
+
+
+def test_a_watched_rebuild_adding_former_ids_writes_what_a_fresh_build_writes(tmp_path):
+    from lod.build import Builder
+
+    data = copy_data(tmp_path / "data")
+    builder = Builder(Settings(data=data, out=tmp_path / "dist"))
+    builder.build()
+    person = data / "people" / "cecilie-kern.yaml"
+    person.write_text(person.read_text("utf-8") + "formerIds: [c-kern]\n", "utf-8")
+    rebuilt = builder.build()
+    fresh = build(Settings(data=data, out=tmp_path / "fresh"))
+    for name in ("dataset.nt.gz", "void.ttl", "redirects.json"):
+        assert (rebuilt.path / name).read_bytes() == (fresh.path / name).read_bytes(), name
+    assert f"{BASE}id/person/c-kern" in (rebuilt.path / "redirects.json").read_text("utf-8")
