@@ -110,8 +110,8 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals) ->
         return
     builder = Builder(settings, progress, allow_removals=allow_removals)
     watching = (
-        f"watching {Path(settings.data)}/ for changes (every {interval:g} s; shapes/ and "
-        "data/gone.yaml are not watched; Ctrl-C to stop)"
+        f"watching {Path(settings.data)}/ for changes (every {interval:g} s; shapes/ is not "
+        "watched; Ctrl-C to stop)"
     )
     while True:
         try:

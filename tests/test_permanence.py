@@ -295,3 +295,17 @@ def test_a_watched_rebuild_adding_former_ids_writes_what_a_fresh_build_writes(tm
     for name in ("dataset.nt.gz", "void.ttl", "redirects.json"):
         assert (rebuilt.path / name).read_bytes() == (fresh.path / name).read_bytes(), name
     assert f"{BASE}id/person/c-kern" in (rebuilt.path / "redirects.json").read_text("utf-8")
+
+
+def test_a_watched_build_sees_gone_yaml_change(tmp_path):
+    from lod.build import Builder
+
+    data = copy_data(tmp_path / "data")
+    builder = Builder(Settings(data=data, out=tmp_path / "dist"))
+    builder.build()
+    assert not builder.changed()
+    (data / "gone.yaml").write_text(GONE.replace("person/cecilie-kern", "article/old"), "utf-8")
+    assert builder.changed()
+    built = builder.build()
+    assert f"{BASE}id/article/old" in (built.path / "gone.json").read_text("utf-8")
+    assert not builder.changed()

@@ -102,10 +102,12 @@ class Builder:
         self.keep = keep
         self.state: State | None = None
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
+        self.gone_tried: tuple | None = None  # data/gone.yaml's stamp then
 
     def changed(self) -> bool:
-        """Whether data/ changed since the last build was tried."""
-        return files(Path(self.settings.data), []) != self.tried
+        """Whether data/ (data/gone.yaml included) changed since the last build was tried."""
+        data = Path(self.settings.data)
+        return files(data, []) != self.tried or permanence.stamp(data) != self.gone_tried
 
     def build(self) -> Build:
         """A new build of data/, by the shortest way from the last one."""
@@ -113,6 +115,7 @@ class Builder:
         with lock(out):
             errors: list[SourceError] = []
             found = self.tried = files(Path(self.settings.data), errors)
+            self.gone_tried = permanence.stamp(Path(self.settings.data))
             state = self.state
             self.progress("load")
             by_file = _read(found, state, errors)

@@ -103,6 +103,15 @@ def _former_ids(conversion: Conversion):
                     continue
 
 
+def stamp(data: Path) -> tuple | None:
+    """data/gone.yaml's time, size and inode (None when there is none), for --watch."""
+    try:
+        found = (Path(data) / GONE).stat()
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
 def read_ledger(out: Path) -> set[str]:
     try:
         text = (Path(out) / LEDGER).read_text("utf-8")
