@@ -10,8 +10,9 @@ if __name__ == "__main__":
         settings = Settings.from_env()
         if not (settings.out / "current").exists():
             build(settings)
+        served = create_app(settings)
     except LodError as error:
         sys.exit(f"error: {error}")
-    create_app(settings).run(host=settings.host, port=settings.port, threaded=True)
+    served.run(host=settings.host, port=settings.port, threaded=True)
 else:
     app = create_app()

@@ -5,6 +5,7 @@ Exit status: 0 ok, 1 invalid input or failed build, 2 usage (click's own).
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from .build import Builder, upload, validated
 from .build import build as build_once
 from .build.steps import mark_published
 from .config import Settings
-from .errors import ConfigError, LodError
+from .errors import BuildFailed, ConfigError, LodError
 from .folder import Build, open_build
 from .formats import Format, ResultFormat
 from .remote import SparqlClient
@@ -32,18 +33,28 @@ QUERY_FORMATS = [
 ]
 
 
-def _progress(enabled: bool):
-    """Phase names with their timings on stderr, when stderr is a terminal."""
-    if not enabled:
-        return lambda _phase: None
-    started = [time.perf_counter()]
+class _Progress:
+    """Each phase on stderr with the time it took, printed when the next one starts (and the
+    last by `done`); silent when not `enabled`."""
 
-    def show(phase: str) -> None:
-        now = time.perf_counter()
-        click.echo(f"  {phase} … (+{now - started[0]:.2f}s)", err=True)
-        started[0] = now
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.phase: str | None = None
+        self.started = time.perf_counter()
 
-    return show
+    def __call__(self, phase: str) -> None:
+        self.done()
+        self.phase, self.started = phase, time.perf_counter()
+
+    def done(self) -> None:
+        if self.enabled and self.phase is not None:
+            took = time.perf_counter() - self.started
+            click.echo(f"  {self.phase}: {took:.2f} s", err=True)
+        self.phase = None
+
+
+def _progress(enabled: bool) -> _Progress:
+    return _Progress(enabled)
 
 
 def _settings(data: str | None, out: str | None) -> Settings:
@@ -94,29 +105,58 @@ def cli() -> None:
     show_default=True,
     help="With --watch: seconds between two looks at data/.",
 )
-def build(data, out, progress, then_publish, watch, interval) -> None:
+@click.option(
+    "--allow-removals",
+    is_flag=True,
+    help="Let published IRIs disappear (a deliberate clean start); says which were dropped.",
+)
+def build(data, out, progress, then_publish, watch, interval, allow_removals) -> None:
     """Convert, validate and write a new build, then switch dist/current to it."""
     settings = _settings(data, out)
     client = _client(settings) if then_publish else None  # a missing setting fails first
     show = sys.stderr.isatty() if progress is None else progress
+    progress = _progress(show)
     if not watch:
-        _built(settings, client, lambda: build_once(settings, _progress(show)), show)
+        make = lambda: build_once(settings, progress, allow_removals)  # noqa: E731
+        _built(settings, client, make, show, progress)
         return
-    builder = Builder(settings, _progress(show))  # keeps each build for the next
+    builder = Builder(settings, progress, allow_removals=allow_removals)
+    watching = (
+        f"watching {Path(settings.data)}/ for changes (every {interval:g} s; shapes/ is not "
+        "watched; Ctrl-C to stop)"
+    )
     while True:
         try:
             if builder.changed():
-                _built(settings, client, builder.build, show)
+                _built(settings, client, builder.build, show, progress)
+                click.echo(watching, err=True)
         except (LodError, OSError) as exc:  # a bad edit, a file gone mid-build: say, go on
             click.echo(f"error: {exc}\n(the last good build is still served)", err=True)
+            click.echo(watching, err=True)
         time.sleep(interval)
 
 
-def _built(settings: Settings, client, make: Callable[[], Build], show: bool) -> None:
+def _built(
+    settings: Settings,
+    client,
+    make: Callable[[], Build],
+    show: bool,
+    progress: _Progress | None = None,
+) -> None:
     started = time.perf_counter()
-    result = make()
-    for warning in result.warnings:
-        click.echo(str(warning), err=True)
+    try:
+        result = make()
+    finally:
+        if progress is not None:
+            progress.done()
+    for line in summarise(result.warnings, Path(result.path) / "validation.txt"):
+        click.echo(line, err=True)
+    if result.removed:
+        click.echo(
+            f"removed {len(result.removed)} published IRIs (--allow-removals): "
+            + ", ".join(result.removed),
+            err=True,
+        )
     manifest = result.manifest
     click.echo(
         f"build {result.id}: {manifest['triples']} triples, "
@@ -156,8 +196,32 @@ def _client(settings: Settings) -> SparqlClient:
     return client
 
 
+EXAMPLES = 3  # warnings shown per message
+
+
+def summarise(warnings, report: Path) -> list[str]:
+    """Warnings grouped by message: each with its count and a few places (a build of 100k
+    articles has thousands); the full list is in the build's validation.txt."""
+    groups: dict[str, list] = {}
+    for warning in warnings:
+        groups.setdefault(f"{warning.field}: {warning.message}", []).append(warning)
+    lines = []
+    for message, found in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        lines.append(f"warning: {message} ({len(found)}×)")
+        lines += [f"  {w.file}:{w.line}" for w in found[:EXAMPLES]]
+        if len(found) > EXAMPLES:
+            lines.append(f"  … and {len(found) - EXAMPLES} more")
+    if groups:
+        lines.append(f"all {len(warnings)} warnings: {report}")
+    return lines
+
+
 def _publish(settings: Settings, client: SparqlClient, result: Build, show: bool):
-    done = upload.publish(result, client, _progress(show))
+    progress = _progress(show)
+    try:
+        done = upload.publish(result, client, progress)
+    finally:
+        progress.done()
     mark_published(settings.out, result)
     action = "loaded" if done.loaded else "switched to" if done.switched else "already serving"
     dropped = len(done.dropped)
@@ -178,7 +242,13 @@ def _publish(settings: Settings, client: SparqlClient, result: Build, show: bool
 )
 def validate(data, engine) -> None:
     """Convert and validate only: report every problem, exit 1 on errors."""
-    checked = validated(_settings(data, None), engine=engine)
+    try:
+        checked = validated(_settings(data, None), engine=engine)
+    except BuildFailed as failed:  # as `lod build` says it, but validating publishes nothing
+        count = len(failed.errors)
+        lines = [*map(str, failed.errors), f"{count} error{'s' if count != 1 else ''}"]
+        click.echo("error: " + "\n".join(lines), err=True)
+        sys.exit(1)
     click.echo(checked.report.text(), nl=False)
 
 
@@ -222,6 +292,15 @@ def query(sparql, fmt, out) -> None:
     graph_form = form in ("CONSTRUCT", "DESCRIBE")
     results = ResultFormat.JSON if fmt == "table" else ResultFormat.__members__.get(fmt.upper())
     graph = Format.from_extension(fmt) if graph_form else None
+    if fmt != "table" and (graph_form and graph is None or not graph_form and results is None):
+        fits = (
+            [f.extension for f in Format.rdf()]
+            if graph_form
+            else [f.extension for f in ResultFormat]
+        )
+        raise click.UsageError(
+            f"--format {fmt} does not fit a {form} query; use table or one of: " + ", ".join(fits)
+        )
     with QueryService(settings.query_timeout, 1, settings.query_memory_mb) as service:
         answer = service.run(
             store,
@@ -230,7 +309,7 @@ def query(sparql, fmt, out) -> None:
             accept_graph=graph or Format.TURTLE,
         )
     if fmt == "table" and not graph_form:
-        click.echo(_table(orjson.loads(answer.body)), nl=False)
+        click.echo(_table(orjson.loads(answer.body), sparql), nl=False)
     else:
         click.echo(answer.body.decode("utf-8"), nl=False)
 
@@ -494,11 +573,20 @@ def link_mentions(data, write, articles) -> None:
         click.echo(f"wrote {changed} file{'s' if changed != 1 else ''}")
 
 
-def _table(results: dict) -> str:
-    """SPARQL JSON results as an aligned table (an ASK as yes or no)."""
+SELECT_ALL = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.IGNORECASE)
+VARIABLE = re.compile(r"[?$]([A-Za-z0-9_]+)")
+
+
+def _table(results: dict, sparql: str = "") -> str:
+    """SPARQL JSON results as an aligned table (an ASK as yes or no); the columns of a
+    `SELECT *` in the order the query first names its variables."""
     if "boolean" in results:
         return f"{'yes' if results['boolean'] else 'no'}\n"
     names = results["head"]["vars"]
+    if SELECT_ALL.search(sparql):
+        where = sparql[SELECT_ALL.search(sparql).end() :]
+        first = {name: i for i, name in enumerate(dict.fromkeys(VARIABLE.findall(where)))}
+        names = sorted(names, key=lambda n: first.get(n, len(first)))
     rows = [
         [row.get(n, {}).get("value", "") for n in names] for row in results["results"]["bindings"]
     ]

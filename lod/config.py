@@ -45,6 +45,7 @@ class Settings:
     sparql_graph_store: str | None = None  # its Graph Store Protocol URL (publishing)
     sparql_user: str | None = None
     sparql_password: str | None = field(default=None, repr=False)
+    trust_proxy: int = 0  # proxies in front whose X-Forwarded-* headers are believed
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -70,6 +71,7 @@ class Settings:
             "sparql_graph_store": "LOD_SPARQL_GRAPH_STORE",
             "sparql_user": "LOD_SPARQL_USER",
             "sparql_password": "LOD_SPARQL_PASSWORD",
+            "trust_proxy": "LOD_TRUST_PROXY",
         }
         types = {f.name: f.type for f in fields(cls)}
         values = {}

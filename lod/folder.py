@@ -32,6 +32,8 @@ class Build:
     # The validation warnings (lod.build.validate.Result), when this process made the build;
     # validation.txt in its folder holds them too.
     warnings: tuple = field(default=(), compare=False, repr=False)
+    # The published IRIs this build dropped (lod build --allow-removals), when it made it.
+    removed: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def id(self) -> str:

@@ -293,6 +293,11 @@ def sparql_iri(base: str) -> URIRef:
     return URIRef(f"{base}sparql")
 
 
+def shapes_iri(base: str) -> URIRef:
+    """The published SHACL shapes the data conforms to: {base}shapes."""
+    return URIRef(f"{base}shapes")
+
+
 def dump_iri(base: str, file_name: str) -> URIRef:
     """A dump's published IRI: {base}dumps/{file_name}."""
     return URIRef(f"{base}dumps/{file_name}")

@@ -84,8 +84,14 @@ class LiveServer:
         return requests.request(method, self.url + path, **options)
 
 
-def start_server(out: Path, *, workers: int = 2, threads: int = 4, **env) -> LiveServer:
+def start_server(
+    out: Path, *, workers: int = 2, threads: int = 4, mount: str = "", **env
+) -> LiveServer:
+    """gunicorn on app:app; `mount` serves it under a path (SCRIPT_NAME), and the server's
+    url then ends with it."""
     port = free_port()
+    if mount:
+        env["SCRIPT_NAME"] = mount
     environment = {
         **os.environ,
         "LOD_OUT": str(out),
@@ -112,7 +118,7 @@ def start_server(out: Path, *, workers: int = 2, threads: int = 4, **env) -> Liv
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}{mount}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

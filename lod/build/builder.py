@@ -39,6 +39,7 @@ from ..config import Settings
 from ..errors import BuildFailed, SourceError
 from ..folder import Build
 from ..triples import Triples, to_oxigraph
+from . import permanence
 from .convert import Conversion, contribution, index_records, subjects
 from .listings import Listings
 from .parts import Blocks, Members, Part
@@ -76,25 +77,37 @@ class State:
     build: Build
 
 
-def build(settings: Settings, progress: Progress = lambda _: None) -> Build:
-    """A new build from settings.data, switched to as dist/current when complete."""
-    return Builder(settings, progress, keep=False).build()
+def build(
+    settings: Settings, progress: Progress = lambda _: None, allow_removals: bool = False
+) -> Build:
+    """A new build from settings.data, switched to as dist/current when complete
+    (`allow_removals`: published IRIs may disappear, see lod.build.permanence)."""
+    return Builder(settings, progress, keep=False, allow_removals=allow_removals).build()
 
 
 class Builder:
     """Builds data/ again and again, each time from what the last good build left (with
     `keep=False`, once: nothing is kept for a next build)."""
 
-    def __init__(self, settings: Settings, progress: Progress = lambda _: None, keep=True):
+    def __init__(
+        self,
+        settings: Settings,
+        progress: Progress = lambda _: None,
+        keep=True,
+        allow_removals=False,
+    ):
         self.settings = settings
+        self.allow_removals = allow_removals
         self.progress = progress
         self.keep = keep
         self.state: State | None = None
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
+        self.gone_tried: tuple | None = None  # data/gone.yaml's stamp then
 
     def changed(self) -> bool:
-        """Whether data/ changed since the last build was tried."""
-        return files(Path(self.settings.data), []) != self.tried
+        """Whether data/ (data/gone.yaml included) changed since the last build was tried."""
+        data = Path(self.settings.data)
+        return files(data, []) != self.tried or permanence.stamp(data) != self.gone_tried
 
     def build(self) -> Build:
         """A new build of data/, by the shortest way from the last one."""
@@ -102,6 +115,7 @@ class Builder:
         with lock(out):
             errors: list[SourceError] = []
             found = self.tried = files(Path(self.settings.data), errors)
+            self.gone_tried = permanence.stamp(Path(self.settings.data))
             state = self.state
             self.progress("load")
             by_file = _read(found, state, errors)
@@ -141,7 +155,8 @@ class Builder:
         members = state.members if state else Members()
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
-        built = write(out, checked, parts, members, listings, load_store, self.progress)
+        kept = self._permanence(out, checked.conversion)
+        built = write(out, checked, parts, members, listings, load_store, self.progress, kept)
         if not self.keep:
             return built, None
         data = Data(checked.graph, ontology())
@@ -168,7 +183,10 @@ class Builder:
             state.listings.update(checked.graph, checked.conversion, owners)
             store = _StoreCheckpoint(state, changes, checked.graph)
             parts = state.blocks.parts()
-            built = write(out, checked, parts, state.members, state.listings, store, self.progress)
+            kept = self._permanence(out, checked.conversion)
+            built = write(
+                out, checked, parts, state.members, state.listings, store, self.progress, kept
+            )
         except BaseException:
             self.state = None  # the graph is ahead of what is published: start again in full
             raise
@@ -231,6 +249,9 @@ class Builder:
             state.data.refresh(before)
             raise
         return checked, changes, findings, census
+
+    def _permanence(self, out: Path, conversion: Conversion) -> permanence.Permanence:
+        return permanence.check(out, Path(self.settings.data), conversion, self.allow_removals)
 
     def _validate(self, state: State, changes: Before) -> dict[str, list[Finding]]:
         """The findings after the changes: the nodes whose triples changed, and the nodes

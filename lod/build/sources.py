@@ -45,6 +45,7 @@ class Record:
     body: str | None = None
     body_line: int = 0
     from_csv: bool = False
+    header_line: int = 0  # a CSV row's header (where its column names are written)
 
     def line_of(self, name: str, item: int | None = None) -> int:
         """The line of a field, or of one item of a list field."""
@@ -123,8 +124,8 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
         errors.append(SourceError(str(dataset_file), 0, "", "missing: the dataset description"))
     root = data_dir.resolve()
     for entry in sorted(data_dir.iterdir()):
-        if entry.name.startswith(".") or entry == dataset_file:
-            continue
+        if entry.name.startswith(".") or entry == dataset_file or entry.name == "gone.yaml":
+            continue  # (data/gone.yaml: removed records, read by lod.build.permanence)
         kind = FOLDER_KINDS.get(entry.name)
         if entry.is_symlink() and not entry.resolve().is_relative_to(root):
             errors.append(
@@ -427,6 +428,7 @@ def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
             record = _record(kind, file, line, values, dict.fromkeys(values, line), None)
             record.from_csv = True
             record.body, record.body_line = body, line
+            record.header_line = header_line
             yield record
     except csv.Error as exc:
         raise SourceError(file, reader.line_num or 1, "", f"invalid CSV: {exc}") from None

@@ -35,6 +35,7 @@ from .convert import Conversion, convert
 from .listings import Listings, indexes, lists_by_kind
 from .mixnmatch import MIXNMATCH, catalogue
 from .parts import Members, Part, digest
+from .permanence import Permanence, remember
 from .sources import Sources, load
 from .validate import Engine, Report, validate
 from .void import describe
@@ -145,9 +146,11 @@ def write(
     listings: Listings,
     fill_store: StoreFiller,
     progress: Progress = lambda _: None,
+    kept: Permanence | None = None,
 ) -> Build:
     """A checked graph (its sorted N-Triples `parts`) written as a new build, then switched
-    to. The caller holds `lock(out)`."""
+    to, and the IRIs it publishes added to the ledger (`kept`: lod.build.permanence). The
+    caller holds `lock(out)`."""
     created = datetime.now(UTC)
     build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{digest(parts)[:8]}"
     partial = out / "builds" / f".partial-{build_id}"
@@ -156,14 +159,19 @@ def write(
         _write(
             partial, validated, parts, members, listings, fill_store, build_id, created, progress
         )
+        if kept is not None:
+            kept.write(partial)
         os.rename(partial, final)
         progress("switch")
         _switch(out, final)
+        if kept is not None:
+            remember(out, kept)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise PublishError(exc.filename or out, exc.strerror or str(exc)) from None
     _prune(out, keep=final)
-    return replace(open_build(out), warnings=tuple(validated.report.warnings))
+    removed = tuple(kept.removed) if kept is not None else ()
+    return replace(open_build(out), warnings=tuple(validated.report.warnings), removed=removed)
 
 
 def mark_published(out: Path | str, build: Build) -> None:

@@ -27,6 +27,7 @@ from ..vocab import (
     dataset_iri,
     dump_iri,
     id_prefix,
+    shapes_iri,
     sparql_iri,
 )
 from .convert import DatasetInfo
@@ -70,6 +71,7 @@ def describe(
     if census.latest is not None:
         add((dataset, DCTERMS.modified, Literal(census.latest[:10], datatype=XSD.date)))
     add((dataset, VOID.uriSpace, Literal(id_prefix(base))))
+    add((dataset, DCTERMS.conformsTo, shapes_iri(base)))  # the SHACL shapes, served
     add((dataset, VOID.sparqlEndpoint, sparql_iri(base)))
     add((dataset, FOAF.homepage, URIRef(base)))
     for vocabulary in (
@@ -125,7 +127,7 @@ def describe(
 
 
 class Census:
-    """What the description counts: the dates (for the newest), the classes of the records,
+    """What the description counts: the dates (for the newest), the instances of each class,
     and the links out per (target space, predicate). Counted in one pass over a graph, and
     kept up to date by a Builder as triples come and go."""
 
@@ -141,12 +143,11 @@ class Census:
 
     def count(self, triples, records: Collection[URIRef], sign: int = 1) -> None:
         """Count the triples in (sign 1) or out (sign -1)."""
-        for subject, predicate, obj in triples:
+        for _, predicate, obj in triples:
             if predicate in DATES:
                 self.dates[str(obj)] += sign
-            elif predicate in TYPE:
-                if subject in records:
-                    self.classes[obj] += sign
+            elif predicate in TYPE:  # every instance the dump holds, hash nodes included
+                self.classes[obj] += sign
             elif predicate in LINK_PREDICATES:
                 if isinstance(obj, URIRef) and not str(obj).startswith(self.base):
                     parts = urlsplit(str(obj))

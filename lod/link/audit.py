@@ -117,10 +117,9 @@ class Client:
         headers = {"User-Agent": USER_AGENT, **options.pop("headers", {})}
         if accept:
             headers["Accept"] = accept
+        options.setdefault("allow_redirects", False)
         try:
-            return self.session.get(
-                url, headers=headers, timeout=self.timeout, allow_redirects=False, **options
-            )
+            return self.session.get(url, headers=headers, timeout=self.timeout, **options)
         except requests.Timeout:
             raise Unreachable(f"no answer from {url} within {self.timeout:g} s") from None
         except requests.ConnectionError as exc:
@@ -269,6 +268,7 @@ def _resource(client: Client, iri: str, documents: list[str]) -> Iterator[Result
         responses += negotiated
         yield _probe(f"CORS {shown}", lambda: _cors(client, responses))
         yield _probe(f"ETag {shown}", lambda: _etag(client, document))
+        yield _probe(f"links {shown}", lambda: _links(client, document))
 
 
 def _representation(response: requests.Response, fmt: Format, iri: str) -> list[ox.Triple]:
@@ -494,6 +494,49 @@ class _Scripts(HTMLParser):
     def handle_data(self, data):
         if self._open:
             self.scripts[-1] += data
+
+
+class _Hrefs(HTMLParser):
+    """The href of every <a> and <link> in a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("a", "link"):
+            self.hrefs += [value for name, value in attrs if name == "href" and value]
+
+
+LINKS_CHECKED = 60  # links followed per page
+
+
+def _links(client: Client, document: str) -> str:
+    """Every link of the HTML page that stays on the server stays under the checked root
+    (the app's mount point, SCRIPT_NAME) and answers."""
+    response = client.get(document, Format.HTML.media_type)
+    _expect(response, 200)
+    parser = _Hrefs()
+    parser.feed(response.text)
+    host = urlsplit(client.root).netloc
+    local = sorted(
+        {
+            url.split("#", 1)[0]
+            for url in (urljoin(document, href) for href in parser.hrefs)
+            if urlsplit(url).netloc == host
+        }
+    )
+    outside = [url for url in local if not url.startswith(client.root + "/")]
+    if outside:
+        raise Failed(f"links outside {client.root}/: " + ", ".join(outside[:5]))
+    broken = []
+    for url in local[:LINKS_CHECKED]:
+        answer = client.get(url, Format.HTML.media_type, allow_redirects=True)
+        if answer.status_code >= 400:
+            broken.append(f"{client.show(url)} ({answer.status_code})")
+    if broken:
+        raise Failed("broken links: " + ", ".join(broken[:5]))
+    return f"{min(len(local), LINKS_CHECKED)} local links answer"
 
 
 def _jsonld_scripts(html: str) -> list[str]:

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from ..errors import EngineError
 from ..formats import Format, ResultFormat, serialize_triples
 from ..remote import EMPTY_GRAPH, NTRIPLES, RESULTS_XML, SparqlClient, iri_ref
-from .store import INCOMING_PAGE, LABELS, LINKED, TYPE, Description
+from .store import CONTEXT, INCOMING_PAGE, PRIMARY_TOPIC, Description
 
 
 class RemoteStore:
@@ -69,16 +69,21 @@ class RemoteStore:
                 else:
                     incoming.append(ox.Triple(row["s"], row["p"], target))
             incoming.sort(key=lambda t: (t.subject.value, t.predicate.value))
+        rows = self.client.select(  # its data document (foaf:Document, void:inDataset)
+            f"SELECT ?s ?p ?o WHERE {{ ?s {PRIMARY_TOPIC} {subject} . ?s ?p ?o }}", self.graph
+        )
+        own += sorted((ox.Triple(r["s"], r["p"], r["o"]) for r in rows), key=str)
         linked = {t.object for t in own} | {t.subject for t in incoming}
-        linked = sorted(
+        linked = {
             n.value
             for n in linked
             if isinstance(n, ox.NamedNode) and n.value != iri and n.value not in seen
-        )
+        }
+        linked = sorted(linked | {n.split("#", 1)[0] for n in linked if "#" in n} - {iri})
         context = []
         if linked:
             values = " ".join(iri_ref(n) for n in linked)
-            predicates = " ".join(f"<{p.value}>" for p in (TYPE, *LABELS, *LINKED))
+            predicates = " ".join(f"<{p.value}>" for p in sorted(CONTEXT, key=str))
             rows = self.client.select(
                 f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} "
                 f"VALUES ?p {{ {predicates} }} ?s ?p ?o }}",

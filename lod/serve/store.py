@@ -18,8 +18,8 @@ import pyoxigraph as ox
 
 from ..errors import QuerySyntaxError, QueryTooLarge, StoreUnavailable
 from ..formats import Format, ResultFormat, serialize_triples
+from ..vocab import FOAF, RDF, SDO
 from ..vocab import LABELS as LABEL_PREDICATES
-from ..vocab import RDF, SDO
 
 MiB = 1024 * 1024
 LABELS = tuple(ox.NamedNode(str(p)) for p in LABEL_PREDICATES)
@@ -27,7 +27,8 @@ TYPE = ox.NamedNode(str(RDF.type))
 # What a document says of each resource it links to besides its label and type: its web
 # page and postal address, which search engines want of an author, organiser or location.
 LINKED = (ox.NamedNode(str(SDO.url)), ox.NamedNode(str(SDO.address)))
-CONTEXT = frozenset((TYPE, *LABELS, *LINKED))
+CONTEXT = frozenset((TYPE, *LABELS, *LINKED, ox.NamedNode(str(SDO.roleName))))
+PRIMARY_TOPIC = ox.NamedNode(str(FOAF.primaryTopic))
 INCOMING_PAGE = 100
 CONTEXT_CACHE = 32768  # linked resources remembered per store (about 1 KB each)
 MEMORY_BYTES_PER_TRIPLE = 640  # a MemoryStore's resident size a triple (measured at 10k)
@@ -178,12 +179,20 @@ class EmbeddedStore:
         else:  # more than a page: counted by the engine, without a Python object each
             count = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {subject} }}"
             description.incoming = int(next(iter(store.query(count)))["n"].value)
+        # its data document (foaf:Document, void:inDataset), whatever page of links is shown
+        for quad in store.quads_for_pattern(None, PRIMARY_TOPIC, subject, ox.DefaultGraph()):
+            own.extend(
+                q.triple
+                for q in store.quads_for_pattern(quad.subject, None, None, ox.DefaultGraph())
+            )
         linked = {t.object for t in own if isinstance(t.object, ox.NamedNode)}
         linked |= {t.subject for t in incoming if isinstance(t.subject, ox.NamedNode)}
         context = []
         for node in sorted(linked - {subject}, key=lambda n: n.value):
             if node.value not in seen:
                 context.extend(self.about(node))
+                if "#" in node.value:  # a role or part of another record: its record's label
+                    context.extend(self.about(ox.NamedNode(node.value.split("#", 1)[0])))
         description.triples = _unique(own + incoming + context)
         return description
 

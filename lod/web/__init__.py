@@ -6,6 +6,7 @@ import io
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Settings
 from ..formats import Format
@@ -13,7 +14,7 @@ from ..remote import SparqlClient
 from ..serve.cache import DocumentFront
 from ..serve.current import Published
 from ..serve.pool import QueryService
-from . import crawl, dumps, errors, feeds, ldes, reconcile, resources, search, sparql
+from . import crawl, dumps, errors, feeds, ldes, moved, reconcile, resources, search, shapes, sparql
 from .current import cache_of, served
 from .pages import readable_date
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         memory_store_mb=settings.query_memory_store_mb,
     )
     errors.register(app)
+    moved.register(app)
     app.register_blueprint(resources.blueprint)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(dumps.blueprint)
@@ -44,12 +46,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(search.blueprint)
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(ldes.blueprint)
+    app.register_blueprint(shapes.blueprint)
     app.before_request(_limit_chunked_body)
     app.after_request(_cors)
+    app.after_request(_no_date)
     app.jinja_env.globals["served"] = served
     app.jinja_env.filters["date"] = readable_date
     app.jinja_env.globals["format_names"] = {f.media_type: f.title for f in Format}
     app.wsgi_app = DocumentFront(app.wsgi_app, app.extensions["lod.published"], cache_of(app))
+    if settings.trust_proxy:  # X-Forwarded-For, -Proto, -Host, -Port, -Prefix from N proxies
+        n = settings.trust_proxy
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     return app
 
 
@@ -71,6 +78,13 @@ def _limit_chunked_body() -> None:
     environ["CONTENT_LENGTH"] = str(len(body))
     environ.pop("HTTP_TRANSFER_ENCODING")  # Werkzeug ignores Content-Length beside it
     environ.pop("wsgi.input_terminated", None)
+
+
+def _no_date(response):
+    """The HTTP server sends Date (gunicorn, Werkzeug's development server); Werkzeug's
+    make_conditional adds its own, which made two."""
+    response.headers.pop("Date", None)
+    return response
 
 
 def _cors(response):

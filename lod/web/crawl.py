@@ -81,7 +81,7 @@ def _pages() -> tuple[list[tuple[str, str | None]], str]:
     today's date, which decides which dates are still to come (so it is in the ETag)."""
     current = served()
     prefix = f"{current.base}id/"
-    root = request.host_url.rstrip("/")
+    root = request.host_url.rstrip("/") + request.script_root
     today = datetime.now(UTC).date().isoformat()
     pages = []
     for kind in KINDS:

@@ -6,6 +6,7 @@ body rendered safely. Pure: no Flask here, so it is tested without a server.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,6 +19,8 @@ from ..vocab import FOAF, OWL, SDO
 
 MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
 BODY = ox.NamedNode(str(SDO.articleBody))
+ROLE = ox.NamedNode(str(SDO.Role))
+ROLE_NAME = ox.NamedNode(str(SDO.roleName))
 LABEL_IRIS = [label.value for label in LABELS]
 ORDER = [
     str(p)
@@ -102,10 +105,15 @@ class Labels:
         self.labels: dict[str, str] = {}
         self.types: dict[str, list[str]] = {}
         ranked: dict[str, tuple] = {}
+        roles: dict[str, str] = {}  # role node -> its role name ("" when it has none)
         for t in triples:
             if not isinstance(t.subject, ox.NamedNode):
                 continue
             subject = t.subject.value
+            if t.predicate == ROLE_NAME and isinstance(t.object, ox.Literal):
+                roles[subject] = t.object.value
+            elif t.predicate == TYPE and t.object == ROLE:
+                roles.setdefault(subject, "")
             if t.predicate == TYPE and isinstance(t.object, ox.NamedNode):
                 self.types.setdefault(subject, []).append(
                     humanize(local_name(t.object.value)).capitalize()
@@ -118,6 +126,10 @@ class Labels:
                 if subject not in ranked or rank < ranked[subject]:
                     ranked[subject] = rank
                     self.labels[subject] = t.object.value
+        for role, name in roles.items():  # "moderator of <the event>", not the role's IRI
+            if role not in self.labels:
+                owner = role.split("#", 1)[0]
+                self.labels[role] = f"{name or 'contributor'} of {self.labels.get(owner, owner)}"
 
     def of(self, iri: str) -> str:
         """Its label; a schema.org term (an enumeration value) by its name; else the IRI."""
@@ -128,9 +140,17 @@ class Labels:
         return iri
 
 
-def build_page(description: Description, base: str, language: str, page_size: int) -> Page:
+def build_page(
+    description: Description, base: str, language: str, page_size: int, root: str = ""
+) -> Page:
+    """The page of a description; links to our resources go under `root`, the path the
+    app is mounted at (SCRIPT_NAME)."""
     iri = description.iri
     labels = Labels(description.triples, language)
+
+    def link(target: str) -> str | None:
+        return href(target, base, root)
+
     by_subject: dict[str, list[ox.Triple]] = {}
     incoming = []
     for t in description.triples:
@@ -139,8 +159,8 @@ def build_page(description: Description, base: str, language: str, page_size: in
             by_subject.setdefault(subject, []).append(t)
         elif t.object == ox.NamedNode(iri):
             incoming.append(t)
-    nested = {s: _node(s, ts, labels, base, {}) for s, ts in by_subject.items() if s != iri}
-    node = _node(iri, by_subject.get(iri, []), labels, base, nested)
+    nested = {s: _node(s, ts, labels, link, {}) for s, ts in by_subject.items() if s != iri}
+    node = _node(iri, by_subject.get(iri, []), labels, link, nested)
     linked = {t.object for t in by_subject.get(iri, [])}
     incoming = [
         t
@@ -151,7 +171,7 @@ def build_page(description: Description, base: str, language: str, page_size: in
     return Page(
         node=node,
         body_html=render_markdown(body) if body else None,
-        incoming=_incoming(incoming, labels, base),
+        incoming=_incoming(incoming, labels, link),
         incoming_count=description.incoming,
         offset=description.offset,
         page_size=page_size,
@@ -166,18 +186,20 @@ def render_markdown(text: str) -> str:
 
 
 LINKABLE = ("http://", "https://")
+Link = Callable[[str], str | None]  # an IRI's local URL
 
 
-def href(iri: str, base: str) -> str | None:
-    """Where a link to `iri` goes from a page: our resources to their local page, other
-    web IRIs as they are; None (shown as text, never a link) for any other scheme, so no
-    `javascript:` or `data:` IRI in the data can become a live link."""
+def href(iri: str, base: str, root: str = "") -> str | None:
+    """Where a link to `iri` goes from a page: our resources to their local page (under
+    `root`, the app's mount point), other web IRIs as they are; None (shown as text, never
+    a link) for any other scheme, so no `javascript:` or `data:` IRI in the data can
+    become a live link."""
     if iri.startswith(f"{base}id/dataset"):
-        return "/.well-known/void"
+        return f"{root}/.well-known/void"
     if iri.startswith(f"{base}id/"):
-        return "/doc/" + iri[len(base) + 3 :]
+        return f"{root}/doc/" + iri[len(base) + 3 :]
     if iri.startswith(base):
-        return "/" + iri[len(base) :]
+        return f"{root}/" + iri[len(base) :]
     return iri if iri.lower().startswith(LINKABLE) else None
 
 
@@ -210,7 +232,7 @@ def readable_date(value: str) -> str:
 
 
 def _node(
-    iri: str, triples: list[ox.Triple], labels: Labels, base: str, nested: dict[str, Node]
+    iri: str, triples: list[ox.Triple], labels: Labels, link: Link, nested: dict[str, Node]
 ) -> Node:
     title = labels.of(iri)
     values: dict[str, list[Value]] = {}
@@ -220,7 +242,7 @@ def _node(
             continue
         if predicate in LABEL_IRIS and isinstance(t.object, ox.Literal) and t.object.value == title:
             continue  # already the page's title
-        values.setdefault(predicate, []).append(_value(t.object, labels, base, nested))
+        values.setdefault(predicate, []).append(_value(t.object, labels, link, nested))
     properties = _properties(values, lambda p: humanize(local_name(p)))
     properties.sort(key=lambda p: (ORDER.index(p.iri) if p.iri in ORDER else len(ORDER), p.label))
     return Node(iri, title, labels.types.get(iri, []), properties)
@@ -238,22 +260,20 @@ def _properties(values: dict[str, list[Value]], label) -> list[Property]:
     return list(rows.values())
 
 
-def _value(term, labels: Labels, base: str, nested: dict[str, Node]) -> Value:
+def _value(term, labels: Labels, link: Link, nested: dict[str, Node]) -> Value:
     if isinstance(term, ox.Literal):
         return Value(readable(term), lang=term.language)
     iri = term.value
     if iri in nested:
         node = nested[iri]
-        return Value(node.label, href(iri, base), node=node)
-    return Value(labels.of(iri), href(iri, base))
+        return Value(node.label, link(iri), node=node)
+    return Value(labels.of(iri), link(iri))
 
 
-def _incoming(triples: list[ox.Triple], labels: Labels, base: str) -> list[Property]:
+def _incoming(triples: list[ox.Triple], labels: Labels, link: Link) -> list[Property]:
     values: dict[str, list[Value]] = {}
     for t in triples:
         subject = t.subject.value
-        values.setdefault(t.predicate.value, []).append(
-            Value(labels.of(subject), href(subject, base))
-        )
+        values.setdefault(t.predicate.value, []).append(Value(labels.of(subject), link(subject)))
     rows = _properties(values, lambda p: INVERSE_LABELS.get(p) or humanize(local_name(p)) + " of")
     return sorted(rows, key=lambda p: p.label)

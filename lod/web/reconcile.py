@@ -35,6 +35,7 @@ from ..link.reconcile import BadQuery, Candidate, Condition, NameIndex
 from ..vocab import KINDS
 from .current import served
 from .errors import HttpError
+from .moved import renamed
 from .resources import conditional
 
 blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
@@ -181,6 +182,7 @@ def preview():
     if not entity_id:
         raise HttpError(400, "Give the entity to preview: /reconcile/preview?id=kind/slug")
     index = _index()
+    entity_id = renamed(entity_id)
     entry, candidate = index.entry(entity_id), index.candidate(entity_id)
     if entry is None or candidate is None:
         raise HttpError(404, f"No entity `{entity_id[:80]}` in this dataset.")

@@ -14,6 +14,7 @@ from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..serve.store import INCOMING_PAGE
 from ..vocab import KINDS, SLUG, dataset_iri
+from . import moved
 from .current import cache, served
 from .errors import HttpError
 from .pages import build_page, href
@@ -27,7 +28,7 @@ LIST_PAGE = 50
 def home():
     build = served().build
     response = Response(
-        render_template("home.html", manifest=build.manifest, kinds=KINDS, href=href)
+        render_template("home.html", manifest=build.manifest, kinds=KINDS, href=local_href)
     )
     return conditional(response, "home")
 
@@ -54,6 +55,7 @@ def dataset():
 @blueprint.get("/id/<kind>/<slug>")
 def identify(kind: str, slug: str):
     """The thing itself cannot be sent: 303 to the document about it (httpRange-14)."""
+    moved.check(kind, slug, "resources.identify")
     iri = _iri(kind, slug)
     if not served().store.exists(iri):
         raise HttpError(404, f"No {kind} `{slug}` in this dataset.")
@@ -65,6 +67,7 @@ def identify(kind: str, slug: str):
 @blueprint.get("/doc/<kind>/<name>")
 def document(kind: str, name: str):
     slug, _, extension = name.partition(".")
+    moved.check(kind, slug, "resources.document", name=name)
     iri = _iri(kind, slug)
     if extension:
         fmt = Format.from_extension(extension)
@@ -107,7 +110,11 @@ def document_response(
             raise HttpError(404, f"No resource <{iri}> in this dataset.")
         if fmt is Format.HTML:
             page = build_page(
-                description, current.base, current.build.manifest["language"], INCOMING_PAGE
+                description,
+                current.base,
+                current.build.manifest["language"],
+                INCOMING_PAGE,
+                request.script_root,
             )
             jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
             return render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
@@ -152,12 +159,17 @@ def listing(kind: str):
                 page=page,
                 pages=pages,
                 total=len(entries),
-                href=href,
+                href=local_href,
                 base=served().base,
             )
         )
     response.headers["Vary"] = "Accept"
     return conditional(response, f"list-{fmt.extension}-{page}")
+
+
+def local_href(iri: str, base: str) -> str | None:
+    """pages.href under the app's mount point (SCRIPT_NAME)."""
+    return href(iri, base, request.script_root)
 
 
 def conditional(response: Response, variant: str) -> Response:

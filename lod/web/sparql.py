@@ -227,7 +227,7 @@ def _page(query: str | None = None, form: str | None = None, default_graphs=(), 
 
 def _table(answer: dict) -> dict:
     names = answer["head"]["vars"]
-    base = served().base
+    base, root = served().base, request.script_root
     rows = []
     for binding in answer["results"]["bindings"]:
         row = []
@@ -236,7 +236,7 @@ def _table(answer: dict) -> dict:
             if cell is None:
                 row.append(None)
             elif cell["type"] == "uri":
-                row.append({"text": cell["value"], "href": href(cell["value"], base)})
+                row.append({"text": cell["value"], "href": href(cell["value"], base, root)})
             else:
                 row.append({"text": cell["value"], "lang": cell.get("xml:lang")})
         rows.append(row)

@@ -147,7 +147,10 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
             else:
                 found[name] = values.text(raw)
         except Invalid as bad:
-            fault(name, bad.message, bad.hint)
+            if name == "base" and base_override:  # the setting, not dataset.yaml, is wrong
+                errors.append(SourceError("LOD_BASE", 0, "", bad.message, bad.hint))
+            else:
+                fault(name, bad.message, bad.hint)
     if len(errors) > before:
         return None
     kind, slug = found["publisher"]
@@ -214,7 +217,15 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
     for name, raw in record.values.items():
         spec = kind.field(name)
         if spec is None:
-            fault(name, Invalid(f"unknown {record.kind} field", _did_you_mean(name, names)))
+            hint = _did_you_mean(name, names)
+            if record.header_line:  # a CSV column: reported once, at the header
+                error = SourceError(
+                    record.file, record.header_line, name, f"unknown {record.kind} column", hint
+                )
+                if error not in errors:
+                    errors.append(error)
+                continue
+            fault(name, Invalid(f"unknown {record.kind} field", hint))
             continue
         try:
             spec.emit(ctx, subject, spec.items(raw, record.from_csv))

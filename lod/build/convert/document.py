@@ -8,7 +8,7 @@ KIND = Kind(
     classes=(SDO.CreativeWork,),
     fields=(
         Value("name", SDO.name, prose=True, required=True),
-        Subtype(SDO.CreativeWork),
+        Subtype(SDO.CreativeWork, elsewhere={SDO.NewsArticle: "article"}),
         Value("datePublished", SDO.datePublished, DATE),
         Link("author", SDO.author, ("person", "organisation"), many=True),
         Link("about", SDO.about, ANY_KIND, many=True),

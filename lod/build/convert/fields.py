@@ -16,7 +16,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 
 from ...triples import Triples
-from ...vocab import KINDS, OWL, RDF, SCHEMA, SDO, mint
+from ...vocab import DCTERMS, KINDS, OWL, RDF, SCHEMA, SDO, mint
 from . import values
 from .values import Invalid
 
@@ -169,9 +169,11 @@ class WebLink(Field):
 class Subtype(Field):
     """A schema.org subtype of the kind's class, such as NGO or Report."""
 
-    def __init__(self, root: URIRef):
+    def __init__(self, root: URIRef, *, elsewhere: dict[URIRef, str] | None = None):
         super().__init__("type", predicates=[RDF.type])
         self.root = root
+        # classes (and their subclasses) whose records are another kind: {class: kind}
+        self.elsewhere = elsewhere or {}
 
     def emit_one(self, ctx, subject, item, number):
         name = values.text(item)
@@ -185,6 +187,12 @@ class Subtype(Field):
                 f"`{name}` is not a schema.org subtype of {root}",
                 f"did you mean `{close[0]}`?" if close else "",
             )
+        for cls, kind in self.elsewhere.items():
+            if candidate in ctx.subtypes(cls):
+                raise Invalid(
+                    f"a {name} is an {kind} record, validated as one",
+                    f"put it in data/{kind}s/ (or choose another type)",
+                )
         ctx.add(subject, RDF.type, candidate)
 
 
@@ -290,12 +298,28 @@ class Coordinate(Field):
         ctx.add(node, self.predicates[0], values.decimal(item, -self.limit, self.limit))
 
 
+class FormerIds(Field):
+    """Slugs the record was published under before (its file renamed): each old IRI
+    `dcterms:isReplacedBy` this one, and the app answers 301 from it (lod.build.permanence)."""
+
+    def __init__(self):
+        super().__init__("formerIds", many=True, predicates=[DCTERMS.isReplacedBy])
+
+    def emit_one(self, ctx, subject, item, number):
+        kind = str(subject)[len(ctx.base) :].split("/")[1]  # {base}id/{kind}/{slug}
+        old = mint(ctx.base, kind, values.slug(item))
+        if old == subject:
+            raise Invalid(f"`{item}` is this record's own id", "list only ids it had before")
+        ctx.add(old, DCTERMS.isReplacedBy, subject)
+
+
 def common_fields() -> list[Field]:
     """What every kind admits (DESIGN §3)."""
     return [
         WebLink("sameAs", SDO.sameAs, OWL.sameAs, web_only=False, many=True),
         WebLink("url", SDO.url),
         Value("description", SDO.description, prose=True),
+        FormerIds(),
     ]
 
 

@@ -1,0 +1,300 @@
+"""The field reference (docs/fields.md), generated from the kind tables: each kind's fields,
+their type, cardinality and what they become in RDF, with an example file.
+
+    python -m lod.build.convert.reference > docs/fields.md
+
+tests/test_docs.py regenerates it and fails when docs/fields.md differs, and builds the
+examples, so neither can drift from the code.
+"""
+
+from __future__ import annotations
+
+from rdflib import URIRef
+
+from ...vocab import DCTERMS, OWL, RDF, SDO, SKOS
+from . import REGISTRY, fields
+from .fields import Field, Kind
+
+PREFIXES = {
+    str(SDO._NS): "schema:",
+    str(SKOS): "skos:",
+    str(OWL): "owl:",
+    str(RDF): "rdf:",
+    str(DCTERMS): "dcterms:",
+}
+FOLDERS = {
+    "article": "articles",
+    "organisation": "organisations",
+    "event": "events",
+    "person": "people",
+    "place": "places",
+    "topic": "topics",
+    "document": "documents",
+}
+DATASET = """\
+title: Example news
+description: The examples of docs/fields.md.
+license: https://creativecommons.org/licenses/by/4.0/
+publisher: organisation/example-ngo
+language: en
+base: https://lod.example.org/
+"""
+# One example file per kind; together (with DATASET) a dataset that builds.
+EXAMPLES = {
+    "article": (
+        "summit-opens.md",
+        """\
+---
+headline: Climate summit opens in Geneva
+datePublished: 2024-03-01
+dateModified: 2024-03-02T09:30:00+01:00
+publisher: example-ngo
+author:
+  - person/jane-doe
+about:
+  - event/climate-summit
+mentions:
+  - place/geneva
+  - topic/climate
+keywords: [climate, diplomacy]
+image: https://news.example.org/img/summit.jpg
+inLanguage: en
+url: https://news.example.org/2024/summit-opens
+formerIds: [summit-starts]
+---
+The summit opened on **Friday** with ...
+""",
+    ),
+    "organisation": (
+        "example-ngo.yaml",
+        """\
+name: Example NGO
+type: NGO
+alternateName: [ENGO]
+location: geneva
+foundingDate: 1999-05-01
+logo: https://news.example.org/logo.png
+sameAs:
+  - http://www.wikidata.org/entity/Q1
+url: https://ngo.example.org/
+description: A fictitious organisation.
+""",
+    ),
+    "event": (
+        "climate-summit.yaml",
+        """\
+name: Climate summit
+startDate: 2024-03-01
+endDate: 2024-03-03
+location: place/geneva
+virtualLocation: https://stream.example.org/summit
+attendanceMode: mixed
+organizer:
+  - organisation/example-ngo
+about:
+  - topic/climate
+contributors:
+  - ref: person/jane-doe
+    role: moderator
+recordedIn: summit-report
+""",
+    ),
+    "person": (
+        "jane-doe.yaml",
+        """\
+name: Jane Doe
+jobTitle: Policy advocate
+worksFor: example-ngo
+affiliation: [example-ngo]
+""",
+    ),
+    "place": (
+        "places.csv",
+        """\
+id,name,address,latitude,longitude,sameAs
+geneva,Geneva,,46.2044,6.1432,http://www.wikidata.org/entity/Q71
+""",
+    ),
+    "topic": (
+        "topics.yaml",
+        """\
+- id: climate
+  name: Climate
+  altLabel: [climate change]
+  definition: The long-term pattern of weather.
+  exactMatch: [http://www.wikidata.org/entity/Q7937]
+- id: climate-finance
+  name: Climate finance
+  broader: climate
+""",
+    ),
+    "document": (
+        "summit-report.yaml",
+        """\
+name: Summit report
+type: Report
+datePublished: 2024-04-01
+author: [organisation/example-ngo]
+about: [topic/climate]
+hasPart:
+  - Opening
+  - Outcomes
+contributors:
+  - ref: organisation/example-ngo
+    role: publisher
+""",
+    ),
+}
+
+
+def curie(iri: URIRef) -> str:
+    for namespace, prefix in PREFIXES.items():
+        if str(iri).startswith(namespace):
+            return prefix + str(iri)[len(namespace) :]
+    return f"<{iri}>"
+
+
+def describe(field: Field, kind: Kind) -> tuple[str, str]:
+    """(the value a publisher writes, what it becomes in RDF)."""
+    predicates = ", ".join(f"`{curie(p)}`" for p in field.predicates)
+    if isinstance(field, fields.Link):
+        refs = " or ".join(field.kinds) if len(field.kinds) < 7 else "any kind"
+        form = "`slug`" if len(field.kinds) == 1 else "`kind/slug`"
+        value = f"reference: {refs} ({form})"
+        rdf = predicates + (f"; the inverse `{curie(field.inverse)}`" if field.inverse else "")
+        return value, rdf
+    if isinstance(field, fields.Subtype):
+        root = curie(field.root).removeprefix("schema:")
+        return (
+            f"a schema.org subtype of {root} (`NGO`, `Report` …)",
+            f"`rdf:type` (besides `{curie(kind.classes[0])}`)",
+        )
+    if isinstance(field, fields.Contributors):
+        return (
+            "list of `{ref: person/… or organisation/…, role: text}`",
+            "`schema:contributor` to a `#role-n` `schema:Role` node with `schema:roleName` "
+            "and `schema:contributor` the agent",
+        )
+    if isinstance(field, fields.Parts):
+        return (
+            "list of section titles (text)",
+            "`schema:hasPart` `#part-n` `schema:CreativeWork` nodes (`schema:name`, "
+            "`schema:position`, `schema:isPartOf`)",
+        )
+    if isinstance(field, fields.Recording):
+        return (
+            "a document (`slug`) or a URL",
+            "`schema:recordedIn` (a URL becomes a `#recording` `schema:CreativeWork` with "
+            "`schema:url`); the inverse `schema:recordedAt`",
+        )
+    if isinstance(field, fields.VirtualLocation):
+        return "http(s) URL", "`schema:location` a `#virtual-location` `schema:VirtualLocation`"
+    if isinstance(field, fields.AttendanceMode):
+        return "`offline`, `online` or `mixed`", "`schema:eventAttendanceMode` (an enumeration)"
+    if isinstance(field, fields.Coordinate):
+        return (
+            f"decimal from -{field.limit} to {field.limit}",
+            f"{predicates} (`xsd:decimal`) on the `#geo` `schema:GeoCoordinates` node",
+        )
+    if isinstance(field, fields.FormerIds):
+        return (
+            "list of slugs this record had before",
+            "`<old IRI> dcterms:isReplacedBy <this>`; the old IRIs answer 301",
+        )
+    if isinstance(field, fields.WebLink):
+        return ("http(s) URL" if field.web_only else "absolute IRI"), predicates
+    if isinstance(field, fields.Value):
+        if field.prose:
+            return "text", predicates + " (tagged with the record's language)"
+        name = getattr(field.parse, "__name__", "")
+        if name == "date_or_datetime":
+            return (
+                "date `2021-02-08` or date-time with offset",
+                predicates + " (`xsd:date` or `xsd:dateTime`)",
+            )
+        if name == "language":
+            return "language tag (BCP 47)", predicates
+        return "text", predicates + " (a plain string)"
+    if field.predicates and all(p in (SKOS.prefLabel, SDO.name) for p in field.predicates):
+        return "text", predicates + " (tagged with the record's language)"
+    return "see lod/build/convert", predicates
+
+
+def markdown() -> str:
+    lines = [
+        "# Field reference",
+        "",
+        "<!-- Generated by `python -m lod.build.convert.reference > docs/fields.md` from the",
+        "kind tables in lod/build/convert/; tests/test_docs.py fails when they differ. -->",
+        "",
+        "Every record is a mapping of fields (YAML, the front matter of a Markdown file, or a",
+        "CSV row: `;` separates the values of a list in a cell). `id` is a slug",
+        "(`[a-z0-9]+(-[a-z0-9]+)*`), unique within its kind; a file holding one record may",
+        "leave it out (the file name is the id). A record of kind `k` is the IRI",
+        "`{base}id/k/{id}`, described by the document `{base}doc/k/{id}`. *one* takes a single",
+        "value, *list* a YAML list (or one value).",
+        "",
+        "Kinds: " + ", ".join(f"[{name}](#{name})" for name in REGISTRY) + ".",
+        "",
+    ]
+    for name, kind in REGISTRY.items():
+        classes = ", ".join(f"`{curie(c)}`" for c in kind.classes)
+        lines += [
+            f"## {name}",
+            "",
+            f"Folder `data/{FOLDERS[name]}/`; each record is a {classes}.",
+        ]
+        if kind.body != SDO.description:
+            lines.append(f"The Markdown body of a `.md` file becomes `{curie(kind.body)}`.")
+        else:
+            lines.append("The Markdown body of a `.md` file becomes `schema:description`.")
+        lines += [
+            "",
+            "| field | required | cardinality | value | RDF |",
+            "|---|---|---|---|---|",
+        ]
+        for field in kind.fields:
+            value, rdf = describe(field, kind)
+            lines.append(
+                f"| `{field.name}` | {'yes' if field.required else ''} | "
+                f"{'list' if field.many else 'one'} | {value} | {rdf} |"
+            )
+        file_name, text = EXAMPLES[name]
+        fence = {"md": "markdown", "csv": "csv"}.get(file_name.rsplit(".", 1)[-1], "yaml")
+        lines += [
+            "",
+            f"Example, `data/{FOLDERS[name]}/{file_name}`:",
+            "",
+            f"```{fence}",
+            text.rstrip("\n"),
+            "```",
+            "",
+        ]
+    lines += [
+        "## dataset.yaml",
+        "",
+        "`data/dataset.yaml` describes the dataset: `title`, `description`, `license` (an IRI),",
+        "`publisher` (an organisation), `language` (the default `inLanguage`) and `base` (the",
+        "base IRI, ending in `/`; `LOD_BASE` overrides it). All are required.",
+        "",
+        "```yaml",
+        DATASET.rstrip("\n"),
+        "```",
+        "",
+        "## gone.yaml",
+        "",
+        "`data/gone.yaml` lists the records removed on purpose (see the README, *IRIs that",
+        "last*): each `{id: kind/slug, reason: text, date: date}`; their IRIs answer 410 Gone.",
+        "",
+        "```yaml",
+        "- id: article/retracted-story",
+        "  reason: retracted at the request of the person named",
+        "  date: 2024-05-01",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -1,0 +1,191 @@
+"""IRIs that last: a build may not drop a resource an earlier build published.
+
+Every successful build adds the IRIs of its records to a ledger kept beside the builds,
+`dist/published-iris.txt` (sorted, one IRI a line). The next build compares its records
+with the ledger; an IRI of the ledger that is no longer a record must be accounted for in
+data/, by the publisher:
+
+- moved: the record that took its place lists the old slug in `formerIds`; the dump says
+  `<old> dcterms:isReplacedBy <new>` and the app answers 301 from the old /id and /doc;
+- gone: `data/gone.yaml` lists it with a reason and a date; the app answers 410 Gone.
+
+Anything else fails the build, naming each IRI and the two ways out, and changes nothing
+published. `allow_removals` (lod build --allow-removals) is for a deliberate clean start:
+the IRIs dropped leave the ledger, and the build says which.
+
+The build folder gets `redirects.json` ({old IRI: new IRI}) and `gone.json` ({IRI:
+{reason, date}}), which the web layer reads once per build.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from ..errors import BuildFailed, PublishError, SourceError
+from ..vocab import KINDS, mint
+from .convert import Conversion, values
+from .sources import read
+
+LEDGER = "published-iris.txt"
+GONE = "gone.yaml"  # in data/
+REDIRECTS_FILE = "redirects.json"
+GONE_FILE = "gone.json"
+SHOWN = 10  # dropped IRIs named in an error, the rest counted
+
+
+@dataclass
+class Permanence:
+    """What a build publishes about IRIs that are no longer records."""
+
+    redirects: dict[str, str] = field(default_factory=dict)  # old IRI -> its record's IRI
+    gone: dict[str, dict[str, str]] = field(default_factory=dict)  # IRI -> reason, date
+    published: list[str] = field(default_factory=list)  # the ledger after this build
+    removed: list[str] = field(default_factory=list)  # dropped under allow_removals
+
+    def write(self, folder: Path) -> None:
+        """redirects.json and gone.json into a build folder."""
+        for name, data in ((REDIRECTS_FILE, self.redirects), (GONE_FILE, self.gone)):
+            (folder / name).write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
+
+
+def check(
+    out: Path, data: Path, conversion: Conversion, allow_removals: bool = False
+) -> Permanence:
+    """The IRIs this build publishes checked against the ledger in `out`; BuildFailed when
+    one is dropped unaccounted for (unless `allow_removals`) or data/gone.yaml is wrong."""
+    base = conversion.dataset.base
+    errors: list[SourceError] = []
+    records = {str(iri) for iri in conversion.records}
+    redirects: dict[str, str] = {}
+    for new, record, slug in _former_ids(conversion):
+        old = str(mint(base, record.kind, slug))
+        if old in records:
+            problem = f"`{slug}` is still the id of a {record.kind}"
+        elif old in redirects:
+            problem = f"`{slug}` is a former id of {_short(redirects[old], base)} too"
+        else:
+            redirects[old] = str(new)
+            continue
+        errors.append(
+            SourceError(
+                record.file,
+                record.line_of("formerIds"),
+                "formerIds",
+                problem,
+                "a former id names one record that is no longer there",
+            )
+        )
+    gone = _gone(Path(data) / GONE, base, records, errors)
+    ledger = read_ledger(out)
+    dropped = sorted(ledger - records - redirects.keys() - gone.keys())
+    if errors:
+        raise BuildFailed(errors)
+    if dropped and not allow_removals:
+        raise BuildFailed([_dropped(dropped, base, data)])
+    published = sorted((ledger - set(dropped)) | records | redirects.keys() | gone.keys())
+    return Permanence(redirects, gone, published, dropped)
+
+
+def _former_ids(conversion: Conversion):
+    """(record IRI, record, old slug) of every formerIds item (the converter reported the
+    items that are not slugs)."""
+    for subject, record in conversion.records.items():
+        raw = record.values.get("formerIds")
+        for item in raw if isinstance(raw, list) else [raw] if raw else []:
+            for slug in str(item).split(";") if record.from_csv else [item]:
+                try:
+                    yield subject, record, values.slug(slug)
+                except values.Invalid:
+                    continue
+
+
+def stamp(data: Path) -> tuple | None:
+    """data/gone.yaml's time, size and inode (None when there is none), for --watch."""
+    try:
+        found = (Path(data) / GONE).stat()
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
+def read_ledger(out: Path) -> set[str]:
+    try:
+        text = (Path(out) / LEDGER).read_text("utf-8")
+    except FileNotFoundError:
+        return set()
+    except OSError as exc:
+        raise PublishError(Path(out) / LEDGER, exc.strerror or str(exc)) from None
+    return {line for line in text.splitlines() if line}
+
+
+def remember(out: Path, kept: Permanence) -> None:
+    """The ledger after a build was switched to (written whole, then renamed)."""
+    path = Path(out) / LEDGER
+    partial = path.with_name(f".{LEDGER}.{os.getpid()}")
+    try:
+        partial.write_text("".join(f"{iri}\n" for iri in kept.published), "utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise PublishError(path, exc.strerror or str(exc)) from None
+
+
+def _dropped(dropped: list[str], base: str, data: Path) -> SourceError:
+    shown = ", ".join(_short(iri, base) for iri in dropped[:SHOWN])
+    more = f" and {len(dropped) - SHOWN} more" if len(dropped) > SHOWN else ""
+    return SourceError(
+        str(data),
+        0,
+        "",
+        f"{len(dropped)} published IRI{'s' if len(dropped) != 1 else ''} would disappear: "
+        f"{shown}{more}",
+        "say where each went (`formerIds: [old-slug]` in the record that replaces it: "
+        f"301) or that it is gone (an entry in {Path(data) / GONE}: 410), or run "
+        "`lod build --allow-removals` for a deliberate clean start",
+    )
+
+
+def _short(iri: str, base: str) -> str:
+    return iri.removeprefix(f"{base}id/") if iri.startswith(base) else iri
+
+
+def _gone(path: Path, base: str, records: set[str], errors: list[SourceError]) -> dict:
+    """data/gone.yaml: a list of {id: kind/slug, reason, date}."""
+    if not path.is_file():
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for entry in read(path, "gone", errors):
+        fault = _fault(entry, errors)
+        unknown = set(entry.values) - {"id", "reason", "date"}
+        for name in sorted(unknown):
+            fault(name, "unknown field", "allowed: id, reason, date")
+        try:
+            kind, _, slug = values.text(entry.id or "").partition("/")
+            if kind not in KINDS:
+                raise values.Invalid(
+                    f"`{entry.id}` does not say its kind", "write kind/slug, e.g. article/old"
+                )
+            iri = str(mint(base, kind, values.slug(slug)))
+        except values.Invalid as bad:
+            fault("id", bad.message, bad.hint)
+            continue
+        if iri in records:
+            fault("id", f"`{entry.id}` is declared gone but is still a record")
+        details = {}
+        for name, parse in (("reason", values.text), ("date", values.date_or_datetime)):
+            try:
+                details[name] = str(parse(entry.values.get(name)))
+            except values.Invalid as bad:
+                fault(name, bad.message if name in entry.values else "missing", bad.hint)
+        found[iri] = details
+    return found
+
+
+def _fault(entry, errors: list[SourceError]):
+    def fault(name: str, message: str, hint: str = "") -> None:
+        errors.append(SourceError(entry.file, entry.line_of(name), name, message, hint))
+
+    return fault
