@@ -294,10 +294,16 @@ def result_key(
     return ("q", digest, fmt_name, "\x02".join(default_graphs), named, base_iri or "")
 
 
-def open_cache(out: Path, build_id: str, **limits) -> BuildCache:
-    """The cache of build `build_id` (made when missing); other builds' cache folders that
-    no build folder of `out` names any longer are removed."""
-    cache = BuildCache(cache_folder(out, build_id) / FILE, build_id, **limits)
+def open_cache(out: Path, build_id: str, engine: str = "embedded", **limits) -> BuildCache:
+    """The cache of build `build_id` as `engine` answers it (lod.serve.store.Store.engine:
+    one file per engine, since engines may answer the same query differently), made when
+    missing; other builds' cache folders that no build folder of `out` names are removed."""
+    name = (
+        FILE
+        if engine == "embedded"
+        else f"serve-{hashlib.sha256(engine.encode()).hexdigest()[:16]}.sqlite"
+    )
+    cache = BuildCache(cache_folder(out, build_id) / name, build_id, **limits)
     if cache.enabled:
         prune(out, keep={build_id})
     return cache

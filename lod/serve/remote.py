@@ -20,6 +20,7 @@ class RemoteStore:
     def __init__(self, client: SparqlClient, graph: str):
         self.client = client
         self.graph = graph
+        self.engine = f"{client.endpoint} {graph}"
 
     def exists(self, iri: str) -> bool:
         """Whether the build's graph holds any triple about iri."""

@@ -57,6 +57,11 @@ class Store(Protocol):
     store (lod.serve.remote.RemoteStore)."""
 
     @property
+    def engine(self) -> str:
+        """What answers, in a word a cache can be named by: `embedded`, or the remote
+        store's endpoint and graph (one build's answers differ by engine: DESCRIBE …)."""
+
+    @property
     def worker_path(self) -> Path | None:
         """The store a query worker opens to run a query (lod.serve.pool); None for an
         engine that runs queries itself, in `run`, called from the request's thread."""
@@ -108,6 +113,8 @@ class EmbeddedStore:
         if named_graphs is not None:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         return self.oxigraph.query(sparql, base_iri=base_iri, **options)
+
+    engine = "embedded"
 
     @property
     def worker_path(self) -> Path:

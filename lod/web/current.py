@@ -33,6 +33,7 @@ def cache_of(app) -> Callable[[Served], BuildCache]:
             lambda: open_cache(
                 current.build.path.parent.parent,
                 current.build.id,
+                current.store.engine,
                 max_mb=settings.cache_mb,
                 result_entries=settings.result_cache_entries,
                 result_mb=settings.result_cache_mb,

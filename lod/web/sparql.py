@@ -179,7 +179,7 @@ def _run(query, fmt, default_graphs, named_graphs):
     is_graph = isinstance(fmt, Format)
     service = current_app.extensions["lod.queries"]
     current = served()
-    base_iri = sparql_iri(current.base)
+    base_iri = str(sparql_iri(current.base))
     named = tuple(named_graphs) or None
 
     def run() -> tuple[str, bytes]:
