@@ -56,7 +56,10 @@ def history(tmp_path_factory):
         added = data / "articles" / "added.md"
         added.write_text(article("added", "Zeppelins return", "Airships carry mail."), "utf-8")
         builds.append(builder.build())
-        added.unlink()
+        added.unlink()  # a removal is declared (lod.build.permanence): a tombstone follows
+        (data / "gone.yaml").write_text(
+            "- id: article/added\n  reason: published by mistake\n  date: 2021-03-01\n", "utf-8"
+        )
         builds.append(builder.build())
     finally:
         changes.PAGE_SIZE = saved

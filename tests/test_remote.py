@@ -575,7 +575,8 @@ def test_store_down_is_503_at_once_and_the_app_recovers(virtuoso, virtuoso_serve
         for path, call in [
             ("document", lambda: live.get(f"{EVENT}?offset=7", timeout=10)),
             ("303", lambda: live.get("/id/event/csocd59", timeout=10)),
-            ("sparql", lambda: get("ASK { ?s ?p ?o }").send(live, timeout=10)),
+            # a query not answered before (answers are kept per build too)
+            ("sparql", lambda: get("ASK { ?s ?p ?o } # store down").send(live, timeout=10)),
             ("healthz", lambda: live.get("/healthz", timeout=10)),
         ]:
             for _ in range(3):
@@ -585,7 +586,8 @@ def test_store_down_is_503_at_once_and_the_app_recovers(virtuoso, virtuoso_serve
                 assert took < 1.0, f"{path} answered 503 after {took:.2f} s"
                 assert "Traceback" not in response.text
                 assert "cannot be reached" in error_of(response)["message"]
-        assert live.get("/dumps/dataset.nt.gz").status_code == 200  # the build folder's
+        dump = live.get("/dumps/dataset.nt.gz")
+        assert dump.status_code == 200, dump.text[:300]  # the build folder's
 
         # publishing into a store that is down fails at once, and says why
         started = time.monotonic()
@@ -665,3 +667,25 @@ def test_the_readme_documents_the_remote_engine():
         result = _lod(*command, env={})
         assert result.returncode == 0, result.stderr
     assert "--publish" in _lod("build", "--help", env={}).stdout
+
+
+def test_a_process_that_never_read_the_pointer_serves_the_build_published_here(built, tmp_path):
+    """Store down before a new app process has read the pointer (a gunicorn worker that has
+    answered nothing yet): it serves the build this machine published last
+    (dist/published), so what needs no store (dumps, lists) is still served; with no such
+    build, it says the store cannot be reached."""
+    from lod.build.steps import mark_published
+    from lod.errors import StoreUnavailable
+    from lod.serve.current import Published
+
+    from .conftest import free_port
+
+    out = tmp_path / "dist"
+    shutil.copytree(built.path.parent.parent, out, symlinks=True)
+    down = SparqlClient(f"http://127.0.0.1:{free_port()}/sparql", timeout=1)
+    with pytest.raises(StoreUnavailable):
+        Published(out, down, built.base).current()
+    mark_published(out, open_build(out))
+    served = Published(out, down, built.base).current()
+    assert served.build.id == built.id
+    assert served.store.graph == remote.graph_iri(built.base, built.id)

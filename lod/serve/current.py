@@ -116,7 +116,9 @@ class Published:
         """The build graph the store serves: read again once POINTER_TTL has passed, by one
         thread while the others go on with the one read before. When the store cannot be
         read, the last pointer read is served (pages, lists and dumps need no store; what
-        does need it answers 503), and the store is tried again a POINTER_TTL later."""
+        does need it answers 503), or, by a process that has read none yet, the build this
+        machine published last (dist/published); the store is tried again a POINTER_TTL
+        later."""
         if time.monotonic() - self._read_at < remote.POINTER_TTL and self._graph:
             return self._graph
         if not self._pointer_lock.acquire(blocking=self._graph is None):
@@ -128,6 +130,8 @@ class Published:
                 graphs = remote.read_pointer(self.client, self._base(), POINTER_TIMEOUT)
             except QueryError as error:
                 self._read_at = time.monotonic()
+                if self._graph is None:
+                    self._graph = self._published_here()
                 if self._graph is None:
                     raise
                 log.warning(
@@ -146,6 +150,14 @@ class Published:
             return self._graph
         finally:
             self._pointer_lock.release()
+
+    def _published_here(self) -> str | None:
+        """The graph of the build `lod publish` loaded last from this machine, if any."""
+        try:
+            build_id = os.readlink(self.out / "published").rsplit("/", 1)[-1]
+        except OSError:
+            return None
+        return remote.graph_iri(self._base(), build_id)
 
     def _base(self) -> str:
         """The dataset's base IRI: LOD_BASE, else the one dist/current was built with."""
