@@ -21,6 +21,7 @@ from ..vocab import (
     RDF,
     SAME_AS,
     SDO,
+    id_prefix,
     kind_and_slug,
     schema_classes,
 )
@@ -109,7 +110,7 @@ def property_values(graph, subject: URIRef, base: str) -> dict[str, list[list[st
     pairs = graph.by_subject.get(subject, ()) if hasattr(graph, "by_subject") else None
     if pairs is None:
         pairs = graph.predicate_objects(subject)
-    prefix = f"{base}id/"
+    prefix = id_prefix(base)
     found: dict[str, set[tuple[str, str]]] = {}
     for predicate, obj in pairs:
         if predicate in SKIPPED:

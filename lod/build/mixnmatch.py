@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..vocab import id_prefix
+
 MIXNMATCH = "mixnmatch.tsv"
 COLUMNS = ("id", "name", "description", "type", "url")
 WIKIDATA_TYPES = {
@@ -37,7 +39,7 @@ def catalogue(entries: Iterable[dict], base: str) -> bytes:
             entry["name"],
             entry.get("description", ""),
             WIKIDATA_TYPES[entry["kind"]],
-            f"{base}id/{entry['id']}",
+            f"{id_prefix(base)}{entry['id']}",
         )
         lines.append("\t".join(_cell(c) for c in cells))
     return ("\n".join(lines) + "\n").encode("utf-8")

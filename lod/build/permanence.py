@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from ..errors import BuildFailed, PublishError, SourceError
-from ..vocab import KINDS, mint
+from ..vocab import KINDS, id_prefix, mint
 from .convert import Conversion, values
 from .sources import read
 
@@ -149,7 +149,7 @@ def _dropped(dropped: list[str], base: str, data: Path) -> SourceError:
 
 
 def _short(iri: str, base: str) -> str:
-    return iri.removeprefix(f"{base}id/") if iri.startswith(base) else iri
+    return iri.removeprefix(id_prefix(base)) if iri.startswith(base) else iri
 
 
 def _gone(path: Path, base: str, records: set[str], errors: list[SourceError]) -> dict:

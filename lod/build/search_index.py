@@ -27,7 +27,7 @@ from pathlib import Path
 from rdflib import URIRef
 
 from ..triples import Triples
-from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, kind_and_slug
+from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, id_prefix, kind_and_slug
 from .changes import Diff
 
 FILE = "search.sqlite"
@@ -76,7 +76,7 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
         "summary": summary,
     }
     links: dict[str, tuple[str, str]] = {}  # value -> (facet, role), an author's role first
-    prefix = f"{base}id/"
+    prefix = id_prefix(base)
     for predicate, obj in pairs:
         if type(obj) is not URIRef or obj == subject or not obj.startswith(prefix):
             continue

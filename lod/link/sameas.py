@@ -40,7 +40,7 @@ from ..build.convert.services import LinkService
 from ..build.sources import load
 from ..errors import BuildFailed, LodError
 from ..text import normalise, same_as_key
-from ..vocab import KINDS, LABELS, SDO
+from ..vocab import KINDS, LABELS, SDO, id_prefix
 from . import edit
 
 DEFAULT_KINDS = ("organisation", "person", "place", "event", "topic")
@@ -356,7 +356,7 @@ class _Ours:
         self.space = same_as_key(service.space)
 
     def id(self, subject) -> str:
-        return str(subject).removeprefix(f"{self.base}id/")
+        return str(subject).removeprefix(id_prefix(self.base))
 
     def name(self, subject) -> str:
         for predicate in LABELS:

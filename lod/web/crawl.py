@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from ..vocab import KINDS
+from ..vocab import KINDS, id_prefix
 from .current import served
 from .errors import HttpError
 from .resources import conditional
@@ -80,7 +80,7 @@ def _pages() -> tuple[list[tuple[str, str | None]], str]:
     """(page URL, lastmod or None) of every record, kind by kind in the lists' order; and
     today's date, which decides which dates are still to come (so it is in the ETag)."""
     current = served()
-    prefix = f"{current.base}id/"
+    prefix = id_prefix(current.base)
     root = request.host_url.rstrip("/") + request.script_root
     today = datetime.now(UTC).date().isoformat()
     pages = []

@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, request, url_for
 
-from ..vocab import SLUG
+from ..vocab import SLUG, id_prefix
 from .current import served
 from .errors import HttpError
 from .pages import href
@@ -43,7 +43,7 @@ def latest(fmt: str):
 def about(kind: str, slug: str, fmt: str):
     if kind not in KINDS or not SLUG.fullmatch(slug):
         raise HttpError(404, f"No feed for `{kind}/{slug[:80]}`; feeds are of " + ", ".join(KINDS))
-    iri = f"{served().base}id/{kind}/{slug}"
+    iri = f"{id_prefix(served().base)}{kind}/{slug}"
     name = labels().get(iri)
     if name is None:
         raise HttpError(404, f"No {kind} `{slug}` in this dataset.")
@@ -64,7 +64,7 @@ def feed_links() -> list[tuple[str, str, str]]:
     parts = path.split("/")
     if len(parts) == 4 and parts[1] == "doc" and parts[2] in KINDS:
         slug, _, extension = parts[3].partition(".")
-        iri = f"{served().base}id/{parts[2]}/{slug}"
+        iri = f"{id_prefix(served().base)}{parts[2]}/{slug}"
         if extension in ("", "html") and iri in labels():
             return [
                 (

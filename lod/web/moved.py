@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 from flask import Response, redirect, request, url_for
 
-from ..vocab import KINDS, SLUG
+from ..vocab import KINDS, SLUG, id_prefix
 from .current import served
 from .errors import HttpError
 
@@ -35,7 +35,7 @@ def check(kind: str, slug: str, endpoint: str, **values: str) -> None:
     a 410 when it is gone. `endpoint` and `values` make the new URL (`slug` replaced)."""
     if kind not in KINDS or not SLUG.fullmatch(slug):
         return
-    iri = f"{served().base}id/{kind}/{slug}"
+    iri = f"{id_prefix(served().base)}{kind}/{slug}"
     values = values or {"slug": slug}
     target = moved_to(iri)
     if target is not None:
@@ -71,5 +71,5 @@ def renamed(entity_id: str) -> str:
     """A reconciliation id (`kind/slug`, as stored in someone's OpenRefine project) of a
     renamed record as its record's id now; any other id as it is."""
     base = served().base
-    target = moved_to(f"{base}id/{entity_id}")
-    return target.removeprefix(f"{base}id/") if target else entity_id
+    target = moved_to(f"{id_prefix(base)}{entity_id}")
+    return target.removeprefix(id_prefix(base)) if target else entity_id

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from markdown_it import MarkdownIt
 
 from ..serve.store import LABELS, TYPE, Description
-from ..vocab import FOAF, OWL, SDO
+from ..vocab import FOAF, OWL, SDO, id_prefix
 
 MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
 BODY = ox.NamedNode(str(SDO.articleBody))
@@ -194,9 +194,9 @@ def href(iri: str, base: str, root: str = "") -> str | None:
     `root`, the app's mount point), other web IRIs as they are; None (shown as text, never
     a link) for any other scheme, so no `javascript:` or `data:` IRI in the data can
     become a live link."""
-    if iri.startswith(f"{base}id/dataset"):
+    if iri.startswith(f"{id_prefix(base)}dataset"):
         return f"{root}/.well-known/void"
-    if iri.startswith(f"{base}id/"):
+    if iri.startswith(id_prefix(base)):
         return f"{root}/doc/" + iri[len(base) + 3 :]
     if iri.startswith(base):
         return f"{root}/" + iri[len(base) :]

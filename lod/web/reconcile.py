@@ -32,7 +32,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from ..folder import EXTEND_VALUES
 from ..link.extend import MAX_IDS, MAX_PROPERTIES, Extension
 from ..link.reconcile import BadQuery, Candidate, Condition, NameIndex
-from ..vocab import KINDS
+from ..vocab import KINDS, doc_prefix, id_prefix
 from .current import served
 from .errors import HttpError
 from .moved import renamed
@@ -193,7 +193,7 @@ def preview():
         date=entry.get("date"),
         types=candidate.type_list(),
         page=url_for("resources.document", kind=kind, name=slug, _external=True),
-        iri=f"{served().base}id/{candidate.id}",
+        iri=f"{id_prefix(served().base)}{candidate.id}",
         size=PREVIEW_SIZE,
     )
     return conditional(Response(body, mimetype="text/html"), _variant())
@@ -223,10 +223,10 @@ def _manifest() -> dict:
     return {
         "versions": ["0.2", "1.0-draft"],
         "name": manifest["title"],
-        "identifierSpace": f"{current.base}id/",
+        "identifierSpace": id_prefix(current.base),
         "schemaSpace": "https://schema.org/",
         "documentation": url_for("resources.home", _external=True),
-        "view": {"url": f"{current.base}doc/{{{{id}}}}"},
+        "view": {"url": f"{doc_prefix(current.base)}{{{{id}}}}"},
         "preview": {"url": f"{endpoint}/preview?id={{{{id}}}}", **PREVIEW_SIZE},
         "suggest": {
             "entity": {**suggest, "service_path": "/suggest/entity"},

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..serve.store import INCOMING_PAGE
-from ..vocab import KINDS, SLUG, dataset_iri
+from ..vocab import KINDS, SLUG, dataset_iri, id_prefix
 from . import moved
 from .current import cache, served
 from .errors import HttpError
@@ -190,7 +190,7 @@ def _iri(kind: str, slug: str) -> str:
         raise HttpError(404, f"No kind `{kind}`; kinds: " + ", ".join(KINDS))
     if not SLUG.fullmatch(slug):  # no record has it, and it may not even make an IRI
         raise HttpError(404, f"No {kind} `{slug[:80]}` in this dataset.")
-    return f"{served().base}id/{kind}/{slug}"
+    return f"{id_prefix(served().base)}{kind}/{slug}"
 
 
 def _alternates(kind: str, slug: str) -> list[tuple[str, str]]:
