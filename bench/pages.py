@@ -96,6 +96,35 @@ def _client_process(port, paths, seeds, deadline, queue):
     queue.put(results)
 
 
+def _gathered(workers, queue, started: float, timeout: float) -> dict:
+    """Start the client processes, gather what each measured (latencies, statuses, bytes,
+    errors): requests/s and latency percentiles over them all."""
+    for worker in workers:
+        worker.start()
+    results = []
+    for _ in workers:
+        results.extend(queue.get(timeout=timeout))
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    latencies = sorted(x for r in results for x in r[0])
+    statuses: dict = {}
+    for r in results:
+        for status, n in r[1].items():
+            statuses[status] = statuses.get(status, 0) + n
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "max_ms": (latencies[-1] * 1000) if latencies else float("nan"),
+        "statuses": statuses,
+        "bytes_per_request": sum(r[2] for r in results) / max(1, len(latencies)),
+        "errors": sum(r[3] for r in results),
+    }
+
+
 def load(
     port: int, paths: list[str], clients: int, processes: int, seconds: float, seed: int = 1
 ) -> dict:
@@ -112,30 +141,7 @@ def load(
         context.Process(target=_client_process, args=(port, paths, s, deadline, queue))
         for s in seeds
     ]
-    for worker in workers:
-        worker.start()
-    results = []
-    for _ in workers:
-        results.extend(queue.get(timeout=seconds + 120))
-    for worker in workers:
-        worker.join()
-    elapsed = time.monotonic() - started
-    latencies = sorted(x for r in results for x in r[0])
-    statuses: dict = {}
-    for r in results:
-        for status, n in r[1].items():
-            statuses[status] = statuses.get(status, 0) + n
-    return {
-        "requests": len(latencies),
-        "seconds": elapsed,
-        "rps": len(latencies) / elapsed,
-        "p50_ms": percentile(latencies, 0.50) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000,
-        "max_ms": (latencies[-1] * 1000) if latencies else float("nan"),
-        "statuses": statuses,
-        "bytes_per_request": sum(r[2] for r in results) / max(1, len(latencies)),
-        "errors": sum(r[3] for r in results),
-    }
+    return _gathered(workers, queue, started, timeout=seconds + 120)
 
 
 def prime(port: int, paths: list[str], clients: int, processes: int) -> dict:
@@ -150,30 +156,7 @@ def prime(port: int, paths: list[str], clients: int, processes: int) -> dict:
     workers = [
         context.Process(target=_prime_process, args=(port, mine, queue)) for mine in per_process
     ]
-    for worker in workers:
-        worker.start()
-    results = []
-    for _ in workers:
-        results.extend(queue.get(timeout=3600))
-    for worker in workers:
-        worker.join()
-    elapsed = time.monotonic() - started
-    latencies = sorted(x for r in results for x in r[0])
-    statuses: dict = {}
-    for r in results:
-        for status, n in r[1].items():
-            statuses[status] = statuses.get(status, 0) + n
-    return {
-        "requests": len(latencies),
-        "seconds": elapsed,
-        "rps": len(latencies) / elapsed,
-        "p50_ms": percentile(latencies, 0.50) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000,
-        "max_ms": (latencies[-1] * 1000) if latencies else float("nan"),
-        "statuses": statuses,
-        "bytes_per_request": sum(r[2] for r in results) / max(1, len(latencies)),
-        "errors": sum(r[3] for r in results),
-    }
+    return _gathered(workers, queue, started, timeout=3600)
 
 
 def _prime_process(port, shares, queue):

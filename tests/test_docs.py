@@ -10,8 +10,9 @@ import pytest
 
 from lod import Settings
 from lod.build.convert import REGISTRY
-from lod.build.convert.reference import DATASET, EXAMPLES, FOLDERS, markdown
+from lod.build.convert.reference import DATASET, EXAMPLES, markdown
 from lod.build.steps import validated
+from lod.vocab import KINDS
 
 from .conftest import ROOT
 
@@ -37,7 +38,7 @@ def test_the_examples_build(tmp_path):
     data.mkdir()
     (data / "dataset.yaml").write_text(DATASET, "utf-8")
     for kind, (name, text) in EXAMPLES.items():
-        folder = data / FOLDERS[kind]
+        folder = data / KINDS[kind]
         folder.mkdir()
         (folder / name).write_text(text, "utf-8")
     checked = validated(Settings(data=data, out=tmp_path / "dist"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rdflib import URIRef
 
-from ...vocab import DCTERMS, OWL, RDF, SDO, SKOS
+from ...vocab import DCTERMS, KINDS, OWL, RDF, SDO, SKOS
 from . import REGISTRY, fields
 from .fields import Field, Kind
 
@@ -21,15 +21,6 @@ PREFIXES = {
     str(OWL): "owl:",
     str(RDF): "rdf:",
     str(DCTERMS): "dcterms:",
-}
-FOLDERS = {
-    "article": "articles",
-    "organisation": "organisations",
-    "event": "events",
-    "person": "people",
-    "place": "places",
-    "topic": "topics",
-    "document": "documents",
 }
 DATASET = """\
 title: Example news
@@ -242,7 +233,7 @@ def markdown() -> str:
         lines += [
             f"## {name}",
             "",
-            f"Folder `data/{FOLDERS[name]}/`; each record is a {classes}.",
+            f"Folder `data/{KINDS[name]}/`; each record is a {classes}.",
         ]
         if kind.body != SDO.description:
             lines.append(f"The Markdown body of a `.md` file becomes `{curie(kind.body)}`.")
@@ -263,7 +254,7 @@ def markdown() -> str:
         fence = {"md": "markdown", "csv": "csv"}.get(file_name.rsplit(".", 1)[-1], "yaml")
         lines += [
             "",
-            f"Example, `data/{FOLDERS[name]}/{file_name}`:",
+            f"Example, `data/{KINDS[name]}/{file_name}`:",
             "",
             f"```{fence}",
             text.rstrip("\n"),
