@@ -88,6 +88,7 @@ PAGES = {
         "SPARQL",
         f"SPARQL · {SITE}",
     ),
+    "search": ("/search?q=migration", "Search", f"Search: migration · {SITE}"),
 }
 RESOURCES = {"article": ARTICLE, "event": EVENT, "organisation": ORGANISATION}
 
