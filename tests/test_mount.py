@@ -104,3 +104,42 @@ def test_an_untrusted_proxy_is_ignored(built):
 def test_lod_trust_proxy_is_read_from_the_environment():
     assert Settings.from_env({"LOD_TRUST_PROXY": "2"}).trust_proxy == 2
     assert Settings.from_env({}).trust_proxy == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/doc/event/csocd59",
+        "/search?q=migration",
+        "/feeds/articles.atom",
+        "/feeds/articles.json",
+        "/feeds/topic/digital-divide.rss",
+        "/opensearch.xml",
+        "/sitemap.xml",
+    ],
+)
+def test_every_link_keeps_the_mount_point_once(client, path):
+    """In-process, mounted at /lod (SCRIPT_NAME): every local link and absolute URL a page,
+    a feed or a search answer writes is under /lod/, and never under /lod/lod/."""
+    response = client.get(path, base_url="http://localhost/lod/", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    links = re.findall(r'(?:href|src|action)="([^"]*)"', body)
+    links += re.findall(r'http://localhost[^"<\s>\\]*', body)
+    local = [u for u in links if u.startswith("/") or u.startswith("http://localhost")]
+    assert local, "no local link found"
+    for url in local:
+        path_part = url.removeprefix("http://localhost")
+        assert path_part.startswith("/lod/") or path_part == "/lod", url
+        assert not path_part.startswith("/lod/lod"), url
+
+
+def test_search_json_pages_keep_the_mount_point(client):
+    response = client.get(
+        "/search?q=migration",
+        base_url="http://localhost/lod/",
+        headers={"Accept": "application/json"},
+    )
+    pages = [hit["page"] for hit in response.get_json()["results"]]
+    assert pages and all(page.startswith("/lod/doc/") for page in pages), pages

@@ -48,7 +48,7 @@ def about(kind: str, slug: str, fmt: str):
     if name is None:
         raise HttpError(404, f"No {kind} `{slug}` in this dataset.")
     title = f"{served().build.manifest['title']}: {name}"
-    return _feed(fmt, iri, title, href(iri, served().base))
+    return _feed(fmt, iri, title, href(iri, served().base, request.script_root))
 
 
 def feed_links() -> list[tuple[str, str, str]]:
@@ -90,7 +90,8 @@ def _feed(fmt: str, iri: str | None, title: str, page: str) -> Response:
     names = labels()
     created = datetime.fromisoformat(current.build.manifest["created"])
     self_url = request.base_url
-    page_url = request.url_root.rstrip("/") + page if page.startswith("/") else page
+    # `page` comes from url_for, mount point included: only the scheme and host go before it
+    page_url = request.host_url.rstrip("/") + page if page.startswith("/") else page
     updated = max((_when(e["modified"] or e["date"]) for e in entries), default=created)
     feed = {
         "id": iri or f"{current.base}feeds/articles",
@@ -102,7 +103,8 @@ def _feed(fmt: str, iri: str | None, title: str, page: str) -> Response:
             {
                 "id": e["iri"],
                 "title": e["title"],
-                "link": request.url_root.rstrip("/") + (href(e["iri"], current.base) or ""),
+                "link": request.host_url.rstrip("/")
+                + (href(e["iri"], current.base, request.script_root) or ""),
                 "published": _when(e["date"]),
                 "updated": _when(e["modified"] or e["date"]),
                 "authors": [names.get(a, a) for a in e["authors"]],

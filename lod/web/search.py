@@ -64,7 +64,10 @@ def search():
             "page": results.page,
             "pages": results.pages,
             "filters": results.filters,
-            "results": [hit.as_json() | {"page": href(hit.iri, base)} for hit in results.hits],
+            "results": [
+                hit.as_json() | {"page": href(hit.iri, base, request.script_root)}
+                for hit in results.hits
+            ],
             "facets": {
                 facet: [
                     {"value": value, "label": names.get(value, value), "count": count}
@@ -82,7 +85,7 @@ def search():
             results=results,
             q=results.query,
             names=names,
-            href=href,
+            href=lambda iri, base: href(iri, base, request.script_root),
             base=base,
             link=link,
             max_page=MAX_PAGE,
