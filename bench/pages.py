@@ -55,12 +55,19 @@ flask_floor = _flask_floor()
 # --- the load generator ---------------------------------------------------------------------
 
 
-def _client_thread(port, paths, seed, deadline, results):
+def _random_paths(paths, seed, deadline):
+    """Paths drawn at random until the deadline: a client of the load test."""
     rng = random.Random(seed)
+    while time.monotonic() < deadline:
+        yield rng.choice(paths)
+
+
+def _walk(port, paths, results):
+    """GET each path in turn on one kept-alive connection; (latencies, statuses, bytes
+    received, errors) appended to `results`."""
     latencies, statuses, received, errors = [], {}, 0, 0
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    while time.monotonic() < deadline:
-        path = rng.choice(paths)
+    for path in paths:
         started = time.perf_counter()
         try:
             connection.request("GET", path)
@@ -81,14 +88,12 @@ def _client_thread(port, paths, seed, deadline, results):
     results.append((latencies, statuses, received, errors))
 
 
-def _client_process(port, paths, seeds, deadline, queue):
+def _client_process(port, walks, queue):
+    """One process of client threads, one per sequence of paths in `walks`."""
     import threading
 
     results: list = []
-    threads = [
-        threading.Thread(target=_client_thread, args=(port, paths, seed, deadline, results))
-        for seed in seeds
-    ]
+    threads = [threading.Thread(target=_walk, args=(port, paths, results)) for paths in walks]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -137,9 +142,12 @@ def load(
     ]
     started = time.monotonic()
     deadline = started + seconds
-    workers = [
-        context.Process(target=_client_process, args=(port, paths, s, deadline, queue))
-        for s in seeds
+    workers = [  # forked: the path generators are copied, not pickled
+        context.Process(
+            target=_client_process,
+            args=(port, [_random_paths(paths, one, deadline) for one in mine], queue),
+        )
+        for mine in seeds
     ]
     return _gathered(workers, queue, started, timeout=seconds + 120)
 
@@ -154,42 +162,9 @@ def prime(port: int, paths: list[str], clients: int, processes: int) -> dict:
     per_process = [shares[p::processes] for p in range(processes)]
     started = time.monotonic()
     workers = [
-        context.Process(target=_prime_process, args=(port, mine, queue)) for mine in per_process
+        context.Process(target=_client_process, args=(port, mine, queue)) for mine in per_process
     ]
     return _gathered(workers, queue, started, timeout=3600)
-
-
-def _prime_process(port, shares, queue):
-    import threading
-
-    results: list = []
-
-    def walk(share):
-        latencies, statuses, received, errors = [], {}, 0, 0
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for path in share:
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                body = response.read()
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                continue
-            latencies.append(time.perf_counter() - started)
-            statuses[response.status] = statuses.get(response.status, 0) + 1
-            received += len(body)
-        connection.close()
-        results.append((latencies, statuses, received, errors))
-
-    threads = [threading.Thread(target=walk, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    queue.put(results)
 
 
 def show(name: str, r: dict) -> None:
