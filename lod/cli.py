@@ -25,6 +25,7 @@ from .remote import SparqlClient
 from .serve.guard import precheck
 from .serve.pool import QueryService
 from .serve.store import EmbeddedStore
+from .vocab import KINDS
 
 QUERY_FORMATS = [
     "table",
@@ -61,6 +62,10 @@ def _settings(data: str | None, out: str | None) -> Settings:
     return Settings.from_env(data=Path(data) if data else None, out=Path(out) if out else None)
 
 
+data_option = click.option("--data", help="Source folder [LOD_DATA, default data].")
+out_option = click.option("--out", help="Build folder [LOD_OUT, default dist].")
+
+
 class _Commands(click.Group):
     """The commands: a LodError from any of them becomes `error: …` on stderr and exit
     status 1, never a traceback."""
@@ -80,7 +85,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@data_option
 @click.option("--out", help="Build folder; dist/current is served [LOD_OUT, default dist].")
 @click.option(
     "--progress/--no-progress",
@@ -169,7 +174,7 @@ def _built(
 
 @cli.command("publish")
 @click.argument("build_id", required=False)
-@click.option("--out", help="Build folder [LOD_OUT, default dist].")
+@out_option
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -232,7 +237,7 @@ def _publish(settings: Settings, client: SparqlClient, result: Build, show: bool
 
 
 @cli.command()
-@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@data_option
 @click.option(
     "--engine",
     type=click.Choice(["native", "pyshacl"]),
@@ -280,7 +285,7 @@ def serve(host, port, data, out) -> None:
     show_default=True,
     help="Results: table, json, xml, csv, tsv; graphs: ttl, jsonld, nt, rdf.",
 )
-@click.option("--out", help="Build folder [LOD_OUT, default dist].")
+@out_option
 def query(sparql, fmt, out) -> None:
     """Run a SPARQL query on the current build; `-` reads it from stdin. The query is checked
     and limited as /sparql does (read-only, LOD_QUERY_TIMEOUT, LOD_QUERY_MEMORY_MB)."""
@@ -316,10 +321,10 @@ def query(sparql, fmt, out) -> None:
 
 @cli.command("search")
 @click.argument("text", metavar="QUERY")
-@click.option("--kind", help="Only records of this kind (article, organisation, event …).")
+@click.option("--kind", type=click.Choice(list(KINDS)), help="Only records of this kind.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="The results as JSON.")
-@click.option("--out", help="Build folder [LOD_OUT, default dist].")
+@out_option
 def search_command(text, kind, limit, as_json, out) -> None:
     """Full-text search of the current build: words (all required), "a phrase", pre*,
     -word to leave out; best first."""
@@ -419,7 +424,7 @@ def link_group() -> None:
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice(["organisation", "person", "place", "event", "topic", "document", "article"]),
+    type=click.Choice(list(KINDS)),
     help="Kinds of record to link (repeatable) [default: organisation person place event topic].",
 )
 @click.option(
@@ -433,7 +438,7 @@ def link_group() -> None:
     is_flag=True,
     help="Also write the links accepted automatically into data/ (as `lod link apply`).",
 )
-@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@data_option
 @click.option("--out", help="Build folder; answers are cached in its cache/link/ [LOD_OUT].")
 @click.option(
     "--rate",
@@ -514,7 +519,7 @@ def link_sameas(
 
 @link_group.command("apply")
 @click.argument("review")
-@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@data_option
 def link_apply(review, data) -> None:
     """Write the accepted links of a REVIEW file into data/ (only the lines they go on
     change); remember the rejected ones in data/.links/sameas-rejected.yaml."""
@@ -536,7 +541,7 @@ def export_group() -> None:
 
 
 @export_group.command("mixnmatch")
-@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@data_option
 @click.option("--out", "target", help="File to write [default: standard output].")
 def export_mixnmatch(data, target) -> None:
     """The Mix'n'match catalogue (TSV: id, name, description, type, url) of the
@@ -553,7 +558,7 @@ def export_mixnmatch(data, target) -> None:
 
 
 @link_group.command("mentions")
-@click.option("--data", help="Source folder [LOD_DATA, default data].")
+@data_option
 @click.option("--write", is_flag=True, help="Add the proposals to the articles' front matter.")
 @click.option(
     "--article", "articles", multiple=True, help="Only this article (its id); repeatable."

@@ -261,6 +261,12 @@ def test_search_on_the_command_line(searched):
     assert "Photovoltaic panels for schools" in text.stdout
     bad = subprocess.run([*lod, "search", "AND", "--out", str(out)], capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("error: nothing to search for")
+    kind = subprocess.run(
+        [*lod, "search", "x", "--kind", "articel", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert kind.returncode == 2 and "'articel' is not one of" in kind.stderr
 
 
 def test_search_after_watched_edits(tmp_path):
