@@ -41,10 +41,10 @@ def run_all(service: QueryService, store) -> list[bytes]:
 def test_workers_answer_the_same_from_memory_and_from_disk(built):
     store = EmbeddedStore(built.store_path)
     with QueryService(timeout=30, concurrency=1, memory_mb=512) as on_disk:
-        assert not on_disk._in_memory(built.store_path)
+        assert on_disk._copy_mb(built.store_path) == 0
         expected = run_all(on_disk, store)
     with QueryService(timeout=30, concurrency=1, memory_mb=512, memory_store_mb=64) as in_memory:
-        assert in_memory._in_memory(built.store_path)
+        assert in_memory._copy_mb(built.store_path) > 0
         # the first answers may come from disk while the worker copies the store; then
         # from the copy: the same bytes throughout
         for _ in range(20):
@@ -58,10 +58,10 @@ def test_a_build_over_the_budget_stays_on_disk(built, tmp_path):
         (tmp_path / "store").mkdir()
         manifest = dict(built.manifest, triples=10_000_000)
         (tmp_path / "manifest.json").write_text(__import__("json").dumps(manifest))
-        assert not service._in_memory(tmp_path / "store")
-        assert service._in_memory(built.store_path)
+        assert service._copy_mb(tmp_path / "store") == 0
+        assert service._copy_mb(built.store_path) > 0
         (tmp_path / "other").mkdir()
-        assert not service._in_memory(tmp_path / "other")  # no manifest: on disk
+        assert service._copy_mb(tmp_path / "other") == 0  # no manifest: on disk
 
 
 def test_a_store_alone_is_copied_from_its_own_quads(built, tmp_path):

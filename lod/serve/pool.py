@@ -198,10 +198,6 @@ class QueryService:
         finally:
             self._slots.release()
 
-    def _in_memory(self, store_path: Path) -> bool:
-        """Whether queries on this store run on a copy in memory (it fits the budget)."""
-        return self._copy_mb(store_path) > 0
-
     def _copy_mb(self, store_path: Path) -> int:
         """The MB a copy in memory of a build's store takes (its triples, from the build's
         manifest beside the store, at about MEMORY_BYTES_PER_TRIPLE each), or 0 when that
