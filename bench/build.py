@@ -30,7 +30,18 @@ from pathlib import Path
 import benchlib
 from benchlib import PYTHON, ROOT, TreeMemory, median, ratio
 
-PHASES = ("load", "convert", "validate", "ntriples", "dumps", "store", "lists", "switch")
+PHASES = (
+    "load",
+    "convert",
+    "validate",
+    "ntriples",
+    "dumps",
+    "store",
+    "lists",
+    "changes",
+    "search",
+    "switch",
+)
 PHASE_NOTES = {
     "load": "read and parse the source files",
     "convert": "sources -> triples, VoID description",
@@ -39,6 +50,8 @@ PHASE_NOTES = {
     "dumps": "gzip dumps (nt, ttl, jsonld), void.ttl, validation report",
     "store": "Oxigraph bulk load of the N-Triples",
     "lists": "lists.json, reconcile.json, manifest",
+    "changes": "the change stream: what changed since the last build (ldes/)",
+    "search": "the full-text index (search.sqlite)",
     "switch": "rename, switch current, prune old builds",
 }
 
