@@ -70,9 +70,13 @@ def build_index(graph, conversion) -> dict:
 
 def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors) -> dict:
     """One record's entry in the index."""
+    pairs = _pairs(graph, subject)
+    by_predicate: dict[URIRef, list] = {}
+    for predicate, obj in pairs:  # one pass over the record's triples, not one per property
+        by_predicate.setdefault(predicate, []).append(obj)
 
     def values(*predicates: URIRef) -> list[str]:
-        return [str(v) for p in predicates for v in sorted(graph.objects(subject, p))]
+        return [str(v) for p in predicates for v in sorted(by_predicate.get(p, ()))]
 
     slug = kind_and_slug(base, str(subject))[1]
     names = values(*LABELS)
@@ -94,7 +98,7 @@ def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors)
         found["description"] = _short(description[0])
     if date is not None:
         found["date"] = date
-    found["values"] = property_values(graph, subject, base)
+    found["values"] = property_values(pairs, base)
     return found
 
 
@@ -103,13 +107,18 @@ SKIPPED = frozenset({RDF.type, SDO.articleBody, SDO.description})
 VALUE_CHARS = 1000
 
 
-def property_values(graph, subject: URIRef, base: str) -> dict[str, list[list[str]]]:
-    """A record's statements as {property: [[tag, value], …]}, sorted: tag `ref` for
-    another record (`kind/slug`), `iri` for any other IRI, `date`, `int`, `float` or `str`
-    for a literal. Hash nodes, types and long prose are left out."""
-    pairs = graph.by_subject.get(subject, ()) if hasattr(graph, "by_subject") else None
-    if pairs is None:
-        pairs = graph.predicate_objects(subject)
+def _pairs(graph, subject: URIRef) -> list:
+    """The (predicate, object) pairs of `subject` in a lod.triples.Triples or an rdflib Graph."""
+    if hasattr(graph, "by_subject"):
+        return list(graph.by_subject.get(subject, ()))
+    return list(graph.predicate_objects(subject))
+
+
+def property_values(pairs, base: str) -> dict[str, list[list[str]]]:
+    """A record's statements (its (predicate, object) pairs) as {property: [[tag, value],
+    …]}, sorted: tag `ref` for another record (`kind/slug`), `iri` for any other IRI,
+    `date`, `int`, `float` or `str` for a literal. Hash nodes, types and long prose are left
+    out."""
     prefix = id_prefix(base)
     found: dict[str, set[tuple[str, str]]] = {}
     for predicate, obj in pairs:
