@@ -6,6 +6,7 @@ Exit status: 0 ok, 1 invalid input or failed build, 2 usage (click's own).
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -130,15 +131,23 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals) ->
         f"watching {Path(settings.data)}/ for changes (every {interval:g} s; shapes/ is not "
         "watched; Ctrl-C to stop)"
     )
-    while True:
-        try:
-            if builder.changed():
-                _built(settings, client, builder.build, show, progress)
+    # Stopped (Ctrl-C, or SIGTERM from a service manager), it keeps the last build's state
+    # for the next `lod build` (lod.build.state).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        while True:
+            try:
+                if builder.changed():
+                    _built(settings, client, builder.build, show, progress)
+                    click.echo(watching, err=True)
+            except (LodError, OSError) as exc:  # a bad edit, a file gone mid-build: say, go on
+                click.echo(f"error: {exc}\n(the last good build is still served)", err=True)
                 click.echo(watching, err=True)
-        except (LodError, OSError) as exc:  # a bad edit, a file gone mid-build: say, go on
-            click.echo(f"error: {exc}\n(the last good build is still served)", err=True)
-            click.echo(watching, err=True)
-        time.sleep(interval)
+            time.sleep(interval)
+    finally:
+        click.echo("keeping the last build's state for the next `lod build`", err=True)
+        builder.save()
+        progress.done()
 
 
 def _built(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from .listings import Listings
 from .parts import Blocks, Members, Part
 from .shacl import Data, Finding, evaluate, follows_links
 from .sources import Found, Record, Sources, assemble, files, read
+from .state import State, load_state, save_state
 from .steps import (
     Progress,
     Validated,
@@ -61,46 +63,31 @@ from .void import Census, describe
 Before = dict[Node, frozenset]  # subjects' (predicate, object) pairs before a change
 
 
-@dataclass
-class State:
-    """What the last good build made, kept for the next."""
-
-    found: Found
-    by_file: dict[str, list[Record]]
-    validated: Validated
-    data: Data  # the validation index over the graph
-    findings: dict[str, list[Finding]]  # by focus node
-    blocks: Blocks
-    members: Members
-    listings: Listings
-    census: Census
-    build: Build
-
-
 def build(
     settings: Settings, progress: Progress = lambda _: None, allow_removals: bool = False
 ) -> Build:
     """A new build from settings.data, switched to as dist/current when complete
     (`allow_removals`: published IRIs may disappear, see lod.build.permanence)."""
-    return Builder(settings, progress, keep=False, allow_removals=allow_removals).build()
+    builder = Builder(settings, progress, allow_removals=allow_removals)
+    built = builder.build()
+    builder.save()
+    return built
 
 
 class Builder:
-    """Builds data/ again and again, each time from what the last good build left (with
-    `keep=False`, once: nothing is kept for a next build)."""
+    """Builds data/ again and again, each time from what the last good build left: kept
+    in memory, or (the first time) as the last process left it in dist/cache/ (see
+    lod.build.state)."""
 
     def __init__(
-        self,
-        settings: Settings,
-        progress: Progress = lambda _: None,
-        keep=True,
-        allow_removals=False,
+        self, settings: Settings, progress: Progress = lambda _: None, allow_removals=False
     ):
         self.settings = settings
         self.allow_removals = allow_removals
         self.progress = progress
-        self.keep = keep
         self.state: State | None = None
+        self.loaded = False  # whether the state on disk was looked for
+        self.saved = False  # whether the state on disk is self.state
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
         self.gone_tried: tuple | None = None  # data/gone.yaml's stamp then
 
@@ -113,7 +100,11 @@ class Builder:
         """A new build of data/, by the shortest way from the last one."""
         out = output(self.settings)
         with lock(out):
+            if not self.loaded:
+                self.progress("resume")
+                self.state, self.loaded = load_state(self.settings), True
             errors: list[SourceError] = []
+            scanned = time.time_ns()
             found = self.tried = files(Path(self.settings.data), errors)
             self.gone_tried = permanence.stamp(Path(self.settings.data))
             state = self.state
@@ -121,18 +112,26 @@ class Builder:
             by_file = _read(found, state, errors)
             try:
                 if state is None or not self._incremental(found, state):
-                    built, self.state = self._full(out, found, by_file, errors, state)
+                    self.state = self._full(out, found, scanned, by_file, errors, state)
                 else:
-                    self.state = self._rebuild(out, found, by_file, errors, state)
-                    built = self.state.build
+                    self.state = self._rebuild(out, found, scanned, by_file, errors, state)
+                self.saved = False
             finally:
-                if self.keep:
-                    # What the Builder keeps is millions of objects that live on: out of the
-                    # collector's way, a collection scans only what a rebuild makes (a full
-                    # one over them all takes seconds at 100k articles).
-                    gc.collect()
-                    gc.freeze()
-            return built
+                # What the Builder keeps is millions of objects that live on: out of the
+                # collector's way, a collection scans only what a rebuild makes (a full
+                # one over them all takes seconds at 100k articles).
+                gc.collect()
+                gc.freeze()
+            return self.state.build
+
+    def save(self) -> None:
+        """Keep the last good build's state on disk for the next process's first build."""
+        if self.state is not None and not self.saved:
+            out = output(self.settings)
+            with lock(out):
+                self.progress("keep")
+                save_state(self.settings, self.state)
+                self.saved = True
 
     def _incremental(self, found: Found, state: State) -> bool:
         dataset = str(Path(self.settings.data) / "dataset.yaml")
@@ -142,39 +141,47 @@ class Builder:
         )
 
     def _full(
-        self, out: Path, found: Found, by_file, errors, state: State | None
-    ) -> tuple[Build, State | None]:
-        """A build of every record; what it made kept for the next build (if keeping)."""
+        self, out: Path, found: Found, scanned: int, by_file, errors, state: State | None
+    ) -> State:
+        """A build of every record; what it made kept for the next build."""
         sources = assemble(found, by_file, errors)
         checked = validated(self.settings, self.progress, sources)
         self.progress("ntriples")
         blocks = Blocks.of(checked.graph)
         parts = blocks.parts()
-        if not self.keep:
-            blocks = None  # a copy of the graph, which a build that keeps nothing lets go
         members = state.members if state else Members()
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
         kept = self._permanence(out, checked.conversion)
         built = write(out, checked, parts, members, listings, load_store, self.progress, kept)
-        if not self.keep:
-            return built, None
         data = Data(checked.graph, ontology())
         findings = _by_focus(checked.report.findings)
         census = Census(checked.conversion.dataset.base)
         data_triples = (t for t in checked.graph if t[0] not in checked.description.by_subject)
         census.count(data_triples, set(checked.conversion.records))
-        return built, State(
-            found, by_file, checked, data, findings, blocks, members, listings, census, built
+        return State(
+            found,
+            scanned,
+            by_file,
+            checked,
+            data,
+            findings,
+            blocks,
+            members,
+            listings,
+            census,
+            built,
         )
 
-    def _rebuild(self, out: Path, found: Found, by_file, errors, state: State) -> State:
+    def _rebuild(
+        self, out: Path, found: Found, scanned: int, by_file, errors, state: State
+    ) -> State:
         """The next build from the last one: the changed files' records converted again,
         the graph and validation brought up to date, then the build written."""
         self.progress("convert")
         edit = _edit(found, by_file, errors, state)
         if edit is None:  # a record gone or renamed
-            return self._full(out, found, by_file, errors, state)[1]
+            return self._full(out, found, scanned, by_file, errors, state)
         checked, changes, findings, census = self._apply(edit, state)
         self.progress("ntriples")
         try:
@@ -192,6 +199,7 @@ class Builder:
             raise
         return State(
             found,
+            scanned,
             by_file,
             checked,
             state.data,

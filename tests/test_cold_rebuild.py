@@ -1,0 +1,200 @@
+"""Cold incremental builds (lod.build.state): `lod build` in a new process rebuilds from the
+state the last build left in dist/cache/, reading only the changed files, and writes what a
+fresh build writes, byte for byte; a damaged, stale or foreign state is ignored (a full
+build), never trusted."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lod import Settings, build, open_build
+from lod.build import builder as builder_module
+from lod.build import state as state_module
+
+from .test_rebuild import article, assert_same_as_fresh, edit
+
+AN_HOUR = 3600 * 10**9
+
+
+@pytest.fixture
+def data(corpus_1k, tmp_path) -> Path:
+    """The corpus, its files last modified an hour ago (older than RACY_NS before any
+    build here: their stamps can be trusted)."""
+    data = Path(shutil.copytree(corpus_1k, tmp_path / "data"))
+    then = time.time_ns() - AN_HOUR
+    for file in data.rglob("*"):
+        os.utime(file, ns=(then, then))
+    return data
+
+
+@pytest.fixture
+def settings(data, tmp_path) -> Settings:
+    settings = Settings(data=data, out=tmp_path / "out")
+    build(settings)
+    return settings
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:
+    """The source files the builds read, in order."""
+    read: list[str] = []
+    original = builder_module.read
+    monkeypatch.setattr(
+        builder_module, "read", lambda path, *a: read.append(path) or original(path, *a)
+    )
+    return read
+
+
+def test_lod_build_in_a_new_process_rebuilds_from_the_last_state(settings, data, tmp_path):
+    edit(article(data, 3), 'headline: "', 'headline: "Cold: ')
+    # An unchanged file made unreadable behind an unchanged stamp: a build that read it
+    # would fail, one that takes its records from the state does not.
+    hidden = article(data, 4)
+    original, stamp = hidden.read_bytes(), hidden.stat()
+    hidden.write_bytes(b"\0" * len(original))
+    os.utime(hidden, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    command = [sys.executable, "-m", "lod", "build", "--progress"]
+    command += ["--data", str(data), "--out", str(settings.out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "  resume: " in done.stderr and "  keep: " in done.stderr
+    hidden.write_bytes(original)
+    assert_same_as_fresh(open_build(settings.out), data, tmp_path)
+
+
+def test_a_cold_rebuild_reads_only_the_changed_files(settings, data, tmp_path, reads):
+    edit(article(data, 11), 'headline: "', 'headline: "Changed: ')
+    rebuilt = build(settings)
+    assert reads == [str(article(data, 11))]
+    assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+def test_cold_rebuilds_of_every_kind_equal_fresh_builds(settings, data, tmp_path):
+    # an event leaves its super-event and joins another
+    events = data / "events" / "events.yaml"
+    edit(events, "  superEvent: event-0\n", "")
+    edit(events, "- id: event-2\n", "- id: event-2\n  superEvent: event-1\n")
+    assert_same_as_fresh(build(settings), data, tmp_path)
+    # a new article
+    text = article(data, 5).read_text("utf-8").replace("Article 5", "Article new", 1)
+    (data / "articles" / "0000" / "article-new.md").write_text(text, "utf-8")
+    assert_same_as_fresh(build(settings), data, tmp_path)
+    # dataset.yaml changed: in full, from the records kept
+    edit(data / "dataset.yaml", "title: Synthetic news", "title: Other news")
+    assert_same_as_fresh(build(settings), data, tmp_path)
+
+
+def test_a_failed_cold_rebuild_keeps_the_state_for_the_next(settings, data, tmp_path, reads):
+    served = (Path(settings.out) / "current").resolve()
+    edit(article(data, 9), "datePublished: ", "datePublished: not-a-date-")
+    with pytest.raises(Exception, match="datePublished"):
+        build(settings)
+    assert (Path(settings.out) / "current").resolve() == served
+    edit(article(data, 9), "datePublished: not-a-date-", "datePublished: ")
+    reads.clear()
+    rebuilt = build(settings)
+    assert reads == [str(article(data, 9))]
+    assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["a flipped byte", "truncated", "empty", "not a state"])
+def test_a_damaged_state_is_ignored(settings, data, tmp_path, reads, damage):
+    file = state_module.path(settings)
+    body = bytearray(file.read_bytes())
+    if damage == "a flipped byte":
+        body[len(body) // 2] ^= 0x01
+    elif damage == "truncated":
+        del body[len(body) // 2 :]
+    elif damage == "empty":
+        body.clear()
+    else:
+        body[:5] = b"junk!"
+    file.write_bytes(bytes(body))
+    assert state_module.load_state(settings) is None
+    edit(article(data, 2), 'headline: "', 'headline: "After damage: ')
+    rebuilt = build(settings)
+    assert len(reads) > 1000  # read in full
+    assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+def test_a_state_of_another_build_is_ignored(settings, data, tmp_path):
+    file = state_module.path(settings)
+    older = file.read_bytes()
+    edit(article(data, 6), 'headline: "', 'headline: "Newer: ')
+    build(settings)
+    assert state_module.load_state(settings) is not None
+    file.write_bytes(older)  # intact, but made with the build before dist/current
+    assert state_module.load_state(settings) is None
+    edit(article(data, 6), 'headline: "Newer: ', 'headline: "Newest: ')
+    assert_same_as_fresh(build(settings), data, tmp_path)
+
+
+@pytest.mark.parametrize("change", ["code", "base", "shapes", "data path"])
+def test_a_state_made_for_other_code_or_settings_is_ignored(
+    settings, data, tmp_path, monkeypatch, change
+):
+    assert state_module.load_state(settings) is not None
+    if change == "code":
+        monkeypatch.setattr(state_module, "_code_digest", lambda: "other code")
+    elif change == "base":
+        settings = Settings(data=data, out=settings.out, base="https://other.example/")
+    elif change == "shapes":
+        shapes = Path(shutil.copytree(settings.shapes, tmp_path / "shapes"))
+        (shapes / "extra.ttl").write_text("# a new shapes file\n", "utf-8")
+        settings = Settings(data=data, out=settings.out, shapes=shapes)
+    else:
+        moved = Path(shutil.copytree(data, tmp_path / "moved"))
+        settings = Settings(data=moved, out=settings.out)
+    assert state_module.load_state(settings) is None
+
+
+def test_a_file_changed_without_a_new_stamp_is_read_again_when_racy(data, tmp_path, reads):
+    """A file edited within RACY_NS of the state's scan, same size, its time put back (a
+    coarse clock): its stamp says nothing changed, but it is read again."""
+    settings = Settings(data=data, out=tmp_path / "out")
+    target = article(data, 8)
+    now = time.time_ns()
+    os.utime(target, ns=(now, now))
+    before = target.stat()
+    build(settings)
+    edit(target, "Article 8", "Racy!!! 8")  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size
+    reads.clear()
+    rebuilt = build(settings)
+    assert str(target) in reads and len(reads) < 10  # the racy files only
+    assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+def test_a_state_that_cannot_be_written_does_not_fail_the_build(data, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cache").write_text("a file where the cache folder goes", "utf-8")
+    built = build(Settings(data=data, out=out))
+    assert (out / "current").resolve() == built.path
+    assert not state_module.path(Settings(data=data, out=out)).exists()
+
+
+def test_lod_build_watch_keeps_its_state_when_stopped(data, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "lod", "build", "--watch", "--interval", "0.1"]
+    command += ["--data", str(data), "--out", str(out), "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in process.stdout:
+            if line.startswith("watching"):
+                break
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=120)[0]
+    finally:
+        process.kill()
+    assert "keeping the last build's state" in output
+    assert state_module.load_state(Settings(data=data, out=out)) is not None
