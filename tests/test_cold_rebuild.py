@@ -29,10 +29,15 @@ def data(corpus_1k, tmp_path) -> Path:
     """The corpus, its files last modified an hour ago (older than RACY_NS before any
     build here: their stamps can be trusted)."""
     data = Path(shutil.copytree(corpus_1k, tmp_path / "data"))
-    then = time.time_ns() - AN_HOUR
     for file in data.rglob("*"):
-        os.utime(file, ns=(then, then))
+        age(file)
     return data
+
+
+def age(file: Path) -> None:
+    """Date a file's last change an hour back, out of RACY_NS of any build's scan."""
+    then = time.time_ns() - AN_HOUR
+    os.utime(file, ns=(then, then))
 
 
 @pytest.fixture
@@ -125,16 +130,52 @@ def test_a_damaged_state_is_ignored(settings, data, tmp_path, reads, damage):
     assert_same_as_fresh(rebuilt, data, tmp_path)
 
 
-def test_a_state_of_another_build_is_ignored(settings, data, tmp_path):
-    file = state_module.path(settings)
-    older = file.read_bytes()
+def test_each_process_adds_a_step_replayed_by_the_next_until_a_new_snapshot(
+    settings, data, tmp_path, reads
+):
+    snapshot = state_module.path(settings)
+    steps = lambda: sorted(p.name for p in snapshot.parent.glob("builder.state.*"))  # noqa: E731
+    for number in range(1, state_module.MAX_STEPS + 1):
+        edit(article(data, 20 + number), 'headline: "', f'headline: "Step {number}: ')
+        age(article(data, 20 + number))  # else read again by the next build too (racy)
+        reads.clear()
+        rebuilt = build(settings)  # a new Builder: the snapshot and the steps replayed
+        assert reads == [str(article(data, 20 + number))]
+        assert steps() == [f"builder.state.{n}" for n in range(1, number + 1)]
+    assert_same_as_fresh(rebuilt, data, tmp_path)
+    edit(article(data, 40), 'headline: "', 'headline: "After the steps: ')
+    rebuilt = build(settings)
+    assert steps() == []  # too many steps to replay: a new snapshot
+    assert state_module.load_state(settings)[0].build == rebuilt
+    assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+@pytest.mark.parametrize("fault", ["missing", "damaged", "from another out folder"])
+def test_a_journal_that_does_not_lead_to_the_current_build_is_ignored(
+    settings, data, tmp_path, reads, fault
+):
+    other = Settings(data=data, out=tmp_path / "other")
+    shutil.copytree(settings.out, other.out, symlinks=True)  # the same history up to here
     edit(article(data, 6), 'headline: "', 'headline: "Newer: ')
     build(settings)
+    step = state_module.path(settings).with_name("builder.state.1")
     assert state_module.load_state(settings) is not None
-    file.write_bytes(older)  # intact, but made with the build before dist/current
+    if fault == "missing":
+        step.unlink()
+    elif fault == "damaged":
+        body = bytearray(step.read_bytes())
+        body[-100] ^= 0x01
+        step.write_bytes(bytes(body))
+    else:  # an intact step after the same snapshot, to another build
+        edit(article(data, 6), 'headline: "Newer: ', 'headline: "Other: ')
+        build(other)
+        shutil.copy(state_module.path(other).with_name("builder.state.1"), step)
     assert state_module.load_state(settings) is None
-    edit(article(data, 6), 'headline: "Newer: ', 'headline: "Newest: ')
-    assert_same_as_fresh(build(settings), data, tmp_path)
+    edit(article(data, 7), 'headline: "', 'headline: "Then: ')
+    reads.clear()
+    rebuilt = build(settings)
+    assert len(reads) > 1000  # read in full
+    assert_same_as_fresh(rebuilt, data, tmp_path)
 
 
 @pytest.mark.parametrize("change", ["code", "base", "shapes", "data path"])

@@ -46,7 +46,7 @@ from .listings import Listings
 from .parts import Blocks, Members, Part
 from .shacl import Data, Finding, evaluate, follows_links
 from .sources import Found, Record, Sources, assemble, files, read
-from .state import State, load_state, save_state
+from .state import MAX_STEPS, State, Step, forget_racy, load_state, save_state, save_step
 from .steps import (
     Progress,
     Validated,
@@ -87,7 +87,11 @@ class Builder:
         self.progress = progress
         self.state: State | None = None
         self.loaded = False  # whether the state on disk was looked for
-        self.saved = False  # whether the state on disk is self.state
+        # The builds made since the state on disk (None: that state is not an ancestor of
+        # self.state: the next save writes a snapshot), the steps on disk after its
+        # snapshot, and the build they lead to.
+        self.journal: list[Step] | None = None
+        self.on_disk: tuple[int, str] = (0, "")
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
         self.gone_tried: tuple | None = None  # data/gone.yaml's stamp then
 
@@ -102,7 +106,8 @@ class Builder:
         with lock(out):
             if not self.loaded:
                 self.progress("resume")
-                self.state, self.loaded = load_state(self.settings), True
+                self.loaded = True
+                self._resume()
             errors: list[SourceError] = []
             scanned = time.time_ns()
             found = self.tried = files(Path(self.settings.data), errors)
@@ -115,7 +120,6 @@ class Builder:
                     self.state = self._full(out, found, scanned, by_file, errors, state)
                 else:
                     self.state = self._rebuild(out, found, scanned, by_file, errors, state)
-                self.saved = False
             finally:
                 # What the Builder keeps is millions of objects that live on: out of the
                 # collector's way, a collection scans only what a rebuild makes (a full
@@ -125,13 +129,37 @@ class Builder:
             return self.state.build
 
     def save(self) -> None:
-        """Keep the last good build's state on disk for the next process's first build."""
-        if self.state is not None and not self.saved:
-            out = output(self.settings)
-            with lock(out):
-                self.progress("keep")
-                save_state(self.settings, self.state)
-                self.saved = True
+        """Keep the last good build's state on disk for the next process's first build: as
+        the steps made since the state on disk, or as a new snapshot."""
+        if self.state is None or self.journal == []:
+            return
+        with lock(output(self.settings)):
+            self.progress("keep")
+            written, last = self.on_disk
+            if self.journal is not None and written + len(self.journal) <= MAX_STEPS:
+                for step in self.journal:
+                    if not save_step(self.settings, written + 1, step, last):
+                        break
+                    written, last = written + 1, step.build.id
+            if last != self.state.build.id and save_state(self.settings, self.state):
+                written, last = 0, self.state.build.id
+            self.journal = [] if last == self.state.build.id else None
+            self.on_disk = (written, last)
+
+    def _resume(self) -> None:
+        """Take the state the last process left on disk (its snapshot and steps replayed),
+        if it is there, intact and for this build."""
+        kept = load_state(self.settings)
+        if kept is None:
+            return
+        state, steps = kept
+        try:
+            for step in steps:
+                state = self._replay(state, step)
+        except BuildFailed:  # only other code could fail here: a full build, then
+            return
+        forget_racy(state)
+        self.state, self.journal, self.on_disk = state, [], (len(steps), state.build.id)
 
     def _incremental(self, found: Found, state: State) -> bool:
         dataset = str(Path(self.settings.data) / "dataset.yaml")
@@ -144,6 +172,7 @@ class Builder:
         self, out: Path, found: Found, scanned: int, by_file, errors, state: State | None
     ) -> State:
         """A build of every record; what it made kept for the next build."""
+        self.journal = None  # what is on disk is no longer an ancestor
         sources = assemble(found, by_file, errors)
         checked = validated(self.settings, self.progress, sources)
         self.progress("ntriples")
@@ -179,24 +208,27 @@ class Builder:
         """The next build from the last one: the changed files' records converted again,
         the graph and validation brought up to date, then the build written."""
         self.progress("convert")
-        edit = _edit(found, by_file, errors, state)
+        changed = [
+            p for p in found.keys() | state.found.keys() if found.get(p) != state.found.get(p)
+        ]
+        edit = _edit(found, by_file, errors, state, changed)
         if edit is None:  # a record gone or renamed
             return self._full(out, found, scanned, by_file, errors, state)
-        checked, changes, findings, census = self._apply(edit, state)
+        checked, changes, findings, census = self._apply(edit, state, self.progress)
         self.progress("ntriples")
         try:
-            state.blocks.replace(checked.graph, changes)
-            owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
-            state.listings.update(checked.graph, checked.conversion, owners)
+            parts = _advance(state, checked, changes)
             store = _StoreCheckpoint(state, changes, checked.graph)
-            parts = state.blocks.parts()
             kept = self._permanence(out, checked.conversion)
             built = write(
                 out, checked, parts, state.members, state.listings, store, self.progress, kept
             )
         except BaseException:
             self.state = None  # the graph is ahead of what is published: start again in full
+            self.journal = None
             raise
+        if self.journal is not None:
+            self.journal.append(Step(found, scanned, {p: by_file.get(p) for p in changed}, built))
         return State(
             found,
             scanned,
@@ -211,7 +243,34 @@ class Builder:
             built,
         )
 
-    def _apply(self, edit: _Edit, state: State):
+    def _replay(self, state: State, step: Step) -> State:
+        """The state after `step`, made from `state` as the build that made it did, with
+        nothing written."""
+        by_file = {
+            path: step.changed[path] if path in step.changed else state.by_file[path]
+            for path in step.found
+        }
+        errors: list[SourceError] = []
+        edit = _edit(step.found, by_file, errors, state, list(step.changed))
+        if edit is None:
+            raise BuildFailed(errors)
+        checked, changes, findings, census = self._apply(edit, state, lambda _: None)
+        state.members.update(_advance(state, checked, changes))
+        return State(
+            step.found,
+            step.scanned,
+            by_file,
+            checked,
+            state.data,
+            findings,
+            state.blocks,
+            state.members,
+            state.listings,
+            census,
+            step.build,
+        )
+
+    def _apply(self, edit: _Edit, state: State, progress: Progress):
         """The kept graph with the edit's triples removed and added and the VoID description
         made again, then validated where it changed: (validated, changes, findings by focus,
         census). On any failure the graph and the validation index are put back as they
@@ -239,7 +298,7 @@ class Builder:
             changes = {
                 s: pairs for s, pairs in before.items() if graph.by_subject.get(s, set()) != pairs
             }
-            self.progress("validate")
+            progress("validate")
             findings = self._validate(state, changes)
             converted = Conversion(graph, dataset, records)
             all_findings = [f for found in findings.values() for f in found]
@@ -291,9 +350,12 @@ class _Edit:
     added: list  # triples made now and not before
 
 
-def _edit(found: Found, by_file, errors: list[SourceError], state: State) -> _Edit | None:
-    """The edit from the last build's files to these; None when a record is gone or
-    renamed (then the graph cannot be edited: a full build). BuildFailed on bad input."""
+def _edit(
+    found: Found, by_file, errors: list[SourceError], state: State, changed: list[str]
+) -> _Edit | None:
+    """The edit from the last build's files to these (`changed`: the files read again);
+    None when a record is gone or renamed (then the graph cannot be edited: a full build).
+    BuildFailed on bad input."""
     sources = assemble(found, by_file, errors)
     index = index_records(sources.records, errors)
     dataset = state.validated.conversion.dataset
@@ -302,7 +364,6 @@ def _edit(found: Found, by_file, errors: list[SourceError], state: State) -> _Ed
         raise BuildFailed(errors)
     if not state.validated.conversion.records.keys() <= records.keys():
         return None
-    changed = [p for p in found.keys() | state.found.keys() if found.get(p) != state.found.get(p)]
     old = [r for path in changed for r in state.by_file.get(path, [])]
     new = [r for path in changed for r in by_file.get(path, [])]
     made_before = _contributions(old, dataset, index, errors)
@@ -312,6 +373,14 @@ def _edit(found: Found, by_file, errors: list[SourceError], state: State) -> _Ed
     removed = [t for t in made_before if t not in made]
     added = [t for t in made if t not in made_before]
     return _Edit(sources, records, made, removed, added)
+
+
+def _advance(state: State, checked: Validated, changes: Before) -> list[Part]:
+    """The kept blocks and listings brought up to the edited graph; the dump's parts."""
+    state.blocks.replace(checked.graph, changes)
+    owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
+    state.listings.update(checked.graph, checked.conversion, owners)
+    return state.blocks.parts()
 
 
 def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[str, list[Record]]:

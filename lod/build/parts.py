@@ -143,13 +143,17 @@ class Members:
     def __init__(self) -> None:
         self.known: dict[bytes, tuple[bytes, ...]] = {}  # part digest -> members
 
-    def write(self, folder: Path, parts: list[Part]) -> dict:
-        """Each dump into `folder`, made of the parts' members; returns {file name:
-        {sha256, size}}."""
+    def update(self, parts: list[Part]) -> None:
+        """Keep the members of these parts (and only theirs), compressing the new ones."""
         missing = [part for part in parts if part.digest not in self.known]
         for part, members in zip(missing, _compress_all([p.data for p in missing]), strict=True):
             self.known[part.digest] = members
-        self.known = {part.digest: self.known[part.digest] for part in parts}  # this build's
+        self.known = {part.digest: self.known[part.digest] for part in parts}
+
+    def write(self, folder: Path, parts: list[Part]) -> dict:
+        """Each dump into `folder`, made of the parts' members; returns {file name:
+        {sha256, size}}."""
+        self.update(parts)
         files = {}
         for position, fmt in enumerate(DUMP_FORMATS):
             body = [self.known[part.digest][position] for part in parts]

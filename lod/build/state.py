@@ -2,12 +2,19 @@
 dist/cache/, so that `lod build` in a new process rebuilds from the last build the way
 `lod build --watch` does, instead of doing everything again.
 
-The file is a pickle of the State behind a header that says what it is valid for: the
-build it made (dist/current must still be that build), this version of lod's code and of
-the libraries that shape the output, the data folder, the base and the shapes. A file
-made for anything else is stale; one whose SHA-256 does not match its header is damaged:
-either way it is ignored (and the build done in full), never trusted. The body is read
-only after its hash is checked, so only a file this program wrote is unpickled; anyone
+On disk: a snapshot (`builder.state`, a pickle of a State) and a journal of the
+incremental builds made since (`builder.state.1`, `.2`, …: each a `Step`, the source
+files' stamps and the records of the files that changed), which the next process replays
+on the snapshot: replaying a step costs what converting and validating one edit costs,
+while a snapshot costs a tenth of a full build to write. After MAX_STEPS steps, or a full
+build, a new snapshot is written and the journal emptied.
+
+Each file has a header that says what it is valid for: the build it leads to (the last one
+must be the build dist/current serves, each step follows the one before), this version of
+lod's code and of the libraries that shape the output, the data folder, the base and the
+shapes. A file made for anything else is stale; one whose SHA-256 does not match is
+damaged: either way nothing is used (the build is done in full), never trusted. A body is
+unpickled only after its hash is checked, so only files this program wrote are; anyone
 who can write dist/ can change what is served anyway.
 
 A source file's stamp (modification time, size, inode) says whether it changed since the
@@ -43,7 +50,8 @@ from .sources import Found, Record
 from .steps import Validated
 from .void import Census
 
-FORMAT = 1  # the layout of the state file
+FORMAT = 1  # the layout of the state files
+MAX_STEPS = 5  # steps replayed at most: then a new snapshot
 MAGIC = b"lod builder state\n"  # then valid_for as JSON, a line; the pickle; its SHA-256
 DIGEST = 32
 RACY_NS = 2_000_000_000  # FAT's 2 s clock is the coarsest in use
@@ -67,64 +75,119 @@ class State:
     build: Build
 
 
+@dataclass
+class Step:
+    """An incremental build, as the next process replays it on the state before it."""
+
+    found: Found
+    scanned: int
+    changed: dict[str, list[Record]]  # the records of the files whose stamps changed
+    build: Build
+
+
 def path(settings: Settings) -> Path:
+    """The snapshot; the journal's steps are beside it, numbered from 1."""
     return Path(settings.out) / "cache" / "builder.state"
 
 
-def save_state(settings: Settings, state: State) -> None:
-    """Write the state for the next process (best effort: a state that cannot be written
-    only makes the next build a full one)."""
+def save_state(settings: Settings, state: State) -> bool:
+    """Write a snapshot of the state and empty the journal; whether it was written (best
+    effort: a state that cannot be written only makes the next build a full one)."""
     target = path(settings)
-    partial = target.with_name(f".{target.name}.{os.getpid()}")
-    try:
+    with contextlib.suppress(OSError):
         target.parent.mkdir(parents=True, exist_ok=True)
-        for stale in [target, *target.parent.glob(f".{target.name}.*")]:
-            stale.unlink(missing_ok=True)  # the last state (stale from now on), interrupted writes
-        with open(partial, "wb") as out:
-            hashing = _Hashing(out)
-            hashing.write(MAGIC + json.dumps(_valid_for(settings, state.build.id)).encode() + b"\n")
-            _Pickler(hashing, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
-            out.write(hashing.digest.digest())
-        os.replace(partial, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+        for stale in [target, *target.parent.glob(f"{target.name}.*")]:
+            stale.unlink(missing_ok=True)  # stale from now on
+        for partial in target.parent.glob(f".{target.name}*"):
+            partial.unlink(missing_ok=True)  # an interrupted write
+    return _write(settings, target, state, state.build.id, None)
 
 
-def load_state(settings: Settings) -> State | None:
-    """The state the last build left, if it is intact and valid for these settings and
-    the build dist/current serves; None otherwise."""
+def save_step(settings: Settings, number: int, step: Step, after: str) -> bool:
+    """Add a step to the journal (after the build `after`); whether it was written."""
+    return _write(
+        settings, path(settings).with_name(f"builder.state.{number}"), step, step.build.id, after
+    )
+
+
+def load_state(settings: Settings) -> tuple[State, list[Step]] | None:
+    """The last snapshot and the journal's steps after it, if every file is intact and
+    valid for these settings and the steps lead to the build dist/current serves; None
+    otherwise."""
     try:
         current = open_build(settings.out).id
-        with open(path(settings), "rb") as file, _mapped(file) as mapped:
-            start = _body(mapped, _valid_for(settings, current))
-            if start is None:
+        state = _read(settings, path(settings), None)
+        if state is None:
+            return None
+        steps, last = [], state.build.id
+        while last != current:
+            step = _read(
+                settings, path(settings).with_name(f"builder.state.{len(steps) + 1}"), last
+            )
+            if step is None:
                 return None
-            body = memoryview(mapped)[start:-DIGEST]
-            try:
-                gc.disable()  # millions of objects that all live: nothing to collect
-                state = pickle.loads(body)
-            finally:
-                gc.enable()
-                body.release()
+            steps.append(step)
+            last = step.build.id
+        return state, steps
     except (LodError, OSError, ValueError, pickle.UnpicklingError):
         return None  # no build, no state, or one made for something else
+
+
+def forget_racy(state: State) -> None:
+    """Make the files that may have changed since the state was taken look changed."""
     for file, (kind, stamp) in state.found.items():
         if stamp[0] >= state.scanned - RACY_NS:
             state.found[file] = (kind, (-1, -1, -1))  # compares unequal to any real stamp
-    return state
+
+
+def _write(settings: Settings, target: Path, what, build_id: str, after: str | None) -> bool:
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    header = {"valid_for": _valid_for(settings, build_id), "after": after}
+    try:
+        with open(partial, "wb") as out:
+            hashing = _Hashing(out)
+            hashing.write(MAGIC + json.dumps(header).encode() + b"\n")
+            _Pickler(hashing, protocol=pickle.HIGHEST_PROTOCOL).dump(what)
+            out.write(hashing.digest.digest())
+        os.replace(partial, target)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        return False
+
+
+def _read(settings: Settings, file: Path, after: str | None):
+    """What `file` holds, if it is intact and made for these settings, after the build
+    `after`; None otherwise."""
+    with open(file, "rb") as opened, _mapped(opened) as mapped:
+        start = _body(mapped, len(MAGIC))
+        if start is None:
+            return None
+        header = json.loads(mapped[len(MAGIC) : start - 1])
+        valid_for = header["valid_for"]
+        if header["after"] != after or valid_for != _valid_for(settings, valid_for["build"]):
+            return None
+        body = memoryview(mapped)[start:-DIGEST]
+        gc.disable()  # millions of objects that all live: nothing to collect
+        try:
+            what = pickle.loads(body)
+            # they live on: out of the way of every collection (as Builder.build does)
+            gc.freeze()
+        finally:
+            gc.enable()
+            body.release()
+    return what if what.build.id == valid_for["build"] else None
 
 
 def _mapped(file) -> mmap.mmap:
     return mmap.mmap(file.fileno(), 0, prot=mmap.PROT_READ)
 
 
-def _body(mapped: mmap.mmap, valid_for: dict) -> int | None:
-    """Where the pickle starts, if the file is intact and made for `valid_for`."""
-    end = mapped.find(b"\n", len(MAGIC))
-    if mapped[: len(MAGIC)] != MAGIC or end < 0 or len(mapped) < end + DIGEST:
-        return None
-    if json.loads(mapped[len(MAGIC) : end]) != valid_for:
+def _body(mapped: mmap.mmap, start: int) -> int | None:
+    """Where the pickle starts, if the file has a header and its hash matches."""
+    end = mapped.find(b"\n", start)
+    if mapped[:start] != MAGIC or end < 0 or len(mapped) < end + 1 + DIGEST:
         return None
     with memoryview(mapped)[:-DIGEST] as hashed:
         if hashlib.sha256(hashed).digest() != mapped[-DIGEST:]:
