@@ -224,18 +224,23 @@ def test_a_state_that_cannot_be_written_does_not_fail_the_build(data, tmp_path):
     assert not state_module.path(Settings(data=data, out=out)).exists()
 
 
-def test_lod_build_watch_keeps_its_state_when_stopped(data, tmp_path):
-    out = tmp_path / "out"
+def test_lod_build_watch_resumes_and_keeps_its_steps_when_stopped(settings, data, tmp_path, reads):
     command = [sys.executable, "-m", "lod", "build", "--watch", "--interval", "0.1"]
-    command += ["--data", str(data), "--out", str(out), "--no-progress"]
+    command += ["--data", str(data), "--out", str(settings.out), "--no-progress"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        for line in process.stdout:
-            if line.startswith("watching"):
-                break
+        watching = (line for line in process.stdout if line.startswith("watching"))
+        next(watching)  # built, from the state the fixture's build left
+        edit(article(data, 30), 'headline: "', 'headline: "Watched: ')
+        age(article(data, 30))
+        next(watching)  # built again
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=120)[0]
     finally:
         process.kill()
     assert "keeping the last build's state" in output
-    assert state_module.load_state(Settings(data=data, out=out)) is not None
+    assert state_module.path(settings).with_name("builder.state.2").is_file()  # two steps
+    edit(article(data, 31), 'headline: "', 'headline: "After watching: ')
+    rebuilt = build(settings)
+    assert reads == [str(article(data, 31))]
+    assert_same_as_fresh(rebuilt, data, tmp_path)

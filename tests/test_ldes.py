@@ -247,18 +247,30 @@ def test_a_resource_owns_its_hash_nodes(tmp_path):
     a = '<http://x/a> <http://p> "1" .\n'
     role = '<http://x/a#r> <http://p> "{}" .\n'
     b = '<http://x/b> <http://p> "3" .\n'
-    first = changes.record(tmp_path / "1", None, _parts(a + role.format(2) + b), "b1", "t1")
+    first = changes.record(
+        tmp_path / "1", None, _parts(a + role.format(2) + b), "b1", "t1", changes.Hashed()
+    )
     assert (first.since, first.created, first.updated) == (
         None,
         {"http://x/a", "http://x/b"},
         set(),
     )
     second = changes.record(
-        tmp_path / "2", tmp_path / "1" / "ldes", _parts(a + role.format(5) + b), "b2", "t2"
+        tmp_path / "2",
+        tmp_path / "1" / "ldes",
+        _parts(a + role.format(5) + b),
+        "b2",
+        "t2",
+        changes.Hashed(),
     )
     assert (second.since, second.updated, second.created) == ("b1", {"http://x/a"}, set())
     third = changes.record(
-        tmp_path / "3", tmp_path / "2" / "ldes", _parts(a + role.format(5)), "b3", "t3"
+        tmp_path / "3",
+        tmp_path / "2" / "ldes",
+        _parts(a + role.format(5)),
+        "b3",
+        "t3",
+        changes.Hashed(),
     )
     assert third.removed == {"http://x/b"} and not third.updated
     members = [
@@ -277,7 +289,14 @@ def test_a_resource_owns_its_hash_nodes(tmp_path):
 def test_an_unreadable_history_starts_again(tmp_path):
     for n in "12":
         (tmp_path / n).mkdir()
-    changes.record(tmp_path / "1", None, _parts('<http://x/a> <http://p> "1" .\n'), "b1", "t1")
+    changes.record(
+        tmp_path / "1",
+        None,
+        _parts('<http://x/a> <http://p> "1" .\n'),
+        "b1",
+        "t1",
+        changes.Hashed(),
+    )
     (tmp_path / "1" / "ldes" / "index.json").write_text("{not json")
     diff = changes.record(
         tmp_path / "2",
@@ -285,5 +304,6 @@ def test_an_unreadable_history_starts_again(tmp_path):
         _parts('<http://x/a> <http://p> "1" .\n'),
         "b2",
         "t2",
+        changes.Hashed(),
     )
     assert diff.since is None and diff.created == {"http://x/a"}

@@ -38,10 +38,37 @@ INDEX = "index.json"
 HASHES = "hashes.json"
 VERSION = 1
 
-# Each part's resources and hashes, by the part's digest: a rebuild hashes again only the
-# parts that changed (content-addressed, so never stale; replaced by each build's parts).
-_seen: dict[bytes, dict[str, bytes]] = {}
-_last: tuple[str, dict[str, str]] | None = None  # the last build this process recorded
+
+class Hashed:
+    """What the last build hashed, kept for the next (in a Builder's state): each part's
+    resources and their hashes, by the part's digest (a rebuild hashes again only the parts
+    that changed; content-addressed, so never stale), and the last build recorded with its
+    resources' hashes (so its hashes.json need not be read back)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[bytes, dict[str, bytes]] = {}
+        self.last: tuple[str, dict[str, str]] | None = None
+
+    def follow(self, parts: list[Part], build_id: str) -> dict[str, str]:
+        """Each resource's content hash over the parts of the build `build_id` (hex)."""
+        seen = {}
+        combined: dict[str, list[bytes]] = {}
+        for part in parts:
+            found = self.parts.get(part.digest)
+            if found is None:
+                found = _owners(part.data)
+            seen[part.digest] = found
+            for name, digest in found.items():
+                combined.setdefault(name, []).append(digest)
+        self.parts = seen
+        now = {
+            name: (
+                ds[0] if len(ds) == 1 else hashlib.blake2b(b"".join(ds), digest_size=16).digest()
+            ).hex()
+            for name, ds in combined.items()
+        }
+        self.last = (build_id, now)
+        return now
 
 
 @dataclass
@@ -82,39 +109,20 @@ def _owners(data: bytes) -> dict[str, bytes]:
     return {o: hashlib.blake2b(b"\n".join(ls), digest_size=16).digest() for o, ls in lines.items()}
 
 
-def hashes(parts: list[Part]) -> dict[str, str]:
-    """Each resource's content hash over the parts (hex)."""
-    global _seen
-    seen = {}
-    combined: dict[str, list[bytes]] = {}
-    for part in parts:
-        found = _seen.get(part.digest)
-        if found is None:
-            found = _owners(part.data)
-        seen[part.digest] = found
-        for name, digest in found.items():
-            combined.setdefault(name, []).append(digest)
-    _seen = seen
-    return {
-        name: (
-            ds[0] if len(ds) == 1 else hashlib.blake2b(b"".join(ds), digest_size=16).digest()
-        ).hex()
-        for name, ds in combined.items()
-    }
-
-
-def _versions(parts: list[Part], wanted: set[str]) -> Iterator[tuple[str, list[bytes]]]:
+def _versions(
+    parts: list[Part], wanted: set[str], hashed: Hashed
+) -> Iterator[tuple[str, list[bytes]]]:
     """Each `wanted` resource with its N-Triples lines, in dump order, as soon as the last
     part that holds some of them is read (so only the resources in flight are in memory)."""
     if not wanted:
         return
     last = {}
     for position, part in enumerate(parts):
-        for name in _seen[part.digest].keys() & wanted:
+        for name in hashed.parts[part.digest].keys() & wanted:
             last[name] = position
     pending: dict[str, list[bytes]] = {}
     for position, part in enumerate(parts):
-        if wanted.isdisjoint(_seen[part.digest]):
+        if wanted.isdisjoint(hashed.parts[part.digest]):
             continue
         for line in part.data.splitlines():
             if line:
@@ -132,13 +140,18 @@ def previous_history(out: Path) -> Path | None:
 
 
 def record(
-    path: Path, previous: Path | None, parts: list[Part], build_id: str, created: str
+    path: Path,
+    previous: Path | None,
+    parts: list[Part],
+    build_id: str,
+    created: str,
+    hashed: Hashed,
 ) -> Diff:
     """Write ldes/ into the build folder `path`: the previous build's history (`previous`,
-    its ldes/ folder; None starts a new history) and this build's members. Returns the
-    changes."""
-    global _last
-    now = hashes(parts)
+    its ldes/ folder; None starts a new history) and this build's members (`hashed`: what
+    the last build hashed, brought up to this one). Returns the changes."""
+    last_recorded = hashed.last
+    now = hashed.follow(parts, build_id)
     folder = path / FOLDER
     folder.mkdir()
     index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
@@ -147,8 +160,8 @@ def record(
         try:
             index = orjson.loads((previous / INDEX).read_bytes())
             last = index["builds"][-1]["id"] if index.get("builds") else None
-            if _last is not None and _last[0] == last:  # this process wrote it: no reading
-                before = _last[1]
+            if last_recorded is not None and last_recorded[0] == last:  # no reading back
+                before = last_recorded[1]
             else:
                 before = orjson.loads((previous / HASHES).read_bytes())
         except (OSError, ValueError):
@@ -169,7 +182,7 @@ def record(
             shutil.copyfile(source, target)
         else:
             os.link(source, target)
-    versions = _versions(parts, diff.created | diff.updated)
+    versions = _versions(parts, diff.created | diff.updated, hashed)
     tombstones = ((name, None) for name in sorted(diff.removed))
     handle = None
     try:
@@ -204,6 +217,5 @@ def record(
         }
     )
     (folder / HASHES).write_bytes(orjson.dumps(now, option=orjson.OPT_SORT_KEYS))
-    _last = (build_id, now)
     (folder / INDEX).write_bytes(orjson.dumps(index))
     return diff

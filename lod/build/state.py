@@ -43,6 +43,7 @@ from rdflib import BNode, Literal, URIRef
 from ..config import Settings
 from ..errors import LodError
 from ..folder import Build, open_build
+from .changes import Hashed
 from .listings import Listings
 from .parts import Blocks, Members
 from .shacl import Data, Finding
@@ -71,6 +72,7 @@ class State:
     blocks: Blocks
     members: Members
     listings: Listings
+    hashed: Hashed
     census: Census
     build: Build
 

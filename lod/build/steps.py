@@ -144,6 +144,7 @@ def write(
     parts: list[Part],
     members: Members,
     listings: Listings,
+    hashed: changes.Hashed,
     fill_store: StoreFiller,
     progress: Progress = lambda _: None,
     kept: Permanence | None = None,
@@ -156,9 +157,8 @@ def write(
     partial = out / "builds" / f".partial-{build_id}"
     final = out / "builds" / build_id
     try:
-        _write(
-            partial, validated, parts, members, listings, fill_store, build_id, created, progress
-        )
+        kept_parts = (members, listings, hashed)
+        _write(partial, validated, parts, kept_parts, fill_store, build_id, created, progress)
         if kept is not None:
             kept.write(partial)
         os.rename(partial, final)
@@ -183,13 +183,15 @@ def _write(
     path: Path,
     validated: Validated,
     parts: list[Part],
-    members: Members,
-    listings: Listings,
+    kept: tuple[Members, Listings, changes.Hashed],
     fill_store: StoreFiller,
     build_id: str,
     created: datetime,
     progress: Progress,
 ) -> None:
+    """The build's files into `path` (`kept`: what the last build made of the parts and
+    records, brought up to this one)."""
+    members, listings, hashed = kept
     path.mkdir(parents=True)
     progress("dumps")
     files = members.write(path, parts)
@@ -219,7 +221,7 @@ def _write(
     (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
     progress("changes")
     history = changes.previous_history(path.parent.parent)
-    diff = changes.record(path, history, parts, build_id, created.isoformat())
+    diff = changes.record(path, history, parts, build_id, created.isoformat(), hashed)
     progress("search")
     search_index.write(
         path,
