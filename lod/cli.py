@@ -145,7 +145,8 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals) ->
                 click.echo(watching, err=True)
             time.sleep(interval)
     finally:
-        click.echo("keeping the last build's state for the next `lod build`", err=True)
+        if settings.keep_state:
+            click.echo("keeping the last build's state for the next `lod build`", err=True)
         builder.save()
         progress.done()
 

@@ -46,6 +46,7 @@ class Settings:
     sparql_user: str | None = None
     sparql_password: str | None = field(default=None, repr=False)
     trust_proxy: int = 0  # proxies in front whose X-Forwarded-* headers are believed
+    keep_state: int = 1  # builds keep their state for the next process (lod.build.state); 0: no
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -72,6 +73,7 @@ class Settings:
             "sparql_user": "LOD_SPARQL_USER",
             "sparql_password": "LOD_SPARQL_PASSWORD",
             "trust_proxy": "LOD_TRUST_PROXY",
+            "keep_state": "LOD_KEEP_STATE",
         }
         types = {f.name: f.type for f in fields(cls)}
         values = {}
@@ -83,7 +85,7 @@ class Settings:
         return replace(settings, **given)
 
 
-ZERO_OFF = {"LOD_CACHE_MB", "LOD_QUERY_MEMORY_STORE_MB"}  # 0 turns these off
+ZERO_OFF = {"LOD_CACHE_MB", "LOD_QUERY_MEMORY_STORE_MB", "LOD_KEEP_STATE"}  # 0 turns these off
 
 
 def _coerce(type_name: str, raw: str, variable: str):

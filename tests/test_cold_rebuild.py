@@ -244,3 +244,13 @@ def test_lod_build_watch_resumes_and_keeps_its_steps_when_stopped(settings, data
     rebuilt = build(settings)
     assert reads == [str(article(data, 31))]
     assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+def test_lod_keep_state_0_keeps_nothing_and_builds_in_full(data, tmp_path, reads):
+    settings = Settings.from_env({"LOD_KEEP_STATE": "0"}, data=data, out=tmp_path / "out")
+    build(settings)
+    assert not state_module.path(settings).exists()
+    edit(article(data, 3), 'headline: "', 'headline: "Unkept: ')
+    reads.clear()
+    build(settings)
+    assert len(reads) > 1000

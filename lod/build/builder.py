@@ -106,7 +106,7 @@ class Builder:
         """A new build of data/, by the shortest way from the last one."""
         out = output(self.settings)
         with lock(out):
-            if not self.loaded:
+            if not self.loaded and self.settings.keep_state:
                 self.progress("resume")
                 self.loaded = True
                 self._resume()
@@ -133,7 +133,7 @@ class Builder:
     def save(self) -> None:
         """Keep the last good build's state on disk for the next process's first build: as
         the steps made since the state on disk, or as a new snapshot."""
-        if self.state is None or self.journal == []:
+        if self.state is None or self.journal == [] or not self.settings.keep_state:
             return
         with lock(output(self.settings)):
             self.progress("keep")
