@@ -5,6 +5,7 @@ build), never trusted."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -108,6 +109,18 @@ def test_a_failed_cold_rebuild_keeps_the_state_for_the_next(settings, data, tmp_
     rebuilt = build(settings)
     assert reads == [str(article(data, 9))]
     assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+@pytest.mark.parametrize("header", [b'{"other": 1}', b"[1, 2]", b'{"valid_for": 3}', b"not json"])
+def test_an_intact_file_with_a_header_of_another_layout_is_ignored(settings, header):
+    """A file another layout of the state wrote (its hash matches, its header does not)."""
+    file = state_module.path(settings)
+    body = file.read_bytes()
+    start = body.index(b"\n", len(state_module.MAGIC)) + 1
+    rest = body[start : -state_module.DIGEST]
+    whole = state_module.MAGIC + header + b"\n" + rest
+    file.write_bytes(whole + hashlib.sha256(whole).digest())
+    assert state_module.load_state(settings) is None
 
 
 @pytest.mark.parametrize("damage", ["a flipped byte", "truncated", "empty", "not a state"])

@@ -51,7 +51,7 @@ from .sources import Found, Record
 from .steps import Validated
 from .void import Census
 
-FORMAT = 1  # the layout of the state files
+FORMAT = 2  # the layout of the state files
 MAX_STEPS = 5  # steps replayed at most: then a new snapshot
 MAGIC = b"lod builder state\n"  # then valid_for as JSON, a line; the pickle; its SHA-256
 DIGEST = 32
@@ -167,8 +167,10 @@ def _read(settings: Settings, file: Path, after: str | None):
         if start is None:
             return None
         header = json.loads(mapped[len(MAGIC) : start - 1])
-        valid_for = header["valid_for"]
-        if header["after"] != after or valid_for != _valid_for(settings, valid_for["build"]):
+        valid_for = header.get("valid_for") if isinstance(header, dict) else None
+        if not isinstance(valid_for, dict) or header.get("after") != after:
+            return None  # written by another version of this file's layout
+        if valid_for != _valid_for(settings, valid_for.get("build")):
             return None
         body = memoryview(mapped)[start:-DIGEST]
         gc.disable()  # millions of objects that all live: nothing to collect
