@@ -262,24 +262,3 @@ def test_the_readme_names_every_command_and_option():
             for option in param.opts + param.secondary_opts:
                 if option.startswith("--"):
                     assert option in readme, f"lod {name} {option}"
-
-
-def test_a_failure_writing_the_lists_in_their_forked_process_fails_the_build_cleanly(
-    tmp_path, monkeypatch
-):
-    """The lists are written by a forked process while the build goes on: what fails
-    there fails the build, which leaves the last one served and no partial folder."""
-    from lod.build import steps
-    from lod.errors import PublishError
-
-    out = tmp_path / "dist"
-    first = build(Settings(data=DATA, out=out))
-
-    def full_disk(*_):
-        raise OSError(28, "No space left on device", "lists.json")
-
-    monkeypatch.setattr(steps, "lists_by_kind", full_disk)  # the fork inherits it
-    with pytest.raises(PublishError, match="No space left on device"):
-        build(Settings(data=DATA, out=out))
-    assert (out / "current").resolve() == first.path
-    assert not [p for p in (out / "builds").iterdir() if p.name.startswith(".partial")]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -39,27 +38,6 @@ def forked_map(
         if not frozen:
             gc.unfreeze()
         _SHARED = None
-
-
-@contextmanager
-def in_background(function: Callable[[Any, Any], Any], shared: Any) -> Iterator[Callable]:
-    """function(shared, None) in a forked process while the caller goes on; yields what
-    waits for its result (and raises what it raised)."""
-    global _SHARED
-    _SHARED = shared
-    frozen = gc.get_freeze_count() > 0
-    gc.freeze()
-    try:
-        pool = multiprocessing.get_context("fork").Pool(1)
-    finally:
-        _SHARED = None
-        if not frozen:
-            gc.unfreeze()
-    try:
-        yield pool.apply_async(_call, (function, None)).get
-    finally:
-        pool.terminate()
-        pool.join()
 
 
 def _call(function: Callable[[Any, Any], Any], item: Any) -> Any:

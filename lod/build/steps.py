@@ -32,7 +32,6 @@ from ..triples import Triples
 from ..vocab import KINDS
 from . import changes, search_index
 from .convert import Conversion, convert
-from .forked import in_background
 from .listings import Listings, indexes, lists_by_kind
 from .mixnmatch import MIXNMATCH, catalogue
 from .parts import Members, Part, digest
@@ -213,24 +212,26 @@ def _write(
     progress("store")
     fill_store(path / "store", parts)
 
-    # The lists are written by a forked process while this one records the changes and
-    # indexes the text: each is Python on one core, and a build has two or more.
-    with in_background(_write_lists, (path, listings, validated.conversion)) as lists_written:
-        progress("changes")
-        history = changes.previous_history(path.parent.parent)
-        diff = changes.record(path, history, parts, build_id, created.isoformat(), hashed)
-        progress("search")
-        search_index.write(
-            path,
-            validated.graph,
-            validated.conversion.records,
-            info.base,
-            info.language,
-            diff,
-            history.parent if history else None,
-        )
-        progress("lists")
-        latest = lists_written()
+    progress("lists")
+    lists = lists_by_kind(listings, validated.conversion)
+    (path / "lists.json").write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
+    names, values = indexes(list(listings.names.values()), info.base)
+    # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
+    (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
+    (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
+    progress("changes")
+    history = changes.previous_history(path.parent.parent)
+    diff = changes.record(path, history, parts, build_id, created.isoformat(), hashed)
+    progress("search")
+    search_index.write(
+        path,
+        validated.graph,
+        validated.conversion.records,
+        info.base,
+        info.language,
+        diff,
+        history.parent if history else None,
+    )
     manifest = {
         "id": build_id,
         "base": info.base,
@@ -240,24 +241,11 @@ def _write(
         "language": info.language,
         "triples": sum(part.data.count(b"\n") for part in parts),
         "counts": _counts(validated.conversion),
-        "latest": latest,
+        "latest": lists["article"][:LATEST],
         "warnings": len(report.warnings),
         "files": files,
     }
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
-
-
-def _write_lists(shared: tuple, _) -> list[dict]:
-    """lists.json, reconcile.json and extend.jsonl into the build folder; the latest
-    articles, for the manifest."""
-    path, listings, conversion = shared
-    lists = lists_by_kind(listings, conversion)
-    (path / "lists.json").write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
-    names, values = indexes(list(listings.names.values()), conversion.dataset.base)
-    # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
-    (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
-    (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
-    return lists["article"][:LATEST]
 
 
 def _digest(data: bytes) -> dict:
