@@ -9,6 +9,7 @@ import gzip
 import os
 import shutil
 import subprocess
+from hashlib import sha256
 
 import orjson
 import pyoxigraph as ox
@@ -307,3 +308,32 @@ def test_an_unreadable_history_starts_again(tmp_path):
         changes.Hashed(),
     )
     assert diff.since is None and diff.created == {"http://x/a"}
+
+
+def _cut(*texts: str) -> list:
+    from lod.build.parts import Part
+
+    return [Part(sha256(t.encode()).digest(), t.encode()) for t in texts]
+
+
+def test_hashes_followed_from_build_to_build_equal_hashes_made_afresh():
+    """changes.Hashed combines again only the resources of the parts that changed: after
+    each of these builds its hashes are those of a fresh Hashed, for resources that span
+    two parts, move between parts, change, appear and go."""
+    a = '<http://x/a> <http://p> "1" .\n'
+    a_role = '<http://x/a#r> <http://p> "{}" .\n'
+    b = '<http://x/b> <http://p> "{}" .\n'
+    c = '<http://x/c> <http://p> "3" .\n'
+    builds = [
+        _cut(a + a_role.format(1), b.format(1) + c),  # each resource in one part
+        _cut(a, a_role.format(1) + b.format(1), c),  # a spans two parts
+        _cut(a, a_role.format(2) + b.format(1), c),  # a changes in its second part
+        _cut(a + a_role.format(2), b.format(2)),  # a in one part again, b changes, c goes
+        _cut(b.format(2) + c),  # a goes, c comes back
+    ]
+    followed = changes.Hashed()
+    for number, parts in enumerate(builds):
+        now = followed.follow(parts, f"b{number}")
+        assert now == changes.Hashed().follow(parts, "fresh"), number
+        assert followed.last == (f"b{number}", now)
+    assert set(now) == {"http://x/b", "http://x/c"}

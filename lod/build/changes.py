@@ -41,32 +41,49 @@ VERSION = 1
 
 class Hashed:
     """What the last build hashed, kept for the next (in a Builder's state): each part's
-    resources and their hashes, by the part's digest (a rebuild hashes again only the parts
-    that changed; content-addressed, so never stale), and the last build recorded with its
-    resources' hashes (so its hashes.json need not be read back)."""
+    resources and their hashes, by the part's digest (content-addressed, so never stale),
+    the parts that hold each resource, and each resource's hash; a build hashes again only
+    the parts that changed and combines again only their resources' hashes. `last` is the
+    last build recorded with its resources' hashes (so its hashes.json need not be read
+    back)."""
 
     def __init__(self) -> None:
         self.parts: dict[bytes, dict[str, bytes]] = {}
+        self.holders: dict[str, list[bytes]] = {}  # resource -> digests of parts holding it
+        self.now: dict[str, str] = {}  # resource -> its hash (hex) in the last build
         self.last: tuple[str, dict[str, str]] | None = None
 
     def follow(self, parts: list[Part], build_id: str) -> dict[str, str]:
         """Each resource's content hash over the parts of the build `build_id` (hex)."""
-        seen = {}
-        combined: dict[str, list[bytes]] = {}
-        for part in parts:
-            found = self.parts.get(part.digest)
-            if found is None:
-                found = _owners(part.data)
-            seen[part.digest] = found
-            for name, digest in found.items():
-                combined.setdefault(name, []).append(digest)
-        self.parts = seen
-        now = {
-            name: (
-                ds[0] if len(ds) == 1 else hashlib.blake2b(b"".join(ds), digest_size=16).digest()
-            ).hex()
-            for name, ds in combined.items()
-        }
+        digests = {part.digest for part in parts}
+        gone = [d for d in self.parts if d not in digests]
+        new = [part for part in parts if part.digest not in self.parts]
+        affected: set[str] = set()
+        for digest in gone:
+            for name in self.parts.pop(digest):
+                self.holders[name].remove(digest)
+                affected.add(name)
+        for part in new:
+            found = self.parts[part.digest] = _owners(part.data)
+            for name in found:
+                self.holders.setdefault(name, []).append(part.digest)
+                affected.add(name)
+        position = {part.digest: index for index, part in enumerate(parts)}
+        now = dict(self.now)
+        for name in affected:
+            holders = self.holders[name]
+            if not holders:
+                del self.holders[name], now[name]
+                continue
+            holders.sort(key=position.__getitem__)
+            digests_of = [self.parts[holder][name] for holder in holders]
+            combined = (
+                digests_of[0]
+                if len(digests_of) == 1
+                else hashlib.blake2b(b"".join(digests_of), digest_size=16).digest()
+            )
+            now[name] = combined.hex()
+        self.now = now
         self.last = (build_id, now)
         return now
 
