@@ -5,6 +5,11 @@ of the records that changed."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+from operator import attrgetter
+from typing import NamedTuple
+
 import orjson
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
@@ -181,49 +186,69 @@ def indexes(entries: list[dict], base: str) -> tuple[dict, bytes]:
     `extend.offsets` (line i is bytes offsets[i] to offsets[i + 1]) and read only for the
     records a data extension query names. `extend.properties` counts, per kind and per
     schema.org class, the records having each property (for property proposals)."""
-    entries = sorted(entries, key=lambda e: e["id"])
+    indexed = [Indexed.of(entry) for entry in entries]
+    counts = Counter(pair for entry in indexed for pair in entry.counted)
+    return _index(indexed, counts, base)
+
+
+class Indexed(NamedTuple):
+    """What the index takes from one entry, made once per entry (a Listings keeps it)."""
+
+    id: str
+    bare: dict  # the entry without its values
+    line: bytes  # its values, a line of extend.jsonl
+    tokens: tuple[str, ...]  # the words of its names, sorted
+    same_as: list[str]
+    counted: tuple[tuple[str, str], ...]  # the (kind or class, property) pairs it has
+
+    @classmethod
+    def of(cls, entry: dict) -> Indexed:
+        values = entry.get("values", {})
+        has = list(values) + (["description"] if entry.get("description") else [])
+        return cls(
+            entry["id"],
+            {k: v for k, v in entry.items() if k != "values"},
+            orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n",
+            tuple(sorted({t for n in entry["names"] + entry["alternates"] for t in n.split()})),
+            entry["sameAs"],
+            tuple((t, name) for t in (entry["kind"], *entry["classes"]) for name in has),
+        )
+
+
+def _index(indexed: Iterable[Indexed], counts: Counter, base: str) -> tuple[dict, bytes]:
+    entries = sorted(indexed, key=attrgetter("id"))
     tokens: dict[str, list[int]] = {}
     same_as: dict[str, list[int]] = {}
-    bare: list[dict] = []
-    lines: list[bytes] = []
     offsets = [0]
-    counts: dict[str, dict[str, int]] = {}
-    for position, found in enumerate(entries):
-        values = found.get("values", {})
-        line = orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n"
-        lines.append(line)
-        offsets.append(offsets[-1] + len(line))
-        bare.append({k: v for k, v in found.items() if k != "values"})
-        has = list(values) + (["description"] if found.get("description") else [])
-        for type_id in (found["kind"], *found["classes"]):
-            per_type = counts.setdefault(type_id, {})
-            for name in has:
-                per_type[name] = per_type.get(name, 0) + 1
-        for token in sorted({t for n in found["names"] + found["alternates"] for t in n.split()}):
+    for position, entry in enumerate(entries):
+        offsets.append(offsets[-1] + len(entry.line))
+        for token in entry.tokens:
             tokens.setdefault(token, []).append(position)
-        for key in found["sameAs"]:
+        for key in entry.same_as:
             same_as.setdefault(key, []).append(position)
+    properties: dict[str, dict[str, int]] = {}
+    for (type_id, name), count in sorted(counts.items()):
+        if count:
+            properties.setdefault(type_id, {})[name] = count
     index = {
         "version": RECONCILE_INDEX_VERSION,
         "base": base,
-        "entries": bare,
+        "entries": [entry.bare for entry in entries],
         "tokens": tokens,
         "sameAs": same_as,
-        "extend": {
-            "offsets": offsets,
-            "properties": {t: dict(sorted(c.items())) for t, c in sorted(counts.items())},
-        },
+        "extend": {"offsets": offsets, "properties": properties},
     }
-    return index, b"".join(lines)
+    return index, b"".join(entry.line for entry in entries)
 
 
 class Listings:
-    """Each record's entry in lists.json and in reconcile.json, kept (by a Builder) so
-    that a rebuild makes again only the entries of the records that changed."""
+    """Each record's entry in lists.json and what reconcile.json takes from it, kept (by a
+    Builder) so that a rebuild makes again only the entries of the records that changed."""
 
     def __init__(self) -> None:
         self.lists: dict[URIRef, dict] = {}
-        self.names: dict[URIRef, dict] = {}
+        self.names: dict[URIRef, Indexed] = {}
+        self.counts: Counter = Counter()  # extend.properties, kept up to date
         self.ancestors = Ancestors()
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
@@ -231,13 +256,20 @@ class Listings:
         None) made again; those of records no longer there dropped."""
         records = conversion.records
         for gone in [s for s in self.lists if s not in records]:
-            del self.lists[gone], self.names[gone]
+            del self.lists[gone]
+            self.counts.subtract(self.names.pop(gone).counted)
         base = conversion.dataset.base
         for subject in records if changed is None else [s for s in changed if s in records]:
             self.lists[subject] = list_entry(graph, subject)
-            self.names[subject] = names_entry(
-                graph, subject, records[subject], base, self.ancestors
-            )
+            entry = names_entry(graph, subject, records[subject], base, self.ancestors)
+            if subject in self.names:
+                self.counts.subtract(self.names[subject].counted)
+            self.names[subject] = Indexed.of(entry)
+            self.counts.update(self.names[subject].counted)
+
+    def indexes(self, base: str) -> tuple[dict, bytes]:
+        """reconcile.json and extend.jsonl, as `indexes` makes them of every entry."""
+        return _index(self.names.values(), self.counts, base)
 
 
 def list_entry(graph: Triples, subject: URIRef) -> dict:
