@@ -35,6 +35,7 @@ import os
 import pickle
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -216,6 +217,7 @@ def _valid_for(settings: Settings, build_id: str) -> dict:
     }
 
 
+@lru_cache(maxsize=1)
 def _code_digest() -> str:
     """lod's own source: a state made by other code may not be what this code makes."""
     package = Path(__file__).resolve().parent.parent
