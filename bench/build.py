@@ -202,6 +202,11 @@ def edit_headline(source: Path, generation: int) -> Path:
     return article
 
 
+def phase_times(result: dict) -> str:
+    """A run's time per phase, on one line."""
+    return " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
+
+
 def mb(kb: float) -> str:
     return f"{kb / 1024:,.0f} MB" if kb == kb else "-"
 
@@ -229,7 +234,7 @@ def bench_size(size: str, runs: int, args) -> dict:
         out = work / f"dist-{run}"
         result = child(CHILD, str(data), str(out), timeout=args.timeout)
         builds.append(result)
-        phases = " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
+        phases = phase_times(result)
         print(
             f"  build run {run + 1}: {result['build_s']:.2f} s, CPU {result['cpu_s']:.2f} s "
             f"({phases}); "
@@ -267,7 +272,7 @@ def bench_size(size: str, runs: int, args) -> dict:
             edited = edit_headline(data, 200 + run)
             result = child(CHILD, str(data), str(out), timeout=args.timeout)
             cold.append(result)
-            phases = " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
+            phases = phase_times(result)
             print(
                 f"  cold rebuild run {run + 1} (edited {edited.relative_to(data)}): "
                 f"{result['build_s']:.2f} s, process {result['process_s']:.2f} s ({phases}); "
@@ -283,7 +288,7 @@ def bench_size(size: str, runs: int, args) -> dict:
         )
         for run, result in enumerate(watched["rebuilds"]):
             rebuilds.append(result)
-            phases = " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
+            phases = phase_times(result)
             print(
                 f"  rebuild run {run + 1} (edited {result['edited']}): "
                 f"{result['build_s']:.2f} s, CPU {result['cpu_s']:.2f} s ({phases})",

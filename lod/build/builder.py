@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import gc
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph
@@ -243,20 +243,7 @@ class Builder:
             raise
         if self.journal is not None:
             self.journal.append(Step(found, scanned, {p: by_file.get(p) for p in changed}, built))
-        return State(
-            found,
-            scanned,
-            by_file,
-            checked,
-            state.data,
-            findings,
-            state.blocks,
-            state.members,
-            state.listings,
-            state.hashed,
-            census,
-            built,
-        )
+        return _next(state, found, scanned, by_file, checked, findings, census, built)
 
     def _replay(self, state: State, step: Step) -> State:
         """The state after `step`, made from `state` as the build that made it did, with
@@ -273,19 +260,8 @@ class Builder:
         parts = _advance(state, checked, changes)
         state.members.update(parts)
         state.hashed.follow(parts, step.build.id)
-        return State(
-            step.found,
-            step.scanned,
-            by_file,
-            checked,
-            state.data,
-            findings,
-            state.blocks,
-            state.members,
-            state.listings,
-            state.hashed,
-            census,
-            step.build,
+        return _next(
+            state, step.found, step.scanned, by_file, checked, findings, census, step.build
         )
 
     def _apply(self, edit: _Edit, state: State, progress: Progress):
@@ -391,6 +367,21 @@ def _edit(
     removed = [t for t in made_before if t not in made]
     added = [t for t in made if t not in made_before]
     return _Edit(sources, records, made, removed, added)
+
+
+def _next(state: State, found, scanned, by_file, checked, findings, census, built) -> State:
+    """The state after an incremental build: the kept index, blocks, members, listings and
+    hashes (brought up to date in place) with what the build made anew."""
+    return replace(
+        state,
+        found=found,
+        scanned=scanned,
+        by_file=by_file,
+        validated=checked,
+        findings=findings,
+        census=census,
+        build=built,
+    )
 
 
 def _advance(state: State, checked: Validated, changes: Before) -> list[Part]:
