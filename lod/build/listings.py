@@ -6,7 +6,7 @@ of the records that changed."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -199,7 +199,13 @@ class Indexed(NamedTuple):
     line: bytes  # its values, a line of extend.jsonl
     tokens: tuple[str, ...]  # the words of its names, sorted
     same_as: list[str]
-    counted: tuple[tuple[str, str], ...]  # the (kind or class, property) pairs it has
+    types: tuple[str, ...]  # its kind and classes, each counting
+    has: tuple[str, ...]  # the properties it has
+
+    @property
+    def counted(self) -> Iterator[tuple[str, str]]:
+        """The (kind or class, property) pairs it counts in extend.properties."""
+        return ((type_id, name) for type_id in self.types for name in self.has)
 
     @classmethod
     def of(cls, entry: dict) -> Indexed:
@@ -211,7 +217,8 @@ class Indexed(NamedTuple):
             orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n",
             tuple(sorted({t for n in entry["names"] + entry["alternates"] for t in n.split()})),
             entry["sameAs"],
-            tuple((t, name) for t in (entry["kind"], *entry["classes"]) for name in has),
+            (entry["kind"], *entry["classes"]),
+            tuple(has),
         )
 
 
