@@ -60,6 +60,11 @@ class Blocks:
         self.changed: set[bytes] = set()  # keys whose lines changed since parts() was called
         self.made: dict[tuple[bytes, ...], Part] = {}  # the last parts, by their keys
 
+    def __getstate__(self) -> dict:
+        """Kept without the parts last made (the lines again, joined: a quarter of a
+        Builder's state on disk); the first `parts()` after loading joins them anew."""
+        return {**self.__dict__, "made": {}}
+
     @classmethod
     def of(cls, triples: Triples) -> Blocks:
         blocks = cls()
