@@ -122,7 +122,7 @@ def write(
     source = previous / FILE if previous is not None else None
     if diff is not None and diff.since is not None and source is not None and source.is_file():
         shutil.copyfile(source, target)
-        db = sqlite3.connect(target)
+        db = _unjournaled(target)
         try:
             if _meta(db) == {"version": str(VERSION), "tokenizer": tokenizer(language)}:
                 _replace(db, graph, records, base, diff.changed)
@@ -131,10 +131,8 @@ def write(
         finally:
             db.close()
         target.unlink()
-    db = sqlite3.connect(target)
+    db = _unjournaled(target)
     try:
-        db.execute("pragma journal_mode = off")  # a new file: a failed build drops it
-        db.execute("pragma synchronous = off")
         db.executescript(SCHEMA)
         db.execute(
             "create virtual table text using fts5(title, names, description, body, "
@@ -150,6 +148,16 @@ def write(
         db.commit()
     finally:
         db.close()
+
+
+def _unjournaled(target: Path) -> sqlite3.Connection:
+    """A connection to a file of a build being written, which a failed build drops: no
+    rollback journal, and no waiting for the disk (the copy of a 300 MB index at 100k
+    articles would be flushed whole on commit)."""
+    db = sqlite3.connect(target)
+    db.execute("pragma journal_mode = off")
+    db.execute("pragma synchronous = off")
+    return db
 
 
 def _meta(db: sqlite3.Connection) -> dict:
