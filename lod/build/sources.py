@@ -14,6 +14,7 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ SCALAR_TAGS = {
 }
 NULL_TAG = "tag:yaml.org,2002:null"
 FOLDER_KINDS = {folder: kind for kind, folder in KINDS.items()}
-SUFFIXES = {".md", ".yaml", ".yml", ".csv"}
+SUFFIXES = (".md", ".yaml", ".yml", ".csv")
 Stamp = tuple[int, int, int]  # a file's modification time (ns), size and inode
 
 
@@ -147,9 +148,10 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
                 )
             )
             continue
-        walked = sorted(_walk(str(entry), root, errors), key=lambda item: item[0].split(os.sep))
-        for path, stat in walked:  # sorted as paths are: by folder, then name
-            if os.path.splitext(path)[1] not in SUFFIXES:
+        walked: list[tuple[str, os.stat_result]] = []
+        _walk(str(entry), root, errors, walked)
+        for path, stat in walked:
+            if not path.endswith(SUFFIXES):
                 errors.append(
                     SourceError(
                         path, 0, "", "unsupported file type", "use .md, .yaml, .yml or .csv"
@@ -160,13 +162,14 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
     return found
 
 
-def _walk(folder: str, root: Path, errors: list[SourceError]) -> Iterator[tuple[str, Any]]:
-    """The regular files under `folder` (hidden files and folders skipped) with their stat,
-    by scandir, whose entries know their type without a system call each. A file or folder
-    removed while it is being looked at (an editor saving) is simply not there."""
+def _walk(folder: str, root: Path, errors: list[SourceError], found: list) -> None:
+    """Add the regular files under `folder` (hidden files and folders skipped) with their
+    stat to `found`, sorted as paths are (by folder, then name), by scandir, whose entries
+    know their type without a system call each. A file or folder removed while it is being
+    looked at (an editor saving) is simply not there."""
     try:
-        with os.scandir(folder) as found:
-            entries = list(found)
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=attrgetter("name"))
     except FileNotFoundError:
         return
     for entry in entries:
@@ -175,10 +178,10 @@ def _walk(folder: str, root: Path, errors: list[SourceError]) -> Iterator[tuple[
         if entry.is_symlink() and not _linked_file(entry, root, errors):
             continue
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path, root, errors)
+            _walk(entry.path, root, errors, found)
         elif entry.is_file():
             try:
-                yield entry.path, entry.stat()
+                found.append((entry.path, entry.stat()))
             except FileNotFoundError:
                 continue
         else:
