@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from functools import cache
 from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
@@ -25,7 +24,7 @@ from referencing.jsonschema import DRAFT7
 
 from lod import Settings
 from lod.build import validated
-from lod.build.listings import build_index
+from lod.build.listings import Ancestors, Listings, build_index, indexes, names_entry
 from lod.link.reconcile import MATCH_MARGIN, SHORTLIST, Condition, NameIndex
 from lod.text import normalise, same_as_key
 from lod.vocab import KINDS, OWL, RDF, SDO, SKOS
@@ -343,9 +342,7 @@ def test_batch_of_50_in_one_request(server):
     queries = {f"q{i}": {"query": names[i % len(names)]} for i in range(50)}
     queries["q49"] = {"query": "Mercy", "type": "organisation", "limit": 3}
     queries["q48"] = {"properties": [{"pid": "sameAs", "v": "Q60"}]}
-    started = time.monotonic()
     body = reconcile(server, queries)
-    assert time.monotonic() - started < 5
     assert sorted(body, key=lambda k: int(k[1:])) == [f"q{i}" for i in range(50)]
     assert body["q0"]["result"][0]["id"] == UN
     assert body["q4"]["result"][0]["id"] == "person/cecilie-kern"
@@ -701,6 +698,42 @@ def test_index_is_written_by_the_build_and_deterministic(built):
     assert sum(built.manifest["counts"].values()) == len(data["entries"])
 
 
+def test_kept_lookups_follow_edits_as_a_fresh_index_does(tmp_path):
+    """A Listings patches its token and sameAs lookups when a record's names change (a
+    rebuild), and makes them anew when a record comes: either way the index is the one
+    made fresh of the same graph."""
+    checked = validated(Settings(data=DATA, out=tmp_path))
+    graph, conversion, base = checked.graph, checked.conversion, checked.conversion.dataset.base
+    listings = Listings()
+    listings.update(graph, conversion)
+    listings.indexes(base)
+    kept = listings.lookups
+
+    def fresh() -> dict:
+        ancestors = Ancestors()
+        entries = [names_entry(graph, s, r, base, ancestors) for s, r in conversion.records.items()]
+        return indexes(entries, base)[0]
+
+    un = URIRef(f"{base}id/{UN}")
+    name = graph.value(un, SDO.name)
+    linked = [(un, p, o) for p, o in graph.by_subject[un] if o == URIRef(WIKIDATA_UN)]
+    graph.remove([(un, SDO.name, name), *linked])
+    graph.add((un, SDO.name, Literal("Zyzzyva Assembly")))
+    graph.add((un, OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q42")))
+    listings.update(graph, conversion, {un})
+    index = listings.indexes(base)[0]
+    assert listings.lookups is kept  # patched, not made again
+    assert "zyzzyva" in index["tokens"] and "Q1065" not in json.dumps(index["sameAs"])
+    assert index == fresh()
+
+    newcomer = URIRef(f"{base}id/organisation/aaa-newcomer")
+    graph.add((newcomer, SDO.name, Literal("Aaa Newcomer")))
+    conversion.records[newcomer] = SimpleNamespace(kind="organisation")
+    listings.update(graph, conversion, {newcomer})
+    assert listings.lookups is None  # positions shift: made again
+    assert listings.indexes(base)[0] == fresh()
+
+
 def test_index_match(index):
     top = index.match("United Nations")[0]
     assert (top.id, top.match, top.reason, top.score) == (UN, True, "name", 100)
@@ -768,8 +801,8 @@ def test_skos_labels_are_names():
 
 @pytest.mark.slow
 def test_retrieval_never_scans_everything():
-    """20,000 records sharing common words: a query looks at a shortlist, and a batch of
-    50 stays fast."""
+    """20,000 records sharing common words: a query looks at a shortlist, whatever the
+    size of the index (its speed is bench/'s to measure, not a test's)."""
     words = ["global", "action", "network", "council", "of", "the", "for", "institute"]
     names = {
         f"org-{i}": [f"{words[i % 8].title()} {words[(i // 8) % 8]} Body {i} of the Society"]
@@ -778,10 +811,7 @@ def test_retrieval_never_scans_everything():
     names["target"] = ["Zephyr Research Institute of the Society"]
     index = synthetic(names)
     assert len(index._retrieve(normalise("the society of the body").split(), None)) <= SHORTLIST
-    started = time.monotonic()
-    for _ in range(50):
-        found = index.match("Zephyr Research Institute of the Society")
-    assert time.monotonic() - started < 2
+    found = index.match("Zephyr Research Institute of the Society")
     assert found[0].id == "person/target" and found[0].match is True
     assert index.match("Body 12345 of the Society")[0].id == "person/org-12345"
 

@@ -5,8 +5,10 @@ of the records that changed."""
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from itertools import accumulate
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -186,9 +188,9 @@ def indexes(entries: list[dict], base: str) -> tuple[dict, bytes]:
     `extend.offsets` (line i is bytes offsets[i] to offsets[i + 1]) and read only for the
     records a data extension query names. `extend.properties` counts, per kind and per
     schema.org class, the records having each property (for property proposals)."""
-    indexed = [Indexed.of(entry) for entry in entries]
+    indexed = sorted((Indexed.of(entry) for entry in entries), key=attrgetter("id"))
     counts = Counter(pair for entry in indexed for pair in entry.counted)
-    return _index(indexed, counts, base)
+    return _index(indexed, counts, base, Lookups(indexed))
 
 
 class Indexed(NamedTuple):
@@ -222,27 +224,50 @@ class Indexed(NamedTuple):
         )
 
 
-def _index(indexed: Iterable[Indexed], counts: Counter, base: str) -> tuple[dict, bytes]:
-    entries = sorted(indexed, key=attrgetter("id"))
-    tokens: dict[str, list[int]] = {}
-    same_as: dict[str, list[int]] = {}
-    offsets = [0]
-    for position, entry in enumerate(entries):
-        offsets.append(offsets[-1] + len(entry.line))
-        for token in entry.tokens:
-            tokens.setdefault(token, []).append(position)
-        for key in entry.same_as:
-            same_as.setdefault(key, []).append(position)
+class Lookups:
+    """Where each token and each sameAs key occurs in the index: the positions (in id
+    order) of the entries that have it. Kept by a Listings and brought up to date when an
+    entry changes, as long as none comes or goes (which would shift the positions)."""
+
+    def __init__(self, entries: list[Indexed]):
+        self.position = {entry.id: position for position, entry in enumerate(entries)}
+        self.tokens: dict[str, list[int]] = {}
+        self.same_as: dict[str, list[int]] = {}
+        for position, entry in enumerate(entries):
+            for token in entry.tokens:
+                self.tokens.setdefault(token, []).append(position)
+            for key in entry.same_as:
+                self.same_as.setdefault(key, []).append(position)
+
+    def replace(self, old: Indexed, new: Indexed) -> None:
+        """The entry `old` is now `new` (the same record: the same id and position)."""
+        position = self.position[new.id]
+        for lookup, before, after in (
+            (self.tokens, old.tokens, new.tokens),
+            (self.same_as, old.same_as, new.same_as),
+        ):
+            for key in set(before) - set(after):
+                lookup[key].remove(position)
+                if not lookup[key]:
+                    del lookup[key]
+            for key in set(after) - set(before):
+                insort(lookup.setdefault(key, []), position)
+
+
+def _index(entries: list[Indexed], counts: Counter, base: str, lookups: Lookups):
+    """The index and extend.jsonl of the entries (sorted by id; `lookups`: theirs, whose
+    dicts the index shares: serialise it before they change)."""
     properties: dict[str, dict[str, int]] = {}
     for (type_id, name), count in sorted(counts.items()):
         if count:
             properties.setdefault(type_id, {})[name] = count
+    offsets = [0, *accumulate(len(entry.line) for entry in entries)]
     index = {
         "version": RECONCILE_INDEX_VERSION,
         "base": base,
         "entries": [entry.bare for entry in entries],
-        "tokens": tokens,
-        "sameAs": same_as,
+        "tokens": lookups.tokens,
+        "sameAs": lookups.same_as,
         "extend": {"offsets": offsets, "properties": properties},
     }
     return index, b"".join(entry.line for entry in entries)
@@ -256,6 +281,7 @@ class Listings:
         self.lists: dict[URIRef, dict] = {}
         self.names: dict[URIRef, Indexed] = {}
         self.counts: Counter = Counter()  # extend.properties, kept up to date
+        self.lookups: Lookups | None = None  # those of the last index made, kept up to date
         self.ancestors = Ancestors()
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
@@ -265,18 +291,27 @@ class Listings:
         for gone in [s for s in self.lists if s not in records]:
             del self.lists[gone]
             self.counts.subtract(self.names.pop(gone).counted)
+            self.lookups = None
         base = conversion.dataset.base
         for subject in records if changed is None else [s for s in changed if s in records]:
             self.lists[subject] = list_entry(graph, subject)
-            entry = names_entry(graph, subject, records[subject], base, self.ancestors)
-            if subject in self.names:
-                self.counts.subtract(self.names[subject].counted)
-            self.names[subject] = Indexed.of(entry)
-            self.counts.update(self.names[subject].counted)
+            entry = Indexed.of(names_entry(graph, subject, records[subject], base, self.ancestors))
+            old = self.names.get(subject)
+            if old is None:
+                self.lookups = None
+            else:
+                self.counts.subtract(old.counted)
+                if self.lookups is not None:
+                    self.lookups.replace(old, entry)
+            self.names[subject] = entry
+            self.counts.update(entry.counted)
 
     def indexes(self, base: str) -> tuple[dict, bytes]:
         """reconcile.json and extend.jsonl, as `indexes` makes them of every entry."""
-        return _index(self.names.values(), self.counts, base)
+        entries = sorted(self.names.values(), key=attrgetter("id"))
+        if self.lookups is None:
+            self.lookups = Lookups(entries)
+        return _index(entries, self.counts, base, self.lookups)
 
 
 def list_entry(graph: Triples, subject: URIRef) -> dict:
