@@ -9,7 +9,6 @@ import gzip
 import os
 import shutil
 import subprocess
-from hashlib import sha256
 
 import orjson
 import pyoxigraph as ox
@@ -234,12 +233,10 @@ def test_ldes_client_replicates_the_stream(history):
 
 
 def _parts(text: str):
-    import hashlib
-
     from lod.build.parts import Part
 
     data = text.encode("utf-8")
-    return [Part(hashlib.sha256(data).digest(), data)]
+    return [Part.of(data)]
 
 
 def test_a_resource_owns_its_hash_nodes(tmp_path):
@@ -313,7 +310,7 @@ def test_an_unreadable_history_starts_again(tmp_path):
 def _cut(*texts: str) -> list:
     from lod.build.parts import Part
 
-    return [Part(sha256(t.encode()).digest(), t.encode()) for t in texts]
+    return [Part.of(t.encode()) for t in texts]
 
 
 def test_hashes_followed_from_build_to_build_equal_hashes_made_afresh():
@@ -332,8 +329,15 @@ def test_hashes_followed_from_build_to_build_equal_hashes_made_afresh():
         _cut(b.format(2) + c),  # a goes, c comes back
     ]
     followed = changes.Hashed()
+    before: dict[str, str] = {}
     for number, parts in enumerate(builds):
-        now = followed.follow(parts, f"b{number}")
-        assert now == changes.Hashed().follow(parts, "fresh"), number
+        affected = followed.follow(parts, f"b{number}")
+        fresh = changes.Hashed()
+        fresh.follow(parts, "fresh")
+        now = followed.now
+        assert now == fresh.now, number
         assert followed.last == (f"b{number}", now)
+        differ = {name for name in now.keys() | before.keys() if now.get(name) != before.get(name)}
+        assert differ <= affected, number  # what record() compares
+        before = now
     assert set(now) == {"http://x/b", "http://x/c"}

@@ -115,9 +115,20 @@ def test_a_rebuild_reads_only_the_changed_files(builder, data, monkeypatch):
     monkeypatch.setattr(
         builder_module, "read", lambda path, *a: read.append(path) or original(path, *a)
     )
+    indexed = []  # the records of an edit in place are not indexed again
+    original_index = builder_module.index_records
+    monkeypatch.setattr(
+        builder_module, "index_records", lambda *a: indexed.append(1) or original_index(*a)
+    )
     edit(article(data, 11), 'headline: "', 'headline: "Changed: ')
     builder.build()
     assert read == [str(article(data, 11))]
+    assert indexed == []
+    (data / "articles" / "0000" / "article-new.md").write_text(
+        article(data, 5).read_text("utf-8").replace("Article 5", "Article new", 1), "utf-8"
+    )
+    builder.build()  # a record comes: every record is indexed again
+    assert indexed == [1]
 
 
 def test_a_failed_rebuild_changes_nothing(builder, data, tmp_path):

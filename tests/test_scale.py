@@ -5,6 +5,7 @@ generated corpus itself passes validation."""
 
 from __future__ import annotations
 
+import pickle
 import zlib
 from pathlib import Path
 
@@ -160,6 +161,27 @@ def test_dumps_are_parts_and_an_edit_changes_one(corpus):
     after = blocks.parts()
     changed = {p.digest for p in after} - {p.digest for p in parts}
     assert len(after) == len(parts) and len(changed) == 1
+
+
+def test_parts_kept_on_disk_are_joined_when_read(corpus):
+    """A Blocks pickled (in a Builder's state) keeps its last parts' digests, not their
+    data: the parts made after loading are the same, and an unchanged part's lines are
+    joined only when read."""
+    conversion = converted(corpus)
+    blocks = Blocks.of(conversion.triples)
+    parts = blocks.parts()
+    loaded = pickle.loads(pickle.dumps(blocks))
+    assert len(pickle.dumps(blocks)) < len(pickle.dumps(blocks.lines)) * 1.1
+    article = iri("id/article/article-3")
+    conversion.triples.add((article, SDO.headline, Literal("Edited", lang="en")))
+    loaded.replace(conversion.triples, [article])
+    blocks.replace(conversion.triples, [article])
+    after, fresh = loaded.parts(), blocks.parts()
+    assert [p.digest for p in after] == [p.digest for p in fresh]
+    unchanged = [p for p in after if p.digest in {q.digest for q in parts}]
+    assert len(unchanged) == len(after) - 1 and all(p._data is None for p in unchanged)
+    assert [p.data for p in after] == [p.data for p in fresh]
+    assert [p.lines for p in after] == [p.data.count(b"\n") for p in fresh]
 
 
 def test_a_dump_is_a_series_of_gzip_members(corpus, tmp_path):

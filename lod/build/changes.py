@@ -53,8 +53,10 @@ class Hashed:
         self.now: dict[str, str] = {}  # resource -> its hash (hex) in the last build
         self.last: tuple[str, dict[str, str]] | None = None
 
-    def follow(self, parts: list[Part], build_id: str) -> dict[str, str]:
-        """Each resource's content hash over the parts of the build `build_id` (hex)."""
+    def follow(self, parts: list[Part], build_id: str) -> set[str]:
+        """Each resource's content hash over the parts of the build `build_id` (hex, in
+        `now`); returns the resources whose hash may have changed (those of the parts that
+        came or went): any other's is what it was in the last build followed."""
         digests = {part.digest for part in parts}
         gone = [d for d in self.parts if d not in digests]
         new = [part for part in parts if part.digest not in self.parts]
@@ -85,7 +87,7 @@ class Hashed:
             now[name] = combined.hex()
         self.now = now
         self.last = (build_id, now)
-        return now
+        return affected
 
 
 @dataclass
@@ -168,29 +170,39 @@ def record(
     its ldes/ folder; None starts a new history) and this build's members (`hashed`: what
     the last build hashed, brought up to this one). Returns the changes."""
     last_recorded = hashed.last
-    now = hashed.follow(parts, build_id)
+    affected = hashed.follow(parts, build_id)
+    now = hashed.now
     folder = path / FOLDER
     folder.mkdir()
     index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
     before: dict[str, str] = {}
+    compared = None  # the resources to compare: all of them, unless only `affected` can differ
     if previous is not None:
         try:
             index = orjson.loads((previous / INDEX).read_bytes())
             last = index["builds"][-1]["id"] if index.get("builds") else None
             if last_recorded is not None and last_recorded[0] == last:  # no reading back
-                before = last_recorded[1]
+                before, compared = last_recorded[1], affected
             else:
                 before = orjson.loads((previous / HASHES).read_bytes())
         except (OSError, ValueError):
             index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
-            before = {}
+            before, compared = {}, None
     if index.get("version") != VERSION:
-        index, before = {"version": VERSION, "pages": 0, "members": 0, "builds": []}, {}
+        index, before, compared = (
+            {"version": VERSION, "pages": 0, "members": 0, "builds": []},
+            {},
+            None,
+        )
     since = index["builds"][-1]["id"] if index["builds"] else None
     diff = Diff(since)
-    diff.created = now.keys() - before.keys()
-    diff.removed = before.keys() - now.keys()
-    diff.updated = {k for k in now.keys() & before.keys() if now[k] != before[k]}
+    for name in now.keys() | before.keys() if compared is None else compared:
+        if name not in before:
+            diff.created.add(name)
+        elif name not in now:
+            diff.removed.add(name)
+        elif now[name] != before[name]:
+            diff.updated.add(name)
 
     pages, members = index["pages"], index["members"]
     for number in range(1, pages + 1):  # full pages are shared; the last one is copied

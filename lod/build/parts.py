@@ -21,7 +21,6 @@ import re
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
 
 import pyoxigraph
 from rdflib.term import Node
@@ -39,9 +38,27 @@ PREFIX_LINES = re.compile(rb"\A(?:@prefix [^\n]*\n)*")
 TURTLE_HEAD = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode()
 
 
-class Part(NamedTuple):
-    digest: bytes  # sha256 of the data
-    data: bytes  # sorted N-Triples
+class Part:
+    """A run of blocks: the sha256 of its sorted N-Triples, their count, and the lines
+    themselves, joined from the blocks when first read (after a Builder's state is loaded,
+    most parts are only compared by digest)."""
+
+    __slots__ = ("digest", "lines", "_data", "_blocks", "_keys")
+
+    def __init__(self, digest: bytes, lines: int, data: bytes | None, blocks=None, keys=()):
+        self.digest, self.lines, self._data = digest, lines, data
+        self._blocks, self._keys = blocks, keys  # where the data is, until joined
+
+    @classmethod
+    def of(cls, data: bytes) -> Part:
+        return cls(hashlib.sha256(data).digest(), data.count(b"\n"), data)
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = b"".join(self._blocks[key] for key in self._keys)
+            self._blocks, self._keys = None, ()
+        return self._data
 
 
 def digest(parts: list[Part]) -> str:
@@ -61,9 +78,17 @@ class Blocks:
         self.made: dict[tuple[bytes, ...], Part] = {}  # the last parts, by their keys
 
     def __getstate__(self) -> dict:
-        """Kept without the parts last made (the lines again, joined: a quarter of a
-        Builder's state on disk); the first `parts()` after loading joins them anew."""
-        return {**self.__dict__, "made": {}}
+        """Kept without the data of the parts last made (the lines again, joined: a quarter
+        of a Builder's state on disk): only their digests and counts."""
+        made = {keys: (part.digest, part.lines) for keys, part in self.made.items()}
+        return {**self.__dict__, "made": made}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.made = {
+            keys: Part(digest, lines, None, self.lines, keys)
+            for keys, (digest, lines) in state["made"].items()
+        }
 
     @classmethod
     def of(cls, triples: Triples) -> Blocks:
@@ -103,8 +128,7 @@ class Blocks:
         for keys in map(tuple, filter(None, cut)):
             part = self.made.get(keys) if self.changed.isdisjoint(keys) else None
             if part is None:
-                data = b"".join(self.lines[key] for key in keys)
-                part = Part(hashlib.sha256(data).digest(), data)
+                part = Part.of(b"".join(self.lines[key] for key in keys))
             made[keys] = part
         self.made, self.changed = made, set()
         return list(made.values())

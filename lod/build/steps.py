@@ -49,7 +49,6 @@ LATEST = 10
 class Validated:
     """Sources converted, described and validated: what a build publishes."""
 
-    sources: Sources
     conversion: Conversion
     description: Triples
     report: Report
@@ -86,7 +85,7 @@ def validated(
     )
     if report.violations:
         raise BuildFailed([result.as_error() for result in report.violations])
-    return Validated(sources, conversion, description, report)
+    return Validated(conversion, description, report)
 
 
 def dataset_file(settings: Settings) -> str:
@@ -240,7 +239,7 @@ def _write(
         "title": info.title,
         "description": info.description,
         "language": info.language,
-        "triples": sum(part.data.count(b"\n") for part in parts),
+        "triples": sum(part.lines for part in parts),
         "counts": _counts(validated.conversion),
         "latest": lists["article"][:LATEST],
         "warnings": len(report.warnings),

@@ -45,6 +45,7 @@ class Conversion:
     dataset: DatasetInfo | None
     records: dict[URIRef, Record] = field(default_factory=dict)
     errors: list[SourceError] = field(default_factory=list)
+    index: dict[str, dict[str, Record]] = field(default_factory=dict)  # index_records'
 
 
 DATASET_FIELDS = ("title", "description", "license", "publisher", "language", "base")
@@ -57,7 +58,7 @@ def convert(sources: Sources, base: str | None = None) -> Conversion:
     index = index_records(sources.records, errors)
     dataset = _dataset(sources.dataset, base, index, errors)
     graph = Triples()
-    conversion = Conversion(graph, dataset, errors=errors)
+    conversion = Conversion(graph, dataset, errors=errors, index=index)
     if dataset is None:
         return conversion
     conversion.records = subjects(index, dataset.base)
