@@ -87,3 +87,19 @@ def to_oxigraph(term: Node):
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
+
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def from_oxigraph(term) -> Node:
+    """A pyoxigraph term as the rdflib term `to_oxigraph` made it of (a literal with no
+    language and no datatype reads back as xsd:string, which lod never writes out)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value) if datatype == XSD_STRING else Literal(term.value, datatype=datatype)

@@ -15,7 +15,7 @@ from rdflib import Literal, URIRef
 
 from lod import Settings, build
 from lod.build.convert import convert
-from lod.build.parts import LONGEST, Blocks
+from lod.build.parts import LONGEST, UNREAD, Blocks, ReadBack
 from lod.build.sources import load
 from lod.build.validate import plan, validate
 from lod.build.void import describe
@@ -182,6 +182,31 @@ def test_parts_kept_on_disk_are_joined_when_read(corpus):
     assert len(unchanged) == len(after) - 1 and all(p._data is None for p in unchanged)
     assert [p.data for p in after] == [p.data for p in fresh]
     assert [p.lines for p in after] == [p.data.count(b"\n") for p in fresh]
+
+
+@pytest.mark.parametrize("source", ["seed", "corpus"])
+def test_a_graph_read_back_from_its_blocks_is_the_graph(source, corpus):
+    """What a Builder's state keeps of its graph (the blocks) reads back as the same
+    terms, language tags, datatypes and values included, each subject when first asked
+    for; and it changes as the dict it stands for does."""
+    triples = converted(corpus if source == "corpus" else ROOT / "data").triples
+    graph = triples.by_subject
+    read = ReadBack(list(graph), Blocks.of(triples).lines)
+    some = next(iter(graph))
+    assert read.get(some) == graph[some] and read.get(URIRef("urn:x:none")) is None
+    assert sum(found is not UNREAD for found in read.pairs.values()) == 1
+    assert list(read) == list(graph) and len(read) == len(graph)
+    assert dict(read.items()) == graph
+    for subject, pairs in graph.items():
+        for (_, obj), (_, o2) in zip(sorted(pairs), sorted(read[subject]), strict=True):
+            assert (type(obj), getattr(obj, "language", None), getattr(obj, "datatype", None)) == (
+                type(o2),
+                getattr(o2, "language", None),
+                getattr(o2, "datatype", None),
+            )
+    read.setdefault(URIRef("urn:x:new"), set()).add((RDF.type, SDO.Article))
+    del read[some]
+    assert URIRef("urn:x:new") in read and some not in read and len(read) == len(graph)
 
 
 def test_a_dump_is_a_series_of_gzip_members(corpus, tmp_path):

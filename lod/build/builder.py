@@ -162,6 +162,9 @@ class Builder:
                 state = self._replay(state, step)
         except BuildFailed:  # only other code could fail here: a full build, then
             return
+        if steps:  # the dump's parts and their hashes once, for the last step only (the
+            # next build compresses the parts that are new since the snapshot)
+            state.hashed.follow(state.blocks.parts(), state.build.id)
         forget_racy(state)
         self.state, self.journal, self.on_disk = state, [], (len(steps), state.build.id)
 
@@ -224,7 +227,8 @@ class Builder:
         checked, changes, findings, census = self._apply(edit, state, self.progress)
         self.progress("ntriples")
         try:
-            parts = _advance(state, checked, changes)
+            _advance(state, checked, changes)
+            parts = state.blocks.parts()
             store = _StoreCheckpoint(state, changes, checked.graph)
             kept = self._permanence(out, checked.conversion)
             built = write(
@@ -258,9 +262,7 @@ class Builder:
         if edit is None:
             raise BuildFailed(errors)
         checked, changes, findings, census = self._apply(edit, state, lambda _: None)
-        parts = _advance(state, checked, changes)
-        state.members.update(parts)
-        state.hashed.follow(parts, step.build.id)
+        _advance(state, checked, changes)
         return _next(
             state, step.found, step.scanned, by_file, checked, findings, census, step.build
         )
@@ -405,12 +407,11 @@ def _next(state: State, found, scanned, by_file, checked, findings, census, buil
     )
 
 
-def _advance(state: State, checked: Validated, changes: Before) -> list[Part]:
-    """The kept blocks and listings brought up to the edited graph; the dump's parts."""
+def _advance(state: State, checked: Validated, changes: Before) -> None:
+    """The kept blocks and listings brought up to the edited graph."""
     state.blocks.replace(checked.graph, changes)
     owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
     state.listings.update(checked.graph, checked.conversion, owners)
-    return state.blocks.parts()
 
 
 def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[str, list[Record]]:

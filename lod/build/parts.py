@@ -19,7 +19,7 @@ import gzip
 import hashlib
 import re
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 
 import pyoxigraph
@@ -27,7 +27,7 @@ from rdflib.term import Node
 
 from ..folder import DUMP_FORMATS, dump_name
 from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
-from ..triples import Triples, to_oxigraph
+from ..triples import Triples, from_oxigraph, to_oxigraph
 from ..vocab import PREFIXES
 from .forked import forked_map
 
@@ -132,6 +132,66 @@ class Blocks:
             made[keys] = part
         self.made, self.changed = made, set()
         return list(made.values())
+
+
+class ReadBack(MutableMapping):
+    """A graph's (predicate, object) pairs by subject (what Triples.by_subject holds),
+    each subject's read back from its N-Triples block when first asked for: a Builder's
+    state keeps its graph as the blocks alone, and a rebuild looks at a few subjects.
+    Whatever goes over every subject's pairs reads them all. The blocks of the subjects not
+    yet read must not change before they are (a Builder changes a subject's block only
+    after its pairs)."""
+
+    def __init__(self, subjects: Iterable[Node], lines: dict[bytes, bytes]):
+        self.pairs: dict[Node, object] = dict.fromkeys(subjects, UNREAD)  # in the graph's order
+        self.lines = lines  # the blocks' lines, by key
+
+    def _pairs(self, subject: Node, found):
+        if found is UNREAD:
+            parsed = pyoxigraph.parse(self.lines[_key(subject)], format=NT)
+            found = self.pairs[subject] = {
+                (from_oxigraph(t.predicate), from_oxigraph(t.object)) for t in parsed
+            }
+        return found
+
+    def __getitem__(self, subject: Node) -> set:
+        return self._pairs(subject, self.pairs[subject])
+
+    def get(self, subject: Node, default=None):
+        found = self.pairs.get(subject, MISSING)
+        return default if found is MISSING else self._pairs(subject, found)
+
+    def __contains__(self, subject) -> bool:
+        return subject in self.pairs
+
+    def __setitem__(self, subject: Node, pairs: set) -> None:
+        self.pairs[subject] = pairs
+
+    def __delitem__(self, subject: Node) -> None:
+        del self.pairs[subject]
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def items(self):
+        self._read_all()
+        return self.pairs.items()
+
+    def values(self):
+        self._read_all()
+        return self.pairs.values()
+
+    def _read_all(self) -> None:
+        if any(found is UNREAD for found in self.pairs.values()):
+            for subject, found in list(self.pairs.items()):
+                self._pairs(subject, found)
+
+
+UNREAD, MISSING = object(), object()
+NT = pyoxigraph.RdfFormat.N_TRIPLES
 
 
 def _key(subject: Node) -> bytes:

@@ -26,6 +26,7 @@ stamp, as git does for its index.
 from __future__ import annotations
 
 import contextlib
+import copy
 import copyreg
 import gc
 import hashlib
@@ -34,25 +35,28 @@ import mmap
 import os
 import pickle
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
+from typing import NamedTuple
 
 from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
 
 from ..config import Settings
 from ..errors import LodError
 from ..folder import Build, open_build
+from ..triples import Triples
 from .changes import Hashed
 from .listings import Listings
-from .parts import Blocks, Members
+from .parts import Blocks, Members, ReadBack
 from .shacl import Data, Finding
 from .sources import Found, Record
 from .steps import Validated
 from .void import Census
 
-FORMAT = 2  # the layout of the state files
+FORMAT = 3  # the layout of the state files
 MAX_STEPS = 5  # steps replayed at most: then a new snapshot
 MAGIC = b"lod builder state\n"  # then valid_for as JSON, a line; the pickle; its SHA-256
 DIGEST = 32
@@ -93,6 +97,36 @@ def path(settings: Settings) -> Path:
     return Path(settings.out) / "cache" / "builder.state"
 
 
+class Snapshot(NamedTuple):
+    """A State as its file holds it: without its graph, whose triples are the blocks' lines
+    (read back when asked for: lod.build.parts.ReadBack), but with the graph's subjects in
+    order. Half the time to write and to load at 100k articles."""
+
+    state: State
+    subjects: list[Node]
+
+    @property
+    def build(self) -> Build:
+        return self.state.build
+
+    @classmethod
+    def of(cls, state: State) -> Snapshot:
+        graph = state.validated.conversion.triples
+        conversion = replace(state.validated.conversion, triples=Triples())
+        data = copy.copy(state.data)
+        data.by_subject = {}
+        without = replace(
+            state, validated=replace(state.validated, conversion=conversion), data=data
+        )
+        return cls(without, list(graph.by_subject))
+
+    def restored(self) -> State:
+        graph = ReadBack(self.subjects, self.state.blocks.lines)
+        self.state.validated.conversion.triples.by_subject = graph
+        self.state.data.by_subject = graph
+        return self.state
+
+
 def save_state(settings: Settings, state: State) -> bool:
     """Write a snapshot of the state and empty the journal; whether it was written (best
     effort: a state that cannot be written only makes the next build a full one)."""
@@ -103,7 +137,7 @@ def save_state(settings: Settings, state: State) -> bool:
             stale.unlink(missing_ok=True)  # stale from now on
         for partial in target.parent.glob(f".{target.name}*"):
             partial.unlink(missing_ok=True)  # an interrupted write
-    return _write(settings, target, state, state.build.id, None)
+    return _write(settings, target, Snapshot.of(state), state.build.id, None)
 
 
 def save_step(settings: Settings, number: int, step: Step, after: str) -> bool:
@@ -119,9 +153,10 @@ def load_state(settings: Settings) -> tuple[State, list[Step]] | None:
     otherwise."""
     try:
         current = open_build(settings.out).id
-        state = _read(settings, path(settings), None)
-        if state is None:
+        snapshot = _read(settings, path(settings), None)
+        if snapshot is None:
             return None
+        state = snapshot.restored()
         steps, last = [], state.build.id
         while last != current:
             step = _read(
