@@ -2,12 +2,13 @@
 dist/cache/, so that `lod build` in a new process rebuilds from the last build the way
 `lod build --watch` does, instead of doing everything again.
 
-On disk: a snapshot (`builder.state`, a pickle of a State) and a journal of the
-incremental builds made since (`builder.state.1`, `.2`, …: each a `Step`, the source
-files' stamps and the records of the files that changed), which the next process replays
-on the snapshot: replaying a step costs what converting and validating one edit costs,
-while a snapshot costs a tenth of a full build to write. After MAX_STEPS steps, or a full
-build, a new snapshot is written and the journal emptied.
+On disk: a snapshot (`builder.state`, a pickle of a State whose graph is left to its dump
+blocks, see `Snapshot`) and a journal of the incremental builds made since
+(`builder.state.1`, `.2`, …: each a `Step`, the source files' stamps and the records of the
+files that changed), which the next process replays on the snapshot: replaying a step
+costs what converting and validating one edit costs, while a snapshot costs a tenth of a
+full build to write. After MAX_STEPS steps, or a full build, a new snapshot is written and
+the journal emptied.
 
 Each file has a header that says what it is valid for: the build it leads to (the last one
 must be the build dist/current serves, each step follows the one before), this version of

@@ -121,21 +121,22 @@ def describe(
     named = {service.host: service.label for service in info.link_services}
     _linksets(desc, +census.links, dataset, {**KNOWN_TARGETS, **named})
 
-    total = len(graph) + len(desc) + 1  # + the void:triples statement itself
+    total = census.triples + len(desc) + 1  # + the void:triples statement itself
     add((dataset, VOID.triples, Literal(total)))
     return desc
 
 
 class Census:
     """What the description counts: the dates (for the newest), the instances of each class,
-    and the links out per (target space, predicate). Counted in one pass over a graph, and
-    kept up to date by a Builder as triples come and go."""
+    the links out per (target space, predicate) and the triples. Counted in one pass over a
+    graph, and kept up to date by a Builder as triples come and go."""
 
     def __init__(self, base: str):
         self.base = base
         self.dates: Counter = Counter()
         self.classes: Counter = Counter()
         self.links: Counter = Counter()
+        self.triples = 0  # all of them, counted as they come and go (not len(graph))
 
     @property
     def latest(self) -> str | None:
@@ -144,6 +145,7 @@ class Census:
     def count(self, triples, records: Collection[URIRef], sign: int = 1) -> None:
         """Count the triples in (sign 1) or out (sign -1)."""
         for _, predicate, obj in triples:
+            self.triples += sign
             if predicate in DATES:
                 self.dates[str(obj)] += sign
             elif predicate in TYPE:  # every instance the dump holds, hash nodes included
