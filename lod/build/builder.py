@@ -48,7 +48,7 @@ from .convert import Conversion, contribution, index_records, subjects
 from .convert.values import slug
 from .listings import Listings
 from .parts import Blocks, Members, Part
-from .shacl import Data, Finding, evaluate, follows_links
+from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
 from .state import MAX_STEPS, State, Step, forget_racy, load_state, save_state, save_step
 from .steps import (
@@ -61,8 +61,8 @@ from .steps import (
     validated,
     write,
 )
-from .validate import ontology, plan, report
-from .void import Census, describe
+from .validate import plan, report
+from .void import describe
 
 Before = dict[Node, frozenset]  # subjects' (predicate, object) pairs before a change
 
@@ -193,24 +193,9 @@ class Builder:
         built = write(
             out, checked, parts, members, listings, hashed, load_store, self.progress, kept
         )
-        data = Data(checked.graph, ontology())
         findings = _by_focus(checked.report.findings)
-        census = Census(checked.conversion.dataset.base)
-        data_triples = (t for t in checked.graph if t[0] not in checked.description.by_subject)
-        census.count(data_triples, set(checked.conversion.records))
         return State(
-            found,
-            scanned,
-            by_file,
-            checked,
-            data,
-            findings,
-            blocks,
-            members,
-            listings,
-            hashed,
-            census,
-            built,
+            found, scanned, by_file, checked, findings, blocks, members, listings, hashed, built
         )
 
     def _rebuild(
@@ -224,7 +209,7 @@ class Builder:
         edit = _edit(found, by_file, errors, state, changed)
         if edit is None:  # a record gone or renamed
             return self._full(out, found, scanned, by_file, errors, state)
-        checked, changes, findings, census = self._apply(edit, state, self.progress)
+        checked, changes, findings = self._apply(edit, state, self.progress)
         self.progress("ntriples")
         try:
             _advance(state, checked, changes)
@@ -248,7 +233,7 @@ class Builder:
             raise
         if self.journal is not None:
             self.journal.append(Step(found, scanned, {p: by_file.get(p) for p in changed}, built))
-        return _next(state, found, scanned, by_file, checked, findings, census, built)
+        return _next(state, found, scanned, by_file, checked, findings, built)
 
     def _replay(self, state: State, step: Step) -> State:
         """The state after `step`, made from `state` as the build that made it did, with
@@ -261,21 +246,20 @@ class Builder:
         edit = _edit(step.found, by_file, errors, state, list(step.changed))
         if edit is None:
             raise BuildFailed(errors)
-        checked, changes, findings, census = self._apply(edit, state, lambda _: None)
+        checked, changes, findings = self._apply(edit, state, lambda _: None)
         _advance(state, checked, changes)
-        return _next(
-            state, step.found, step.scanned, by_file, checked, findings, census, step.build
-        )
+        return _next(state, step.found, step.scanned, by_file, checked, findings, step.build)
 
     def _apply(self, edit: _Edit, state: State, progress: Progress):
         """The kept graph with the edit's triples removed and added and the VoID description
-        made again, then validated where it changed: (validated, changes, findings by focus,
-        census). On any failure the graph and the validation index are put back as they
+        made again, then validated where it changed: (validated, changes, findings by
+        focus). On any failure the graph and the validation index are put back as they
         were, so the Builder still holds the last good build."""
         conversion = state.validated.conversion
         graph, dataset, records = conversion.triples, conversion.dataset, edit.records
         old_description = state.validated.description
-        census = copy.deepcopy(state.census)
+        census = copy.deepcopy(state.validated.census)
+        data = state.validated.data
         touched = (
             {s for s, _, _ in edit.removed}
             | edit.made.by_subject.keys()
@@ -303,15 +287,17 @@ class Builder:
                 converted,
                 description,
                 report(all_findings, converted, dataset_file(self.settings)),
+                census,
+                data,
             )
             if checked.report.violations:
                 raise BuildFailed([result.as_error() for result in checked.report.violations])
         except BaseException:
             for subject, pairs in before.items():
                 graph.put(subject, pairs)
-            state.data.refresh(before)
+            data.refresh(before)
             raise
-        return checked, changes, findings, census
+        return checked, changes, findings
 
     def _permanence(self, out: Path, conversion: Conversion) -> permanence.Permanence:
         return permanence.check(out, Path(self.settings.data), conversion, self.allow_removals)
@@ -322,17 +308,18 @@ class Builder:
         there before changed class, or when a shape reads the triples of linked nodes, as
         then the results of nodes linking to a changed node change too."""
         shapes = plan(Path(self.settings.shapes)).native
-        reclassed = state.data.refresh(changes)
+        data = state.validated.data
+        reclassed = data.refresh(changes)
         if any(changes[s] for s in reclassed) or follows_links(shapes):
-            return _by_focus(evaluate(shapes, state.data))
-        graph = state.data.by_subject
+            return _by_focus(evaluate(shapes, data))
+        graph = data.by_subject
         again = set(changes)
         for subject, pairs in changes.items():
             again.update(o for _, o in pairs | graph.get(subject, set()) if isinstance(o, URIRef))
         kept = {
             focus: found for focus, found in state.findings.items() if URIRef(focus) not in again
         }
-        return kept | _by_focus(evaluate(shapes, state.data, again))
+        return kept | _by_focus(evaluate(shapes, data, again))
 
 
 @dataclass
@@ -392,7 +379,7 @@ def _in_place(found: Found, state: State, changed: list[str], old, new) -> tuple
     return index, records
 
 
-def _next(state: State, found, scanned, by_file, checked, findings, census, built) -> State:
+def _next(state: State, found, scanned, by_file, checked, findings, built) -> State:
     """The state after an incremental build: the kept index, blocks, members, listings and
     hashes (brought up to date in place) with what the build made anew."""
     return replace(
@@ -402,7 +389,6 @@ def _next(state: State, found, scanned, by_file, checked, findings, census, buil
         by_file=by_file,
         validated=checked,
         findings=findings,
-        census=census,
         build=built,
     )
 

@@ -52,10 +52,9 @@ from ..triples import Triples
 from .changes import Hashed
 from .listings import Listings
 from .parts import Blocks, Members, ReadBack
-from .shacl import Data, Finding
+from .shacl import Finding
 from .sources import Found, Record
 from .steps import Validated
-from .void import Census
 
 FORMAT = 3  # the layout of the state files
 MAX_STEPS = 5  # steps replayed at most: then a new snapshot
@@ -73,13 +72,11 @@ class State:
     scanned: int  # when `found` was taken (time.time_ns())
     by_file: dict[str, list[Record]]
     validated: Validated
-    data: Data  # the validation index over the graph
     findings: dict[str, list[Finding]]  # by focus node
     blocks: Blocks
     members: Members
     listings: Listings
     hashed: Hashed
-    census: Census
     build: Build
 
 
@@ -114,17 +111,17 @@ class Snapshot(NamedTuple):
     def of(cls, state: State) -> Snapshot:
         graph = state.validated.conversion.triples
         conversion = replace(state.validated.conversion, triples=Triples())
-        data = copy.copy(state.data)
+        data = copy.copy(state.validated.data)
         data.by_subject = {}
         without = replace(
-            state, validated=replace(state.validated, conversion=conversion), data=data
+            state, validated=replace(state.validated, conversion=conversion, data=data)
         )
         return cls(without, list(graph.by_subject))
 
     def restored(self) -> State:
         graph = ReadBack(self.subjects, self.state.blocks.lines)
         self.state.validated.conversion.triples.by_subject = graph
-        self.state.data.by_subject = graph
+        self.state.validated.data.by_subject = graph
         return self.state
 
 

@@ -36,9 +36,10 @@ from .listings import Listings, lists_by_kind
 from .mixnmatch import MIXNMATCH, catalogue
 from .parts import Members, Part, digest
 from .permanence import Permanence, remember
+from .shacl import Data
 from .sources import Sources, load
-from .validate import Engine, Report, validate
-from .void import describe
+from .validate import Engine, Report, ontology, validate
+from .void import Census, describe
 
 Progress = Callable[[str], None]
 KEEP_BUILDS = 3
@@ -52,6 +53,8 @@ class Validated:
     conversion: Conversion
     description: Triples
     report: Report
+    census: Census  # what the description counted (a Builder keeps it up to date)
+    data: Data  # the validation index over the graph (likewise)
 
     @property
     def graph(self) -> Triples:
@@ -73,19 +76,23 @@ def validated(
     conversion = convert(sources, settings.base)
     if conversion.errors or conversion.dataset is None:
         raise BuildFailed(conversion.errors)
-    description = describe(conversion.triples, conversion.dataset, list(conversion.records))
+    census = Census(conversion.dataset.base)
+    census.count(conversion.triples, set(conversion.records))
+    description = describe(conversion.triples, conversion.dataset, list(conversion.records), census)
     conversion.triples.update(description)
     progress("validate")
+    data = Data(conversion.triples, ontology())
     report = validate(
         conversion,
         settings.shapes,
         dataset_file(settings),
         engine=engine,
         cache=Path(settings.out) / "cache" / "validation",
+        data=data,
     )
     if report.violations:
         raise BuildFailed([result.as_error() for result in report.violations])
-    return Validated(conversion, description, report)
+    return Validated(conversion, description, report, census, data)
 
 
 def dataset_file(settings: Settings) -> str:

@@ -173,14 +173,16 @@ def find(
     partitioned: bool | None = None,
     workers: int | None = None,
     cache: Path | None = None,
+    data: Data | None = None,
 ) -> list[Finding]:
     """Every shape's findings over `triples`, sorted.
 
     For the shapes pyshacl runs, `partitioned` defaults to True for graphs of more than a
     couple of chunks, and `cache` (a folder) keeps each chunk's findings for the next
-    build."""
+    build; `data`: the validation index over `triples`, when made already."""
     shapes = plan(Path(shapes_dir), engine)
-    findings = evaluate(shapes.native, Data(triples, ontology()))
+    data = data if data is not None else Data(triples, ontology())
+    findings = evaluate(shapes.native, data)
     if shapes.pyshacl is not None:
         if partitioned is None:
             partitioned = len(triples.by_subject) > SMALL
