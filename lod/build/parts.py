@@ -39,26 +39,29 @@ TURTLE_HEAD = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).
 
 
 class Part:
-    """A run of blocks: the sha256 of its sorted N-Triples, their count, and the lines
-    themselves, joined from the blocks when first read (after a Builder's state is loaded,
-    most parts are only compared by digest)."""
+    """A run of blocks: the sha256 of its sorted N-Triples, their count and size, and the
+    lines themselves, which are the blocks': joined each time they are read, and never
+    kept (a second copy of the graph's lines at 100k articles is 400 MB). A Builder reads a
+    part only during the build that made or kept it, before any of its blocks changes."""
 
-    __slots__ = ("digest", "lines", "_data", "_blocks", "_keys")
+    __slots__ = ("digest", "lines", "size", "_blocks", "_keys")
 
-    def __init__(self, digest: bytes, lines: int, data: bytes | None, blocks=None, keys=()):
-        self.digest, self.lines, self._data = digest, lines, data
-        self._blocks, self._keys = blocks, keys  # where the data is, until joined
+    def __init__(self, digest: bytes, lines: int, size: int, blocks, keys=()):
+        self.digest, self.lines, self.size = digest, lines, size
+        self._blocks, self._keys = blocks, keys  # the blocks' lines by key, or the data
 
     @classmethod
     def of(cls, data: bytes) -> Part:
-        return cls(hashlib.sha256(data).digest(), data.count(b"\n"), data)
+        return cls(hashlib.sha256(data).digest(), data.count(b"\n"), len(data), data)
 
     @property
     def data(self) -> bytes:
-        if self._data is None:
-            self._data = b"".join(self._blocks[key] for key in self._keys)
-            self._blocks, self._keys = None, ()
-        return self._data
+        return b"".join(self.chunks())
+
+    def chunks(self) -> Iterable[bytes]:
+        if isinstance(self._blocks, bytes):
+            return (self._blocks,)
+        return (self._blocks[key] for key in self._keys)
 
 
 def digest(parts: list[Part]) -> str:
@@ -80,14 +83,14 @@ class Blocks:
     def __getstate__(self) -> dict:
         """Kept without the data of the parts last made (the lines again, joined: a quarter
         of a Builder's state on disk): only their digests and counts."""
-        made = {keys: (part.digest, part.lines) for keys, part in self.made.items()}
+        made = {keys: (part.digest, part.lines, part.size) for keys, part in self.made.items()}
         return {**self.__dict__, "made": made}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.made = {
-            keys: Part(digest, lines, None, self.lines, keys)
-            for keys, (digest, lines) in state["made"].items()
+            keys: Part(digest, lines, size, self.lines, keys)
+            for keys, (digest, lines, size) in state["made"].items()
         }
 
     @classmethod
@@ -128,10 +131,19 @@ class Blocks:
         for keys in map(tuple, filter(None, cut)):
             part = self.made.get(keys) if self.changed.isdisjoint(keys) else None
             if part is None:
-                part = Part.of(b"".join(self.lines[key] for key in keys))
+                part = self._part(keys)
             made[keys] = part
         self.made, self.changed = made, set()
         return list(made.values())
+
+    def _part(self, keys: tuple[bytes, ...]) -> Part:
+        hashed, lines, size = hashlib.sha256(), 0, 0
+        for key in keys:
+            block = self.lines[key]
+            hashed.update(block)
+            lines += block.count(b"\n")
+            size += len(block)
+        return Part(hashed.digest(), lines, size, self.lines, keys)
 
 
 class ReadBack(MutableMapping):
@@ -235,7 +247,7 @@ class Members:
     def update(self, parts: list[Part]) -> None:
         """Keep the members of these parts (and only theirs), compressing the new ones."""
         missing = [part for part in parts if part.digest not in self.known]
-        for part, members in zip(missing, _compress_all([p.data for p in missing]), strict=True):
+        for part, members in zip(missing, _compress_all(missing), strict=True):
             self.known[part.digest] = members
         self.known = {part.digest: self.known[part.digest] for part in parts}
 
@@ -290,13 +302,13 @@ def _members(part: bytes) -> tuple[bytes, ...]:
     return tuple(_gzip(serialised[fmt]) for fmt in DUMP_FORMATS)
 
 
-def _compress_all(parts: list[bytes]) -> list[tuple[bytes, ...]]:
+def _compress_all(parts: list[Part]) -> list[tuple[bytes, ...]]:
     """The parts' members, on every core when there is enough work to pay for the fork
     (a rebuild's one or two parts are quicker done here)."""
-    if len(parts) <= 1 or sum(map(len, parts)) < FORK_BYTES:
-        return [_members(part) for part in parts]
+    if len(parts) <= 1 or sum(part.size for part in parts) < FORK_BYTES:
+        return [_members(part.data) for part in parts]
     return forked_map(_members_of, parts, range(len(parts)), chunksize=1)
 
 
-def _members_of(parts: list[bytes], index: int) -> tuple[bytes, ...]:
-    return _members(parts[index])
+def _members_of(parts: list[Part], index: int) -> tuple[bytes, ...]:
+    return _members(parts[index].data)

@@ -117,7 +117,7 @@ def load_store(path: Path, parts: list[Part]) -> None:
     """A new Oxigraph store of the graph, by bulk load (of the parts as one stream: joined,
     they would be another copy of the whole graph in memory)."""
     store = pyoxigraph.Store(str(path))
-    stream = io.BufferedReader(_Concatenation(part.data for part in parts))
+    stream = io.BufferedReader(_Concatenation(chunk for part in parts for chunk in part.chunks()))
     store.bulk_load(stream, pyoxigraph.RdfFormat.N_TRIPLES)
     store.flush()
 
