@@ -43,12 +43,11 @@ class Ancestors:
     NGO, Organization, Thing), from the hierarchy shipped in shapes/; memoised."""
 
     def __init__(self):
-        self.hierarchy = schema_classes()
-        self.known: dict[str, list[str]] = {}
+        self.known: dict[str, list[str]] = {}  # kept in a Builder's state, not the hierarchy
 
     def __call__(self, cls: str) -> list[str]:
         if cls not in self.known:
-            above = self.hierarchy.transitive_objects(URIRef(cls), RDFS.subClassOf)
+            above = schema_classes().transitive_objects(URIRef(cls), RDFS.subClassOf)
             self.known[cls] = [
                 str(c).removeprefix(SCHEMA) for c in above if str(c).startswith(SCHEMA)
             ]

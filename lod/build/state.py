@@ -183,7 +183,11 @@ def _write(settings: Settings, target: Path, what, build_id: str, after: str | N
         with open(partial, "wb") as out:
             hashing = _Hashing(out)
             hashing.write(MAGIC + json.dumps(header).encode() + b"\n")
-            _Pickler(hashing, protocol=pickle.HIGHEST_PROTOCOL).dump(what)
+            gc.disable()  # the pickler's memo grows by millions of entries: nothing to collect
+            try:
+                _Pickler(hashing, protocol=pickle.HIGHEST_PROTOCOL).dump(what)
+            finally:
+                gc.enable()
             out.write(hashing.digest.digest())
         os.replace(partial, target)
         return True
