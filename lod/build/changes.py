@@ -66,7 +66,7 @@ class Hashed:
                 self.holders[name].remove(digest)
                 affected.add(name)
         for part in new:
-            found = self.parts[part.digest] = _owners(part.data)
+            found = self.parts[part.digest] = _owners(part)
             for name in found:
                 self.holders.setdefault(name, []).append(part.digest)
                 affected.add(name)
@@ -119,18 +119,32 @@ def _subject(line: bytes) -> str:
     return term[1:-1] if term.startswith("<") else term
 
 
-def _owners(data: bytes) -> dict[str, bytes]:
+def _by_owner(part: Part) -> Iterator[tuple[str, bytes]]:
+    """Each run of a part's lines that one resource owns, with its resource, in order. A
+    part's chunks are its subjects' blocks (a block's lines share their subject, so one
+    look at its first and last lines tells), or whole data, looked at line by line."""
+    for chunk in part.chunks():
+        last = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
+        first = chunk[: chunk.index(b" ") + 1]
+        if chunk.startswith(first, last):  # one subject's lines
+            yield owner(_subject(chunk)), chunk
+            continue
+        for line in chunk.splitlines(keepends=True):
+            yield owner(_subject(line)), line
+
+
+def _owners(part: Part) -> dict[str, bytes]:
     """Each resource's hash over its lines in one part."""
     lines: dict[str, list[bytes]] = {}
-    for line in data.splitlines():
-        if line:
-            lines.setdefault(owner(_subject(line)), []).append(line)
-    return {o: hashlib.blake2b(b"\n".join(ls), digest_size=16).digest() for o, ls in lines.items()}
+    for name, run in _by_owner(part):
+        lines.setdefault(name, []).append(run)
+    return {
+        name: hashlib.blake2b(b"".join(runs)[:-1], digest_size=16).digest()
+        for name, runs in lines.items()
+    }
 
 
-def _versions(
-    parts: list[Part], wanted: set[str], hashed: Hashed
-) -> Iterator[tuple[str, list[bytes]]]:
+def _versions(parts: list[Part], wanted: set[str], hashed: Hashed) -> Iterator[tuple[str, bytes]]:
     """Each `wanted` resource with its N-Triples lines, in dump order, as soon as the last
     part that holds some of them is read (so only the resources in flight are in memory)."""
     if not wanted:
@@ -143,13 +157,11 @@ def _versions(
     for position, part in enumerate(parts):
         if wanted.isdisjoint(hashed.parts[part.digest]):
             continue
-        for line in part.data.splitlines():
-            if line:
-                name = owner(_subject(line))
-                if name in wanted:
-                    pending.setdefault(name, []).append(line)
+        for name, run in _by_owner(part):
+            if name in wanted:
+                pending.setdefault(name, []).append(run)
         for name in [name for name in pending if last[name] == position]:
-            yield name, pending.pop(name)
+            yield name, b"".join(pending.pop(name))
 
 
 def previous_history(out: Path) -> Path | None:
@@ -228,7 +240,7 @@ def record(
                 "at": created,
                 "build": build_id,
                 "gone": lines is None,
-                "nt": b"".join(line + b"\n" for line in lines or ()).decode("utf-8"),
+                "nt": (lines or b"").decode("utf-8"),
             }
             handle.write(orjson.dumps(member) + b"\n")
             members += 1
