@@ -59,6 +59,7 @@ class Part:
         return b"".join(self.chunks())
 
     def chunks(self) -> Iterable[bytes]:
+        """The lines in pieces: each subject's block, or the whole data of `Part.of`."""
         if isinstance(self._blocks, bytes):
             return (self._blocks,)
         return (self._blocks[key] for key in self._keys)
