@@ -72,7 +72,8 @@ def digest(parts: list[Part]) -> str:
 
 class Blocks:
     """Each subject's sorted N-Triples lines, the subjects in dump order, and the parts
-    last made of them (kept until a subject in them changes)."""
+    last made of them (kept until a subject in them changes; they refer to the lines, so a
+    Builder's state on disk holds the lines once)."""
 
     def __init__(self) -> None:
         self.lines: dict[bytes, bytes] = {}  # "<subject> " -> its sorted lines
@@ -80,19 +81,6 @@ class Blocks:
         self.cuts: set[bytes] = set()  # the keys a part starts at
         self.changed: set[bytes] = set()  # keys whose lines changed since parts() was called
         self.made: dict[tuple[bytes, ...], Part] = {}  # the last parts, by their keys
-
-    def __getstate__(self) -> dict:
-        """Kept without the data of the parts last made (the lines again, joined: a quarter
-        of a Builder's state on disk): only their digests and counts."""
-        made = {keys: (part.digest, part.lines, part.size) for keys, part in self.made.items()}
-        return {**self.__dict__, "made": made}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self.made = {
-            keys: Part(digest, lines, size, self.lines, keys)
-            for keys, (digest, lines, size) in state["made"].items()
-        }
 
     @classmethod
     def of(cls, triples: Triples) -> Blocks:
@@ -188,19 +176,6 @@ class ReadBack(MutableMapping):
 
     def __len__(self) -> int:
         return len(self.pairs)
-
-    def items(self):
-        self._read_all()
-        return self.pairs.items()
-
-    def values(self):
-        self._read_all()
-        return self.pairs.values()
-
-    def _read_all(self) -> None:
-        if any(found is UNREAD for found in self.pairs.values()):
-            for subject, found in list(self.pairs.items()):
-                self._pairs(subject, found)
 
 
 UNREAD, MISSING = object(), object()
