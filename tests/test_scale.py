@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 
 from lod import Settings, build
 from lod.build.convert import convert
@@ -21,6 +21,7 @@ from lod.build.validate import plan, validate
 from lod.build.void import describe
 from lod.formats import Format
 from lod.serve.store import INCOMING_PAGE, EmbeddedStore
+from lod.triples import to_oxigraph
 from lod.vocab import RDF, SDO, XSD
 
 from .conftest import ROOT
@@ -181,6 +182,36 @@ def test_parts_kept_on_disk_are_joined_when_read(corpus):
     assert len(unchanged) == len(after) - 1
     assert [p.data for p in after] == [p.data for p in fresh]
     assert [(p.lines, p.size) for p in after] == [(p.data.count(b"\n"), len(p.data)) for p in fresh]
+
+
+@pytest.mark.parametrize("source", ["seed", "corpus"])
+def test_blocks_are_what_pyoxigraph_writes(source, corpus):
+    """The blocks are written term by term (each IRI once) rather than by
+    pyoxigraph.serialize: they must be its lines, byte for byte, escapes, language tags,
+    datatypes and blank nodes included; and an IRI pyoxigraph refuses is still refused."""
+    triples = converted(corpus if source == "corpus" else ROOT / "data").triples
+    awkward = iri("id/article/awkward")
+    for literal in (
+        Literal(
+            'quote " backslash \\ newline \n return \r tab \t bell \x07 del \x7f', lang="en-GB"
+        ),
+        Literal("é ü 中文 \u2028 😀"),
+        Literal("12", datatype=XSD.integer),
+        Literal(""),
+    ):
+        triples.add((awkward, SDO.alternateName, literal))
+    triples.add((awkward, SDO.about, BNode("b0")))
+    lines = Blocks.of(triples).lines
+    engine = pyoxigraph.serialize(
+        (pyoxigraph.Triple(*map(to_oxigraph, t)) for t in triples),
+        format=pyoxigraph.RdfFormat.N_TRIPLES,
+    )
+    assert b"".join(lines[key] for key in sorted(lines)) == b"".join(
+        sorted(set(engine.splitlines(keepends=True)))
+    )
+    triples.add((awkward, SDO.sameAs, URIRef("http://example.org/a b")))
+    with pytest.raises(ValueError):
+        Blocks.of(triples)
 
 
 @pytest.mark.parametrize("source", ["seed", "corpus"])
