@@ -14,6 +14,8 @@ _WIKIDATA_IRI = re.compile(
     re.IGNORECASE,
 )
 
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
+
 
 def normalise(text: str) -> str:
     """Text for comparison: casefolded, accents and punctuation gone, spaces collapsed.
@@ -21,7 +23,10 @@ def normalise(text: str) -> str:
     >>> normalise("United Natións!!  (UN)")
     'united nations un'
     """
-    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = text.casefold()
+    if folded.isascii():  # the same, for most names, at a tenth of the cost
+        return _NOT_ASCII_ALNUM.sub(" ", folded).strip()
+    folded = unicodedata.normalize("NFKD", folded)
     kept = "".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c))
     return " ".join(kept.split())
 

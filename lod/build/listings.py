@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import cache
 from itertools import accumulate
 from operator import attrgetter
 from typing import NamedTuple
@@ -65,30 +66,56 @@ def _short(text: str) -> str:
 def build_index(graph, conversion) -> dict:
     """The reconciliation index of a build's records (JSON-ready, deterministic).
 
-    `graph` is the build's graph (anything with rdflib's `objects(subject, predicate)`);
+    `graph` is the build's graph (a lod.triples.Triples or an rdflib Graph);
     `conversion` the build's lod.convert.Conversion: its dataset's base and its records
     (subject -> record of a kind)."""
     base = conversion.dataset.base
     ancestors = Ancestors()
-    records = conversion.records.items()
-    return index_of([names_entry(graph, s, record, base, ancestors) for s, record in records], base)
+    return index_of(
+        [
+            names_entry(Said.of(graph, s), s, record, base, ancestors)
+            for s, record in conversion.records.items()
+        ],
+        base,
+    )
 
 
-def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors) -> dict:
+class Said:
+    """What a record says, its objects by property, grouped once for all its entries. The
+    properties are keys as plain text: rdflib's `__eq__` is Python code, and a lookup with
+    a term of another identity would call it."""
+
+    def __init__(self, pairs: Iterable[tuple]):
+        self.by_property: dict[str, list] = {}
+        for predicate, obj in pairs:
+            self.by_property.setdefault(str(predicate), []).append(obj)
+
+    @classmethod
+    def of(cls, graph, subject: URIRef) -> Said:
+        """From a lod.triples.Triples or an rdflib Graph."""
+        if hasattr(graph, "by_subject"):
+            return cls(graph.by_subject.get(subject, ()))
+        return cls(graph.predicate_objects(subject))
+
+    def objects(self, *predicates: URIRef) -> list:
+        """The objects of each predicate in turn, each one's sorted (as rdflib sorts terms)."""
+        return [o for p in predicates for o in sorted(self.by_property.get(str(p), ()))]
+
+    def value(self, predicate: URIRef):
+        """The first of the predicate's objects, or None (lod.triples.Triples.value)."""
+        return next(iter(self.objects(predicate)), None)
+
+    def text(self, *predicates: URIRef) -> list[str]:
+        return [str(o) for o in self.objects(*predicates)]
+
+
+def names_entry(said: Said, subject: URIRef, record, base: str, ancestors: Ancestors) -> dict:
     """One record's entry in the index."""
-    pairs = _pairs(graph, subject)
-    by_predicate: dict[URIRef, list] = {}
-    for predicate, obj in pairs:  # one pass over the record's triples, not one per property
-        by_predicate.setdefault(predicate, []).append(obj)
-
-    def values(*predicates: URIRef) -> list[str]:
-        return [str(v) for p in predicates for v in sorted(by_predicate.get(p, ()))]
-
     slug = kind_and_slug(base, str(subject))[1]
-    names = values(*LABELS)
-    direct = sorted(c for c in values(RDF.type) if c.startswith(SCHEMA))
-    description = values(SDO.description)
-    date = next((d for p in DESCRIPTIVE_DATES for d in values(p)), None)
+    names = said.text(*LABELS)
+    direct = sorted(c for c in said.text(RDF.type) if c.startswith(SCHEMA))
+    description = said.text(SDO.description)
+    date = next(iter(said.text(*DESCRIPTIVE_DATES)), None)
     found = {
         "id": f"{record.kind}/{slug}",
         "name": names[0] if names else slug,
@@ -96,55 +123,46 @@ def names_entry(graph, subject: URIRef, record, base: str, ancestors: Ancestors)
         "types": [c.removeprefix(SCHEMA) for c in direct],
         "classes": sorted({a for cls in direct for a in ancestors(cls)}),
         "names": sorted({normalise(n) for n in names} - {""}),
-        "sameAs": sorted({same_as_key(v) for v in values(*SAME_AS)}),
+        "sameAs": sorted({same_as_key(v) for v in said.text(*SAME_AS)}),
     }
-    alternates = {normalise(n) for n in values(*ALTERNATE_NAMES)} - {""}
+    alternates = {normalise(n) for n in said.text(*ALTERNATE_NAMES)} - {""}
     found["alternates"] = sorted(alternates - set(found["names"]))
     if description:
         found["description"] = _short(description[0])
     if date is not None:
         found["date"] = date
-    found["values"] = property_values(pairs, base)
+    found["values"] = property_values(said, base)
     return found
 
 
 # what data extension (lod.link.extend) answers: each record's own statements, by property
-SKIPPED = frozenset({RDF.type, SDO.articleBody, SDO.description})
+SKIPPED = frozenset(map(str, (RDF.type, SDO.articleBody, SDO.description)))
 VALUE_CHARS = 1000
 
 
-def _pairs(graph, subject: URIRef) -> list:
-    """The (predicate, object) pairs of `subject` in a lod.triples.Triples or an rdflib Graph."""
-    if hasattr(graph, "by_subject"):
-        return list(graph.by_subject.get(subject, ()))
-    return list(graph.predicate_objects(subject))
-
-
-def property_values(pairs, base: str) -> dict[str, list[list[str]]]:
-    """A record's statements (its (predicate, object) pairs) as {property: [[tag, value],
-    …]}, sorted: tag `ref` for another record (`kind/slug`), `iri` for any other IRI,
-    `date`, `int`, `float` or `str` for a literal. Hash nodes, types and long prose are left
-    out."""
+def property_values(said: Said, base: str) -> dict[str, list[list[str]]]:
+    """A record's statements as {property: [[tag, value], …]}, sorted: tag `ref` for
+    another record (`kind/slug`), `iri` for any other IRI, `date`, `int`, `float` or `str`
+    for a literal. Hash nodes, types and long prose are left out."""
     prefix = id_prefix(base)
     found: dict[str, set[tuple[str, str]]] = {}
-    for predicate, obj in pairs:
+    for predicate, objects in said.by_property.items():
         if predicate in SKIPPED:
             continue
-        name = _local(str(predicate))
-        if isinstance(obj, URIRef):
-            iri = str(obj)
-            if iri.startswith(prefix):
-                if "#" in iri:
-                    continue
-                value = ("ref", iri.removeprefix(prefix))
-            else:
-                value = ("iri", iri)
-        elif isinstance(obj, Literal):
-            value = (_tag(obj), str(obj)[:VALUE_CHARS])
-        else:
-            continue
-        found.setdefault(name, set()).add(value)
-    return {name: [list(v) for v in sorted(vals)] for name, vals in sorted(found.items())}
+        values: set[tuple[str, str]] = set()
+        for obj in objects:
+            if isinstance(obj, URIRef):
+                iri = str(obj)
+                if iri.startswith(prefix):
+                    if "#" not in iri:
+                        values.add(("ref", iri.removeprefix(prefix)))
+                else:
+                    values.add(("iri", iri))
+            elif isinstance(obj, Literal):
+                values.add((_tag(str(obj.datatype or "")), str(obj)[:VALUE_CHARS]))
+        if values:
+            found.setdefault(_local(predicate), set()).update(values)
+    return {name: sorted(map(list, values)) for name, values in sorted(found.items())}
 
 
 def _local(iri: str) -> str:
@@ -163,8 +181,8 @@ PREFIXES = {
 }
 
 
-def _tag(literal: Literal) -> str:
-    datatype = str(literal.datatype or "")
+@cache
+def _tag(datatype: str) -> str:
     if datatype.endswith(("#date", "#dateTime")):
         return "date"
     if datatype.endswith(("#integer", "#int", "#long")):
@@ -293,8 +311,9 @@ class Listings:
             self.lookups = None
         base = conversion.dataset.base
         for subject in records if changed is None else [s for s in changed if s in records]:
-            self.lists[subject] = list_entry(graph, subject)
-            entry = Indexed.of(names_entry(graph, subject, records[subject], base, self.ancestors))
+            said = Said(graph.by_subject.get(subject, ()))
+            self.lists[subject] = list_entry(said, subject)
+            entry = Indexed.of(names_entry(said, subject, records[subject], base, self.ancestors))
             old = self.names.get(subject)
             if old is None:
                 self.lookups = None
@@ -313,10 +332,10 @@ class Listings:
         return _index(entries, self.counts, base, self.lookups)
 
 
-def list_entry(graph: Triples, subject: URIRef) -> dict:
-    label = next(filter(None, (graph.value(subject, p) for p in LABELS)), "")
-    dated = next(filter(None, (graph.value(subject, p) for p in LISTING_DATES)), None)
-    modified = graph.value(subject, SDO.dateModified) or dated  # the sitemap's lastmod
+def list_entry(said: Said, subject: URIRef) -> dict:
+    label = next(filter(None, (said.value(p) for p in LABELS)), "")
+    dated = next(filter(None, (said.value(p) for p in LISTING_DATES)), None)
+    modified = said.value(SDO.dateModified) or dated  # the sitemap's lastmod
     return {
         "iri": str(subject),
         "label": str(label),
