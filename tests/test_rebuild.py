@@ -5,6 +5,7 @@ changes nothing."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import queue
 import shutil
@@ -129,6 +130,33 @@ def test_a_rebuild_reads_only_the_changed_files(builder, data, monkeypatch):
     )
     builder.build()  # a record comes: every record is indexed again
     assert indexed == [1]
+
+
+def test_a_build_collects_only_the_young_generations_and_leaves_the_collector_as_it_was(
+    data, tmp_path
+):
+    """A build defers full collections (they scan every object it keeps, for nothing), and
+    gives the thresholds back after a good build and a failed one alike."""
+    full: list[dict] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(info)
+
+    before = gc.get_threshold()
+    gc.set_threshold(50, 1, 1)  # a full collection as often as the collector allows
+    gc.callbacks.append(seen)
+    try:
+        builder = Builder(Settings(data=data, out=tmp_path / "out"))
+        builder.build()
+        edit(article(data, 9), "datePublished: ", "datePublished: not-a-date-")
+        with pytest.raises(BuildFailed):
+            builder.build()
+        after = gc.get_threshold()
+    finally:
+        gc.callbacks.remove(seen)
+        gc.set_threshold(*before)
+    assert full == [] and after == (50, 1, 1)
 
 
 def test_a_failed_rebuild_changes_nothing(builder, data, tmp_path):
