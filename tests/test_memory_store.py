@@ -4,8 +4,12 @@ the answers are the same bytes either way."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pyoxigraph as ox
 
+from lod import Settings, config
 from lod.formats import Format, ResultFormat
 from lod.serve.pool import QueryService
 from lod.serve.store import EmbeddedStore, MemoryStore
@@ -70,3 +74,20 @@ def test_a_store_alone_is_copied_from_its_own_quads(built, tmp_path):
     shutil.copytree(built.store_path, tmp_path / "store")
     memory = MemoryStore(tmp_path / "store")
     assert set(memory.oxigraph) == set(EmbeddedStore(built.store_path).oxigraph)
+
+
+def test_the_default_budget_is_each_query_workers_share_of_a_quarter_of_the_memory(
+    monkeypatch, tmp_path
+):
+    """Unset, LOD_QUERY_MEMORY_STORE_MB is a quarter of the machine's memory (as
+    /proc/meminfo says) split among the query workers, or of a container's limit when
+    lower; set, it is what it says."""
+    total_mb = int(re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())[1]) // 1024
+    monkeypatch.setattr(config, "CGROUP_MEMORY_MAX", tmp_path / "memory.max")
+    (tmp_path / "memory.max").write_text("max\n")
+    assert Settings(query_concurrency=2).query_memory_store_mb == total_mb // 8
+    assert Settings(query_concurrency=8).query_memory_store_mb == total_mb // 32
+    (tmp_path / "memory.max").write_text(f"{1 << 30}\n")  # a container given 1 GiB
+    assert Settings(query_concurrency=2).query_memory_store_mb == 128
+    assert Settings.from_env({"LOD_QUERY_MEMORY_STORE_MB": "64"}).query_memory_store_mb == 64
+    assert Settings.from_env({"LOD_QUERY_MEMORY_STORE_MB": "0"}).query_memory_store_mb == 0
