@@ -4,15 +4,26 @@ file it cannot use means no cache, never an error."""
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import threading
+import time
 
 import pytest
 
 from lod import Settings, build
 from lod.errors import QueryRefused, QueryTimeout
-from lod.serve.cache import FILE, BuildCache, cache_folder, open_cache, result_key
+from lod.serve.cache import (
+    ANSWERED_FROM,
+    FILE,
+    QUERY_BODY,
+    BuildCache,
+    ResponseFront,
+    cache_folder,
+    open_cache,
+    result_key,
+)
 from lod.vocab import KINDS
 
 from .conftest import copy_data, start_server, stop_server
@@ -275,10 +286,17 @@ def test_a_build_switch_never_serves_the_old_build_under_the_new_etag(tmp_path):
         "/doc/article/commission-on-social-development-examines-role-of-digital-technologies.ttl",
     ]
     seen: list[tuple[str, str, bytes]] = []
+    answers: list[list[bytes]] = []  # each client's query answers, in order
     stop = threading.Event()
     failures: list[str] = []
+    name_query = (
+        "SELECT ?name WHERE { ?person <https://schema.org/name> ?name "
+        'FILTER STRSTARTS(?name, "Cecilie") }'
+    )
 
     def hammer():
+        mine: list[bytes] = []
+        answers.append(mine)
         while not stop.is_set():
             for path in paths:
                 response = server.get(path)
@@ -286,6 +304,11 @@ def test_a_build_switch_never_serves_the_old_build_under_the_new_etag(tmp_path):
                     failures.append(f"{path}: {response.status_code}")
                     continue
                 seen.append((path, response.headers["ETag"], response.content))
+            response = server.request("POST", "/sparql", data=name_query, headers=SPARQL)
+            if response.status_code == 200:
+                mine.append(response.content)
+            elif response.status_code != 429:  # more queries at once than allowed: refused
+                failures.append(f"query: {response.status_code}")
 
     threads = [threading.Thread(target=hammer) for _ in range(4)]
     try:
@@ -313,9 +336,15 @@ def test_a_build_switch_never_serves_the_old_build_under_the_new_etag(tmp_path):
         renamed = b"Kern-Renamed" in body
         assert renamed == (build_id == second.id), (path, etag)
     assert builds_seen == {first.id, second.id}
+    # a query's kept answer is the served build's: once a client has the new name, it
+    # never again gets the old one (the second build only adds to what the first served)
+    for mine in answers:
+        renamed = [b"Kern-Renamed" in body for body in mine]
+        assert renamed == sorted(renamed), renamed
+    assert any(b"Kern-Renamed" in body for mine in answers for body in mine)
 
 
-# --- whole responses in front of the app (DocumentFront) ---------------------------------------
+# --- whole responses in front of the app (ResponseFront) ---------------------------------------
 
 
 def test_kept_responses_have_the_apps_headers(client, uncached, built):
@@ -342,21 +371,22 @@ class FakePublished:
 
 
 def fake_app(etags: list[str], calls: list):
+    """An app that answers from the build its ETag names (and says so, as lod's does)."""
+
     def app(environ, start_response):
         calls.append(environ["PATH_INFO"])
+        environ[ANSWERED_FROM] = etags[0].strip('"').split("-")[0]
         start_response("200 OK", [("ETag", etags[0]), ("Content-Type", "text/turtle")])
         return [b"body of ", etags[0].encode()]
 
     return app
 
 
-def test_a_response_is_kept_only_under_the_build_its_etag_names(tmp_path):
-    from lod.serve.cache import DocumentFront
-
+def test_a_response_is_kept_only_under_the_build_it_was_answered_from(tmp_path):
     caches = {b: BuildCache(tmp_path / b / FILE, b) for b in ("b1", "b2")}
     etags, calls = ['"b2-ttl-0"'], []
     published = FakePublished("b1")
-    front = DocumentFront(fake_app(etags, calls), published, caches.get)
+    front = ResponseFront(fake_app(etags, calls), published, caches.get)
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x.ttl"}
 
     def get():
@@ -364,7 +394,7 @@ def test_a_response_is_kept_only_under_the_build_its_etag_names(tmp_path):
 
     # the app answered from b2 while the front looked at b1 (a switch between the two)
     assert get() == b'body of "b2-ttl-0"'
-    assert caches["b1"].response(DocumentFront._key(environ)) is None
+    assert caches["b1"].response(ResponseFront._key(environ)) is None
     etags[0] = '"b1-ttl-0"'
     assert get() == b'body of "b1-ttl-0"'
     assert get() == b'body of "b1-ttl-0"'
@@ -376,24 +406,117 @@ def test_a_response_is_kept_only_under_the_build_its_etag_names(tmp_path):
 
 
 def test_the_front_passes_what_it_cannot_answer_to_the_app(tmp_path):
-    from lod.serve.cache import DocumentFront
-
     calls: list = []
-    front = DocumentFront(
+    front = ResponseFront(
         fake_app(['"b1-x"'], calls),
         FakePublished("b1"),
         {"b1": BuildCache(tmp_path / FILE, "b1")}.get,
     )
+    query = b"SELECT * WHERE { ?s ?p ?o }"
     for environ in (
         {"REQUEST_METHOD": "POST", "PATH_INFO": "/doc/person/x.ttl"},
         {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x"},  # negotiated
         {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x.ttl", "QUERY_STRING": "offset=1"},
         {"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/person/x.ttl", "HTTP_RANGE": "bytes=0-1"},
-        {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql"},
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql"},  # the service description
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/search", "QUERY_STRING": "q=x"},
+        {"REQUEST_METHOD": "HEAD", "PATH_INFO": "/sparql", "QUERY_STRING": "query=x"},
+        *(
+            {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/sparql",
+                "CONTENT_TYPE": content_type,
+                "CONTENT_LENGTH": length,
+                "wsgi.input": io.BytesIO(query),
+            }
+            for content_type, length in (
+                ("application/sparql-query", ""),  # chunked: no length
+                ("application/sparql-query", str(QUERY_BODY + 1)),
+                ("application/json", str(len(query))),
+            )
+        ),
     ):
         for _ in range(2):
-            front(environ, lambda status, headers, exc=None: None)
-    assert len(calls) == 10
+            front(dict(environ), lambda status, headers, exc=None: None)
+    assert len(calls) == 20
+
+
+def test_a_query_posted_to_the_front_reaches_the_app_whole(tmp_path):
+    """The front reads a POSTed query's body to name its answer; the app reads it too."""
+    read: list[bytes] = []
+
+    def app(environ, start_response):
+        read.append(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [b"no"]
+
+    front = ResponseFront(app, FakePublished("b1"), {"b1": BuildCache(tmp_path / FILE, "b1")}.get)
+    query = "SELECT * WHERE { ?s ?p ?o } # é".encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/sparql",
+        "CONTENT_TYPE": "application/sparql-query; charset=utf-8",
+        "CONTENT_LENGTH": str(len(query)),
+    }
+    for _ in range(2):
+        front({**environ, "wsgi.input": io.BytesIO(query)}, lambda s, h, e=None: None)
+    assert read == [query, query]  # a 400 is not kept: the app answers each time
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda c, q, h: c.post("/sparql", data=q, headers={**SPARQL, **h}),
+        lambda c, q, h: c.post("/sparql", data={"query": q}, headers=h),
+        lambda c, q, h: c.get("/sparql", query_string={"query": q}, headers=h),
+        lambda c, q, h: c.get("/sparql", query_string={"query": q, "format": "csv"}, headers=h),
+    ],
+    ids=["post", "form", "get", "get-format"],
+)
+def test_a_query_answered_again_skips_the_app_and_is_its_answer(built, uncached, ask):
+    """The second time, the answer comes from the front (the app is not called), with the
+    app's headers and bytes; another Accept is another answer."""
+    from lod.web import create_app
+
+    app = create_app(Settings(out=built.path.parent.parent, query_timeout=5))
+    front = app.wsgi_app
+    calls: list[str] = []
+    inner = front.app
+
+    def counting(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    front.app = counting
+    client = app.test_client()
+    try:
+        query = f"{QUERY}\n# {time.time_ns()}"  # new to the build's cache
+        accept = {"Accept": "application/sparql-results+xml"}
+        first, again = ask(client, query, accept), ask(client, query, accept)
+        fresh = ask(uncached, query, accept)
+        assert first.status_code == again.status_code == fresh.status_code == 200
+        assert first.data == again.data == fresh.data
+        assert len(calls) == 1
+        drop = {"Date"}
+        assert {k: v for k, v in again.headers if k not in drop} == {
+            k: v for k, v in fresh.headers if k not in drop
+        }
+        other = ask(client, query, {"Accept": "text/csv"})
+        assert other.status_code == 200 and len(calls) == 2
+    finally:
+        app.extensions["lod.queries"].close()
+
+
+def test_kept_answers_are_held_to_the_bounds_of_results(tmp_path):
+    cache = BuildCache(tmp_path / FILE, "b1", result_entries=2, result_entry_kb=1)
+    for n in range(3):
+        cache.keep_response(("answer", str(n)), [("Content-Type", "text/csv")], b"x")
+    cache.keep_response(("answer", "big"), [], b"x" * 2048)
+    assert cache.response(("answer", "0")) is None  # the oldest dropped
+    assert cache.response(("answer", "2")) == ([("Content-Type", "text/csv")], b"x")
+    assert cache.response(("answer", "big")) is None  # over the entry bound: not kept
+    cache.keep_response(("response", "/doc/a.ttl"), [], b"y" * 2048)  # documents: not those
+    assert cache.response(("response", "/doc/a.ttl")) == ([], b"y" * 2048)
 
 
 def test_settings_turn_the_cache_off_with_zero_and_refuse_a_negative_size():

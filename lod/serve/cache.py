@@ -29,6 +29,7 @@ Old builds' cache folders are removed when a new build's cache is opened.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -126,11 +127,12 @@ class BuildCache:
             self.full = True
             log.info("the cache of build %s is full (%d bytes)", self.build_id, self.max_bytes)
 
-    # --- whole responses (DocumentFront) --------------------------------------------------------
+    # --- whole responses (ResponseFront) --------------------------------------------------------
 
     def response(self, key: tuple) -> tuple[list[tuple[str, str]], bytes] | None:
         """(headers, body) of an answer kept by keep_response, or None."""
-        row = self._read("SELECT body, size, crc FROM documents WHERE key = ?", self._key(key))
+        sql = f"SELECT body, size, crc FROM {_table(key)} WHERE key = ?"
+        row = self._read(sql, self._key(key))
         blob = None if row is None else _checked(row[0], row[1], row[2])
         if blob is None:
             return None
@@ -142,12 +144,15 @@ class BuildCache:
         return headers, blob[4 + length :]
 
     def keep_response(self, key: tuple, headers: list[tuple[str, str]], body: bytes) -> None:
-        if self.full:
-            return
+        """Keep a whole answer: a query's with the results (and their bounds), any other
+        with the documents."""
         encoded = json.dumps(headers).encode("utf-8")
-        self._write_document(
-            self._key(key), len(encoded).to_bytes(4, "big") + encoded + body, replace=True
-        )
+        blob = len(encoded).to_bytes(4, "big") + encoded + body
+        if _table(key) == "results":
+            if len(blob) <= self.result_entry_bytes and len(blob) <= self.result_bytes:
+                self._write_result(self._key(key), "response", blob)
+        elif not self.full:
+            self._write_document(self._key(key), blob, replace=True)
 
     # --- query results -----------------------------------------------------------------------
 
@@ -326,24 +331,39 @@ def prune(out: Path, keep: set[str]) -> None:
 
 # --- whole responses, in front of the web app ---------------------------------------------------
 
-FRONT_PREFIX = "/doc/"
+ANSWERED_FROM = "lod.answered_from"  # the WSGI environ key where the app puts its build's id
+DOCUMENTS = "/doc/"
+SPARQL = "/sparql"
+QUERY_TYPES = ("application/sparql-query", "application/x-www-form-urlencoded")
+QUERY_BODY = 64 * 1024  # a longer query POSTed goes to the app, kept answer or not
 HOP_HEADERS = {"date", "connection", "keep-alive", "transfer-encoding", "server"}
 # request headers that could make the app answer otherwise: such requests go to the app
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
 
 
-class DocumentFront:
-    """WSGI middleware: a document the app has already answered with 200 for this build
-    (`GET /doc/<kind>/<slug>.<ext>`, no query string, no conditional or range header) is
-    answered again from the build's cache, headers and body as the app sent them, without
-    going through the app; anything else, and any miss, goes to the app, whose answer is
-    kept when it qualifies.
+def _table(key: tuple) -> str:
+    return "results" if key[0] == "answer" else "documents"
 
-    A kept answer is used only with the build it was made from: it is kept only when its
-    ETag names the build whose cache it goes into, and looked up in the cache of the build
+
+class ResponseFront:
+    """WSGI middleware: what the app has already answered with 200 from this build is
+    answered again from the build's cache, headers and body as the app sent them, without
+    going through the app (Flask, negotiation, the query's check):
+
+    * a document, `GET /doc/<kind>/<slug>.<ext>` with no query string;
+    * a SPARQL query's answer, `GET /sparql?…` or a query POSTed (application/sparql-query
+      or a form, at most QUERY_BODY bytes), for the same Accept header.
+
+    Anything else, a request with a conditional or range header, and any miss go to the
+    app, whose answer is kept when it qualifies (query answers with the results, under
+    their bounds).
+
+    A kept answer is used only with the build it was made from: it is kept only when the
+    app answered from the build whose cache it goes into (the app puts that build's id in
+    the request's environ, at ANSWERED_FROM), and looked up in the cache of the build
     served when the request arrives (the cache file and every key carry the build id). A
-    redirect, a 404 or a 410 is never kept, so what the app decides about a slug (renamed,
-    removed) is decided by the app. `cache_of(served)` gives a build's BuildCache (or None)."""
+    redirect, a 404, a 410 or a refused query is never kept, so what the app decides is
+    decided by the app. `cache_of(served)` gives a build's BuildCache (or None)."""
 
     def __init__(self, app, published, cache_of: Callable):
         self.app = app
@@ -381,26 +401,54 @@ class DocumentFront:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-        headers = [(n, v) for n, v in captured[1] if n.lower() not in HOP_HEADERS]
-        etag = next((v for n, v in headers if n.lower() == "etag"), "")
-        if etag.strip('W/"').startswith(cache.build_id + "-"):
+        if environ.get(ANSWERED_FROM) == cache.build_id:
+            headers = [(n, v) for n, v in captured[1] if n.lower() not in HOP_HEADERS]
             cache.keep_response(key, headers, body)
         return [body]
 
     @staticmethod
     def _key(environ) -> tuple | None:
+        """What names the request's answer, or None when the app must answer it. A query's
+        body is read here (and given to the app as it was)."""
         path = environ.get("PATH_INFO", "")
-        if (
-            environ.get("REQUEST_METHOD") != "GET"
-            or not path.startswith(FRONT_PREFIX)
-            or environ.get("QUERY_STRING")
-            or "." not in path.rpartition("/")[2]
-            or any(environ.get(name) for name in CONDITIONAL)
-        ):
+        method = environ.get("REQUEST_METHOD")
+        if any(environ.get(name) for name in CONDITIONAL):
+            return None
+        where = (environ.get("SCRIPT_NAME", ""), environ.get("HTTP_X_FORWARDED_PREFIX", ""))
+        if path.startswith(DOCUMENTS):
+            if method != "GET" or environ.get("QUERY_STRING") or "." not in path.rpartition("/")[2]:
+                return None
+            return ("response", path, *where)
+        if path != SPARQL:
+            return None
+        body = b""
+        if method == "POST":
+            body = _query_body(environ)
+            if body is None:
+                return None
+        elif method != "GET" or not environ.get("QUERY_STRING"):
             return None
         return (
-            "response",
-            path,
-            environ.get("SCRIPT_NAME", ""),
-            environ.get("HTTP_X_FORWARDED_PREFIX", ""),
+            "answer",
+            method,
+            environ.get("QUERY_STRING", ""),
+            environ.get("CONTENT_TYPE", ""),
+            hashlib.blake2b(body, digest_size=20).hexdigest(),
+            environ.get("HTTP_ACCEPT", ""),
+            *where,
         )
+
+
+def _query_body(environ) -> bytes | None:
+    """The body of a query POSTed with its length (then put back for the app to read), or
+    None for any other POST."""
+    kind = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "-1")
+    except ValueError:
+        return None
+    if kind not in QUERY_TYPES or not 0 < length <= QUERY_BODY:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body

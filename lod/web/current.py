@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, g
+from flask import current_app, g, request
 
-from ..serve.cache import BuildCache, open_cache
+from ..serve.cache import ANSWERED_FROM, BuildCache, open_cache
 from ..serve.current import Served
 
 
@@ -14,6 +14,7 @@ def served() -> Served:
     """The build this request is answered from (the same one for the whole request)."""
     if "lod_served" not in g:
         g.lod_served = current_app.extensions["lod.published"].current()
+        request.environ[ANSWERED_FROM] = g.lod_served.build.id  # what ResponseFront keeps under
     return g.lod_served
 
 
