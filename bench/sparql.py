@@ -367,6 +367,8 @@ def main() -> None:
                 f"{rows[name]['inproc_ms']:.1f} ms",
                 flush=True,
             )
+        floor, _ = timed(lambda: session.get(server.url + "/healthz", timeout=60), 20)
+        rows["_floor_ms"] = median(floor)
         rows["_memory"] = process_memory(server.process.pid)
     finally:
         server.stop()
@@ -445,6 +447,10 @@ def main() -> None:
             f"{ratio(row['http_ms'], row['memory_ms']):>9} {row['first_ms']:>11.1f} "
             f"{row['cached_ms']:>12.2f} {ratio(row['first_ms'], row['cached_ms']):>13}"
         )
+    print(
+        f"HTTP round trip of GET /healthz, the floor under 'repeated': "
+        f"{rows['_floor_ms']:.2f} ms (median of 20)"
+    )
     print("memory of the server's processes after the runs (VmRSS, VmHWM; MB):")
     for entry in rows.get("_memory", []):
         print(
