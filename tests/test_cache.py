@@ -19,6 +19,7 @@ from lod.serve.cache import (
     FILE,
     QUERY_BODY,
     BuildCache,
+    MiB,
     ResponseFront,
     cache_folder,
     open_cache,
@@ -155,6 +156,31 @@ def test_results_are_kept_and_bounded(tmp_path):
     big = b"x" * 2048  # over result_entry_kb: answered, not kept
     cache.result(("big",), lambda: ("SELECT", big))
     assert cache.result(("big",), lambda: ("SELECT", b"again")) == ("SELECT", b"again")
+
+
+def test_the_results_running_totals_are_the_results_count_and_bytes(tmp_path):
+    """Writes count and sum as they go (no scan of every body per write): through new
+    results, replaced ones and the oldest dropped for either bound, the totals are what the
+    rows add up to; a file made before the totals were kept gets them from its rows."""
+    path = tmp_path / FILE
+
+    def totals() -> tuple:
+        with sqlite3.connect(path) as connection:
+            kept = connection.execute("SELECT count, bytes FROM totals").fetchone()
+            rows = connection.execute("SELECT count(*), total(size) FROM results").fetchone()
+        return kept, (rows[0], int(rows[1]))
+
+    cache = BuildCache(path, "b1", result_entries=6, result_mb=3000 / MiB)
+    for n in range(20):
+        cache.keep_response(("answer", n % 9), [], b"x" * (50 * n))  # replaced from n = 9
+        kept, rows = totals()
+        assert kept == rows and rows[0] <= 6 and rows[1] <= 3000, n
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE totals")
+    cache.close()
+    BuildCache(path, "b1")
+    kept, rows = totals()
+    assert kept == rows and rows[0] > 0
 
 
 @pytest.mark.parametrize("error", [QueryRefused("no"), QueryTimeout("stopped")])

@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS results (
     key TEXT PRIMARY KEY, form TEXT NOT NULL, body BLOB NOT NULL,
     size INTEGER NOT NULL, crc INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS totals (
+    name TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO totals SELECT 'results', count(*), total(size) FROM results;
 """
 
 
@@ -171,22 +175,32 @@ class BuildCache:
         return form, body
 
     def _write_result(self, key: str, form: str, body: bytes) -> None:
+        """Keep a result, then drop the oldest until the results are within their bounds,
+        in one transaction (so the bounds hold across processes). The count and bytes are
+        kept in `totals`: summing the sizes would read every row's body (the size follows
+        it in each row), which made each write cost more as the results grew."""
+
         def write(connection: sqlite3.Connection) -> None:
-            with connection:  # one transaction: the bound holds across processes
+            connection.execute("BEGIN IMMEDIATE")  # busy: another process writes; not kept
+            try:
+                old = connection.execute("SELECT size FROM results WHERE key = ?", (key,))
+                old_size = (old.fetchone() or (None,))[0]
                 connection.execute(
                     "INSERT OR REPLACE INTO results (key, form, body, size, crc) "
                     "VALUES (?, ?, ?, ?, ?)",
                     (key, form, body, len(body), zlib.crc32(body)),
                 )
-                count, total = connection.execute(
-                    "SELECT count(*), total(size) FROM results"
-                ).fetchone()
+                count, total = _add(connection, old_size is None, len(body) - (old_size or 0))
                 while count > self.result_entries or total > self.result_bytes:
                     rowid, size = connection.execute(
                         "SELECT rowid, size FROM results ORDER BY rowid LIMIT 1"
                     ).fetchone()
                     connection.execute("DELETE FROM results WHERE rowid = ?", (rowid,))
-                    count, total = count - 1, total - size
+                    count, total = _add(connection, -1, -size)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
 
         self._with_connection(write)
 
@@ -273,6 +287,15 @@ class BuildCache:
 
 class _Unusable(Exception):
     """The file is readable but is not this build's cache."""
+
+
+def _add(connection: sqlite3.Connection, count: int, size: int) -> tuple[int, int]:
+    """The results' count and bytes, after adding `count` results of `size` bytes."""
+    connection.execute(
+        "UPDATE totals SET count = count + ?, bytes = bytes + ? WHERE name = 'results'",
+        (count, size),
+    )
+    return connection.execute("SELECT count, bytes FROM totals WHERE name = 'results'").fetchone()
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
