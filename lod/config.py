@@ -47,7 +47,8 @@ class Settings:
     query_timeout: float = 10.0
     query_concurrency: int = field(default_factory=_cpu_count)
     query_memory_mb: int = 1024
-    query_memory_store_mb: int = -1  # a build this small is queried from memory; 0: never
+    query_memory_store_mb: int = -1  # a build this small is queried from memory; 0: never;
+    # -1 (unset): each query worker's share of a quarter of the memory (__post_init__)
     cache_mb: int = 1024  # documents and results kept per build (lod.serve.cache); 0: none
     result_cache_mb: int = 256
     result_cache_entries: int = 10_000
@@ -64,8 +65,7 @@ class Settings:
     keep_state: int = 1  # builds keep their state for the next process (lod.build.state); 0: no
 
     def __post_init__(self) -> None:
-        if self.query_memory_store_mb < 0:  # not set: each query worker's share of a quarter
-            # of the memory (in-memory copies answer scans 3-4 times faster at 100k articles)
+        if self.query_memory_store_mb < 0:  # in-memory copies answer scans 3-4 times faster
             share = memory_mb() // (MEMORY_STORE_SHARE * max(self.query_concurrency, 1))
             object.__setattr__(self, "query_memory_store_mb", share)
 
