@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
+from functools import cache
 from itertools import groupby
 
 import pyoxigraph
@@ -254,8 +255,10 @@ _NAMESPACES = sorted(
 )
 
 
+@cache
 def _compact(iri: str) -> str:
-    """A key or type under our context: schema.org terms by name, others as prefix:name."""
+    """A key or type under our context: schema.org terms by name, others as prefix:name
+    (remembered: a dump asks this of the same few predicates and types millions of times)."""
     schema = PREFIXES["schema"]
     if iri.startswith(schema) and _LOCAL.fullmatch(iri[len(schema) :]):
         return iri[len(schema) :]
