@@ -63,6 +63,7 @@ class Settings:
     sparql_password: str | None = field(default=None, repr=False)
     trust_proxy: int = 0  # proxies in front whose X-Forwarded-* headers are believed
     keep_state: int = 1  # builds keep their state for the next process (lod.build.state); 0: no
+    keep_in_background: int = 1  # `lod build` leaves a snapshot to a detached process; 0: no
 
     def __post_init__(self) -> None:
         if self.query_memory_store_mb < 0:  # in-memory copies answer scans 3-4 times faster
@@ -95,6 +96,7 @@ class Settings:
             "sparql_password": "LOD_SPARQL_PASSWORD",
             "trust_proxy": "LOD_TRUST_PROXY",
             "keep_state": "LOD_KEEP_STATE",
+            "keep_in_background": "LOD_KEEP_IN_BACKGROUND",
         }
         types = {f.name: f.type for f in fields(cls)}
         values = {}
@@ -106,7 +108,12 @@ class Settings:
         return replace(settings, **given)
 
 
-ZERO_OFF = {"LOD_CACHE_MB", "LOD_QUERY_MEMORY_STORE_MB", "LOD_KEEP_STATE"}  # 0 turns these off
+ZERO_OFF = {
+    "LOD_CACHE_MB",
+    "LOD_QUERY_MEMORY_STORE_MB",
+    "LOD_KEEP_STATE",
+    "LOD_KEEP_IN_BACKGROUND",
+}  # 0 turns these off
 
 
 def _coerce(type_name: str, raw: str, variable: str):

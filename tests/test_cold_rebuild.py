@@ -5,6 +5,7 @@ build), never trusted."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -267,3 +268,96 @@ def test_lod_keep_state_0_keeps_nothing_and_builds_in_full(data, tmp_path, reads
     reads.clear()
     build(settings)
     assert len(reads) > 1000
+
+
+# `lod build`, its snapshot writer made to wait until a gate file exists (at most a minute).
+GATED_LOD = """
+import os, sys, time
+from pathlib import Path
+from lod.build import builder
+from lod.cli import main
+save_state, gate = builder.save_state, Path(os.environ["GATE"])
+def gated(*args):
+    deadline = time.monotonic() + 60
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return save_state(*args)
+builder.save_state = gated
+sys.argv[0] = "lod"
+main()
+"""
+
+
+def held(out: Path) -> bool:
+    """Whether a process holds the build lock of `out`."""
+    with open(Path(out) / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False  # released as the file closes
+
+
+def wait_for_lock(out: Path) -> None:
+    """Once no process holds the build lock of `out` (a detached writer is done)."""
+    with open(Path(out) / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+
+
+def gated_lod_build(data: Path, out: Path, gate: Path, **environ) -> None:
+    command = [sys.executable, "-c", GATED_LOD, "build", "--no-progress"]
+    command += ["--data", str(data), "--out", str(out)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=os.environ | environ | {"GATE": str(gate)}
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("build ")  # its summary, written out before it exits
+
+
+def test_lod_build_returns_before_its_snapshot_is_written_which_holds_the_lock(data, tmp_path):
+    """A full build's snapshot is left to a detached writer: `lod build` returns with the
+    build served and the snapshot not yet written; the writer holds the lock meanwhile (a
+    next build waits), then the state it wrote is the build's."""
+    settings, gate = Settings(data=data, out=tmp_path / "out"), tmp_path / "gate"
+    gated_lod_build(data, settings.out, gate)
+    assert open_build(settings.out).id  # served
+    assert not state_module.path(settings).exists() and held(settings.out)
+    gate.touch()
+    wait_for_lock(settings.out)
+    assert state_module.load_state(settings)[0].build == open_build(settings.out)
+
+
+def test_lod_keep_in_background_0_writes_the_snapshot_before_lod_build_returns(data, tmp_path):
+    settings, gate = Settings(data=data, out=tmp_path / "out"), tmp_path / "gate"
+    gate.touch()
+    gated_lod_build(data, settings.out, gate, LOD_KEEP_IN_BACKGROUND="0")
+    assert not held(settings.out)
+    assert state_module.load_state(settings)[0].build == open_build(settings.out)
+
+
+def test_steps_are_written_before_the_snapshot_is_left_to_the_writer(
+    settings, data, tmp_path, reads, monkeypatch
+):
+    """In the background, every build writes its step (even one past MAX_STEPS) before the
+    due snapshot is left to the writer: a writer that dies writes nothing and loses
+    nothing, the next process replays one step more."""
+    snapshot = state_module.path(settings)
+    steps = lambda: sorted(p.name for p in snapshot.parent.glob("builder.state.*"))  # noqa: E731
+    with monkeypatch.context() as patched:
+        patched.setattr(builder_module, "save_state", lambda *_: os._exit(1))  # it dies
+        for number in range(1, state_module.MAX_STEPS + 2):
+            edit(article(data, 50 + number), 'headline: "', f'headline: "Step {number}: ')
+            age(article(data, 50 + number))
+            builder = builder_module.Builder(settings)
+            builder.build()
+            builder.save(in_background=True)
+            assert builder.shared_with_writer == (number > state_module.MAX_STEPS)
+            wait_for_lock(settings.out)
+            assert steps() == [f"builder.state.{n}" for n in range(1, number + 1)]
+    edit(article(data, 60), 'headline: "', 'headline: "After the writer died: ')
+    reads.clear()
+    rebuilt = build(settings)  # the old snapshot and every step replayed
+    assert reads == [str(article(data, 60))]
+    assert steps() == []  # then a snapshot, written before build() returned
+    assert state_module.load_state(settings)[0].build == rebuilt
+    assert_same_as_fresh(rebuilt, data, tmp_path)

@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph
@@ -48,11 +49,20 @@ from . import permanence
 from .changes import Hashed
 from .convert import Conversion, contribution, index_records, subjects
 from .convert.values import slug
+from .forked import detached
 from .listings import Listings
 from .parts import Blocks, Members, Part
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
-from .state import MAX_STEPS, State, Step, forget_racy, load_state, save_state, save_step
+from .state import (
+    MAX_STEPS,
+    State,
+    Step,
+    forget_racy,
+    load_state,
+    save_state,
+    save_step,
+)
 from .steps import (
     Progress,
     Validated,
@@ -118,6 +128,9 @@ class Builder:
         self.journal: list[Step] | None = None
         self.on_disk: tuple[int, str] = (0, "")
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
+        # Whether a detached writer shares this process's pages of the state (save): then
+        # freeing the state would copy every page first (4 s at 100k articles).
+        self.shared_with_writer = False
         self.gone_tried: tuple | None = None  # data/gone.yaml's stamp then
 
     def changed(self) -> bool:
@@ -153,20 +166,36 @@ class Builder:
                     gc.freeze()
                 return self.state.build
 
-    def save(self) -> None:
+    def save(self, in_background: bool = False) -> None:
         """Keep the last good build's state on disk for the next process's first build: as
-        the steps made since the state on disk, or as a new snapshot."""
+        the steps made since the state on disk, or as a new snapshot.
+
+        In the background (what `lod build` does, about to exit): the steps are written
+        first, even past MAX_STEPS, then a snapshot that is due is written by a detached
+        process, as `git gc --auto` does, which holds the build lock until it is done (the
+        next build waits for it). The command returns once its build is served, not 10 s
+        later at 100k articles; should the snapshot never be written (the process
+        killed), the next process replays the steps, one more than usual. The caller
+        should then exit without freeing the state (see shared_with_writer)."""
         if self.state is None or self.journal == [] or not self.settings.keep_state:
             return
         with lock(output(self.settings)):
             self.progress("keep")
             written, last = self.on_disk
-            if self.journal is not None and written + len(self.journal) <= MAX_STEPS:
+            if self.journal is not None and (
+                in_background or written + len(self.journal) <= MAX_STEPS
+            ):
                 for step in self.journal:
                     if not save_step(self.settings, written + 1, step, last):
                         break
                     written, last = written + 1, step.build.id
-            if last != self.state.build.id and save_state(self.settings, self.state):
+            due = last != self.state.build.id or written > MAX_STEPS
+            # the writer holds the lock until it is done
+            if due and in_background and detached(partial(save_state, self.settings, self.state)):
+                self.journal, self.on_disk = None, (0, "")  # written or not: unknown here
+                self.shared_with_writer = True
+                return
+            if due and save_state(self.settings, self.state):
                 written, last = 0, self.state.build.id
             self.journal = [] if last == self.state.build.id else None
             self.on_disk = (written, last)

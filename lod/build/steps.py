@@ -292,10 +292,10 @@ def _prune(out: Path, keep: Path) -> None:
 
 @contextmanager
 def lock(out: Path) -> Iterator[None]:
-    """One build at a time per output folder."""
+    """One build at a time per output folder. The lock is the open file's, released when
+    its last descriptor is closed: a process forked while it is held holds it until it
+    exits, which is how a detached snapshot writer (Builder.save) keeps the next build
+    waiting, and a pool's workers are gone before the build ends."""
     with open(out / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
