@@ -192,6 +192,20 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def processes() -> list[int]:
+    """Every process's pid (Linux /proc)."""
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def cmdline(pid: int) -> str:
+    """A process's command line, its arguments joined by spaces ('' once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def descendants(pid: int) -> list[int]:
     pending, found = [pid], []
     while pending:

@@ -20,6 +20,7 @@ is edited and the Builder builds again, --runs times.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import re
 import shutil
@@ -56,21 +57,25 @@ PHASE_NOTES = {
     "changes": "the change stream: what changed since the last build (ldes/)",
     "search": "the full-text index (search.sqlite)",
     "switch": "rename, switch current, prune old builds",
-    "keep": "this build's state written to dist/cache for the next process",
+    "keep": "this build's step written to dist/cache for the next process (a snapshot: after)",
 }
 
-# The child: lod.build.build with a progress callback that notes when each phase starts.
+# The child: a build as `lod build` makes it (lod.cli: a due snapshot of the state left to
+# a detached writer, then an exit that leaves the state unfreed), with a progress callback
+# that notes when each phase starts.
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 started = time.perf_counter()
-from lod.build import build
+from lod.build import Builder
 from lod.config import Settings
 sys.path.insert(0, "bench")
 from benchlib import Phases
 imported = time.perf_counter()
 progress = Phases()
 begin, begin_cpu = time.perf_counter(), progress.cpu()
-result = build(Settings(data=sys.argv[1], out=sys.argv[2]), progress)
+builder = Builder(Settings(data=sys.argv[1], out=sys.argv[2]), progress)
+result = builder.build()
+builder.save(in_background=True)
 end, end_cpu = time.perf_counter(), progress.cpu()
 phases, phases_cpu = progress.spent(end, end_cpu)
 print(json.dumps({
@@ -83,7 +88,9 @@ print(json.dumps({
     "build_path": str(result.path),
     "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     "maxrss_children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-}))
+}), flush=True)
+if builder.shared_with_writer:
+    os._exit(0)
 """
 
 # The rebuilds: what `lod build --watch` does. One process builds the corpus with a
@@ -185,6 +192,37 @@ def child(code: str, *args: str, timeout: float | None = None) -> dict:
     return result
 
 
+def writer(out: Path) -> dict:
+    """The detached writer of a snapshot a build left (lod.build.Builder.save), measured
+    until it releases the build lock of `out`: the seconds it held it once the build's
+    process was gone, and its peak memory (VmRSS, sampled)."""
+    started = time.perf_counter()
+    pids = [pid for pid in benchlib.processes() if str(out) in benchlib.cmdline(pid)]
+    memory = [TreeMemory(pid) for pid in pids]
+    with open(out / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    return {
+        "keep_later_s": time.perf_counter() - started if pids else 0.0,
+        "keep_later_rss_kb": max((m.stop() for m in memory), default=0),
+    }
+
+
+def with_writer(result: dict, out: Path) -> dict:
+    """A build's figures, with those of the snapshot writer it left, if any."""
+    result.update(writer(out))
+    return result
+
+
+def later(result: dict) -> str:
+    """What the detached writer took, if the build left one."""
+    if not result["keep_later_s"]:
+        return ""
+    return (
+        f"; then its snapshot written in the background in {result['keep_later_s']:.2f} s "
+        f"(writer peak RSS {mb(result['keep_later_rss_kb'])})"
+    )
+
+
 def edit_headline(source: Path, generation: int) -> Path:
     """Change the headline of the corpus's first article; the file edited."""
     article = next(iter(sorted((source / "articles").glob("*/article-0.md"))))
@@ -232,7 +270,7 @@ def bench_size(size: str, runs: int, args) -> dict:
         if out is not None and run < runs:
             shutil.rmtree(out, ignore_errors=True)  # keep only the last run's out folder
         out = work / f"dist-{run}"
-        result = child(CHILD, str(data), str(out), timeout=args.timeout)
+        result = with_writer(child(CHILD, str(data), str(out), timeout=args.timeout), out)
         builds.append(result)
         phases = phase_times(result)
         print(
@@ -240,7 +278,7 @@ def bench_size(size: str, runs: int, args) -> dict:
             f"({phases}); "
             f"process {result['process_s']:.2f} s; peak RSS {mb(result['maxrss_self_kb'])} "
             f"(pool worker {mb(result['maxrss_children_kb'])}, tree "
-            f"{mb(result['tree_pss_peak_kb'])}); {result['triples']} triples",
+            f"{mb(result['tree_pss_peak_kb'])}); {result['triples']} triples{later(result)}",
             flush=True,
         )
         dump = Path(result["build_path"]) / "dataset.nt.gz"
@@ -270,13 +308,13 @@ def bench_size(size: str, runs: int, args) -> dict:
         edits = args.rebuilds or runs
         for run in range(edits):
             edited = edit_headline(data, 200 + run)
-            result = child(CHILD, str(data), str(out), timeout=args.timeout)
+            result = with_writer(child(CHILD, str(data), str(out), timeout=args.timeout), out)
             cold.append(result)
             phases = phase_times(result)
             print(
                 f"  cold rebuild run {run + 1} (edited {edited.relative_to(data)}): "
                 f"{result['build_s']:.2f} s, process {result['process_s']:.2f} s ({phases}); "
-                f"peak RSS {mb(result['maxrss_self_kb'])}",
+                f"peak RSS {mb(result['maxrss_self_kb'])}{later(result)}",
                 flush=True,
             )
         shutil.rmtree(out, ignore_errors=True)
@@ -341,6 +379,11 @@ def report(s: dict) -> None:
     print(
         "  CPU s: this process and its reaped children (the validation pool), so it can "
         "exceed wall time; wall time on a loaded machine is CPU plus waiting for a CPU."
+    )
+    print(
+        f"  {'keep later':<10} {median(b['keep_later_s'] for b in builds):>9.2f}          "
+        f"the snapshot, written by a detached process after build() returned (peak RSS "
+        f"{mb(median(b['keep_later_rss_kb'] for b in builds))})"
     )
     print(
         f"  peak RSS: build process {mb(median(b['maxrss_self_kb'] for b in builds))}, "
