@@ -3,6 +3,7 @@ paths to the shared vocabularies."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -28,6 +29,13 @@ def copy_data(target: Path) -> Path:
     """A private copy of data/ that a test may break."""
     shutil.copytree(DATA, target)
     return target
+
+
+def wait_for_lock(out: Path) -> None:
+    """Once no process holds the build lock of `out`: the snapshot writer that `lod build`
+    may leave behind (lod.build.Builder.save) is done, and dist/cache/ is still."""
+    with open(Path(out) / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
 
 
 def generator():

@@ -30,6 +30,8 @@ from click.testing import CliRunner
 
 from lod.cli import cli
 
+from .conftest import wait_for_lock
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 RUN_CLI = "from lod.cli import main; main()"
 ARTICLE = "articles/commission-on-social-development-examines-role-of-digital-technologies.md"
@@ -648,6 +650,7 @@ def published(tmp_path_factory) -> Published:
     done = lod_process("build", "--data", "data", "--out", "dist", cwd=root)
     assert done.returncode == 0, done.stderr
     out = root / "dist"
+    wait_for_lock(out)  # the state's snapshot written, by a process of its own
     return Published(
         root,
         os.readlink(out / "current"),

@@ -21,6 +21,7 @@ from lod import Settings, build, open_build
 from lod.build import builder as builder_module
 from lod.build import state as state_module
 
+from .conftest import wait_for_lock
 from .test_rebuild import article, assert_same_as_fresh, edit
 
 AN_HOUR = 3600 * 10**9
@@ -296,12 +297,6 @@ def held(out: Path) -> bool:
         except BlockingIOError:
             return True
         return False  # released as the file closes
-
-
-def wait_for_lock(out: Path) -> None:
-    """Once no process holds the build lock of `out` (a detached writer is done)."""
-    with open(Path(out) / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
 
 
 def gated_lod_build(data: Path, out: Path, gate: Path, **environ) -> None:
