@@ -307,9 +307,12 @@ class Site:
         return remote.build_id_of(self.base, graphs[0])
 
     def wait_for(self, build_id: str, within: float = 10) -> None:
+        """Once every worker serves the build: one says so, and the others read the pointer
+        again within POINTER_TTL of that (twice, for a read under way as it switched)."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.server.get("/healthz", timeout=5).json().get("build") == build_id:
+                time.sleep(2 * remote.POINTER_TTL)
                 return
             time.sleep(0.1)
         pytest.fail(f"the app did not serve {build_id} within {within:g} s")
