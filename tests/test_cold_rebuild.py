@@ -356,3 +356,23 @@ def test_steps_are_written_before_the_snapshot_is_left_to_the_writer(
     assert steps() == []  # then a snapshot, written before build() returned
     assert state_module.load_state(settings)[0].build == rebuilt
     assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+def test_a_snapshot_no_process_could_be_made_for_is_written_by_the_build(
+    data, tmp_path, monkeypatch
+):
+    """When fork fails (a process limit reached), the due snapshot of a full build is
+    written before save returns, and the state is not left shared: nothing is lost, only
+    the time."""
+    settings = Settings(data=data, out=tmp_path / "out")
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    builder = builder_module.Builder(settings)
+    built = builder.build()
+    builder.save(in_background=True)
+    assert not builder.shared_with_writer
+    assert builder.on_disk == (0, built.id) and builder.journal == []
+    assert state_module.load_state(settings)[0].build == built

@@ -54,15 +54,7 @@ from .listings import Listings
 from .parts import Blocks, Members, Part
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
-from .state import (
-    MAX_STEPS,
-    State,
-    Step,
-    forget_racy,
-    load_state,
-    save_state,
-    save_step,
-)
+from .state import MAX_STEPS, State, Step, forget_racy, load_state, save_state, save_step
 from .steps import (
     Progress,
     Validated,
