@@ -36,6 +36,7 @@ def run(*args: str, env: dict | None = None, **options) -> subprocess.CompletedP
     [
         ({"LOD_QUERY_TIMEOUT": "abc"}, "error: LOD_QUERY_TIMEOUT='abc' is not a number"),
         ({"LOD_TRUST_PROXY": "0"}, "error: LOD_TRUST_PROXY='0' must be positive"),
+        ({"LOD_KEEP_IN_BACKGROUND": "yes"}, "error: LOD_KEEP_IN_BACKGROUND='yes' is not a number"),
     ],
 )
 def test_app_py_says_a_bad_setting_in_one_line(env, message):
