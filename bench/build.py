@@ -5,7 +5,7 @@ rdflib and pyoxigraph alone pay for the same triples, and a rebuild after one ed
     python bench/build.py 100k              # 1 run at 100k and above unless --runs
     python bench/build.py 10k --runs 5 --json bench/out/build-10k.json
 
-Each run is a fresh Python process that calls lod.build.build on a copy of the corpus
+Each run is a fresh Python process that calls lod.make.build on a copy of the corpus
 into an empty out folder (no validation cache) and prints the start time of each phase and
 its own ru_maxrss (and its largest child's: the validation pool's workers). The parent also
 samples the memory of the whole process tree (benchlib.TreeMemory: RSS of the build alone,
@@ -13,7 +13,7 @@ PSS summed over the tree while the pool runs). Baselines, in the same run, on th
 build's N-Triples dump: rdflib parsing it into a Graph and serialising the Graph to Turtle
 (what a build on rdflib alone pays at the least), and pyoxigraph bulk-loading it into an
 on-disk store (and parsing + writing Turtle). Last, "rebuild": what `lod build --watch`
-does, in one process: a lod.build.Builder builds the corpus, then one article's headline
+does, in one process: a lod.make.Builder builds the corpus, then one article's headline
 is edited and the Builder builds again, --runs times.
 """
 
@@ -46,7 +46,7 @@ PHASES = (
     "keep",
 )
 PHASE_NOTES = {
-    "resume": "the last build's state read from dist/cache (lod.build.state)",
+    "resume": "the last build's state read from dist/cache (lod.make.state)",
     "load": "read and parse the source files",
     "convert": "sources -> triples, VoID description",
     "validate": "SHACL validation",
@@ -66,7 +66,7 @@ PHASE_NOTES = {
 CHILD = r"""
 import json, os, resource, sys, time
 started = time.perf_counter()
-from lod.build import Builder
+from lod.make import Builder
 from lod.config import Settings
 sys.path.insert(0, "bench")
 from benchlib import Phases
@@ -94,11 +94,11 @@ if builder.shared_with_writer:
 """
 
 # The rebuilds: what `lod build --watch` does. One process builds the corpus with a
-# lod.build.Builder, then for each run edits one headline and builds again.
+# lod.make.Builder, then for each run edits one headline and builds again.
 WATCH = r"""
 import json, resource, sys, time
 from pathlib import Path
-from lod.build import Builder
+from lod.make import Builder
 from lod.config import Settings
 sys.path.insert(0, "bench")
 from benchlib import Phases
@@ -193,7 +193,7 @@ def child(code: str, *args: str, timeout: float | None = None) -> dict:
 
 
 def writer(out: Path) -> dict:
-    """The detached writer of a snapshot a build left (lod.build.Builder.save), measured
+    """The detached writer of a snapshot a build left (lod.make.Builder.save), measured
     until it releases the build lock of `out`: the seconds it held it once the build's
     process was gone, and its peak memory (VmRSS, sampled)."""
     started = time.perf_counter()

@@ -4,7 +4,7 @@ remote engine, lod.remote), at --size articles (bench/generate.py's corpus).
     python bench/engines.py --size 10k
     python bench/engines.py --size 10k --runs 9 --buffers 200000
 
-1. Publish time: `lod.build.upload.publish` of the build into a fresh Virtuoso (its own database
+1. Publish time: `lod.publish.remote.publish` of the build into a fresh Virtuoso (its own database
    under bench/out/virtuoso-<size>, removed at the end unless --keep), by phase (load by the
    Graph Store Protocol in chunks, verify the count, switch the pointer); then a roll-back
    and a switch back (graphs in the store already: no load).
@@ -88,7 +88,7 @@ def timed_round(functions: dict, runs: int) -> dict:
 
 def publish_phases(build, client) -> tuple[dict, object]:
     """upload.publish with the time of each phase (from its progress callback)."""
-    from lod.build import upload
+    from lod.publish import remote as upload
 
     marks = [("start", time.perf_counter())]
     done = upload.publish(build, client, lambda phase: marks.append((phase, time.perf_counter())))
@@ -253,8 +253,8 @@ def main() -> None:
 def _second_graph(client, build):
     """A second build graph in the store for the roll-back: the same build under another
     id (a copy of its manifest), loaded once."""
-    from lod.build import upload
     from lod.folder import Build
+    from lod.publish import remote as upload
 
     twin = Build(build.path, dict(build.manifest, id=build.id[:-8] + "00000000"))
     upload.publish(twin, client)

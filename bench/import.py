@@ -139,14 +139,14 @@ import json, resource, sys, time
 mode, source, data = sys.argv[1:4]
 started = time.perf_counter()
 if mode == "import":
-    from lod.build.importers import import_sources
+    from lod.ingest import import_sources
     report = import_sources([source], data)
     extra = {"created": len(report.tally.created), "skipped": len(report.tally.skipped)}
 elif mode == "parse":
-    from lod.build.importers import xmlsafe
+    from lod.ingest import xmlsafe
     extra = {"items": sum(1 for e in xmlsafe.stream(source, {"item"}, 1 << 40) if e[0] == "item")}
 else:
-    import lod.build.importers  # noqa: F401
+    import lod.ingest  # noqa: F401
     extra = {}
 print(json.dumps({"seconds": time.perf_counter() - started,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **extra}))
@@ -170,7 +170,7 @@ def bench_import(sizes: list[str]) -> list[dict]:
     WORK.mkdir(parents=True, exist_ok=True)
     results = []
     idle = run_worker("idle", Path("-"), WORK / "idle")
-    print(f"\nbaseline: a process that imports lod.build.importers: {idle['peak_mb']:.0f} MB")
+    print(f"\nbaseline: a process that imports lod.ingest: {idle['peak_mb']:.0f} MB")
     print(
         f"\n{'source':22} {'items':>6} {'file MB':>8} {'import s':>9} {'peak MB':>8}"
         f" {'parse only s':>13} {'parse peak MB':>14} {'created':>8} {'skipped':>8}"
@@ -202,8 +202,8 @@ def bench_import(sizes: list[str]) -> list[dict]:
 
 
 def bench_mentions(sizes: list[str]) -> list[dict]:
-    from lod.build import sources
     from lod.link import mentions
+    from lod.make import sources
     from lod.text import normalise
 
     results = []

@@ -20,9 +20,9 @@ from pathlib import Path
 import orjson
 from benchlib import built, finish, header, median, name, ratio
 
-from lod.build.mixnmatch import catalogue
 from lod.link.extend import Extension
 from lod.link.reconcile import NameIndex
+from lod.make.mixnmatch import catalogue
 
 PROPERTIES = ["name", "datePublished", "about", "author", "sameAs"]
 

@@ -1,4 +1,4 @@
-"""What keeping IRIs costs a build: lod.build.permanence.check (read the ledger, compare it
+"""What keeping IRIs costs a build: lod.make.permanence.check (read the ledger, compare it
 with the records, read data/gone.yaml) and remember (write the ledger), for a ledger and a
 build of N records, against a baseline measured in the same run: reading the ledger's
 bytes alone.
@@ -17,7 +17,7 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import header, loadavg, median  # noqa: E402
 
-from lod.build import permanence  # noqa: E402
+from lod.make import permanence  # noqa: E402
 
 BASE = "https://lod.example.org/"
 

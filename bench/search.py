@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import benchlib  # noqa: E402
 
 from lod import Settings  # noqa: E402
-from lod.build import Builder  # noqa: E402
+from lod.make import Builder  # noqa: E402
 
 WORDS = ["digital", "climate", "governance"]
 PHRASES = ['"digital inclusion"', '"climate finance"', '"social protection"']

@@ -7,10 +7,10 @@
 
 from pathlib import Path
 
-from .build import build, validated
 from .config import Settings
 from .errors import LodError
 from .folder import Build, open_build
+from .make import build, validated
 from .serve.store import EmbeddedStore
 
 __all__ = [

@@ -17,13 +17,14 @@ from pathlib import Path
 import click
 import orjson
 
-from .build import Builder, upload, validated
-from .build import build as build_once
-from .build.steps import mark_published
 from .config import Settings
 from .errors import BuildFailed, ConfigError, LodError
 from .folder import Build, open_build
 from .formats import Format, ResultFormat
+from .make import Builder, validated
+from .make import build as build_once
+from .make.steps import mark_published
+from .publish import remote as upload
 from .remote import SparqlClient
 from .serve.guard import precheck
 from .serve.pool import QueryService
@@ -136,7 +137,7 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals) ->
         "watched; Ctrl-C to stop)"
     )
     # Stopped (Ctrl-C, or SIGTERM from a service manager), it keeps the last build's state
-    # for the next `lod build` (lod.build.state).
+    # for the next `lod build` (lod.make.state).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         while True:
@@ -380,7 +381,7 @@ def check_command(url, timeout) -> None:
     """Audit a running deployment at URL as a Linked Data client; exit 1 if a check fails."""
     from urllib.parse import urlsplit
 
-    from .link import audit  # requests only where it is needed
+    from .check import audit  # requests only where it is needed
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -414,7 +415,7 @@ def check_command(url, timeout) -> None:
 def import_command(sources, data, dry_run, update, skip_invalid, pages, publisher, verbose):
     """Import feeds (RSS, Atom, JSON Feed), WordPress exports, web pages with schema.org, or a
     CSV of articles into data/ files, all or nothing."""
-    from .build.importers import Options, import_sources
+    from .ingest import Options, import_sources
 
     settings = _settings(data, None)
     report = import_sources(

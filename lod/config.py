@@ -62,7 +62,7 @@ class Settings:
     sparql_user: str | None = None
     sparql_password: str | None = field(default=None, repr=False)
     trust_proxy: int = 0  # proxies in front whose X-Forwarded-* headers are believed
-    keep_state: int = 1  # builds keep their state for the next process (lod.build.state); 0: no
+    keep_state: int = 1  # builds keep their state for the next process (lod.make.state); 0: no
     keep_in_background: int = 1  # `lod build` leaves a snapshot to a detached process; 0: no
 
     def __post_init__(self) -> None:

@@ -1,5 +1,5 @@
 """A build folder as every layer reads it: dist/builds/<id>/ with its manifest and files,
-and dist/current, the build served (lod.build writes them; lod.serve and lod.web read them).
+and dist/current, the build served (lod.make writes them; lod.serve and lod.web read them).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Build:
 
     path: Path
     manifest: dict
-    # The validation warnings (lod.build.validate.Result), when this process made the build;
+    # The validation warnings (lod.make.validate.Result), when this process made the build;
     # validation.txt in its folder holds them too.
     warnings: tuple = field(default=(), compare=False, repr=False)
     # The published IRIs this build dropped (lod build --allow-removals), when it made it.

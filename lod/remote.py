@@ -1,5 +1,5 @@
 """The remote engine's HTTP client and how the store holds builds, shared by the build that
-publishes into it (lod.build.upload) and the server that reads it (lod.serve.remote): a
+publishes into it (lod.publish.remote) and the server that reads it (lod.serve.remote): a
 SPARQL 1.1 store over HTTP (Virtuoso, Fuseki, GraphDB, QLever …),
 read through the SPARQL 1.1 Protocol, written through the Graph Store HTTP Protocol and
 SPARQL 1.1 Update: standards only, so the store is any store that speaks them.
@@ -11,7 +11,7 @@ What the store holds for a dataset with base IRI {base}:
                              (the build served), and <urn:lod:graph> <{base}graph/{id}>
                              for every build graph loaded (so old ones can be dropped)
 
-lod.build.upload loads a build into a new graph, checks its triple count, then moves the pointer
+lod.publish.remote loads a build into a new graph, checks its triple count, then moves the pointer
 in one SPARQL Update request, and drops the build graphs older than the one it replaced
 (that one is kept: an app process may read it for up to POINTER_TTL seconds after the
 switch). A failed load drops what it loaded and leaves the pointer, so the build served,

@@ -33,7 +33,7 @@ def copy_data(target: Path) -> Path:
 
 def wait_for_lock(out: Path) -> None:
     """Once no process holds the build lock of `out`: the snapshot writer that `lod build`
-    may leave behind (lod.build.Builder.save) is done, and dist/cache/ is still."""
+    may leave behind (lod.make.Builder.save) is done, and dist/cache/ is still."""
     with open(Path(out) / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
 
@@ -243,7 +243,7 @@ def virtuoso(tmp_path_factory):
 def virtuoso_server(built, virtuoso):
     """gunicorn serving the session's build from Virtuoso (published into it first), with
     the same settings as `server`."""
-    from lod.build import upload
+    from lod.publish import remote as upload
 
     upload.publish(built, virtuoso.client())
     live = start_server(

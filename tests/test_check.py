@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from lod.check.audit import Client, Result, summary
 from lod.cli import cli
-from lod.link.audit import Client, Result, summary
 
 from .conftest import ROOT, free_port
 

@@ -1,4 +1,4 @@
-"""Cold incremental builds (lod.build.state): `lod build` in a new process rebuilds from the
+"""Cold incremental builds (lod.make.state): `lod build` in a new process rebuilds from the
 state the last build left in dist/cache/, reading only the changed files, and writes what a
 fresh build writes, byte for byte; a damaged, stale or foreign state is ignored (a full
 build), never trusted."""
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from lod import Settings, build, open_build
-from lod.build import builder as builder_module
-from lod.build import state as state_module
+from lod.make import builder as builder_module
+from lod.make import state as state_module
 
 from .conftest import wait_for_lock
 from .test_rebuild import article, assert_same_as_fresh, edit
@@ -275,7 +275,7 @@ def test_lod_keep_state_0_keeps_nothing_and_builds_in_full(data, tmp_path, reads
 GATED_LOD = """
 import os, sys, time
 from pathlib import Path
-from lod.build import builder
+from lod.make import builder
 from lod.cli import main
 save_state, gate = builder.save_state, Path(os.environ["GATE"])
 def gated(*args):

@@ -16,8 +16,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH, VOID
 
 from lod import Settings, build
-from lod.build.steps import validated
 from lod.errors import BuildFailed
+from lod.make.steps import validated
 from lod.vocab import FOAF, SCHEMA, SDO
 from lod.web import create_app
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from lod import Settings
-from lod.build.convert import REGISTRY
-from lod.build.convert.reference import DATASET, EXAMPLES, markdown
-from lod.build.steps import validated
+from lod.make.convert import REGISTRY
+from lod.make.convert.reference import DATASET, EXAMPLES, markdown
+from lod.make.steps import validated
 from lod.vocab import KINDS
 
 from .conftest import ROOT
@@ -21,7 +21,7 @@ FIELDS = ROOT / "docs" / "fields.md"
 
 def test_the_field_reference_is_generated_from_the_kind_tables():
     assert FIELDS.read_text("utf-8") == markdown(), (
-        "docs/fields.md is stale: python -m lod.build.convert.reference > docs/fields.md"
+        "docs/fields.md is stale: python -m lod.make.convert.reference > docs/fields.md"
     )
 
 

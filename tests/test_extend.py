@@ -19,9 +19,9 @@ import sys
 import pytest
 from rdflib import Graph, URIRef
 
-from lod.build.convert import convert
-from lod.build.mixnmatch import COLUMNS, WIKIDATA_TYPES, catalogue
-from lod.build.sources import load
+from lod.make.convert import convert
+from lod.make.mixnmatch import COLUMNS, WIKIDATA_TYPES, catalogue
+from lod.make.sources import load
 from lod.vocab import LABELS, SDO
 
 from .conftest import DATA, ROOT, copy_data

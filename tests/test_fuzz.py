@@ -4,7 +4,7 @@ Hypothesis writes generated records (organisations, people, events, topics, with
 text: unicode, quotes, YAML-special words such as `no`, `null`, `~`, `&a`, `*a`,
 `!!python/object`, leading and trailing spaces; random field names, references and dates)
 and whole files (random bytes, random YAML, CSV and Markdown text) into a copy of data/,
-then runs `lod.build.validated` in-process.
+then runs `lod.make.validated` in-process.
 
 The property, for every input: either the check succeeds and the graph round-trips through
 every dump format (and loads into an Oxigraph store, as a build does), or it raises
@@ -34,11 +34,11 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from lod import Settings
-from lod.build import Validated, validated
-from lod.build.sources import load
 from lod.errors import BuildFailed, SourceError
 from lod.folder import DUMP_FORMATS
 from lod.formats import Format, serialize
+from lod.make import Validated, validated
+from lod.make.sources import load
 
 from .conftest import copy_data
 

@@ -48,11 +48,11 @@ import pytest
 import requests
 
 from lod import Settings, build
-from lod.build import validated
-from lod.build.sources import files
 from lod.errors import BuildFailed, QueryTooLarge
 from lod.folder import open_build
 from lod.formats import Format, ResultFormat
+from lod.make import validated
+from lod.make.sources import files
 from lod.serve.pool import QueryService
 from lod.serve.store import EmbeddedStore
 

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from lod import Settings, build
-from lod.build.importers import Options, import_sources
-from lod.build.importers import slugs as slug_rules
 from lod.cli import cli
+from lod.ingest import Options, import_sources
+from lod.ingest import slugs as slug_rules
 
 from .conftest import DATA
 
@@ -209,7 +209,7 @@ def test_csv_of_articles_with_a_body_column(tmp_path):
 
 
 def test_a_csv_in_data_builds_with_its_body_column(tmp_path):
-    from lod.build import sources
+    from lod.make import sources
 
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -414,7 +414,7 @@ def test_an_article_written_by_hand_is_never_overwritten(tmp_path):
     ],
 )
 def test_the_format_is_detected_from_content_not_name(fixture, kind, tmp_path):
-    from lod.build.importers.detect import detect
+    from lod.ingest.detect import detect
 
     renamed = tmp_path / "download.dat"
     shutil.copy(FIXTURES / fixture, renamed)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lod.build.importers import Options, import_sources
 from lod.cli import cli
 from lod.errors import ImportFailed
+from lod.ingest import Options, import_sources
 
 from .conftest import DATA
 from .test_import import FIXTURES, tree

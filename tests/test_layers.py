@@ -22,20 +22,25 @@ CORE = {
     "folder",
     "remote",
 }
+# Every folder of lod/ is a layer; ARCHITECTURE.md draws the same map.
 MAY_IMPORT = {
     "core": {"core"},
-    "build": {"core", "build"},
+    "publish": {"core", "publish"},
+    "make": {"core", "publish", "make"},
+    "ingest": {"core", "make", "ingest"},
     "serve": {"core", "serve"},
-    "link": {"core", "build", "serve", "link"},
+    "link": {"core", "make", "serve", "link"},
+    "check": {"core", "check"},
     "web": {"core", "serve", "link", "web"},
-    "top": {"core", "build", "serve", "link", "web", "top"},
+    "top": {"core", "publish", "make", "ingest", "serve", "link", "check", "web", "top"},
 }
+LAYERS = set(MAY_IMPORT) - {"core", "top"}
 
 
 def layer(module: str) -> str:
-    """The layer of a module of the package: `lod.build.steps` -> build."""
+    """The layer of a module of the package: `lod.make.steps` -> make."""
     parts = module.split(".")
-    if len(parts) > 1 and parts[1] in ("build", "serve", "link", "web"):
+    if len(parts) > 1 and parts[1] in LAYERS:
         return parts[1]
     if len(parts) > 1 and parts[1] in CORE:
         return "core"
@@ -76,10 +81,17 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
             found.append(f"{module} imports {target}: Flask belongs to lod.web")
         if target.startswith("lod.") and target.count(".") >= 1:
             their = layer(target)
-            known = target.split(".")[1] in CORE | {"build", "serve", "link", "web", "cli"}
+            known = target.split(".")[1] in CORE | LAYERS | {"cli"}
             if known and their not in MAY_IMPORT[own]:
                 found.append(f"{module} ({own}) imports {target} ({their})")
     return found
+
+
+def test_every_folder_is_a_layer_and_every_module_is_placed():
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders == LAYERS
+    loose = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", "__main__", "cli"}
+    assert loose == CORE
 
 
 def modules():
@@ -96,13 +108,17 @@ def test_each_module_imports_only_what_its_layer_may(module, path):
 @pytest.mark.parametrize(
     "module, source",
     [
-        ("lod.serve.store", "from ..build.steps import write"),
-        ("lod.serve.current", "import lod.build.builder"),
-        ("lod.web.pages", "from ..build import convert"),
-        ("lod.build.steps", "from ..serve.store import EmbeddedStore"),
-        ("lod.build.listings", "from ..link.reconcile import NameIndex"),
+        ("lod.serve.store", "from ..make.steps import write"),
+        ("lod.serve.current", "import lod.make.builder"),
+        ("lod.web.pages", "from ..make import convert"),
+        ("lod.make.steps", "from ..serve.store import EmbeddedStore"),
+        ("lod.make.listings", "from ..link.reconcile import NameIndex"),
         ("lod.folder", "from .serve import store"),
         ("lod.serve.pool", "from flask import g"),
+        ("lod.make.sources", "from ..ingest import writer"),
+        ("lod.publish.remote", "from ..make import steps"),
+        ("lod.check.audit", "from ..serve.store import EmbeddedStore"),
+        ("lod.ingest.writer", "from ..link import mentions"),
     ],
 )
 def test_the_check_catches_a_layer_broken(module, source):
@@ -112,4 +128,5 @@ def test_the_check_catches_a_layer_broken(module, source):
 def test_the_check_lets_the_map_through():
     assert violations("lod.web.resources", "from ..serve.store import INCOMING_PAGE") == []
     assert violations("lod.link.reconcile", "from ..text import normalise") == []
-    assert violations("lod.cli", "from .build import build\nfrom .web import create_app") == []
+    assert violations("lod.ingest.writer", "from ..make import sources") == []
+    assert violations("lod.cli", "from .make import build\nfrom .web import create_app") == []

@@ -1,4 +1,4 @@
-"""The change stream (lod.build.changes, /ldes): each build records the resources created,
+"""The change stream (lod.make.changes, /ldes): each build records the resources created,
 updated and removed since the last; following the stream from its start gives exactly the
 triples of the current dump (replayed here, and by the `ldes-client` package from npm);
 pages before the last never change and say so."""
@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from lod import Settings
-from lod.build import Builder, changes
+from lod.make import Builder, changes
 from lod.web import create_app
 
 from .conftest import ROOT, copy_data, require, start_server, stop_server
@@ -56,7 +56,7 @@ def history(tmp_path_factory):
         added = data / "articles" / "added.md"
         added.write_text(article("added", "Zeppelins return", "Airships carry mail."), "utf-8")
         builds.append(builder.build())
-        added.unlink()  # a removal is declared (lod.build.permanence): a tombstone follows
+        added.unlink()  # a removal is declared (lod.make.permanence): a tombstone follows
         (data / "gone.yaml").write_text(
             "- id: article/added\n  reason: published by mistake\n  date: 2021-03-01\n", "utf-8"
         )
@@ -233,7 +233,7 @@ def test_ldes_client_replicates_the_stream(history):
 
 
 def _parts(text: str):
-    from lod.build.parts import Part
+    from lod.make.parts import Part
 
     data = text.encode("utf-8")
     return [Part.of(data)]
@@ -308,7 +308,7 @@ def test_an_unreadable_history_starts_again(tmp_path):
 
 
 def _cut(*texts: str) -> list:
-    from lod.build.parts import Part
+    from lod.make.parts import Part
 
     return [Part.of(t.encode()) for t in texts]
 
@@ -351,7 +351,7 @@ def test_a_part_hashes_alike_from_its_blocks_and_from_its_lines():
 
     from rdflib import Literal, URIRef
 
-    from lod.build.parts import Blocks, Part
+    from lod.make.parts import Blocks, Part
     from lod.triples import Triples
 
     x = "http://x/"

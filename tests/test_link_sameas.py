@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from lod import Settings, build
-from lod.build.convert.services import LinkService
 from lod.link import sameas
+from lod.make.convert.services import LinkService
 
 from .conftest import ROOT, free_port, start_server, stop_server
 from .linking import ELSEWHERE, Misbehaving, elsewhere, here

@@ -159,7 +159,7 @@ def test_front_matter_round_trip_is_byte_identical():
     ],
 )
 def test_scalars_read_back_as_written(value, written):
-    from lod.build import sources
+    from lod.make import sources
 
     assert scalar(value) == written
     records = list(sources._read_yaml("x.yaml", f"id: x\nv: {scalar(value)}\n", "topic", "x", 0))

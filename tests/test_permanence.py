@@ -13,9 +13,9 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from lod import Settings, build
-from lod.build.permanence import LEDGER
 from lod.errors import BuildFailed
 from lod.folder import open_build
+from lod.make.permanence import LEDGER
 from lod.web import create_app
 
 from .conftest import ROOT, copy_data
@@ -283,7 +283,7 @@ def test_allow_removals_removes_and_says_which(workspace):
 
 
 def test_a_watched_rebuild_adding_former_ids_writes_what_a_fresh_build_writes(tmp_path):
-    from lod.build import Builder
+    from lod.make import Builder
 
     data = copy_data(tmp_path / "data")
     builder = Builder(Settings(data=data, out=tmp_path / "dist"))
@@ -298,7 +298,7 @@ def test_a_watched_rebuild_adding_former_ids_writes_what_a_fresh_build_writes(tm
 
 
 def test_a_watched_build_sees_gone_yaml_change(tmp_path):
-    from lod.build import Builder
+    from lod.make import Builder
 
     data = copy_data(tmp_path / "data")
     builder = Builder(Settings(data=data, out=tmp_path / "dist"))

@@ -1,4 +1,4 @@
-"""Incremental rebuilds (lod.build.builder.Builder): after each kind of change to a generated
+"""Incremental rebuilds (lod.make.builder.Builder): after each kind of change to a generated
 corpus, the rebuild's files are byte for byte those of a fresh build of the same data, and
 its store holds the same triples; a rebuild reads only the changed files; a failed rebuild
 changes nothing."""
@@ -18,11 +18,11 @@ import pyoxigraph
 import pytest
 
 from lod import Settings, build
-from lod.build import Builder
-from lod.build import builder as builder_module
-from lod.build.convert import contribution, convert, index_records, subjects
-from lod.build.sources import load
 from lod.errors import BuildFailed
+from lod.make import Builder
+from lod.make import builder as builder_module
+from lod.make.convert import contribution, convert, index_records, subjects
+from lod.make.sources import load
 
 from .conftest import DATA
 
@@ -101,7 +101,7 @@ def test_edits_of_every_kind_rebuild_as_a_fresh_build_would(builder, data, tmp_p
     edit(organisations, "org-3,", "org-3,Renamed ")
     assert_same_as_fresh(builder.build(), data, tmp_path)
 
-    # what a rebuild does in full: a record removed (on purpose, see lod.build.permanence),
+    # what a rebuild does in full: a record removed (on purpose, see lod.make.permanence),
     # dataset.yaml changed
     article(data, 7).unlink()
     builder.allow_removals = True

@@ -24,9 +24,9 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from lod import Settings
-from lod.build import validated
-from lod.build.listings import Ancestors, Listings, Said, build_index, indexes, names_entry
 from lod.link.reconcile import MATCH_MARGIN, SHORTLIST, Condition, NameIndex
+from lod.make import validated
+from lod.make.listings import Ancestors, Listings, Said, build_index, indexes, names_entry
 from lod.text import normalise, same_as_key
 from lod.vocab import KINDS, OWL, RDF, SDO, SKOS
 

@@ -24,11 +24,11 @@ import requests
 from rdflib.query import Result
 
 from lod import Settings, build, remote
-from lod.build import upload
 from lod.config import Settings as SettingsType
 from lod.errors import ConfigError, PublishError, QueryRefused, QuerySyntaxError
 from lod.folder import Build, open_build
 from lod.formats import Format
+from lod.publish import remote as upload
 from lod.remote import SparqlClient, iri_ref
 from lod.serve.guard import check
 from lod.serve.remote import RemoteStore
@@ -677,8 +677,8 @@ def test_a_process_that_never_read_the_pointer_serves_the_build_published_here(b
     answered nothing yet): it serves the build this machine published last
     (dist/published), so what needs no store (dumps, lists) is still served; with no such
     build, it says the store cannot be reached."""
-    from lod.build.steps import mark_published
     from lod.errors import StoreUnavailable
+    from lod.make.steps import mark_published
     from lod.serve.current import Published
 
     from .conftest import free_port

@@ -14,12 +14,12 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 
 from lod import Settings, build
-from lod.build.convert import convert
-from lod.build.parts import LONGEST, UNREAD, Blocks, ReadBack
-from lod.build.sources import load
-from lod.build.validate import plan, validate
-from lod.build.void import describe
 from lod.formats import Format
+from lod.make.convert import convert
+from lod.make.parts import LONGEST, UNREAD, Blocks, ReadBack
+from lod.make.sources import load
+from lod.make.validate import plan, validate
+from lod.make.void import describe
 from lod.serve.store import INCOMING_PAGE, EmbeddedStore
 from lod.triples import to_oxigraph
 from lod.vocab import RDF, SDO, XSD

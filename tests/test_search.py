@@ -1,4 +1,4 @@
-"""Full-text search (lod.build.search_index, lod.serve.search, /search, `lod search`): on
+"""Full-text search (lod.make.search_index, lod.serve.search, /search, `lod search`): on
 the default dataset with a few articles added, and on a generated corpus: ranking, accents
 and case, phrases and prefixes, facets, escaped snippets, searches after `--watch` edits,
 bad queries, the concurrency bound, the OpenSearch description."""
@@ -15,8 +15,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from lod import Settings, build
-from lod.build import Builder
 from lod.errors import BadSearch
+from lod.make import Builder
 from lod.serve.search import SearchIndex, parse
 from lod.web import create_app
 
@@ -368,3 +368,22 @@ def test_a_search_past_the_time_limit_is_stopped(index, monkeypatch):
 
 def test_robots_keep_crawlers_off_searches(client):
     assert "Disallow: /search" in client.get("/robots.txt").get_data(as_text=True).splitlines()
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_record_linked_twice_takes_the_first_role_whatever_the_order(reverse):
+    """about + mentions of one topic: the index says `about`, in whichever order the pairs of
+    a subject's set come (they came in hash order, and two builds of data/ differed)."""
+    from types import SimpleNamespace
+
+    from rdflib import Literal, URIRef
+
+    from lod.make.search_index import entry
+    from lod.vocab import SDO
+
+    base = "https://example.org/"
+    article, topic = URIRef(f"{base}id/article/a"), URIRef(f"{base}id/topic/t")
+    pairs = [(SDO.headline, Literal("A")), (SDO.about, topic), (SDO.mentions, topic)]
+    graph = SimpleNamespace(by_subject={article: pairs[::-1] if reverse else pairs})
+    _, links = entry(graph, article, "article", base)
+    assert links == [("topic", str(topic), "about")]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from lod.build.validate import find, plan
+from lod.make.validate import find, plan
 from lod.triples import Triples
 
 PREFIXES = """

@@ -2,7 +2,7 @@
 (`propose`) and their values for some records (`extend`), from the build's reconciliation
 index (per type, how many records have each property) and its extend.jsonl (each record's
 values, one JSON line per record, read by offset for the records asked about; written by
-lod.build.listings.indexes). No HTTP: lod.web.reconcile shapes the answers as API 0.2
+lod.make.listings.indexes). No HTTP: lod.web.reconcile shapes the answers as API 0.2
 or the 1.0 draft wants them.
 
 Property ids are the names the data uses: schema.org local names (`name`, `startDate`,

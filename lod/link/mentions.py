@@ -24,7 +24,7 @@ from pathlib import Path
 
 import ahocorasick
 
-from ..build import sources
+from ..make import sources
 from ..text import normalise
 from . import edit
 

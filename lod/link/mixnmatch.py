@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..build.convert import convert
-from ..build.listings import build_index
-from ..build.mixnmatch import catalogue
-from ..build.sources import load
 from ..errors import BuildFailed
+from ..make.convert import convert
+from ..make.listings import build_index
+from ..make.mixnmatch import catalogue
+from ..make.sources import load
 
 
 def export(data: Path | str, base: str | None = None) -> bytes:

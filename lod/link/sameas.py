@@ -35,10 +35,10 @@ from urllib.parse import urlsplit
 import requests
 import yaml
 
-from ..build.convert import Conversion, convert
-from ..build.convert.services import LinkService
-from ..build.sources import load
 from ..errors import BuildFailed, LodError
+from ..make.convert import Conversion, convert
+from ..make.convert.services import LinkService
+from ..make.sources import load
 from ..text import normalise, same_as_key
 from ..vocab import KINDS, LABELS, SDO, id_prefix
 from . import edit

@@ -1,4 +1,4 @@
-"""The change stream of a build's ldes/ folder (lod.build.changes wrote it) as RDF: the
+"""The change stream of a build's ldes/ folder (lod.make.changes wrote it) as RDF: the
 event stream and its pages, in the W3C TREE / Linked Data Event Streams vocabulary.
 
 Each member is a version of a resource: `<version> dcterms:isVersionOf <resource>;

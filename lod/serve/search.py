@@ -1,4 +1,4 @@
-"""Full-text search of a build: its search.sqlite (lod.build.search_index), opened
+"""Full-text search of a build: its search.sqlite (lod.make.search_index), opened
 read-only, one connection per thread; queries read, checked and made safe; results ranked
 by BM25 (a match in the title or a name counts above one in the body), with highlighted
 snippets and facet counts; and the latest articles linked to a record, for the feeds.

@@ -1,4 +1,4 @@
-"""Published IRIs that are no longer records (lod.build.permanence wrote what became of
+"""Published IRIs that are no longer records (lod.make.permanence wrote what became of
 them into the build folder): 301 to where one went, 410 Gone for one removed."""
 
 from __future__ import annotations

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import yaml
 
-from ...errors import ImportFailed, ImportSourceError, PublishError
-from ...frontmatter import Block, Document
-from ...frontmatter import field as field_lines
-from ...vocab import KINDS
-from .. import sources
+from ..errors import ImportFailed, ImportSourceError, PublishError
+from ..frontmatter import Block, Document
+from ..frontmatter import field as field_lines
+from ..make import sources
+from ..vocab import KINDS
 from . import slugs
 from .model import Entity, Site, Tally
 

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning
 from markdownify import MarkdownConverter
 
-from ...vocab import ACTIVE_SCHEMES, SCHEME
+from ..vocab import ACTIVE_SCHEMES, SCHEME
 
 DROP_TAGS = (
     "script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",

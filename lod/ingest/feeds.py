@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from ...errors import ImportSourceError
+from ..errors import ImportSourceError
 from . import html, xmlsafe
 from .common import Agent, RawItem, Term, agent_from_rss, entities, site_entity
 from .model import Event, Options, Site, fault

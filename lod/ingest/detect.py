@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...errors import ImportSourceError
+from ..errors import ImportSourceError
 
 HEAD = 65536
 _ROOT = re.compile(rb"<([A-Za-z_][\w:.-]*)")

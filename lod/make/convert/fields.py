@@ -300,7 +300,7 @@ class Coordinate(Field):
 
 class FormerIds(Field):
     """Slugs the record was published under before (its file renamed): each old IRI
-    `dcterms:isReplacedBy` this one, and the app answers 301 from it (lod.build.permanence)."""
+    `dcterms:isReplacedBy` this one, and the app answers 301 from it (lod.make.permanence)."""
 
     def __init__(self):
         super().__init__("formerIds", many=True, predicates=[DCTERMS.isReplacedBy])

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import ImportFailed, ImportSourceError
+from ..errors import ImportFailed, ImportSourceError
 from . import detect as detection
 from . import feeds, pages, table, wordpress
 from .model import Entity, Event, Fault, Options, Site, Skipped, Tally

@@ -5,7 +5,7 @@ A build from scratch reads every file, converts and validates every record, and 
 every dump and the whole store: two minutes and a half at 100k articles, almost all of it
 the same as last time. A Builder keeps what the last good build made (the sources, the
 graph, the validation findings, the dump parts, the store; its first build takes it from
-the last process, see lod.build.state) and, when data/ changes:
+the last process, see lod.make.state) and, when data/ changes:
 
 - reads again only the files whose time, size or inode changed;
 - converts again the records of those files: the graph loses the triples they made and
@@ -94,7 +94,7 @@ def build(
     settings: Settings, progress: Progress = lambda _: None, allow_removals: bool = False
 ) -> Build:
     """A new build from settings.data, switched to as dist/current when complete
-    (`allow_removals`: published IRIs may disappear, see lod.build.permanence)."""
+    (`allow_removals`: published IRIs may disappear, see lod.make.permanence)."""
     builder = Builder(settings, progress, allow_removals=allow_removals)
     built = builder.build()
     builder.save()
@@ -104,7 +104,7 @@ def build(
 class Builder:
     """Builds data/ again and again, each time from what the last good build left: kept
     in memory, or (the first time) as the last process left it in dist/cache/ (see
-    lod.build.state)."""
+    lod.make.state)."""
 
     def __init__(
         self, settings: Settings, progress: Progress = lambda _: None, allow_removals=False

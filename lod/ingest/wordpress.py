@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from ...errors import ImportSourceError
+from ..errors import ImportSourceError
 from . import html, xmlsafe
 from .common import Agent, RawItem, Term, entities, local_with_offset, site_entity
 from .model import Event, Options, Site, Skipped

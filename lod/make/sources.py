@@ -126,7 +126,7 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
     root = data_dir.resolve()
     for entry in sorted(data_dir.iterdir()):
         if entry.name.startswith(".") or entry == dataset_file or entry.name == "gone.yaml":
-            continue  # (data/gone.yaml: removed records, read by lod.build.permanence)
+            continue  # (data/gone.yaml: removed records, read by lod.make.permanence)
         kind = FOLDER_KINDS.get(entry.name)
         if entry.is_symlink() and not entry.resolve().is_relative_to(root):
             errors.append(

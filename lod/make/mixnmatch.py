@@ -30,7 +30,7 @@ def _cell(text: str) -> str:
 
 
 def catalogue(entries: Iterable[dict], base: str) -> bytes:
-    """The TSV of the index entries (lod.build.listings.names_entry) of the kinds above."""
+    """The TSV of the index entries (lod.make.listings.names_entry) of the kinds above."""
     rows = sorted((e for e in entries if e["kind"] in WIKIDATA_TYPES), key=lambda e: e["id"])
     lines = ["\t".join(COLUMNS)]
     for entry in rows:

@@ -14,7 +14,7 @@ Tables:
     meta(key, value)   the index's version and tokeniser
 
 A build writes the index whole, or (the Builder's rebuild) copies the previous build's and
-replaces the rows of the records that changed (lod.build.changes says which).
+replaces the rows of the records that changed (lod.make.changes says which).
 """
 
 from __future__ import annotations
@@ -75,13 +75,15 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
         "year": date[:4] if date[:4].isdigit() else "",
         "summary": summary,
     }
-    links: dict[str, tuple[str, str]] = {}  # value -> (facet, role), an author's role first
+    links: dict[str, tuple[str, str]] = {}  # value -> (facet, role), the first role of RANKS
     prefix = id_prefix(base)
     for predicate, obj in pairs:
         if type(obj) is not URIRef or obj == subject or not obj.startswith(prefix):
             continue
-        role, key = ROLES.get(predicate, "link"), str(obj)  # (an rdflib term's hash is not
-        if role == "author" or key not in links:  # its string's)
+        role, key = ROLES.get(predicate, "link"), str(obj)
+        # A value linked twice (about and mentions) takes its first role in RANKS, whatever
+        # order the set of pairs iterates in: the index is the same for the same graph.
+        if key not in links or RANKS.index(role) < RANKS.index(links[key][1]):
             found = kind_and_slug(base, key)
             if found and found[0] in FACET_KINDS:
                 links[key] = (found[0], role)
@@ -89,6 +91,7 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
 
 
 ROLES = {SDO.author: "author", SDO.about: "about"}
+RANKS = ("author", "about", "link")
 
 
 SCHEMA = """

@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from ...errors import ImportSourceError
+from ..errors import ImportSourceError
 from . import html, slugs, xmlsafe
 from .common import BadDate, date
 from .model import Entity, Event, Options, fault

@@ -1,6 +1,6 @@
 """The steps of a build: sources -> validated graph (`validated`) -> dumps, VoID, manifest
 and an Oxigraph store in dist/builds/<id>/ (`write`), then an atomic switch of dist/current
-to it. lod.build.builder runs them, in full or for what changed.
+to it. lod.make.builder runs them, in full or for what changed.
 
 A build is written under a temporary name and renamed when complete; dist/current is a
 symlink replaced with rename(2). So a failed or killed build never changes what is served,
@@ -156,7 +156,7 @@ def write(
     kept: Permanence | None = None,
 ) -> Build:
     """A checked graph (its sorted N-Triples `parts`) written as a new build, then switched
-    to, and the IRIs it publishes added to the ledger (`kept`: lod.build.permanence). The
+    to, and the IRIs it publishes added to the ledger (`kept`: lod.make.permanence). The
     caller holds `lock(out)`."""
     created = datetime.now(UTC)
     build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{digest(parts)[:8]}"

@@ -97,7 +97,7 @@ def path(settings: Settings) -> Path:
 
 class Snapshot(NamedTuple):
     """A State as its file holds it: without its graph, whose triples are the blocks' lines
-    (read back when asked for: lod.build.parts.ReadBack), but with the graph's subjects in
+    (read back when asked for: lod.make.parts.ReadBack), but with the graph's subjects in
     order. Half the time to write and to load at 100k articles."""
 
     state: State

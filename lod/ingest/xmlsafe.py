@@ -21,7 +21,7 @@ from defusedxml import (
 )
 from defusedxml import ElementTree as SafeElementTree
 
-from ...errors import ImportSourceError
+from ..errors import ImportSourceError
 
 
 def local(tag: str) -> str:

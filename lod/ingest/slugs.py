@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from anyascii import anyascii
 
-from ...vocab import SLUG
+from ..vocab import SLUG
 
 MAX_LENGTH = 80
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")

@@ -20,7 +20,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
-from ...vocab import SCHEMA, SDO, schema_subclasses
+from ..vocab import SCHEMA, SDO, schema_subclasses
 from . import html, slugs, xmlsafe
 from .common import BadDate, date, site_entity
 from .model import Entity, Event, Options, Site, fault

@@ -1,0 +1,1 @@
+"""Publishing a build: loading it into a remote SPARQL store (`remote`)."""
