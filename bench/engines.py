@@ -114,7 +114,7 @@ def main() -> None:
         sys.exit("virtuoso-t is not installed (apt-get install virtuoso-opensource-7-bin)")
 
     from lod import remote
-    from lod.folder import open_build
+    from lod.layout import open_build
     from lod.serve.remote import RemoteStore
     from lod.serve.store import EmbeddedStore
 
@@ -253,7 +253,7 @@ def main() -> None:
 def _second_graph(client, build):
     """A second build graph in the store for the roll-back: the same build under another
     id (a copy of its manifest), loaded once."""
-    from lod.folder import Build
+    from lod.layout import Build
     from lod.publish import remote as upload
 
     twin = Build(build.path, dict(build.manifest, id=build.id[:-8] + "00000000"))

@@ -226,7 +226,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    from lod.folder import open_build
+    from lod.layout import open_build
 
     benchlib.header(
         f"bench/pages.py --size {args.size}: gunicorn --workers {args.workers} --threads "

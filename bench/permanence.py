@@ -17,6 +17,7 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import header, loadavg, median  # noqa: E402
 
+from lod.layout import Output  # noqa: E402
 from lod.make import permanence  # noqa: E402
 
 BASE = "https://lod.example.org/"
@@ -35,14 +36,14 @@ def main(sizes: list[int]) -> None:
     for n in sizes:
         converted = conversion(n)
         with tempfile.TemporaryDirectory() as folder:
-            out, data = Path(folder) / "dist", Path(folder) / "data"
-            out.mkdir()
+            out, data = Output(Path(folder) / "dist"), Path(folder) / "data"
+            out.root.mkdir()
             data.mkdir()
             permanence.remember(out, permanence.check(out, data, converted))  # the ledger
             checks, writes, reads = [], [], []
             for _ in range(5):
                 started = time.perf_counter()
-                (out / permanence.LEDGER).read_bytes()
+                out.ledger.read_bytes()
                 reads.append(time.perf_counter() - started)
                 started = time.perf_counter()
                 kept = permanence.check(out, data, converted)

@@ -317,7 +317,7 @@ def main() -> None:
 
     import requests
 
-    from lod.folder import open_build
+    from lod.layout import open_build
     from lod.serve.store import EmbeddedStore, MemoryStore
 
     benchlib.header(f"bench/sparql.py --size {args.size}")

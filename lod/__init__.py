@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import LodError
-from .folder import Build, open_build
+from .layout import Build, open_build
 from .make import build, validated
 from .serve.store import EmbeddedStore
 

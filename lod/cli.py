@@ -19,12 +19,12 @@ import orjson
 
 from .config import Settings
 from .errors import BuildFailed, ConfigError, LodError
-from .folder import Build, open_build
 from .formats import Format, ResultFormat
+from .layout import VALIDATION_TEXT, Build, Output, open_build
 from .make import Builder, validated
 from .make import build as build_once
-from .make.steps import mark_published
 from .publish import remote as upload
+from .publish.local import mark_published
 from .remote import SparqlClient
 from .serve.guard import precheck
 from .serve.pool import QueryService
@@ -176,7 +176,7 @@ def _built(
     finally:
         if progress is not None:
             progress.done()
-    for line in summarise(result.warnings, Path(result.path) / "validation.txt"):
+    for line in summarise(result.warnings, Path(result.path) / VALIDATION_TEXT):
         click.echo(line, err=True)
     if result.removed:
         click.echo(
@@ -188,7 +188,7 @@ def _built(
     click.echo(
         f"build {result.id}: {manifest['triples']} triples, "
         f"{sum(manifest['counts'].values())} resources, {manifest['warnings']} warnings "
-        f"-> {Path(settings.out) / 'current'} in {time.perf_counter() - started:.2f} s"
+        f"-> {Output(settings.out).current} in {time.perf_counter() - started:.2f} s"
     )
     if client is not None:
         _publish(settings, client, result, show)
@@ -249,7 +249,7 @@ def _publish(settings: Settings, client: SparqlClient, result: Build, show: bool
         done = upload.publish(result, client, progress)
     finally:
         progress.done()
-    mark_published(settings.out, result)
+    mark_published(Output(settings.out), result)
     action = "loaded" if done.loaded else "switched to" if done.switched else "already serving"
     dropped = len(done.dropped)
     click.echo(
@@ -291,7 +291,7 @@ def serve(host, port, data, out) -> None:
     settings = Settings.from_env(
         host=host, port=port, data=Path(data) if data else None, out=Path(out) if out else None
     )
-    if not (Path(settings.out) / "current").exists():
+    if not Output(settings.out).current.exists():
         build_once(settings)
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, threaded=True)
@@ -514,7 +514,7 @@ def link_sameas(
             f"`{service_url}` is neither a URL nor a label in dataset.yaml's linkServices",
             param_hint="--service",
         )
-    cache = None if no_cache else Path(settings.out) / "cache" / "link"
+    cache = None if no_cache else Output(settings.out).link_cache
     client = sameas.Client(
         url, timeout=timeout, retries=retries, rate=rate, cache=cache, version=api, batch=batch
     )

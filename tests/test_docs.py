@@ -4,11 +4,13 @@ examples build, and every link of the README and docs/ resolves inside the repos
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 
-from lod import Settings
+from lod import Settings, layout
+from lod import build as lod_build
 from lod.make.convert import REGISTRY
 from lod.make.convert.reference import DATASET, EXAMPLES, markdown
 from lod.make.steps import validated
@@ -71,3 +73,41 @@ def test_links_resolve_inside_the_repository(document):
 
 def test_the_readme_links_the_field_reference():
     assert "(docs/fields.md)" in (ROOT / "README.md").read_text("utf-8")
+
+
+def test_the_output_folder_reference_is_generated_from_the_layout():
+    assert (ROOT / "docs" / "output-folder.md").read_text("utf-8") == layout.markdown(), (
+        "docs/output-folder.md is stale: python -m lod.layout > docs/output-folder.md"
+    )
+
+
+def _documented(path: str) -> list[str]:
+    """The names an ENTRIES path stands for, as glob patterns (`<id>` any name,
+    `{a,b}` each of a and b)."""
+    names = []
+    for one in path.split(", "):
+        one = re.sub(r"<[a-z]+>", "*", one.rstrip("/"))
+        found = re.search(r"\{([^}]*)\}", one)
+        choices = found.group(1).split(",") if found else [""]
+        names += [one.replace(found.group(0), c) if found else one for c in choices]
+    return names
+
+
+def test_every_file_a_build_and_the_app_leave_is_in_the_layout(tmp_path):
+    """Whatever a build (state and caches included) and a served request write under the
+    output folder is named in lod.layout.ENTRIES, so its table in the docs is complete."""
+    from lod.web import create_app
+
+    out = tmp_path / "dist"
+    settings = Settings(data=ROOT / "data", out=out, keep_in_background=0)
+    lod_build(settings)
+    create_app(settings).test_client().get("/doc/organisation/mia-mga.ttl")
+    patterns = [n for e in layout.ENTRIES for n in _documented(e.path)]
+    for path in out.rglob("*"):
+        if path.is_dir() and not path.is_symlink():
+            continue  # its files are checked
+        relative = path.relative_to(out).as_posix()
+        inside = relative.split("/")
+        # a documented folder covers what is inside it
+        shown = ["/".join(inside[: i + 1]) for i in range(len(inside))]
+        assert any(fnmatch(s, p) for s in shown for p in patterns), relative

@@ -35,8 +35,8 @@ from rdflib.compare import isomorphic
 
 from lod import Settings
 from lod.errors import BuildFailed, SourceError
-from lod.folder import DUMP_FORMATS
 from lod.formats import Format, serialize
+from lod.layout import DUMP_FORMATS
 from lod.make import Validated, validated
 from lod.make.sources import load
 

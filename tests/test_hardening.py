@@ -49,8 +49,8 @@ import requests
 
 from lod import Settings, build
 from lod.errors import BuildFailed, QueryTooLarge
-from lod.folder import open_build
 from lod.formats import Format, ResultFormat
+from lod.layout import open_build
 from lod.make import validated
 from lod.make.sources import files
 from lod.serve.pool import QueryService

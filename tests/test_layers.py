@@ -19,7 +19,7 @@ CORE = {
     "triples",
     "text",
     "frontmatter",
-    "folder",
+    "layout",
     "remote",
 }
 # Every folder of lod/ is a layer; ARCHITECTURE.md draws the same map.
@@ -113,7 +113,7 @@ def test_each_module_imports_only_what_its_layer_may(module, path):
         ("lod.web.pages", "from ..make import convert"),
         ("lod.make.steps", "from ..serve.store import EmbeddedStore"),
         ("lod.make.listings", "from ..link.reconcile import NameIndex"),
-        ("lod.folder", "from .serve import store"),
+        ("lod.layout", "from .serve import store"),
         ("lod.serve.pool", "from flask import g"),
         ("lod.make.sources", "from ..ingest import writer"),
         ("lod.publish.remote", "from ..make import steps"),

@@ -4,6 +4,7 @@ build that would drop a published IRI without saying so fails and changes nothin
 from __future__ import annotations
 
 import gzip
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,7 @@ from rdflib.namespace import DCTERMS
 
 from lod import Settings, build
 from lod.errors import BuildFailed
-from lod.folder import open_build
-from lod.make.permanence import LEDGER
+from lod.layout import Output, open_build
 from lod.web import create_app
 
 from .conftest import ROOT, copy_data
@@ -66,16 +66,40 @@ def workspace(tmp_path):
 
 
 def snapshot(out: Path) -> tuple[str, str]:
-    return (open_build(out).id, (out / LEDGER).read_text("utf-8"))
+    return (open_build(out).id, Output(out).ledger.read_text("utf-8"))
 
 
 def test_each_build_keeps_the_ledger_of_published_iris(workspace):
     _, out, first = workspace
-    lines = (out / LEDGER).read_text("utf-8").splitlines()
+    lines = Output(out).ledger.read_text("utf-8").splitlines()
     assert lines == sorted(lines)
     assert f"{BASE}id/article/{OLD}" in lines
     assert f"{BASE}id/person/cecilie-kern" in lines
     assert len(lines) == sum(first.manifest["counts"].values())
+
+
+def test_the_ledger_is_kept_apart_from_builds_and_caches(workspace):
+    _, out, _ = workspace
+    ledger = Output(out).ledger
+    assert ledger.parent.name == "ledger" and ledger.parent.parent == out
+    assert not (out / "published-iris.txt").exists()
+
+
+def test_a_ledger_where_older_versions_kept_it_is_honoured_and_moved(workspace):
+    """Before 0.2 the ledger was dist/published-iris.txt: an upgraded deployment's build
+    still refuses to drop what it lists, and the next good build moves it."""
+    data, out, _ = workspace
+    output = Output(out)
+    output.ledger.rename(output.former_ledger)
+    shutil.rmtree(output.ledger.parent)
+    remove_person(data)
+    with pytest.raises(BuildFailed, match="person/cecilie-kern"):
+        build(Settings(data=data, out=out))
+    assert output.former_ledger.exists() and not output.ledger.exists()
+    (data / "gone.yaml").write_text(GONE, "utf-8")
+    build(Settings(data=data, out=out))
+    assert f"{BASE}id/person/cecilie-kern" in output.ledger.read_text("utf-8")
+    assert not output.former_ledger.exists()
 
 
 def test_a_rename_without_formerids_fails_naming_it_and_changes_nothing(workspace):
@@ -166,7 +190,7 @@ def test_old_reconciliation_ids_resolve(renamed):
 
 def test_the_ledger_keeps_the_old_iri(renamed):
     out, _ = renamed
-    ledger = (out / LEDGER).read_text("utf-8").splitlines()
+    ledger = Output(out).ledger.read_text("utf-8").splitlines()
     assert f"{BASE}id/article/{OLD}" in ledger and f"{BASE}id/article/{NEW}" in ledger
 
 
@@ -278,7 +302,7 @@ def test_allow_removals_removes_and_says_which(workspace):
     assert done.returncode == 0, done.stderr
     assert "removed 1 published IRIs" in done.stderr
     assert f"{BASE}id/person/cecilie-kern" in done.stderr
-    assert f"{BASE}id/person/cecilie-kern" not in (out / LEDGER).read_text("utf-8")
+    assert f"{BASE}id/person/cecilie-kern" not in Output(out).ledger.read_text("utf-8")
     build(Settings(data=data, out=out))  # and the next build does not ask again
 
 

@@ -15,8 +15,8 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS, VOID
 
 from lod import Settings, build
 from lod.cli import cli
-from lod.folder import DUMP_FORMATS, dump_name
 from lod.formats import Format
+from lod.layout import DUMP_FORMATS, dump_name
 
 from .conftest import DATA, ROOT
 

@@ -26,8 +26,8 @@ from rdflib.query import Result
 from lod import Settings, build, remote
 from lod.config import Settings as SettingsType
 from lod.errors import ConfigError, PublishError, QueryRefused, QuerySyntaxError
-from lod.folder import Build, open_build
 from lod.formats import Format
+from lod.layout import Build, open_build
 from lod.publish import remote as upload
 from lod.remote import SparqlClient, iri_ref
 from lod.serve.guard import check
@@ -678,7 +678,8 @@ def test_a_process_that_never_read_the_pointer_serves_the_build_published_here(b
     (dist/published), so what needs no store (dumps, lists) is still served; with no such
     build, it says the store cannot be reached."""
     from lod.errors import StoreUnavailable
-    from lod.make.steps import mark_published
+    from lod.layout import Output
+    from lod.publish.local import mark_published
     from lod.serve.current import Published
 
     from .conftest import free_port
@@ -688,7 +689,7 @@ def test_a_process_that_never_read_the_pointer_serves_the_build_published_here(b
     down = SparqlClient(f"http://127.0.0.1:{free_port()}/sparql", timeout=1)
     with pytest.raises(StoreUnavailable):
         Published(out, down, built.base).current()
-    mark_published(out, open_build(out))
+    mark_published(Output(out), open_build(out))
     served = Published(out, down, built.base).current()
     assert served.build.id == built.id
     assert served.store.graph == remote.graph_iri(built.base, built.id)

@@ -31,7 +31,7 @@ from pathlib import Path
 import orjson
 from rapidfuzz import fuzz
 
-from ..folder import RECONCILE_INDEX_VERSION
+from ..layout import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
 from ..vocab import KINDS, SDO, doc_prefix, id_prefix
 

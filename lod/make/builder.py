@@ -42,7 +42,8 @@ from rdflib.term import Node
 
 from ..config import Settings
 from ..errors import BuildFailed, SourceError
-from ..folder import Build
+from ..layout import Build, Output
+from ..publish.local import lock
 from ..triples import Triples, to_oxigraph
 from ..vocab import mint
 from . import permanence
@@ -60,7 +61,6 @@ from .steps import (
     Validated,
     dataset_file,
     load_store,
-    lock,
     output,
     validated,
     write,
@@ -218,7 +218,7 @@ class Builder:
         )
 
     def _full(
-        self, out: Path, found: Found, scanned: int, by_file, errors, state: State | None
+        self, out: Output, found: Found, scanned: int, by_file, errors, state: State | None
     ) -> State:
         """A build of every record; what it made kept for the next build."""
         self.journal = None  # what is on disk is no longer an ancestor
@@ -241,7 +241,7 @@ class Builder:
         )
 
     def _rebuild(
-        self, out: Path, found: Found, scanned: int, by_file, errors, state: State
+        self, out: Output, found: Found, scanned: int, by_file, errors, state: State
     ) -> State:
         """The next build from the last one: the changed files' records converted again,
         the graph and validation brought up to date, then the build written."""
@@ -341,7 +341,7 @@ class Builder:
             raise
         return checked, changes, findings
 
-    def _permanence(self, out: Path, conversion: Conversion) -> permanence.Permanence:
+    def _permanence(self, out: Output, conversion: Conversion) -> permanence.Permanence:
         return permanence.check(out, Path(self.settings.data), conversion, self.allow_removals)
 
     def _validate(self, state: State, changes: Before) -> dict[str, list[Finding]]:

@@ -30,11 +30,10 @@ from pathlib import Path
 
 import orjson
 
+from ..layout import CHANGES, CHANGES_INDEX, Output
 from .parts import Part
 
 PAGE_SIZE = 250  # members a page
-FOLDER = "ldes"
-INDEX = "index.json"
 HASHES = "hashes.json"
 VERSION = 1
 
@@ -164,10 +163,10 @@ def _versions(parts: list[Part], wanted: set[str], hashed: Hashed) -> Iterator[t
             yield name, b"".join(pending.pop(name))
 
 
-def previous_history(out: Path) -> Path | None:
+def previous_history(out: Output) -> Path | None:
     """The ldes/ folder of the build dist/current points to, if it has one."""
-    folder = out / "current" / FOLDER
-    return folder if (folder / INDEX).is_file() and (folder / HASHES).is_file() else None
+    folder = out.current / CHANGES
+    return folder if (folder / CHANGES_INDEX).is_file() and (folder / HASHES).is_file() else None
 
 
 def record(
@@ -184,14 +183,14 @@ def record(
     last_recorded = hashed.last
     affected = hashed.follow(parts, build_id)
     now = hashed.now
-    folder = path / FOLDER
+    folder = path / CHANGES
     folder.mkdir()
     index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
     before: dict[str, str] = {}
     compared = None  # the resources to compare: all of them, unless only `affected` can differ
     if previous is not None:
         try:
-            index = orjson.loads((previous / INDEX).read_bytes())
+            index = orjson.loads((previous / CHANGES_INDEX).read_bytes())
             last = index["builds"][-1]["id"] if index.get("builds") else None
             if last_recorded is not None and last_recorded[0] == last:  # no reading back
                 before, compared = last_recorded[1], affected
@@ -258,5 +257,5 @@ def record(
         }
     )
     (folder / HASHES).write_bytes(orjson.dumps(now, option=orjson.OPT_SORT_KEYS))
-    (folder / INDEX).write_bytes(orjson.dumps(index))
+    (folder / CHANGES_INDEX).write_bytes(orjson.dumps(index))
     return diff

@@ -17,7 +17,7 @@ import orjson
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
-from ..folder import RECONCILE_INDEX_VERSION
+from ..layout import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
 from ..triples import Triples
 from ..vocab import (

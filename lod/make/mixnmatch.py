@@ -14,7 +14,6 @@ from collections.abc import Iterable
 
 from ..vocab import id_prefix
 
-MIXNMATCH = "mixnmatch.tsv"
 COLUMNS = ("id", "name", "description", "type", "url")
 WIKIDATA_TYPES = {
     "organisation": "Q43229",  # organization

@@ -26,8 +26,8 @@ import pyoxigraph
 from rdflib import URIRef
 from rdflib.term import Node
 
-from ..folder import DUMP_FORMATS, dump_name
 from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
+from ..layout import DUMP_FORMATS, dump_name
 from ..triples import Triples, from_oxigraph, to_oxigraph
 from ..vocab import PREFIXES
 from .forked import forked_map

@@ -1,9 +1,9 @@
 """IRIs that last: a build may not drop a resource an earlier build published.
 
 Every successful build adds the IRIs of its records to a ledger kept beside the builds,
-`dist/published-iris.txt` (sorted, one IRI a line). The next build compares its records
-with the ledger; an IRI of the ledger that is no longer a record must be accounted for in
-data/, by the publisher:
+`dist/ledger/published-iris.txt` (sorted, one IRI a line; lod.layout.Output.ledger). The
+next build compares its records with the ledger; an IRI of the ledger that is no longer a
+record must be accounted for in data/, by the publisher:
 
 - moved: the record that took its place lists the old slug in `formerIds`; the dump says
   `<old> dcterms:isReplacedBy <new>` and the app answers 301 from the old /id and /doc;
@@ -25,15 +25,14 @@ from pathlib import Path
 
 import orjson
 
+from .. import layout
 from ..errors import BuildFailed, PublishError, SourceError
+from ..layout import Output
 from ..vocab import KINDS, id_prefix, mint
 from .convert import Conversion, values
 from .sources import read
 
-LEDGER = "published-iris.txt"
 GONE = "gone.yaml"  # in data/
-REDIRECTS_FILE = "redirects.json"
-GONE_FILE = "gone.json"
 SHOWN = 10  # dropped IRIs named in an error, the rest counted
 
 
@@ -48,12 +47,12 @@ class Permanence:
 
     def write(self, folder: Path) -> None:
         """redirects.json and gone.json into a build folder."""
-        for name, data in ((REDIRECTS_FILE, self.redirects), (GONE_FILE, self.gone)):
+        for name, data in ((layout.REDIRECTS, self.redirects), (layout.GONE, self.gone)):
             (folder / name).write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
 
 
 def check(
-    out: Path, data: Path, conversion: Conversion, allow_removals: bool = False
+    out: Output, data: Path, conversion: Conversion, allow_removals: bool = False
 ) -> Permanence:
     """The IRIs this build publishes checked against the ledger in `out`; BuildFailed when
     one is dropped unaccounted for (unless `allow_removals`) or data/gone.yaml is wrong."""
@@ -112,23 +111,30 @@ def stamp(data: Path) -> tuple | None:
     return (found.st_mtime_ns, found.st_size, found.st_ino)
 
 
-def read_ledger(out: Path) -> set[str]:
-    try:
-        text = (Path(out) / LEDGER).read_text("utf-8")
-    except FileNotFoundError:
-        return set()
-    except OSError as exc:
-        raise PublishError(Path(out) / LEDGER, exc.strerror or str(exc)) from None
-    return {line for line in text.splitlines() if line}
+def read_ledger(out: Output) -> set[str]:
+    """The IRIs published so far: the ledger, or the one an older version kept at the top
+    of the output folder (moved by the next `remember`)."""
+    for path in (out.ledger, out.former_ledger):
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise PublishError(path, exc.strerror or str(exc)) from None
+        return {line for line in text.splitlines() if line}
+    return set()
 
 
-def remember(out: Path, kept: Permanence) -> None:
-    """The ledger after a build was switched to (written whole, then renamed)."""
-    path = Path(out) / LEDGER
-    partial = path.with_name(f".{LEDGER}.{os.getpid()}")
+def remember(out: Output, kept: Permanence) -> None:
+    """The ledger after a build was switched to (written whole, then renamed); a ledger
+    left where an older version kept it is removed once this one is written."""
+    path = out.ledger
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
     try:
+        path.parent.mkdir(exist_ok=True)
         partial.write_text("".join(f"{iri}\n" for iri in kept.published), "utf-8")
         os.replace(partial, path)
+        out.former_ledger.unlink(missing_ok=True)
     except OSError as exc:
         raise PublishError(path, exc.strerror or str(exc)) from None
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 from rdflib import URIRef
 
+from ..layout import SEARCH_INDEX
 from ..triples import Triples
 from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, id_prefix, kind_and_slug
 from .changes import Diff
 
-FILE = "search.sqlite"
 VERSION = 2
 FACET_KINDS = ("topic", "organisation", "person", "event")
 SUMMARY_CHARS = 300
@@ -121,8 +121,8 @@ def write(
     """search.sqlite into the build folder `path`: the previous build's index (`previous`,
     its folder) with the rows of `diff`'s resources replaced, when both are given and the
     index there is of this version; else every record's."""
-    target = path / FILE
-    source = previous / FILE if previous is not None else None
+    target = path / SEARCH_INDEX
+    source = previous / SEARCH_INDEX if previous is not None else None
     if diff is not None and diff.since is not None and source is not None and source.is_file():
         shutil.copyfile(source, target)
         db = _unjournaled(target)

@@ -47,7 +47,7 @@ from rdflib.term import Node
 
 from ..config import Settings
 from ..errors import LodError
-from ..folder import Build, open_build
+from ..layout import Build, Output, open_build
 from ..triples import Triples
 from .changes import Hashed
 from .listings import Listings
@@ -92,7 +92,7 @@ class Step:
 
 def path(settings: Settings) -> Path:
     """The snapshot; the journal's steps are beside it, numbered from 1."""
-    return Path(settings.out) / "cache" / "builder.state"
+    return Output(settings.out).state
 
 
 class Snapshot(NamedTuple):
@@ -140,9 +140,7 @@ def save_state(settings: Settings, state: State) -> bool:
 
 def save_step(settings: Settings, number: int, step: Step, after: str) -> bool:
     """Add a step to the journal (after the build `after`); whether it was written."""
-    return _write(
-        settings, path(settings).with_name(f"builder.state.{number}"), step, step.build.id, after
-    )
+    return _write(settings, Output(settings.out).state_step(number), step, step.build.id, after)
 
 
 def load_state(settings: Settings) -> tuple[State, list[Step]] | None:
@@ -157,9 +155,7 @@ def load_state(settings: Settings) -> tuple[State, list[Step]] | None:
         state = snapshot.restored()
         steps, last = [], state.build.id
         while last != current:
-            step = _read(
-                settings, path(settings).with_name(f"builder.state.{len(steps) + 1}"), last
-            )
+            step = _read(settings, Output(settings.out).state_step(len(steps) + 1), last)
             if step is None:
                 return None
             steps.append(step)

@@ -1,22 +1,19 @@
 """The steps of a build: sources -> validated graph (`validated`) -> dumps, VoID, manifest
 and an Oxigraph store in dist/builds/<id>/ (`write`), then an atomic switch of dist/current
-to it. lod.make.builder runs them, in full or for what changed.
+to it (lod.publish.local). lod.make.builder runs them, in full or for what changed.
 
-A build is written under a temporary name and renamed when complete; dist/current is a
-symlink replaced with rename(2). So a failed or killed build never changes what is served,
-and a reader sees either the old build or the new one, never half of one.
+A build is written under a temporary name and renamed when complete, then switched to: a
+failed or killed build never changes what is served.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,14 +23,29 @@ import pyoxigraph
 
 from ..config import Settings
 from ..errors import BuildFailed, PublishError
-from ..folder import EXTEND_VALUES, Build, open_build
 from ..formats import Format, serialize
+from ..layout import (
+    EXTEND_VALUES,
+    LISTS,
+    MANIFEST,
+    MIXNMATCH,
+    RECONCILE_INDEX,
+    STORE,
+    SUMS,
+    VALIDATION_GRAPH,
+    VALIDATION_TEXT,
+    VOID,
+    Build,
+    Output,
+    open_build,
+)
+from ..publish.local import prune, switch
 from ..triples import Triples
 from ..vocab import KINDS
 from . import changes, search_index
 from .convert import Conversion, convert
 from .listings import Listings, lists_by_kind
-from .mixnmatch import MIXNMATCH, catalogue
+from .mixnmatch import catalogue
 from .parts import Members, Part, digest
 from .permanence import Permanence, remember
 from .shacl import Data
@@ -42,7 +54,6 @@ from .validate import Engine, Report, ontology, validate
 from .void import Census, describe
 
 Progress = Callable[[str], None]
-KEEP_BUILDS = 3
 LATEST = 10
 
 
@@ -87,7 +98,7 @@ def validated(
         settings.shapes,
         dataset_file(settings),
         engine=engine,
-        cache=Path(settings.out) / "cache" / "validation",
+        cache=Output(settings.out).validation_cache,
         data=data,
     )
     if report.violations:
@@ -100,13 +111,13 @@ def dataset_file(settings: Settings) -> str:
     return str(Path(settings.data) / "dataset.yaml")
 
 
-def output(settings: Settings) -> Path:
+def output(settings: Settings) -> Output:
     """The output folder, made if missing."""
-    out = Path(settings.out)
+    out = Output(settings.out)
     try:
-        (out / "builds").mkdir(parents=True, exist_ok=True)
+        out.builds.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise PublishError(out, exc.strerror or str(exc)) from None
+        raise PublishError(out.root, exc.strerror or str(exc)) from None
     return out
 
 
@@ -145,7 +156,7 @@ class _Concatenation(io.RawIOBase):
 
 
 def write(
-    out: Path,
+    out: Output,
     validated: Validated,
     parts: list[Part],
     members: Members,
@@ -157,11 +168,10 @@ def write(
 ) -> Build:
     """A checked graph (its sorted N-Triples `parts`) written as a new build, then switched
     to, and the IRIs it publishes added to the ledger (`kept`: lod.make.permanence). The
-    caller holds `lock(out)`."""
+    caller holds `lod.publish.local.lock(out)`."""
     created = datetime.now(UTC)
     build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{digest(parts)[:8]}"
-    partial = out / "builds" / f".partial-{build_id}"
-    final = out / "builds" / build_id
+    partial, final = out.partial(build_id), out.build(build_id)
     try:
         kept_parts = (members, listings, hashed)
         _write(partial, validated, parts, kept_parts, fill_store, build_id, created, progress)
@@ -169,20 +179,15 @@ def write(
             kept.write(partial)
         os.rename(partial, final)
         progress("switch")
-        _switch(out, final)
+        switch(out, final)
         if kept is not None:
             remember(out, kept)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        raise PublishError(exc.filename or out, exc.strerror or str(exc)) from None
-    _prune(out, keep=final)
+        raise PublishError(exc.filename or out.root, exc.strerror or str(exc)) from None
+    prune(out, keep=final)
     removed = tuple(kept.removed) if kept is not None else ()
-    return replace(open_build(out), warnings=tuple(validated.report.warnings), removed=removed)
-
-
-def mark_published(out: Path | str, build: Build) -> None:
-    """Remember the build a remote store serves as dist/published (kept when pruning)."""
-    _link(Path(out), build.path, "published")
+    return replace(open_build(out.root), warnings=tuple(validated.report.warnings), removed=removed)
 
 
 def _write(
@@ -203,31 +208,31 @@ def _write(
     files = members.write(path, parts)
     info = validated.conversion.dataset
     void = serialize(validated.description, Format.TURTLE)
-    (path / "void.ttl").write_bytes(void)
-    files["void.ttl"] = _digest(void)
+    (path / VOID).write_bytes(void)
+    files[VOID] = _digest(void)
     report = validated.report
-    (path / "validation.txt").write_text(report.text(), "utf-8")
-    (path / "validation.ttl").write_bytes(serialize(report.graph(), Format.TURTLE))
+    (path / VALIDATION_TEXT).write_text(report.text(), "utf-8")
+    (path / VALIDATION_GRAPH).write_bytes(serialize(report.graph(), Format.TURTLE))
     # for Wikidata's Mix'n'match
     mixnmatch = catalogue((entry.bare for entry in listings.names.values()), info.base)
     (path / MIXNMATCH).write_bytes(mixnmatch)
     files[MIXNMATCH] = _digest(mixnmatch)
-    (path / "SHA256SUMS").write_text(
+    (path / SUMS).write_text(
         "".join(f"{meta['sha256']}  {name}\n" for name, meta in sorted(files.items())), "utf-8"
     )
 
     progress("store")
-    fill_store(path / "store", parts)
+    fill_store(path / STORE, parts)
 
     progress("lists")
     lists = lists_by_kind(listings, validated.conversion)
-    (path / "lists.json").write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
+    (path / LISTS).write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
     names, values = listings.indexes(info.base)
     # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
-    (path / "reconcile.json").write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
+    (path / RECONCILE_INDEX).write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
     (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
     progress("changes")
-    history = changes.previous_history(path.parent.parent)
+    history = changes.previous_history(Output(path.parent.parent))
     diff = changes.record(path, history, parts, build_id, created.isoformat(), hashed)
     progress("search")
     search_index.write(
@@ -252,7 +257,7 @@ def _write(
         "warnings": len(report.warnings),
         "files": files,
     }
-    (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+    (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
 
 
 def _digest(data: bytes) -> dict:
@@ -264,38 +269,3 @@ def _counts(conversion: Conversion) -> dict[str, int]:
     for record in conversion.records.values():
         counts[record.kind] += 1
     return counts
-
-
-def _switch(out: Path, target: Path) -> None:
-    _link(out, target, "current")
-
-
-def _link(out: Path, target: Path, name: str) -> None:
-    link = out / f".{name}-{os.getpid()}"
-    if link.is_symlink():
-        link.unlink()
-    os.symlink(Path("builds") / target.name, link)
-    os.replace(link, out / name)
-
-
-def _prune(out: Path, keep: Path) -> None:
-    """Drop partial builds and all but the newest KEEP_BUILDS builds (never the one a
-    remote store serves, dist/published)."""
-    builds = sorted(p for p in (out / "builds").iterdir() if not p.name.startswith("."))
-    published = (out / "published").resolve() if (out / "published").is_symlink() else None
-    for old in builds[:-KEEP_BUILDS]:
-        if old != keep and old.resolve() != published:
-            shutil.rmtree(old, ignore_errors=True)
-    for partial in (out / "builds").glob(".partial-*"):
-        shutil.rmtree(partial, ignore_errors=True)
-
-
-@contextmanager
-def lock(out: Path) -> Iterator[None]:
-    """One build at a time per output folder. The lock is the open file's, released when
-    its last descriptor is closed: a process forked while it is held holds it until it
-    exits, which is how a detached snapshot writer (Builder.save) keeps the next build
-    waiting, and a pool's workers are gone before the build ends."""
-    with open(out / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
 
-from ..folder import DUMP_FORMATS, dump_name
+from ..layout import DUMP_FORMATS, dump_name
 from ..triples import Triples
 from ..vocab import (
     DCAT,

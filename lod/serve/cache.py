@@ -40,7 +40,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from ..folder import BUILD_ID
+from ..layout import BUILD_ID
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024

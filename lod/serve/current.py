@@ -28,7 +28,7 @@ import orjson
 
 from .. import remote
 from ..errors import NoBuild, NotPublished, QueryError
-from ..folder import Build, open_build
+from ..layout import LISTS, Build, Output, open_build
 from ..remote import SparqlClient
 from .remote import RemoteStore
 from .store import EmbeddedStore, Store
@@ -57,7 +57,7 @@ class Served:
 
     @cached_property
     def lists(self) -> dict[str, list[dict]]:
-        return orjson.loads((self.build.path / "lists.json").read_bytes())
+        return orjson.loads((self.build.path / LISTS).read_bytes())
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
         """What `make` gives, made once for this build (an index read from its folder): a
@@ -87,7 +87,7 @@ class Published:
         if self.client is not None:
             return self._current_remote()
         try:
-            target = os.readlink(self.out / "current")
+            target = os.readlink(Output(self.out).current)
         except OSError:
             raise NoBuild(self.out) from None
         if target != self._target:
@@ -154,7 +154,7 @@ class Published:
     def _published_here(self) -> str | None:
         """The graph of the build `lod publish` loaded last from this machine, if any."""
         try:
-            build_id = os.readlink(self.out / "published").rsplit("/", 1)[-1]
+            build_id = os.readlink(Output(self.out).published).rsplit("/", 1)[-1]
         except OSError:
             return None
         return remote.graph_iri(self._base(), build_id)

@@ -17,8 +17,8 @@ import orjson
 import pyoxigraph as ox
 
 from ..errors import NoBuild
+from ..layout import CHANGES, CHANGES_INDEX
 
-FOLDER = "ldes"
 TREE = "https://w3id.org/tree#"
 LDES = "https://w3id.org/ldes#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -41,9 +41,9 @@ class History:
     """A build's change history: its index and its pages."""
 
     def __init__(self, build_folder: Path):
-        self.folder = Path(build_folder) / FOLDER
+        self.folder = Path(build_folder) / CHANGES
         try:
-            self.index = orjson.loads((self.folder / "index.json").read_bytes())
+            self.index = orjson.loads((self.folder / CHANGES_INDEX).read_bytes())
         except (OSError, ValueError):
             raise NoBuild(f"{build_folder} has no change history: build again") from None
 

@@ -22,9 +22,9 @@ from html import escape
 from pathlib import Path
 
 from ..errors import BadSearch, NoBuild, QueryTimeout
+from ..layout import SEARCH_INDEX
 from ..text import normalise
 
-FILE = "search.sqlite"
 MAX_CHARS = 1000  # past it, 400
 MAX_TERMS = 16
 PAGE_SIZE = 20
@@ -127,9 +127,11 @@ class SearchIndex:
     """A build's search.sqlite, read-only (a connection per thread)."""
 
     def __init__(self, folder: Path):
-        self.path = Path(folder) / FILE
+        self.path = Path(folder) / SEARCH_INDEX
         if not self.path.is_file():
-            raise NoBuild(f"{folder} has no search index ({FILE}): build again with `lod build`")
+            raise NoBuild(
+                f"{folder} has no search index ({SEARCH_INDEX}): build again with `lod build`"
+            )
         self._local = threading.local()
         self._names: dict[int, tuple[str, str]] | None = None
         self._ids: dict[tuple[str, str], int] = {}

@@ -6,11 +6,10 @@ from __future__ import annotations
 import orjson
 from flask import Response, redirect, request, url_for
 
+from ..layout import GONE, REDIRECTS
 from ..vocab import KINDS, SLUG, id_prefix
 from .current import served
 from .errors import HttpError
-
-REDIRECTS, GONE = "redirects.json", "gone.json"
 
 
 def _read(name: str) -> dict:

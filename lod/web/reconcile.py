@@ -29,7 +29,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from ..folder import EXTEND_VALUES
+from ..layout import EXTEND_VALUES, RECONCILE_INDEX
 from ..link.extend import MAX_IDS, MAX_PROPERTIES, Extension
 from ..link.reconcile import BadQuery, Candidate, Condition, NameIndex
 from ..vocab import KINDS, doc_prefix, id_prefix
@@ -432,7 +432,7 @@ def _suggestion(candidate: Candidate) -> dict:
 def _index() -> NameIndex:
     try:
         current = served()
-        path = current.build.path / "reconcile.json"
+        path = current.build.path / RECONCILE_INDEX
         return current.memo("reconcile", lambda: NameIndex.load(path))
     except (OSError, ValueError, KeyError):
         raise HttpError(
