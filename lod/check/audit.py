@@ -1,7 +1,5 @@
 """`lod check URL`: audit a running deployment the way a Linked Data client sees it.
 
-(This module is `audit`, not `check`: `lod.check` is the library's convert-and-validate.)
-
 Starting from the dataset description at /.well-known/void, it dereferences each
 `void:exampleResource` (303 from /id/, content negotiation over every format, the formats
 agreeing as graphs, `Vary`, CORS, `ETag` and 304), asks the SPARQL endpoint for its service
@@ -103,6 +101,12 @@ class Client:
     session: requests.Session = field(default_factory=requests.Session)
 
     def local(self, iri: str) -> str:
+        """Where an IRI of the data is fetched: under the base, from the checked root.
+
+        >>> Client("http://127.0.0.1:5000", 10, "https://lod.example.org/").local(
+        ...     "https://lod.example.org/id/article/x")
+        'http://127.0.0.1:5000/id/article/x'
+        """
         if self.base and iri.startswith(self.base):
             return f"{self.root}/{iri[len(self.base) :]}"
         return iri

@@ -92,6 +92,11 @@ def _authority(key: str) -> str:
 
 
 def _class_name(iri: str) -> str:
+    """A schema.org class as the reconciliation manifest names its type, in words.
+
+    >>> _class_name("https://schema.org/GovernmentOrganization")
+    'Government Organization'
+    """
     local = iri.removeprefix(SCHEMA)
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local)
 

@@ -185,28 +185,8 @@ def record(
     now = hashed.now
     folder = path / CHANGES
     folder.mkdir()
-    index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
-    before: dict[str, str] = {}
-    compared = None  # the resources to compare: all of them, unless only `affected` can differ
-    if previous is not None:
-        try:
-            index = orjson.loads((previous / CHANGES_INDEX).read_bytes())
-            last = index["builds"][-1]["id"] if index.get("builds") else None
-            if last_recorded is not None and last_recorded[0] == last:  # no reading back
-                before, compared = last_recorded[1], affected
-            else:
-                before = orjson.loads((previous / HASHES).read_bytes())
-        except (OSError, ValueError):
-            index = {"version": VERSION, "pages": 0, "members": 0, "builds": []}
-            before, compared = {}, None
-    if index.get("version") != VERSION:
-        index, before, compared = (
-            {"version": VERSION, "pages": 0, "members": 0, "builds": []},
-            {},
-            None,
-        )
-    since = index["builds"][-1]["id"] if index["builds"] else None
-    diff = Diff(since)
+    index, before, compared = _history(previous, last_recorded, affected)
+    diff = Diff(index["builds"][-1]["id"] if index["builds"] else None)
     for name in now.keys() | before.keys() if compared is None else compared:
         if name not in before:
             diff.created.add(name)
@@ -214,39 +194,13 @@ def record(
             diff.removed.add(name)
         elif now[name] != before[name]:
             diff.updated.add(name)
-
-    pages, members = index["pages"], index["members"]
-    for number in range(1, pages + 1):  # full pages are shared; the last one is copied
-        source, target = previous / page_name(number), folder / page_name(number)
-        if members % PAGE_SIZE and number == pages:
-            shutil.copyfile(source, target)
-        else:
-            os.link(source, target)
+    _carry_pages(previous, folder, index["pages"], index["members"])
     versions = _versions(parts, diff.created | diff.updated, hashed)
     tombstones = ((name, None) for name in sorted(diff.removed))
-    handle = None
-    try:
-        for name, lines in chain(versions, tombstones):
-            if members % PAGE_SIZE == 0:
-                if handle is not None:
-                    handle.close()
-                pages += 1
-                handle = open(folder / page_name(pages), "ab")
-            elif handle is None:
-                handle = open(folder / page_name(pages), "ab")
-            member = {
-                "of": name,
-                "at": created,
-                "build": build_id,
-                "gone": lines is None,
-                "nt": (lines or b"").decode("utf-8"),
-            }
-            handle.write(orjson.dumps(member) + b"\n")
-            members += 1
-    finally:
-        if handle is not None:
-            handle.close()
-    index["pages"], index["members"] = pages, members
+    stamp = {"at": created, "build": build_id}
+    index["pages"], index["members"] = _append(
+        folder, index["pages"], index["members"], chain(versions, tombstones), stamp
+    )
     index["builds"].append(
         {
             "id": build_id,
@@ -259,3 +213,59 @@ def record(
     (folder / HASHES).write_bytes(orjson.dumps(now, option=orjson.OPT_SORT_KEYS))
     (folder / CHANGES_INDEX).write_bytes(orjson.dumps(index))
     return diff
+
+
+def _new_index() -> dict:
+    return {"version": VERSION, "pages": 0, "members": 0, "builds": []}
+
+
+def _history(previous: Path | None, last_recorded, affected) -> tuple[dict, dict, set | None]:
+    """The history to continue (its index), the resources' hashes at its last build, and
+    the resources to compare (None: all of them; `affected` when the hashes this process
+    kept are those of the last build recorded, so only they can differ). A history that
+    is missing, unreadable or of another VERSION starts again."""
+    if previous is None:
+        return _new_index(), {}, None
+    try:
+        index = orjson.loads((previous / CHANGES_INDEX).read_bytes())
+        last = index["builds"][-1]["id"] if index.get("builds") else None
+        if last_recorded is not None and last_recorded[0] == last:  # no reading back
+            before, compared = last_recorded[1], affected
+        else:
+            before, compared = orjson.loads((previous / HASHES).read_bytes()), None
+    except (OSError, ValueError):
+        return _new_index(), {}, None
+    if index.get("version") != VERSION:
+        return _new_index(), {}, None
+    return index, before, compared
+
+
+def _carry_pages(previous: Path | None, folder: Path, pages: int, members: int) -> None:
+    """The previous history's pages into `folder`: full pages shared (hard links), the
+    last one, still being filled, copied."""
+    for number in range(1, pages + 1):
+        source, target = previous / page_name(number), folder / page_name(number)
+        if members % PAGE_SIZE and number == pages:
+            shutil.copyfile(source, target)
+        else:
+            os.link(source, target)
+
+
+def _append(folder: Path, pages: int, members: int, changed, stamp: dict) -> tuple[int, int]:
+    """The members (a resource's name and its lines, None for a tombstone) appended to the
+    pages, PAGE_SIZE a page: the pages and members there are after."""
+    handle = None
+    try:
+        for name, lines in changed:
+            if members % PAGE_SIZE == 0 or handle is None:
+                if handle is not None:
+                    handle.close()
+                pages += members % PAGE_SIZE == 0
+                handle = open(folder / page_name(pages), "ab")
+            member = {"of": name, **stamp, "gone": lines is None, "nt": (lines or b"").decode()}
+            handle.write(orjson.dumps(member) + b"\n")
+            members += 1
+    finally:
+        if handle is not None:
+            handle.close()
+    return pages, members

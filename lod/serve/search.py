@@ -47,7 +47,11 @@ class Query:
 
 
 def parse(text: str) -> Query:
-    """`text` as an FTS5 query; BadSearch when it is too long or holds nothing to find."""
+    """`text` as an FTS5 query; BadSearch when it is too long or holds nothing to find.
+
+    >>> parse('ocean -plastic "blue economy" reef*').match
+    '("ocean" AND "blue economy" AND "reef" *) NOT ("plastic")'
+    """
     if len(text) > MAX_CHARS:
         raise BadSearch(f"a search is at most {MAX_CHARS} characters (this one has {len(text)})")
     cleaned = " ".join(_CONTROL.sub(" ", text).split())

@@ -136,6 +136,11 @@ def _when(value: str) -> datetime:
 
 
 def _rfc3339(when: datetime) -> str:
+    """A time as Atom and JSON Feed write it.
+
+    >>> _rfc3339(_when("2021-02-08"))
+    '2021-02-08T00:00:00Z'
+    """
     return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 

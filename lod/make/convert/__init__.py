@@ -104,54 +104,25 @@ def index_records(records: list[Record], errors: list[SourceError]) -> dict[str,
 
 
 def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
+    """dataset.yaml read and checked (every fault reported), or None when it is missing or
+    wrong: the build then fails with the faults."""
     if record is None:
         return None
-    found: dict[str, object] = {}
     before = len(errors)
 
     def fault(name: str, message: str, hint: str = "") -> None:
         errors.append(SourceError(record.file, record.line_of(name), name, message, hint))
 
+    known = DATASET_FIELDS + OPTIONAL_DATASET_FIELDS
     for name in record.values:
-        if name not in DATASET_FIELDS + OPTIONAL_DATASET_FIELDS:
-            fault(
-                name, "unknown field", _did_you_mean(name, DATASET_FIELDS + OPTIONAL_DATASET_FIELDS)
-            )
-    if "linkServices" in record.values:
-
-        def service_fault(item, name, message):
-            line = record.line_of("linkServices", item)
-            where = "linkServices" if item is None else f"linkServices[{item}]"
-            where += f".{name}" if name else ""
-            errors.append(SourceError(record.file, line, where, message))
-
-        found["link_services"] = link_services.parse(record.values["linkServices"], service_fault)
+        if name not in known:
+            fault(name, "unknown field", _did_you_mean(name, known))
+    services = _link_services(record, errors) if "linkServices" in record.values else None
     if record.id is not None and record.id != "dataset":
         fault("id", "dataset.yaml takes no id")
-    for name in DATASET_FIELDS:
-        raw = record.values.get(name)
-        if name == "base" and base_override:
-            raw = base_override
-        if raw is None:
-            fault(name, "missing: a required field")
-            continue
-        try:
-            raw = values.text(raw)
-            if name == "license":
-                found[name] = values.iri(raw)
-            elif name == "language":
-                found[name] = values.language(raw)
-            elif name == "base":
-                found[name] = _base(raw)
-            elif name == "publisher":
-                found[name] = ("organisation", values.slug(raw.removeprefix("organisation/")))
-            else:
-                found[name] = values.text(raw)
-        except Invalid as bad:
-            if name == "base" and base_override:  # the setting, not dataset.yaml, is wrong
-                errors.append(SourceError("LOD_BASE", 0, "", bad.message, bad.hint))
-            else:
-                fault(name, bad.message, bad.hint)
+    found = _dataset_fields(record, base_override, errors, fault)
+    if services is not None:
+        found["link_services"] = services
     if len(errors) > before:
         return None
     kind, slug = found["publisher"]
@@ -160,6 +131,38 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
         return None
     found["publisher"] = mint(found["base"], kind, slug)
     return DatasetInfo(**found)
+
+
+def _dataset_fields(record, base_override, errors, fault) -> dict[str, object]:
+    """The required fields read (`LOD_BASE`, when set, over `base`); a bad `LOD_BASE` is
+    the setting's fault, not dataset.yaml's."""
+    found: dict[str, object] = {}
+    for name in DATASET_FIELDS:
+        overridden = name == "base" and bool(base_override)
+        raw = base_override if overridden else record.values.get(name)
+        if raw is None:
+            fault(name, "missing: a required field")
+            continue
+        try:
+            found[name] = _DATASET_READERS.get(name, values.text)(values.text(raw))
+        except Invalid as bad:
+            if overridden:
+                errors.append(SourceError("LOD_BASE", 0, "", bad.message, bad.hint))
+            else:
+                fault(name, bad.message, bad.hint)
+    return found
+
+
+def _link_services(record, errors) -> tuple[link_services.LinkService, ...]:
+    """dataset.yaml's linkServices, each fault pointed at its item and field."""
+
+    def service_fault(item, name, message):
+        line = record.line_of("linkServices", item)
+        where = "linkServices" if item is None else f"linkServices[{item}]"
+        where += f".{name}" if name else ""
+        errors.append(SourceError(record.file, line, where, message))
+
+    return link_services.parse(record.values["linkServices"], service_fault)
 
 
 def subjects(index: dict[str, dict[str, Record]], base: str) -> dict[URIRef, Record]:
@@ -189,6 +192,15 @@ def _base(raw: str) -> str:
     if not base.endswith("/") or "?" in base or "#" in base:
         raise Invalid(f"`{base}` must end with `/` (and have no query or fragment)")
     return base
+
+
+# How each required field of dataset.yaml is read (its text, once checked as text).
+_DATASET_READERS = {
+    "license": values.iri,
+    "language": values.language,
+    "base": _base,
+    "publisher": lambda raw: ("organisation", values.slug(raw.removeprefix("organisation/"))),
+}
 
 
 def _convert_record(record, slug, subject, dataset, index, graph, errors) -> None:

@@ -145,6 +145,38 @@ def curie(iri: URIRef) -> str:
     return f"<{iri}>"
 
 
+# What the fields whose form is their own become: (the value written, the RDF made).
+_FIXED = {
+    fields.Contributors: (
+        "list of `{ref: person/… or organisation/…, role: text}`",
+        "`schema:contributor` to a `#role-n` `schema:Role` node with `schema:roleName` "
+        "and `schema:contributor` the agent",
+    ),
+    fields.Parts: (
+        "list of section titles (text)",
+        "`schema:hasPart` `#part-n` `schema:CreativeWork` nodes (`schema:name`, "
+        "`schema:position`, `schema:isPartOf`)",
+    ),
+    fields.Recording: (
+        "a document (`slug`) or a URL",
+        "`schema:recordedIn` (a URL becomes a `#recording` `schema:CreativeWork` with "
+        "`schema:url`); the inverse `schema:recordedAt`",
+    ),
+    fields.VirtualLocation: (
+        "http(s) URL",
+        "`schema:location` a `#virtual-location` `schema:VirtualLocation`",
+    ),
+    fields.AttendanceMode: (
+        "`offline`, `online` or `mixed`",
+        "`schema:eventAttendanceMode` (an enumeration)",
+    ),
+    fields.FormerIds: (
+        "list of slugs this record had before",
+        "`<old IRI> dcterms:isReplacedBy <this>`; the old IRIs answer 301",
+    ),
+}
+
+
 def describe(field: Field, kind: Kind) -> tuple[str, str]:
     """(the value a publisher writes, what it becomes in RDF)."""
     predicates = ", ".join(f"`{curie(p)}`" for p in field.predicates)
@@ -160,55 +192,36 @@ def describe(field: Field, kind: Kind) -> tuple[str, str]:
             f"a schema.org subtype of {root} (`NGO`, `Report` …)",
             f"`rdf:type` (besides `{curie(kind.classes[0])}`)",
         )
-    if isinstance(field, fields.Contributors):
-        return (
-            "list of `{ref: person/… or organisation/…, role: text}`",
-            "`schema:contributor` to a `#role-n` `schema:Role` node with `schema:roleName` "
-            "and `schema:contributor` the agent",
-        )
-    if isinstance(field, fields.Parts):
-        return (
-            "list of section titles (text)",
-            "`schema:hasPart` `#part-n` `schema:CreativeWork` nodes (`schema:name`, "
-            "`schema:position`, `schema:isPartOf`)",
-        )
-    if isinstance(field, fields.Recording):
-        return (
-            "a document (`slug`) or a URL",
-            "`schema:recordedIn` (a URL becomes a `#recording` `schema:CreativeWork` with "
-            "`schema:url`); the inverse `schema:recordedAt`",
-        )
-    if isinstance(field, fields.VirtualLocation):
-        return "http(s) URL", "`schema:location` a `#virtual-location` `schema:VirtualLocation`"
-    if isinstance(field, fields.AttendanceMode):
-        return "`offline`, `online` or `mixed`", "`schema:eventAttendanceMode` (an enumeration)"
+    fixed = next((text for cls, text in _FIXED.items() if isinstance(field, cls)), None)
+    if fixed is not None:
+        return fixed
     if isinstance(field, fields.Coordinate):
         return (
             f"decimal from -{field.limit} to {field.limit}",
             f"{predicates} (`xsd:decimal`) on the `#geo` `schema:GeoCoordinates` node",
         )
-    if isinstance(field, fields.FormerIds):
-        return (
-            "list of slugs this record had before",
-            "`<old IRI> dcterms:isReplacedBy <this>`; the old IRIs answer 301",
-        )
     if isinstance(field, fields.WebLink):
         return ("http(s) URL" if field.web_only else "absolute IRI"), predicates
     if isinstance(field, fields.Value):
-        if field.prose:
-            return "text", predicates + " (tagged with the record's language)"
-        name = getattr(field.parse, "__name__", "")
-        if name == "date_or_datetime":
-            return (
-                "date `2021-02-08` or date-time with offset",
-                predicates + " (`xsd:date` or `xsd:dateTime`)",
-            )
-        if name == "language":
-            return "language tag (BCP 47)", predicates
-        return "text", predicates + " (a plain string)"
+        return _value(field, predicates)
     if field.predicates and all(p in (SKOS.prefLabel, SDO.name) for p in field.predicates):
         return "text", predicates + " (tagged with the record's language)"
     return "see lod/make/convert", predicates
+
+
+def _value(field: fields.Value, predicates: str) -> tuple[str, str]:
+    """A plain value: prose, a date, a language tag or a name."""
+    if field.prose:
+        return "text", predicates + " (tagged with the record's language)"
+    name = getattr(field.parse, "__name__", "")
+    if name == "date_or_datetime":
+        return (
+            "date `2021-02-08` or date-time with offset",
+            predicates + " (`xsd:date` or `xsd:dateTime`)",
+        )
+    if name == "language":
+        return "language tag (BCP 47)", predicates
+    return "text", predicates + " (a plain string)"
 
 
 def markdown() -> str:

@@ -36,6 +36,14 @@ def text(value: str) -> str:
 
 
 def slug(value: str) -> str:
+    """A record's id as written, or Invalid with the rule.
+
+    >>> slug("un-headquarters")
+    'un-headquarters'
+    >>> slug("UN Headquarters")
+    Traceback (most recent call last):
+    lod.make.convert.values.Invalid: `UN Headquarters` is not a valid id
+    """
     value = text(value)
     if not SLUG.fullmatch(value):
         raise Invalid(
