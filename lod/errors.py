@@ -23,7 +23,7 @@
 
 No error here knows HTTP: lod.web.errors maps each type to a status, in one table.
 
-Non-conformance found by SHACL is data (`lod.validate.Report`); it becomes a BuildFailed only
+Non-conformance found by SHACL is data (`lod.make.validate.Report`); it becomes a BuildFailed only
 when a violation blocks the build.
 """
 

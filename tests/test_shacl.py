@@ -1,4 +1,4 @@
-"""The native SHACL engine (lod.shacl) against pyshacl, component by component: the same
+"""The native SHACL engine (lod.make.shacl) against pyshacl, component by component: the same
 findings on data made to hit each component's edge cases, and shapes it does not support
 left to pyshacl rather than skipped."""
 

@@ -67,7 +67,7 @@ def build_index(graph, conversion) -> dict:
     """The reconciliation index of a build's records (JSON-ready, deterministic).
 
     `graph` is the build's graph (a lod.triples.Triples or an rdflib Graph);
-    `conversion` the build's lod.convert.Conversion: its dataset's base and its records
+    `conversion` the build's lod.make.convert.Conversion: its dataset's base and its records
     (subject -> record of a kind)."""
     base = conversion.dataset.base
     ancestors = Ancestors()

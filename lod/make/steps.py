@@ -79,7 +79,7 @@ def validated(
     engine: Engine = "native",
 ) -> Validated:
     """Load (unless given the sources), convert, describe and validate (on `engine`, see
-    lod.validate); BuildFailed lists every error found."""
+    lod.make.validate); BuildFailed lists every error found."""
     if sources is None:
         progress("load")
         sources = load(settings.data)

@@ -4,7 +4,7 @@ Each result's focus node is traced back to the record that made it (hash nodes t
 record, the path to the field), so a publisher reads `file:line: field: message`, never a
 dump of the results graph.
 
-The shapes run on lod.shacl, which evaluates the SHACL Core components our shapes use
+The shapes run on lod.make.shacl, which evaluates the SHACL Core components our shapes use
 straight on the build's triples; any shape it does not support, or every shape when asked
 for `engine="pyshacl"` (the reference the tests compare it with), runs on pyshacl.
 
@@ -127,7 +127,7 @@ Engine = Choice["native", "pyshacl"]
 class Plan:
     """Which engine runs which shape."""
 
-    native: list[NodeShape]  # run by lod.shacl
+    native: list[NodeShape]  # run by lod.make.shacl
     pyshacl: Graph | None  # the shapes graph with only pyshacl's shapes targeting (or None)
     digest: str  # the shapes and this split, for the validation cache
 

@@ -44,7 +44,7 @@ def publish(
     *,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Publication:
-    """Load `build` (a lod.publish.Build) into the store as {base}graph/{id}, switch the
+    """Load `build` (a lod.layout.Build) into the store as {base}graph/{id}, switch the
     pointer to it in one update, and drop the build graphs before the one it replaced.
 
     A build graph already in the store with all its triples (a build published before:

@@ -148,7 +148,7 @@ class RemoteStore:
         timeout: float,
         max_bytes: int,
     ) -> bytes:
-        """A checked query's results (lod.queries.check made `text`), serialised by the same
+        """A checked query's results (lod.serve.guard made `text`), serialised by the same
         serialisers as the embedded engine's, so both engines' answers read the same.
 
         The dataset the protocol names (`default_graphs`, `named_graphs`) holds graphs of
