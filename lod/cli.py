@@ -119,13 +119,22 @@ def cli() -> None:
     is_flag=True,
     help="Let published IRIs disappear (a deliberate clean start); says which were dropped.",
 )
-def build(data, out, progress, then_publish, watch, interval, allow_removals) -> None:
-    """Convert, validate and write a new build, then switch dist/current to it."""
+@click.option(
+    "--trial",
+    is_flag=True,
+    help="A build to try things: served as usual, but its IRIs do not become permanent "
+    "(published IRIs are still checked).",
+)
+def build(data, out, progress, then_publish, watch, interval, allow_removals, trial) -> None:
+    """Convert, validate and write a new build, then switch dist/current to it. Its IRIs
+    become permanent (dist/ledger/) unless --trial."""
+    if trial and then_publish:
+        raise click.UsageError("--trial builds are not published: leave out one of them")
     settings = _settings(data, out)
     client = _client(settings) if then_publish else None  # a missing setting fails first
     show = sys.stderr.isatty() if progress is None else progress
     progress = _progress(show)
-    builder = Builder(settings, progress, allow_removals=allow_removals)
+    builder = Builder(settings, progress, allow_removals=allow_removals, trial=trial)
     if not watch:
         _built(settings, client, partial(_build_and_keep, builder, settings), show, progress)
         left = click.get_current_context().obj
@@ -189,6 +198,7 @@ def _built(
         f"build {result.id}: {manifest['triples']} triples, "
         f"{sum(manifest['counts'].values())} resources, {manifest['warnings']} warnings "
         f"-> {Output(settings.out).current} in {time.perf_counter() - started:.2f} s"
+        + (" (trial: its IRIs are not permanent)" if result.trial else "")
     )
     if client is not None:
         _publish(settings, client, result, show)
@@ -393,6 +403,60 @@ def check_command(url, timeout) -> None:
     click.echo(audit.summary(results))
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+@cli.command("init")
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", help="The dataset's title [asked; default: the folder's name].")
+@click.option(
+    "--base",
+    help="Base IRI every record is published under, ending in / "
+    "(https://data.example.org/) [asked].",
+)
+@click.option("--publisher", help="The publishing organisation's name [asked].")
+@click.option("--publisher-url", help="Its web site.")
+@click.option("--language", help="Language of the content, BCP 47 [asked; default en].")
+@click.option("--license", "license_", help="Licence IRI [default: Creative Commons BY 4.0].")
+def init_command(folder, title, base, publisher, publisher_url, language, license_) -> None:
+    """Start a dataset of one's own in FOLDER (default: here): data/ with the dataset, its
+    publisher and a first article, EDITING.md for editors, a .gitignore. It builds at once;
+    what is not given as an option is asked for on a terminal."""
+    from .errors import BadAnswer
+    from .ingest.starter import LICENSE, Answers, start
+
+    given = {
+        "title": title,
+        "base": base,
+        "publisher": publisher,
+        "publisher_url": publisher_url,
+        "language": language,
+        "license": license_,
+    }
+    defaults = {
+        "title": folder.resolve().name.replace("-", " ").strip() or "News",
+        "language": "en",
+        "license": LICENSE,
+    }
+    asked = ("title", "base", "publisher", "language")
+    interactive = sys.stdin.isatty()
+    for name in asked:
+        if given[name] is None and interactive:
+            given[name] = click.prompt(name.capitalize(), default=defaults.get(name))
+    missing = [f"--{name}" for name in ("base", "publisher") if given[name] is None]
+    if missing:
+        raise click.UsageError(f"{' and '.join(missing)} needed (or run it on a terminal)")
+    answers = {k: v if v is not None else defaults.get(k) for k, v in given.items()}
+    try:
+        written = start(folder, Answers(**answers))
+    except BadAnswer as bad:
+        raise click.BadParameter(
+            f"{bad.message}" + (f" ({bad.hint})" if bad.hint else ""),
+            param_hint=f"--{bad.field.replace('_', '-')}",
+        ) from None
+    for path in written:
+        click.echo(f"created {path}")
+    where = "" if folder == Path(".") else f"cd {folder} && "
+    click.echo(f"next: {where}lod build && lod serve   (then open http://127.0.0.1:5000/)")
 
 
 @cli.command("import")

@@ -116,6 +116,25 @@ class NotPublished(LodError):
     """The remote store names no build, or one this machine's build folder lacks."""
 
 
+class InitRefused(LodError):
+    """`lod init` into a folder that already holds some of the files it would write."""
+
+    def __init__(self, folder: Path | str, taken: list[str]):
+        self.folder, self.taken = str(folder), taken
+        shown = ", ".join(taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
+        super().__init__(
+            f"{self.folder} already holds {shown}: nothing written (choose a new folder)"
+        )
+
+
+class BadAnswer(LodError):
+    """A value given to `lod init` that the build would refuse."""
+
+    def __init__(self, field: str, message: str, hint: str = ""):
+        self.field, self.message, self.hint = field, message, hint
+        super().__init__(f"{field}: {message}" + (f" ({hint})" if hint else ""))
+
+
 class ConfigError(LodError):
     """A setting from the environment that cannot be used."""
 

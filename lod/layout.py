@@ -134,6 +134,8 @@ class Build:
     warnings: tuple = field(default=(), compare=False, repr=False)
     # The published IRIs this build dropped (lod build --allow-removals), when it made it.
     removed: tuple = field(default=(), compare=False, repr=False)
+    # Whether it was a trial build (lod build --trial), when this process made it.
+    trial: bool = field(default=False, compare=False, repr=False)
 
     @property
     def id(self) -> str:

@@ -91,11 +91,15 @@ Before = dict[Node, frozenset]  # subjects' (predicate, object) pairs before a c
 
 
 def build(
-    settings: Settings, progress: Progress = lambda _: None, allow_removals: bool = False
+    settings: Settings,
+    progress: Progress = lambda _: None,
+    allow_removals: bool = False,
+    trial: bool = False,
 ) -> Build:
     """A new build from settings.data, switched to as dist/current when complete
-    (`allow_removals`: published IRIs may disappear, see lod.make.permanence)."""
-    builder = Builder(settings, progress, allow_removals=allow_removals)
+    (`allow_removals`: published IRIs may disappear; `trial`: its IRIs do not become
+    permanent; see lod.make.permanence)."""
+    builder = Builder(settings, progress, allow_removals=allow_removals, trial=trial)
     built = builder.build()
     builder.save()
     return built
@@ -107,10 +111,15 @@ class Builder:
     lod.make.state)."""
 
     def __init__(
-        self, settings: Settings, progress: Progress = lambda _: None, allow_removals=False
+        self,
+        settings: Settings,
+        progress: Progress = lambda _: None,
+        allow_removals: bool = False,
+        trial: bool = False,
     ):
         self.settings = settings
         self.allow_removals = allow_removals
+        self.trial = trial
         self.progress = progress
         self.state: State | None = None
         self.loaded = False  # whether the state on disk was looked for
@@ -342,7 +351,9 @@ class Builder:
         return checked, changes, findings
 
     def _permanence(self, out: Output, conversion: Conversion) -> permanence.Permanence:
-        return permanence.check(out, Path(self.settings.data), conversion, self.allow_removals)
+        return permanence.check(
+            out, Path(self.settings.data), conversion, self.allow_removals, self.trial
+        )
 
     def _validate(self, state: State, changes: Before) -> dict[str, list[Finding]]:
         """The findings after the changes: the nodes whose triples changed, and the nodes

@@ -44,6 +44,7 @@ class Permanence:
     gone: dict[str, dict[str, str]] = field(default_factory=dict)  # IRI -> reason, date
     published: list[str] = field(default_factory=list)  # the ledger after this build
     removed: list[str] = field(default_factory=list)  # dropped under allow_removals
+    lasting: bool = True  # False for a trial build: its IRIs stay out of the ledger
 
     def write(self, folder: Path) -> None:
         """redirects.json and gone.json into a build folder."""
@@ -52,10 +53,15 @@ class Permanence:
 
 
 def check(
-    out: Output, data: Path, conversion: Conversion, allow_removals: bool = False
+    out: Output,
+    data: Path,
+    conversion: Conversion,
+    allow_removals: bool = False,
+    trial: bool = False,
 ) -> Permanence:
     """The IRIs this build publishes checked against the ledger in `out`; BuildFailed when
-    one is dropped unaccounted for (unless `allow_removals`) or data/gone.yaml is wrong."""
+    one is dropped unaccounted for (unless `allow_removals`) or data/gone.yaml is wrong. A
+    `trial` build is checked the same, but its IRIs are not added to the ledger."""
     base = conversion.dataset.base
     errors: list[SourceError] = []
     records = {str(iri) for iri in conversion.records}
@@ -86,7 +92,7 @@ def check(
     if dropped and not allow_removals:
         raise BuildFailed([_dropped(dropped, base, data)])
     published = sorted((ledger - set(dropped)) | records | redirects.keys() | gone.keys())
-    return Permanence(redirects, gone, published, dropped)
+    return Permanence(redirects, gone, published, dropped, lasting=not trial)
 
 
 def _former_ids(conversion: Conversion):

@@ -180,14 +180,16 @@ def write(
         os.rename(partial, final)
         progress("switch")
         switch(out, final)
-        if kept is not None:
+        if kept is not None and kept.lasting:
             remember(out, kept)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise PublishError(exc.filename or out.root, exc.strerror or str(exc)) from None
     prune(out, keep=final)
     removed = tuple(kept.removed) if kept is not None else ()
-    return replace(open_build(out.root), warnings=tuple(validated.report.warnings), removed=removed)
+    trial = kept is not None and not kept.lasting
+    warnings = tuple(validated.report.warnings)
+    return replace(open_build(out.root), warnings=warnings, removed=removed, trial=trial)
 
 
 def _write(

@@ -187,18 +187,11 @@ def contribution(
     return triples, errors
 
 
-def _base(raw: str) -> str:
-    base = str(values.iri(raw, web_only=True))
-    if not base.endswith("/") or "?" in base or "#" in base:
-        raise Invalid(f"`{base}` must end with `/` (and have no query or fragment)")
-    return base
-
-
 # How each required field of dataset.yaml is read (its text, once checked as text).
 _DATASET_READERS = {
     "license": values.iri,
     "language": values.language,
-    "base": _base,
+    "base": values.base,
     "publisher": lambda raw: ("organisation", values.slug(raw.removeprefix("organisation/"))),
 }
 

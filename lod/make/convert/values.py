@@ -84,6 +84,14 @@ def date_or_datetime(value: str) -> Literal:
     )
 
 
+def base(value: str) -> str:
+    """A dataset's base IRI: http(s), ending in `/`, every record's IRI begins with it."""
+    found = str(iri(value, web_only=True))
+    if not found.endswith("/") or "?" in found or "#" in found:
+        raise Invalid(f"`{found}` must end with `/` (and have no query or fragment)")
+    return found
+
+
 def language(value: str) -> str:
     value = text(value)
     if not LANGUAGE_TAG.fullmatch(value):
