@@ -91,8 +91,12 @@ class ImportFailed(LodError):
 
 
 class BuildFailed(LodError):
+    """A build that published nothing: every error found, causes first (a file that could
+    not be read, a field that is wrong), then references to records that are not there,
+    which are often their consequences (the record's own file could not be read)."""
+
     def __init__(self, errors: list[SourceError]):
-        self.errors = sorted(errors, key=SourceError.sort_key)
+        self.errors = sorted(errors, key=lambda e: (isinstance(e, UnknownReference), e.sort_key()))
         count = len(self.errors)
         super().__init__(f"{count} error{'s' if count != 1 else ''}; nothing was published")
 

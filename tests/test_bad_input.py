@@ -758,3 +758,37 @@ def test_validate_reports_the_same(fault, workspace):
     assert checked.stderr == built.stderr.replace("; nothing was published", "")
     reference = lod("validate", "--data", "data", "--engine", "pyshacl", cwd=workspace)
     assert (reference.returncode, reference.stderr) == (checked.returncode, checked.stderr)
+
+
+def test_every_bad_value_of_a_list_field_is_reported(workspace, published):
+    inject(
+        workspace / "data",
+        case(
+            "two-bad-about",
+            ARTICLE,
+            replace(
+                "about:\n  - event/csocd59\n",
+                "about:\n  - event/nope-one\n  - event/csocd59\n  - topic/nope-two\n",
+            ),
+            0,
+            None,
+        ),
+    )
+    done = lod("build", "--data", "data", "--out", "dist", cwd=workspace)
+    assert_untouched(workspace, published)
+    assert "about: no event `nope-one`" in done.stderr
+    assert "about: no topic `nope-two`" in done.stderr
+    assert done.stderr.splitlines()[-1] == "2 errors; nothing was published"
+
+
+def test_a_file_that_cannot_be_read_is_reported_before_its_consequences(workspace, published):
+    """people/cecilie-kern.yaml broken: its YAML error first, then the references to her,
+    each saying where the cause is."""
+    (workspace / "data" / PERSON).write_text("name: Cecilie Kern\njobTitle: [unclosed\n", "utf-8")
+    done = lod("build", "--data", "data", "--out", "dist", cwd=workspace)
+    assert_untouched(workspace, published)
+    errors = done.stderr.splitlines()[:-1]
+    assert PERSON in errors[0] and "YAML" in errors[0], done.stderr
+    consequences = [line for line in errors[1:] if "no person `cecilie-kern`" in line]
+    assert consequences and len(consequences) == len(errors) - 1, done.stderr
+    assert all(f"{PERSON} could not be read" in line for line in consequences)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rdflib import Literal, URIRef
 
 from ...errors import SourceError, UnknownReference
 from ...triples import Triples
-from ...vocab import FOAF, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
-from ..sources import Record, Sources
+from ...vocab import FOAF, KINDS, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
+from ..sources import FOLDER_KINDS, Record, Sources
 from . import article, document, event, organisation, person, place, topic, values
 from . import services as link_services
 from .fields import Context, Invalid, Kind, Unknown
@@ -196,13 +197,29 @@ _DATASET_READERS = {
 }
 
 
+def _unread(referrer: str, kind: str, slug: str) -> str:
+    """When a missing record's own file is there (so it could not be read, and its error
+    is listed first), a hint that says so: the reference is a consequence, not a cause."""
+    for folder in Path(referrer).parents:
+        if folder.name in FOLDER_KINDS:
+            for suffix in (".yaml", ".yml", ".md", ".csv"):
+                own = folder.parent / KINDS[kind] / f"{slug}{suffix}"
+                if own.is_file():
+                    return f"{own} could not be read: see its error"
+            break
+    return ""
+
+
 def _convert_record(record, slug, subject, dataset, index, graph, errors) -> None:
     kind = REGISTRY[record.kind]
 
     def fault(name: str, bad: Invalid) -> None:
-        error_type = UnknownReference if isinstance(bad, Unknown) else SourceError
         line = record.line_of(name, bad.item)
-        errors.append(error_type(record.file, line, name, bad.message, bad.hint))
+        if isinstance(bad, Unknown):
+            hint = _unread(record.file, bad.kind, bad.slug) or bad.hint
+            errors.append(UnknownReference(record.file, line, name, bad.message, hint))
+        else:
+            errors.append(SourceError(record.file, line, name, bad.message, bad.hint))
 
     language = dataset.language
     if "inLanguage" in record.values and kind.field("inLanguage"):
@@ -219,23 +236,16 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
     graph.add((document, FOAF.primaryTopic, subject))
     graph.add((document, VOID.inDataset, dataset_iri(dataset.base)))
 
-    names = [f.name for f in kind.fields]
     for name, raw in record.values.items():
         spec = kind.field(name)
         if spec is None:
-            hint = _did_you_mean(name, names)
-            if record.header_line:  # a CSV column: reported once, at the header
-                error = SourceError(
-                    record.file, record.header_line, name, f"unknown {record.kind} column", hint
-                )
-                if error not in errors:
-                    errors.append(error)
-                continue
-            fault(name, Invalid(f"unknown {record.kind} field", hint))
+            _unknown_field(record, kind, name, errors)
             continue
         try:
-            spec.emit(ctx, subject, spec.items(raw, record.from_csv))
-        except Invalid as bad:
+            faults = spec.emit(ctx, subject, spec.items(raw, record.from_csv))
+        except Invalid as bad:  # the value as a whole (a list where one is allowed …)
+            faults = [bad]
+        for bad in faults:
             fault(name, bad)
     for spec in kind.fields:
         if spec.required and record.values.get(spec.name) in (None, "", []):
@@ -248,20 +258,43 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
                 )
             )
     if record.body:
-        if kind.body == kind.field("description").predicates[0] and "description" in record.values:
-            errors.append(
-                SourceError(
-                    record.file,
-                    record.body_line,
-                    "description",
-                    "given twice: in the front matter and as the body",
-                )
+        _body(record, kind, ctx, subject, errors)
+
+
+def _unknown_field(record: Record, kind: Kind, name: str, errors: list[SourceError]) -> None:
+    """A field the kind does not have, with the closest one it has; a CSV column is
+    reported once, at its header."""
+    hint = _did_you_mean(name, [f.name for f in kind.fields])
+    if not record.header_line:
+        errors.append(
+            SourceError(
+                record.file, record.line_of(name), name, f"unknown {record.kind} field", hint
             )
-        else:
-            try:
-                graph.add((subject, kind.body, ctx.prose(record.body)))
-            except Invalid as bad:
-                errors.append(SourceError(record.file, record.body_line, "body", bad.message))
+        )
+        return
+    error = SourceError(
+        record.file, record.header_line, name, f"unknown {record.kind} column", hint
+    )
+    if error not in errors:
+        errors.append(error)
+
+
+def _body(record: Record, kind: Kind, ctx: Context, subject, errors: list[SourceError]) -> None:
+    """The Markdown body: the kind's body field (the description where it has none)."""
+    if kind.body == kind.field("description").predicates[0] and "description" in record.values:
+        errors.append(
+            SourceError(
+                record.file,
+                record.body_line,
+                "description",
+                "given twice: in the front matter and as the body",
+            )
+        )
+        return
+    try:
+        ctx.add(subject, kind.body, ctx.prose(record.body))
+    except Invalid as bad:
+        errors.append(SourceError(record.file, record.body_line, "body", bad.message))
 
 
 def _did_you_mean(name: str, choices) -> str:

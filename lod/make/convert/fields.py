@@ -24,7 +24,11 @@ ANY_KIND = tuple(KINDS)
 
 
 class Unknown(Invalid):
-    """A reference to a record that does not exist."""
+    """A reference to a record that does not exist: `kind`/`slug`."""
+
+    def __init__(self, kind: str, slug: str, hint: str = ""):
+        super().__init__(f"no {kind} `{slug}`", hint)
+        self.kind, self.slug = kind, slug
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Context:
         values.slug(slug)
         if slug not in self.index.get(kind, {}):
             close = difflib.get_close_matches(slug, self.index.get(kind, {}), n=1)
-            raise Unknown(f"no {kind} `{slug}`", f"did you mean `{close[0]}`?" if close else "")
+            raise Unknown(kind, slug, f"did you mean `{close[0]}`?" if close else "")
         return mint(self.base, kind, slug)
 
 
@@ -94,14 +98,17 @@ class Field:
             raise Invalid("takes one value, not a list")
         return [raw]
 
-    def emit(self, ctx: Context, subject: URIRef, items: list[Any]) -> None:
-        """Each item in turn; a fault names the item (its position) it was found in."""
+    def emit(self, ctx: Context, subject: URIRef, items: list[Any]) -> list[Invalid]:
+        """Each item in turn; the fault of every bad item (not only the first), each naming
+        the item (its position) it was found in."""
+        faults = []
         for index, item in enumerate(items):
             try:
                 self.emit_one(ctx, subject, item, index + 1)
             except Invalid as bad:
                 bad.item = index if self.many else None
-                raise
+                faults.append(bad)
+        return faults
 
     def emit_one(self, ctx: Context, subject: URIRef, item: Any, number: int) -> None:
         raise NotImplementedError
