@@ -50,4 +50,6 @@ def dump(name: str):
 @blueprint.get("/.well-known/void")
 def void():
     """The dataset's own document: VoID and DCAT, in every RDF format and HTML."""
-    return document_response(str(dataset_iri(served().base)), negotiated(OFFERED), [])
+    response = document_response(str(dataset_iri(served().base)), negotiated(OFFERED), [])
+    response.headers["Vary"] = "Accept"  # negotiated: caches keep one answer per Accept
+    return response

@@ -1,13 +1,16 @@
 """/shapes: the SHACL shapes the data conforms to (shapes/, the class hierarchy included),
-as one graph, negotiated like a resource (Turtle when nothing is asked for), and
-/shapes.{ttl,jsonld,nt,rdf}. The dataset's VoID names it with dcterms:conformsTo."""
+as one graph, negotiated like a resource (Turtle when nothing is asked for, a page to
+read for a browser), and /shapes.{ttl,jsonld,nt,rdf,html}. The dataset's VoID names it
+with dcterms:conformsTo."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app
-from rdflib import Graph
+from flask import Blueprint, Response, current_app, render_template, url_for
+from rdflib import RDF, SH, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import NamespaceManager
 
 from ..formats import Format, serialize
 from .current import served
@@ -15,7 +18,8 @@ from .errors import HttpError
 from .resources import conditional, negotiated
 
 blueprint = Blueprint("shapes", __name__)
-OFFERED = [Format.TURTLE, Format.JSONLD, Format.NTRIPLES, Format.RDFXML]
+KINDS = (SH.datatype, SH["class"], SH.nodeKind)  # what a value must be
+OFFERED = [Format.TURTLE, Format.JSONLD, Format.NTRIPLES, Format.RDFXML, Format.HTML]
 
 
 def _shapes() -> Graph:
@@ -50,5 +54,55 @@ def shapes_as(extension: str):
 def _answer(fmt: Format) -> Response:
     key = f"shapes-{fmt.extension}"
     graph = _shapes()  # (memo's lock is not re-entrant: not made inside the next make)
-    body = served().memo(key, lambda: serialize(graph, fmt))
+    render = _page if fmt is Format.HTML else serialize
+    body = served().memo(key, lambda: render(graph, fmt))
     return conditional(Response(body, mimetype=fmt.media_type), key)
+
+
+def _page(graph: Graph, fmt: Format) -> str:
+    """The shapes as a person reads them: each class and what its resources must have."""
+    names = NamespaceManager(graph)
+    machine = [
+        (url_for("shapes.shapes_as", extension=f.extension), f.title)
+        for f in OFFERED
+        if f is not Format.HTML
+    ]
+    return render_template(
+        "shapes.html", shapes=_summary(graph, names.normalizeUri), formats=machine
+    )
+
+
+def _summary(graph: Graph, short) -> list[dict]:
+    """Each node shape: its name, target classes and property constraints, sorted."""
+    shapes = []
+    for shape in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str):
+        properties = []
+        for node in graph.objects(shape, SH.property):
+            path = graph.value(node, SH.path)
+            if not isinstance(path, URIRef):
+                continue  # sequence or inverse paths: read them in the Turtle
+            low, high = graph.value(node, SH.minCount), graph.value(node, SH.maxCount)
+            kinds = [graph.value(node, p) for p in KINDS]
+            choices = graph.value(node, SH["or"])
+            if choices is not None:  # sh:or ( [ sh:datatype xsd:date ] [ … ] )
+                either = [graph.value(c, p) for c in Collection(graph, choices) for p in KINDS]
+                kinds.append(Literal(" or ".join(short(k) for k in either if k is not None)))
+            properties.append(
+                {
+                    "path": short(path),
+                    "count": f"{low or 0}..{high if high is not None else '*'}",
+                    "value": ", ".join(
+                        k if isinstance(k, Literal) else short(k) for k in kinds if k is not None
+                    ),
+                    "severity": short(graph.value(node, SH.severity) or SH.Violation),
+                    "message": str(graph.value(node, SH.message) or ""),
+                }
+            )
+        shapes.append(
+            {
+                "name": short(shape) if isinstance(shape, URIRef) else "(unnamed)",
+                "targets": [short(c) for c in sorted(graph.objects(shape, SH.targetClass))],
+                "properties": sorted(properties, key=lambda p: p["path"]),
+            }
+        )
+    return shapes
