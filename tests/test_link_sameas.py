@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lod import Settings, build
+from lod import LodError, Settings, build
 from lod.link import sameas
 from lod.make.convert.services import LinkService
 
@@ -340,3 +341,198 @@ def test_a_place_agrees_through_the_places_it_lies_in(remote, tmp_path):
     assert "location agrees" in found["organisation/united-nations"][0]["why"]
     assert found["organisation/united-nations"][0]["decision"] == "accept"
     assert found["organisation/mercy-relief"][0]["decision"] == ""
+
+
+# the agreement rules and the review file, without HTTP: a service answered from a table
+
+
+class Table:
+    """A service client answered from tables: each query's candidates (by the name asked)
+    and each id's property values; the queries it was sent are kept."""
+
+    batch_size = 10
+
+    def __init__(self, candidates: dict, values: dict, extends: bool = True, types=()):
+        self.candidates, self.values, self.extends = candidates, values, extends
+        self.types = set(types)
+        self.queries: list[dict] = []
+
+    def default_types(self) -> set[str]:
+        return self.types
+
+    def match(self, queries):
+        self.queries += queries
+        return [self.candidates.get(q["query"], []) for q in queries]
+
+    def extend(self, ids, pids):
+        if self.values is None:
+            raise sameas.ServiceFailed("extend: refused")
+        return {i: self.values.get(i, {}) for i in ids}
+
+
+def candidate(entity: str, name: str, score: float = 100.0, match: bool = True) -> dict:
+    return {"id": entity, "name": name, "score": score, "match": match}
+
+
+GENEVA = {"location": ["Geneva"]}
+LOCATED = (("location", "location"),)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "values", "decisions", "why"),
+    [
+        # sure: same name, the service says match (or scores 90), the location agrees
+        ([candidate("g1", "Global Action")], {"g1": GENEVA}, [("g1", "accept")], "agrees"),
+        (
+            [candidate("g1", "Global Action", 90, False)],
+            {"g1": GENEVA},
+            [("g1", "accept")],
+            "score 90",
+        ),
+        # not sure enough: a low score without a match, another name, a location differing
+        ([candidate("g1", "Global Action", 89, False)], {"g1": GENEVA}, [("g1", "")], "score 89"),
+        ([candidate("g1", "Global Actions")], {"g1": GENEVA}, [("g1", "")], "another name"),
+        (
+            [candidate("g1", "Global Action")],
+            {"g1": {"location": [{"id": "d", "name": "Dublin"}]}},
+            [("g1", "")],
+            "location differs (Dublin)",
+        ),
+        ([candidate("g1", "Global Action")], {}, [("g1", "")], "no property could be checked"),
+        # twins: both as certain, so neither is accepted
+        (
+            [candidate("g1", "Global Action"), candidate("g2", "global action")],
+            {"g1": GENEVA, "g2": GENEVA},
+            [("g1", ""), ("g2", "")],
+            "another candidate is as certain",
+        ),
+        # the service's ids in place of names: a record linked to it is the same place
+        (
+            [candidate("g1", "Global Action")],
+            {"g1": {"location": [{"id": "place/gva", "name": "Genève"}]}},
+            [("g1", "accept")],
+            "location agrees",
+        ),
+    ],
+)
+def test_agreement_rules(tmp_path, candidates, values, decisions, why):
+    data = here(tmp_path / "data", None)
+    places = data / "places" / "places.csv"
+    places.write_text(
+        places.read_text().replace("geneva,Geneva,", f"geneva,Geneva,{ELSEWHERE}id/place/gva")
+    )
+    table = Table({"Global Action": candidates}, values)
+    run = sameas.propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation"])
+    found = by_record(run)["organisation/global-action"]
+    assert [(c["id"], c["decision"]) for c in found] == decisions
+    assert any(why in w for c in found for w in c["why"]), [c["why"] for c in found]
+    assert run.accepted == sum(d == "accept" for _, d in decisions)
+
+
+def test_queries_carry_the_type_and_the_properties(tmp_path):
+    data = here(tmp_path / "data", None)
+    table = Table({}, {}, types=["organisation"])
+    sameas.propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation"])
+    asked = {q["query"]: q for q in table.queries}
+    assert asked["United Nations"] == {
+        "query": "United Nations",
+        "limit": 3,
+        "type": "organisation",
+        "properties": [("location", "New York City")],  # another record: its name
+    }
+    assert asked["Mercy Relief"]["properties"] == [("location", "Nairobi")]
+    assert "properties" not in asked["Nobody Knows This Organisation"]
+
+
+def test_an_extension_that_fails_leaves_the_candidates_unchecked(tmp_path):
+    data = here(tmp_path / "data", None)
+    table = Table({"Global Action": [candidate("g1", "Global Action")]}, None)
+    run = sameas.propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation"])
+    assert run.errors == ["extend: refused (candidates left for review, unchecked)"]
+    assert by_record(run)["organisation/global-action"][0]["decision"] == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "cannot be read"),
+        ("records: [", "not valid YAML"),
+        ("- a list\n", "not a review file (no `records` list)"),
+        ("records: {a: 1}\n", "not a review file (no `records` list)"),
+        ("records:\n  - name: x\n", "records[0]: each entry has a `record` (kind/slug)"),
+        ("records:\n  - record: planet/x\n", "records[0]: `planet/x` is not kind/slug"),
+        ("records:\n  - record: organisation\n", "records[0]: `organisation` is not kind/slug"),
+        (
+            "records:\n  - record: organisation/x\n    candidates: [{id: q}]\n",
+            "records[0].candidates[0]: each candidate has an `iri`",
+        ),
+        (
+            "records:\n  - record: organisation/x\n"
+            "    candidates: [{iri: 'http://q', decision: maybe}]\n",
+            "records[0].candidates[0].decision: `maybe` is not accept or reject",
+        ),
+    ],
+)
+def test_a_review_file_that_cannot_be_applied(tmp_path, text, message):
+    data = here(tmp_path / "data", None)
+    review = tmp_path / "review.yaml"
+    if text is not None:
+        review.write_text(text)
+    before = snapshot(data)
+    with pytest.raises(LodError, match=re.escape(message)):
+        sameas.apply(review, data)
+    assert snapshot(data) == before
+
+
+def test_a_review_naming_an_unknown_record_changes_nothing(tmp_path):
+    data = here(tmp_path / "data", None)
+    review = tmp_path / "review.yaml"
+    review.write_text(
+        "records:\n"
+        "  - record: organisation/united-nations\n"
+        "    candidates: [{iri: 'http://q/1', decision: accept}]\n"
+        "  - record: organisation/gone\n"
+        "    candidates: [{iri: 'http://q/2', decision: accept}, {iri: 'http://q/3'}]\n"
+    )
+    before = snapshot(data)
+    with pytest.raises(LodError, match="no record `organisation/gone` in"):
+        sameas.apply(review, data)
+    assert snapshot(data) == before
+
+
+def test_undecided_and_known_links_are_counted_not_written(tmp_path):
+    data = here(tmp_path / "data", None)
+    review = tmp_path / "review.yaml"
+    review.write_text(
+        "records:\n"
+        "  - record: place/geneva\n"
+        "    candidates:\n"
+        "      - {iri: 'http://q/1', decision: accept}\n"
+        "      - {iri: 'http://q/1', decision: accept}\n"
+        "      - {iri: 'http://q/2', decision: reject}\n"
+        "      - {iri: 'http://q/3', decision: ''}\n"
+        "      - {iri: 'http://q/4'}\n"
+    )
+    applied = sameas.apply(review, data)
+    assert applied.added == [("place/geneva", "http://q/1", str(data / "places" / "places.csv"))]
+    assert (applied.rejected, applied.undecided) == (1, 2)
+    assert sameas.apply(review, data).added == []  # sameAs has it now
+    assert sameas.read_rejected(data) == {"place/geneva": {"http://q/2"}}
+
+
+class Manifest:
+    def __init__(self, manifest: dict):
+        self.manifest = manifest
+
+
+def test_a_service_found_by_label_or_url_or_made_from_its_manifest():
+    services = [LinkService("Wikidata", "https://wd.example/api", "http://wd.example/{id}")]
+    assert sameas.find_service(services, "Wikidata") is services[0]
+    assert sameas.find_service(services, "https://wd.example/api/") is services[0]
+    assert sameas.find_service(services, "https://other.example/api") is None
+    made = sameas.service_from_manifest(
+        "https://o.example/api", Manifest({"identifierSpace": "http://o.example/e/"})
+    )
+    assert (made.label, made.ids) == ("o.example", "http://o.example/e/{id}")
+    with pytest.raises(LodError, match="has no identifierSpace"):
+        sameas.service_from_manifest("https://o.example/api", Manifest({"name": "O"}))
