@@ -446,6 +446,20 @@ def test_queries_carry_the_type_and_the_properties(tmp_path):
     assert "properties" not in asked["Nobody Knows This Organisation"]
 
 
+def test_a_linked_record_is_asked_about_by_its_id_there(tmp_path):
+    """A record the query names (a location) that has a sameAs into the service's graph is
+    named by its id there: `place/ny`, not `/place/ny` (the space's trailing slash kept)."""
+    data = here(tmp_path / "data", None)
+    places = data / "places" / "places.csv"
+    linked = f"nyc,New York City,{ELSEWHERE}id/place/ny"
+    places.write_text(places.read_text().replace("nyc,New York City,", linked))
+    table = Table({}, {})
+    propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation", "place"])
+    asked = {q["query"]: q for q in table.queries}
+    assert asked["United Nations"]["properties"] == [("location", "place/ny")]
+    assert "New York City" not in asked  # linked already: not asked about
+
+
 def test_an_extension_that_fails_leaves_the_candidates_unchecked(tmp_path):
     data = here(tmp_path / "data", None)
     table = Table({"Global Action": [candidate("g1", "Global Action")]}, None)

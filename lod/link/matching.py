@@ -121,7 +121,9 @@ class _Ours:
         self.records = converted.records
         self.base = converted.dataset.base
         self.service = service
-        self.space = same_as_key(service.space)
+        # the space as same_as_key writes the IRIs in it: https as http, and the slash
+        # it ends with kept (same_as_key drops a slash only at the end of an IRI)
+        self.space = same_as_key(service.space + "x")[:-1]
 
     def id(self, subject) -> str:
         return str(subject).removeprefix(id_prefix(self.base))
