@@ -24,9 +24,9 @@ from pathlib import Path
 
 import ahocorasick
 
+from .. import edit
 from ..make import sources
 from ..text import normalise
-from . import edit
 
 NAME_FIELDS = {
     "organisation": ("name", "alternateName"),
@@ -188,7 +188,7 @@ def review(proposals: list[Proposal]) -> list[str]:
 
 def write(proposals: list[Proposal]) -> int:
     """Add the proposals to the articles' files (front matter, YAML or CSV), editing only
-    the `about` and `mentions` lines (lod.link.edit); the number of files changed."""
+    the `about` and `mentions` lines (lod.edit); the number of files changed."""
     changed = set()
     for proposal in proposals:
         slug = proposal.ref.split("/", 1)[1]

@@ -3,7 +3,7 @@
 write_review(...)  a Run of lod.link.matching as YAML the publisher edits: per record
                    its candidates, each with `why` and a `decision` (accept, reject,
                    or empty: decide later)
-apply(...)         the accepted candidates written into the data/ files (lod.link.edit, so
+apply(...)         the accepted candidates written into the data/ files (lod.edit, so
                    the rest of each file stays byte for byte); the rejected ones
                    remembered in data/.links/sameas-rejected.yaml, never proposed again
 """
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .. import edit
 from ..errors import LodError
 from ..make.convert.services import LinkService
 from ..make.sources import Record, load
 from ..text import same_as_key
 from ..vocab import KINDS
-from . import edit
 
 if TYPE_CHECKING:
     from .matching import Run
