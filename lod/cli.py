@@ -567,11 +567,13 @@ def link_sameas(
     """Propose sameAs links from a reconciliation service (Wikidata's, another lod …) for
     the records without one; write them to a review file. Exit 1 when the service failed
     (what it answered is kept in the review file)."""
-    from .link import sameas
+    from .link.matching import DEFAULT_KINDS, dataset_services, propose
+    from .link.review import apply, write_review
+    from .link.service import Client, find_service, service_from_manifest
 
     settings = _settings(data, out)
-    services = sameas.dataset_services(settings.data)
-    named = sameas.find_service(services, service_url)
+    services = dataset_services(settings.data)
+    named = find_service(services, service_url)
     url = named.manifest if named else service_url
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(
@@ -579,21 +581,19 @@ def link_sameas(
             param_hint="--service",
         )
     cache = None if no_cache else Output(settings.out).link_cache
-    client = sameas.Client(
+    client = Client(
         url, timeout=timeout, retries=retries, rate=rate, cache=cache, version=api, batch=batch
     )
-    service = named or sameas.service_from_manifest(url, client)
-    run = sameas.propose(
-        settings.data, service, client, kinds or sameas.DEFAULT_KINDS, settings.base
-    )
-    sameas.write_review(review, service, url, run)
+    service = named or service_from_manifest(url, client)
+    run = propose(settings.data, service, client, kinds or DEFAULT_KINDS, settings.base)
+    write_review(review, service, url, run)
     candidates = sum(len(p.candidates) for p in run.proposals)
     click.echo(
         f"{run.asked} records asked, {len(run.proposals)} with candidates ({candidates} in all, "
         f"{run.accepted} accepted automatically); review: {review}"
     )
     if write and run.accepted:
-        applied = sameas.apply(review, settings.data)
+        applied = apply(review, settings.data)
         click.echo(f"{len(applied.added)} sameAs links written into {settings.data}")
     for error in run.errors:
         click.echo(f"error: {error}", err=True)
@@ -609,10 +609,10 @@ def link_sameas(
 def link_apply(review, data) -> None:
     """Write the accepted links of a REVIEW file into data/ (only the lines they go on
     change); remember the rejected ones in data/.links/sameas-rejected.yaml."""
-    from .link import sameas
+    from .link.review import apply
 
     settings = _settings(data, None)
-    applied = sameas.apply(review, settings.data)
+    applied = apply(review, settings.data)
     for record, iri, file in applied.added:
         click.echo(f"{file}: {record} sameAs {iri}")
     click.echo(

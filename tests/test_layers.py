@@ -18,7 +18,7 @@ CORE = {
     "formats",
     "triples",
     "text",
-    "frontmatter",
+    "edit",
     "layout",
     "remote",
 }

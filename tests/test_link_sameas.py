@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lod import Settings, build
-from lod.link import sameas
+from lod import LodError, Settings, build
+from lod.link.matching import Run, propose
+from lod.link.review import apply, read_rejected, write_review
+from lod.link.service import Client, ServiceFailed, find_service, service_from_manifest
 from lod.make.convert.services import LinkService
 
 from .conftest import ROOT, free_port, start_server, stop_server
@@ -43,17 +46,17 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def client(url: str, tmp_path: Path, **options) -> sameas.Client:
+def client(url: str, tmp_path: Path, **options) -> Client:
     options.setdefault("rate", 1000)
     options.setdefault("timeout", 10)
-    return sameas.Client(url, cache=tmp_path / "cache", **options)
+    return Client(url, cache=tmp_path / "cache", **options)
 
 
 def elsewhere_service(url: str, properties=(("location", "location"), ("url", "url"))):
     return LinkService("Elsewhere", url, f"{ELSEWHERE}id/{{id}}", properties=properties)
 
 
-def by_record(run: sameas.Run) -> dict[str, list[dict]]:
+def by_record(run: Run) -> dict[str, list[dict]]:
     return {p.record: p.candidates for p in run.proposals}
 
 
@@ -63,7 +66,7 @@ def test_proposals_from_another_lod(remote, tmp_path, api):
     data = here(tmp_path / "data", url)
     before = snapshot(data)
     remote_client = client(url, tmp_path, version=api)
-    run = sameas.propose(data, elsewhere_service(url), remote_client)
+    run = propose(data, elsewhere_service(url), remote_client)
     assert run.errors == [] and run.unanswered == []
     found = by_record(run)
     un = found["organisation/united-nations"][0]
@@ -94,10 +97,10 @@ def test_cache_answers_a_second_run(remote, tmp_path):
     url = service_url(remote)
     data = here(tmp_path / "data", url)
     first = client(url, tmp_path)
-    sameas.propose(data, elsewhere_service(url), first)
+    propose(data, elsewhere_service(url), first)
     assert first.requests_sent > 0
     again = client(url, tmp_path)
-    run = sameas.propose(data, elsewhere_service(url), again)
+    run = propose(data, elsewhere_service(url), again)
     assert again.requests_sent == 0
     assert by_record(run)["organisation/united-nations"][0]["decision"] == "accept"
 
@@ -106,7 +109,7 @@ def test_batches_follow_the_manifest_and_the_option(remote, tmp_path):
     url = service_url(remote)
     data = here(tmp_path / "data", url)
     small = client(url, tmp_path, batch=2)
-    run = sameas.propose(data, elsewhere_service(url, ()), small, kinds=["organisation"])
+    run = propose(data, elsewhere_service(url, ()), small, kinds=["organisation"])
     assert run.asked == 4
     assert small.requests_sent == 1 + 2  # the manifest, then two batches of two
 
@@ -114,7 +117,7 @@ def test_batches_follow_the_manifest_and_the_option(remote, tmp_path):
 def test_without_properties_nothing_is_accepted(remote, tmp_path):
     url = service_url(remote)
     data = here(tmp_path / "data", url)
-    run = sameas.propose(data, elsewhere_service(url, ()), client(url, tmp_path))
+    run = propose(data, elsewhere_service(url, ()), client(url, tmp_path))
     assert run.accepted == 0
     assert by_record(run)["organisation/united-nations"][0]["why"][-1].startswith(
         "no property to check"
@@ -126,8 +129,8 @@ def test_review_apply_and_rejections(remote, tmp_path):
     data = here(tmp_path / "data", url)
     review = tmp_path / "review.yaml"
     service = elsewhere_service(url)
-    run = sameas.propose(data, service, client(url, tmp_path))
-    sameas.write_review(review, service, url, run)
+    run = propose(data, service, client(url, tmp_path))
+    write_review(review, service, url, run)
     doc = yaml.safe_load(review.read_text())
     assert review.read_text().startswith("# sameAs proposals from Elsewhere")
     # the publisher rejects the twin and accepts New York City (a CSV row)
@@ -142,7 +145,7 @@ def test_review_apply_and_rejections(remote, tmp_path):
     places = data / "places" / "places.csv"
     before_orgs, before_places = orgs.read_text(), places.read_text()
 
-    applied = sameas.apply(review, data)
+    applied = apply(review, data)
     added = {(record, iri) for record, iri, _ in applied.added}
     assert added == {
         ("organisation/united-nations", f"{ELSEWHERE}id/organisation/un"),
@@ -167,10 +170,10 @@ def test_review_apply_and_rejections(remote, tmp_path):
     dump = gzip.decompress((built.path / "dataset.nt.gz").read_bytes())
     assert f"<{ELSEWHERE}id/organisation/un>".encode() in dump
     # applying again adds nothing
-    assert sameas.apply(review, data).added == []
+    assert apply(review, data).added == []
 
     # next run: linked records are not asked again, the rejected link is not proposed
-    run = sameas.propose(data, service, client(url, tmp_path / "again"))
+    run = propose(data, service, client(url, tmp_path / "again"))
     found = by_record(run)
     assert "organisation/united-nations" not in found and "place/nyc" not in found
     assert "organisation/mercy-relief" not in found  # its only candidate was rejected
@@ -205,7 +208,7 @@ def test_misbehaving_services(tmp_path, mode, message):
         data = here(tmp_path / "data", None)
         before = snapshot(data)
         service = LinkService("Other", bad.url, "http://other.example.org/entity/{id}")
-        run = sameas.propose(
+        run = propose(
             data, service, client(bad.url, tmp_path, timeout=0.3, retries=1, backoff=0.01)
         )
         assert len(run.errors) == 1 and message in run.errors[0], run.errors
@@ -217,7 +220,7 @@ def test_a_service_not_there(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/api"
     data = here(tmp_path / "data", None)
     service = LinkService("Other", url, "http://other.example.org/entity/{id}")
-    run = sameas.propose(data, service, client(url, tmp_path, retries=1, backoff=0.01))
+    run = propose(data, service, client(url, tmp_path, retries=1, backoff=0.01))
     assert "could not be reached (connection refused) (2 tries)" in run.errors[0]
     assert run.asked == 0 and len(run.unanswered) == 8
 
@@ -227,12 +230,12 @@ def test_partial_results_are_kept(tmp_path):
         data = here(tmp_path / "data", None)
         before = snapshot(data)
         service = LinkService("Other", bad.url, "http://other.example.org/entity/{id}")
-        run = sameas.propose(data, service, client(bad.url, tmp_path, retries=0))
+        run = propose(data, service, client(bad.url, tmp_path, retries=0))
         assert run.asked == 1 and len(run.proposals) == 1  # batchSize 1: the first answer
         assert len(run.unanswered) == 7
         assert "HTTP 500" in run.errors[0]
         review = tmp_path / "review.yaml"
-        sameas.write_review(review, service, bad.url, run)
+        write_review(review, service, bad.url, run)
         doc = yaml.safe_load(review.read_text())
         assert len(doc["records"]) == 1 and len(doc["unanswered"]) == 7 and doc["errors"]
         assert snapshot(data) == before
@@ -244,7 +247,7 @@ def test_retries_back_off_and_rate(tmp_path):
         slept: list[float] = []
         service = LinkService("Other", bad.url, "http://other.example.org/entity/{id}")
         flaky = client(bad.url, tmp_path, retries=2, backoff=0.5, rate=2, sleep=slept.append)
-        run = sameas.propose(data, service, flaky, kinds=["organisation"])
+        run = propose(data, service, flaky, kinds=["organisation"])
         assert run.errors == [] and run.asked == 4
         assert bad.posts == 5  # one 503, then four batches of one
         assert 0.5 in slept  # the back-off before the retry
@@ -335,8 +338,217 @@ def test_a_place_agrees_through_the_places_it_lies_in(remote, tmp_path):
     )
     orgs = data / "organisations" / "organisations.yaml"
     orgs.write_text(orgs.read_text().replace("location: nyc", "location: hq"))
-    run = sameas.propose(data, elsewhere_service(url), client(url, tmp_path))
+    run = propose(data, elsewhere_service(url), client(url, tmp_path))
     found = by_record(run)
     assert "location agrees" in found["organisation/united-nations"][0]["why"]
     assert found["organisation/united-nations"][0]["decision"] == "accept"
     assert found["organisation/mercy-relief"][0]["decision"] == ""
+
+
+# the agreement rules and the review file, without HTTP: a service answered from a table
+
+
+class Table:
+    """A service client answered from tables: each query's candidates (by the name asked)
+    and each id's property values; the queries it was sent are kept."""
+
+    batch_size = 10
+
+    def __init__(self, candidates: dict, values: dict, extends: bool = True, types=()):
+        self.candidates, self.values, self.extends = candidates, values, extends
+        self.types = set(types)
+        self.queries: list[dict] = []
+
+    def default_types(self) -> set[str]:
+        return self.types
+
+    def match(self, queries):
+        self.queries += queries
+        return [self.candidates.get(q["query"], []) for q in queries]
+
+    def extend(self, ids, pids):
+        if self.values is None:
+            raise ServiceFailed("extend: refused")
+        return {i: self.values.get(i, {}) for i in ids}
+
+
+def candidate(entity: str, name: str, score: float = 100.0, match: bool = True) -> dict:
+    return {"id": entity, "name": name, "score": score, "match": match}
+
+
+GENEVA = {"location": ["Geneva"]}
+LOCATED = (("location", "location"),)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "values", "decisions", "why"),
+    [
+        # sure: same name, the service says match (or scores 90), the location agrees
+        ([candidate("g1", "Global Action")], {"g1": GENEVA}, [("g1", "accept")], "agrees"),
+        (
+            [candidate("g1", "Global Action", 90, False)],
+            {"g1": GENEVA},
+            [("g1", "accept")],
+            "score 90",
+        ),
+        # not sure enough: a low score without a match, another name, a location differing
+        ([candidate("g1", "Global Action", 89, False)], {"g1": GENEVA}, [("g1", "")], "score 89"),
+        ([candidate("g1", "Global Actions")], {"g1": GENEVA}, [("g1", "")], "another name"),
+        (
+            [candidate("g1", "Global Action")],
+            {"g1": {"location": [{"id": "d", "name": "Dublin"}]}},
+            [("g1", "")],
+            "location differs (Dublin)",
+        ),
+        ([candidate("g1", "Global Action")], {}, [("g1", "")], "no property could be checked"),
+        # twins: both as certain, so neither is accepted
+        (
+            [candidate("g1", "Global Action"), candidate("g2", "global action")],
+            {"g1": GENEVA, "g2": GENEVA},
+            [("g1", ""), ("g2", "")],
+            "another candidate is as certain",
+        ),
+        # the service's ids in place of names: a record linked to it is the same place
+        (
+            [candidate("g1", "Global Action")],
+            {"g1": {"location": [{"id": "place/gva", "name": "Genève"}]}},
+            [("g1", "accept")],
+            "location agrees",
+        ),
+    ],
+)
+def test_agreement_rules(tmp_path, candidates, values, decisions, why):
+    data = here(tmp_path / "data", None)
+    places = data / "places" / "places.csv"
+    places.write_text(
+        places.read_text().replace("geneva,Geneva,", f"geneva,Geneva,{ELSEWHERE}id/place/gva")
+    )
+    table = Table({"Global Action": candidates}, values)
+    run = propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation"])
+    found = by_record(run)["organisation/global-action"]
+    assert [(c["id"], c["decision"]) for c in found] == decisions
+    assert any(why in w for c in found for w in c["why"]), [c["why"] for c in found]
+    assert run.accepted == sum(d == "accept" for _, d in decisions)
+
+
+def test_queries_carry_the_type_and_the_properties(tmp_path):
+    data = here(tmp_path / "data", None)
+    table = Table({}, {}, types=["organisation"])
+    propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation"])
+    asked = {q["query"]: q for q in table.queries}
+    assert asked["United Nations"] == {
+        "query": "United Nations",
+        "limit": 3,
+        "type": "organisation",
+        "properties": [("location", "New York City")],  # another record: its name
+    }
+    assert asked["Mercy Relief"]["properties"] == [("location", "Nairobi")]
+    assert "properties" not in asked["Nobody Knows This Organisation"]
+
+
+def test_a_linked_record_is_asked_about_by_its_id_there(tmp_path):
+    """A record the query names (a location) that has a sameAs into the service's graph is
+    named by its id there: `place/ny`, not `/place/ny` (the space's trailing slash kept)."""
+    data = here(tmp_path / "data", None)
+    places = data / "places" / "places.csv"
+    linked = f"nyc,New York City,{ELSEWHERE}id/place/ny"
+    places.write_text(places.read_text().replace("nyc,New York City,", linked))
+    table = Table({}, {})
+    propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation", "place"])
+    asked = {q["query"]: q for q in table.queries}
+    assert asked["United Nations"]["properties"] == [("location", "place/ny")]
+    assert "New York City" not in asked  # linked already: not asked about
+
+
+def test_an_extension_that_fails_leaves_the_candidates_unchecked(tmp_path):
+    data = here(tmp_path / "data", None)
+    table = Table({"Global Action": [candidate("g1", "Global Action")]}, None)
+    run = propose(data, elsewhere_service("u", LOCATED), table, kinds=["organisation"])
+    assert run.errors == ["extend: refused (candidates left for review, unchecked)"]
+    assert by_record(run)["organisation/global-action"][0]["decision"] == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "cannot be read"),
+        ("records: [", "not valid YAML"),
+        ("- a list\n", "not a review file (no `records` list)"),
+        ("records: {a: 1}\n", "not a review file (no `records` list)"),
+        ("records:\n  - name: x\n", "records[0]: each entry has a `record` (kind/slug)"),
+        ("records:\n  - record: planet/x\n", "records[0]: `planet/x` is not kind/slug"),
+        ("records:\n  - record: organisation\n", "records[0]: `organisation` is not kind/slug"),
+        (
+            "records:\n  - record: organisation/x\n    candidates: [{id: q}]\n",
+            "records[0].candidates[0]: each candidate has an `iri`",
+        ),
+        (
+            "records:\n  - record: organisation/x\n"
+            "    candidates: [{iri: 'http://q', decision: maybe}]\n",
+            "records[0].candidates[0].decision: `maybe` is not accept or reject",
+        ),
+    ],
+)
+def test_a_review_file_that_cannot_be_applied(tmp_path, text, message):
+    data = here(tmp_path / "data", None)
+    review = tmp_path / "review.yaml"
+    if text is not None:
+        review.write_text(text)
+    before = snapshot(data)
+    with pytest.raises(LodError, match=re.escape(message)):
+        apply(review, data)
+    assert snapshot(data) == before
+
+
+def test_a_review_naming_an_unknown_record_changes_nothing(tmp_path):
+    data = here(tmp_path / "data", None)
+    review = tmp_path / "review.yaml"
+    review.write_text(
+        "records:\n"
+        "  - record: organisation/united-nations\n"
+        "    candidates: [{iri: 'http://q/1', decision: accept}]\n"
+        "  - record: organisation/gone\n"
+        "    candidates: [{iri: 'http://q/2', decision: accept}, {iri: 'http://q/3'}]\n"
+    )
+    before = snapshot(data)
+    with pytest.raises(LodError, match="no record `organisation/gone` in"):
+        apply(review, data)
+    assert snapshot(data) == before
+
+
+def test_undecided_and_known_links_are_counted_not_written(tmp_path):
+    data = here(tmp_path / "data", None)
+    review = tmp_path / "review.yaml"
+    review.write_text(
+        "records:\n"
+        "  - record: place/geneva\n"
+        "    candidates:\n"
+        "      - {iri: 'http://q/1', decision: accept}\n"
+        "      - {iri: 'http://q/1', decision: accept}\n"
+        "      - {iri: 'http://q/2', decision: reject}\n"
+        "      - {iri: 'http://q/3', decision: ''}\n"
+        "      - {iri: 'http://q/4'}\n"
+    )
+    applied = apply(review, data)
+    assert applied.added == [("place/geneva", "http://q/1", str(data / "places" / "places.csv"))]
+    assert (applied.rejected, applied.undecided) == (1, 2)
+    assert apply(review, data).added == []  # sameAs has it now
+    assert read_rejected(data) == {"place/geneva": {"http://q/2"}}
+
+
+class Manifest:
+    def __init__(self, manifest: dict):
+        self.manifest = manifest
+
+
+def test_a_service_found_by_label_or_url_or_made_from_its_manifest():
+    services = [LinkService("Wikidata", "https://wd.example/api", "http://wd.example/{id}")]
+    assert find_service(services, "Wikidata") is services[0]
+    assert find_service(services, "https://wd.example/api/") is services[0]
+    assert find_service(services, "https://other.example/api") is None
+    made = service_from_manifest(
+        "https://o.example/api", Manifest({"identifierSpace": "http://o.example/e/"})
+    )
+    assert (made.label, made.ids) == ("o.example", "http://o.example/e/{id}")
+    with pytest.raises(LodError, match="has no identifierSpace"):
+        service_from_manifest("https://o.example/api", Manifest({"name": "O"}))

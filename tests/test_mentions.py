@@ -1,5 +1,5 @@
-"""`lod link mentions`: names of known records found in articles, proposed as links; and
-front matter edited line by line."""
+"""`lod link mentions`: names of known records found in articles, proposed as links and
+written into the articles' files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from lod.cli import cli
-from lod.frontmatter import Document, list_items, scalar
+from lod.edit import Source
 from lod.link import mentions
 
 from .conftest import DATA
@@ -23,11 +23,16 @@ def stripped_seed(tmp_path: Path) -> tuple[Path, set[str], set[str]]:
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     article = data / "articles" / SEED
-    document = Document.parse(article.read_text("utf-8"))
-    about = set(list_items(document.get("about")))
-    mentioned = set(list_items(document.get("mentions")))
-    document.blocks = [b for b in document.blocks if b.key not in ("about", "mentions")]
-    article.write_text(document.text(), "utf-8")
+    text = article.read_text("utf-8")
+    record = Source(text, article).record()
+    about, mentioned = set(record.get("about")), set(record.get("mentions"))
+    kept, dropping = [], False
+    for line in text.splitlines(keepends=True):  # the two fields' lines, and theirs only
+        if not line.startswith((" ", "- ")):
+            dropping = line.startswith(("about:", "mentions:"))
+        if not dropping:
+            kept.append(line)
+    article.write_text("".join(kept), "utf-8")
     return data, about, mentioned
 
 
@@ -108,8 +113,7 @@ def test_the_review_list_and_write(tmp_path):
     head, _, body = before.partition("\n---\n")
     assert after.startswith(head + "\nabout:\n  - organisation/commission-for-social-development")
     assert after.endswith("\n---\n" + body)
-    document = Document.parse(after)
-    assert set(list_items(document.get("mentions"))) <= mentioned | about
+    assert set(Source(after, article).record().get("mentions")) <= mentioned | about
     # a second run proposes nothing more and changes nothing
     again = runner.invoke(cli, ["link", "mentions", "--data", str(data), "--write"])
     assert again.output.endswith("0 links proposed in 0 article(s)\nwrote 0 files\n")
@@ -136,39 +140,9 @@ def test_write_keeps_existing_links_and_layout(tmp_path):
     )
 
 
-def test_front_matter_round_trip_is_byte_identical():
-    text = (DATA / "articles" / SEED).read_text("utf-8")
-    document = Document.parse(text)
-    assert document.text() == text
-    document.set("inLanguage", "fr")
-    edited = document.text()
-    assert edited == text.replace("inLanguage: en\n", "inLanguage: fr\n")
-
-
-@pytest.mark.parametrize(
-    ("value", "written"),
-    [
-        ("2021-02-20", "2021-02-20"),
-        ("no", "no"),
-        ("a: b", '"a: b"'),
-        ("- x", '"- x"'),
-        ("x #y", '"x #y"'),
-        ("https://ex.org/a#b", "https://ex.org/a#b"),
-        ("Économie", "Économie"),
-        ("line\nbreak", '"line\\nbreak"'),
-    ],
-)
-def test_scalars_read_back_as_written(value, written):
-    from lod.make import sources
-
-    assert scalar(value) == written
-    records = list(sources._read_yaml("x.yaml", f"id: x\nv: {scalar(value)}\n", "topic", "x", 0))
-    assert records[0].values["v"] == value
-
-
 def test_write_reaches_articles_in_yaml_and_csv_files_too(tmp_path):
     """Articles may be YAML or CSV records: their links are written there as well (by
-    lod.link.edit, as sameAs links are), the rest of each file unchanged."""
+    lod.edit, as sameAs links are), the rest of each file unchanged."""
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     (data / "articles" / "more.yaml").write_text(

@@ -20,11 +20,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from .. import edit
 from ..errors import ImportFailed, ImportSourceError, PublishError
-from ..frontmatter import Block, Document
-from ..frontmatter import field as field_lines
 from ..make import sources
 from ..vocab import KINDS
 from . import slugs
@@ -35,50 +32,47 @@ MERGED = {"about"}  # list fields that keep the items a publisher added
 
 
 def render(entity: Entity) -> str:
-    lines = field_lines("id", entity.slug)
+    lines = edit.field("id", entity.slug)
     for key, value in entity.fields.items():
-        lines += field_lines(key, value)
+        lines += edit.field(key, value)
     if entity.kind in BODY_KINDS:
         body = entity.body.rstrip("\n") + "\n" if entity.body else ""
         return "---\n" + "".join(lines) + "---\n" + body
     return "".join(lines)
 
 
-def _value(block: Block):
-    try:
-        parsed = yaml.load("".join(block.lines), Loader=yaml.BaseLoader)
-    except yaml.YAMLError:
-        return None
-    return parsed.get(block.key) if isinstance(parsed, dict) else None
-
-
-def merge(existing: str, entity: Entity) -> str:
-    """The existing file with the source's fields and body put in, edited line by line."""
-    wrapped = entity.kind not in BODY_KINDS
-    document = Document.parse("---\n" + existing + "---\n" if wrapped else existing)
+def merge(existing: str, entity: Entity, path: Path) -> str:
+    """The existing file at `path` with the source's fields and body put in, edited line
+    by line (lod.edit); EditError for a file that cannot be edited so."""
+    source = edit.Source(existing, path)
+    record = source.record()
     for key, value in entity.fields.items():
-        block = document.get(key)
-        if block is not None and key in MERGED and isinstance(value, list):
-            document.add_items(key, value)
-            continue
-        if block is not None and _value(block) == value:
-            continue
-        document.set(key, value)
-    if not wrapped:
+        if key in MERGED and isinstance(value, list):
+            _merge_items(record, key, value)
+        elif record.get(key) != value:
+            record.set(key, value)
+    if entity.kind in BODY_KINDS:
         body = entity.body.rstrip("\n") + "\n" if entity.body else ""
-        current = "".join(document.rest.splitlines(keepends=True)[1:])
-        if current.strip("\n") != body.strip("\n"):
-            document.set_body(entity.body)
-    text = document.text()
-    return text.removeprefix("---\n").removesuffix("---\n") if wrapped else text
+        if source.body().strip("\n") != body.strip("\n"):
+            source.set_body(body)
+    return source.text()
 
 
-def _url_of(text: str) -> str | None:
+def _merge_items(record: edit.Record, key: str, items: list[str]) -> None:
+    """The source's items added to a list field, the publisher's kept."""
     try:
-        block = Document.parse(text).get("url")
-    except ValueError:
+        record.add(key, items)
+    except edit.EditError:  # a value over several lines: written again, as a block list
+        current = record.get(key)
+        current = current if isinstance(current, list) else [current]
+        record.set(key, [*current, *(i for i in items if i not in current)])
+
+
+def _url_of(text: str, path: Path) -> str | None:
+    try:
+        return edit.Source(text, path).record().get("url")
+    except edit.EditError:
         return None
-    return _value(block) if block else None
 
 
 @dataclass(slots=True)
@@ -147,7 +141,7 @@ class Writer:
             if target.exists():
                 # the same item has the same url; a file without one (written by hand, or
                 # another item's) is never overwritten by an item that has one
-                url = _url_of(target.read_text("utf-8"))
+                url = _url_of(target.read_text("utf-8"), target)
                 if url != entity.fields.get("url"):
                     entity.slug = slugs.with_suffix(entity.slug, entity.identity)
                     continue
@@ -160,8 +154,8 @@ class Writer:
         if target.exists():
             try:
                 existing = target.read_text("utf-8")
-                content = merge(existing, entity)
-            except (OSError, UnicodeDecodeError, ValueError):
+                content = merge(existing, entity, target)
+            except (OSError, UnicodeDecodeError, edit.EditError):
                 existing, content = None, render(entity)
             if content == existing:
                 self.tally.unchanged.append(entity.ref)
@@ -196,14 +190,14 @@ class Writer:
         title = site.title or "Imported news"
         lines = [
             "# Written by `lod import` from the first source imported: check every line.\n",
-            *field_lines("title", title),
-            *field_lines("description", site.description or f"News of {title}"),
+            *edit.field("title", title),
+            *edit.field("description", site.description or f"News of {title}"),
             "# the licence your content is published under\n",
-            *field_lines("license", "https://creativecommons.org/licenses/by/4.0/"),
-            *field_lines("publisher", publisher),
-            *field_lines("language", (site.language or "en").split("_")[0]),
+            *edit.field("license", "https://creativecommons.org/licenses/by/4.0/"),
+            *edit.field("publisher", publisher),
+            *edit.field("language", (site.language or "en").split("_")[0]),
             "# the address the data will be published at (ends with /)\n",
-            *field_lines("base", "https://lod.example.org/"),
+            *edit.field("base", "https://lod.example.org/"),
         ]
         planned = Planned("dataset", "dataset.yaml", "created")
         if not self.dry_run:

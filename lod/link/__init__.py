@@ -1,2 +1,4 @@
-"""Our data <-> other graphs: the reconciliation index's matching, and the audit of a
-deployment as a Linked Data client sees it."""
+"""Our data <-> other graphs: our reconciliation service (`reconcile`, `extend`), sameAs
+links proposed by other services (`service` asks, `matching` checks, `review` is what the
+publisher decides on), names of records found in articles (`mentions`), and the
+Mix'n'match catalogue (`mixnmatch`)."""

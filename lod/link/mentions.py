@@ -24,9 +24,9 @@ from pathlib import Path
 
 import ahocorasick
 
+from .. import edit
 from ..make import sources
 from ..text import normalise
-from . import edit
 
 NAME_FIELDS = {
     "organisation": ("name", "alternateName"),
@@ -141,30 +141,31 @@ def propose(data: Path | str, only: set[str] | None = None) -> list[Proposal]:
         if record.kind != "article" or not isinstance(record.id, str):
             continue
         ref = f"article/{record.id}"
-        if only is not None and ref not in only:
-            continue
-        headline = record.values.get("headline") or ""
-        headline = headline if isinstance(headline, str) else ""
-        about = set(_refs(record.values.get("about")))
-        mentions = set(_refs(record.values.get("mentions")))
-        found: dict[str, Found] = {}
-        ambiguous: dict[str, list[str]] = {}
-        for part, text in (("headline", headline), ("body", record.body or "")):
-            for _key, refs in matcher.find(text):
-                if len(refs) > 1:
-                    ambiguous[refs[0][1]] = sorted(r for r, _ in refs)
-                    continue
-                target, name = refs[0]
-                hit = found.setdefault(target, Found(target, name))
-                hit.count += 1
-                hit.in_headline |= part == "headline"
-        proposal = Proposal(ref, record.file, ambiguous=ambiguous)
-        for hit in sorted(found.values(), key=lambda h: h.ref):
-            if hit.ref in about or hit.ref in mentions:
-                continue  # linked already, either way: the publisher's choice stands
-            (proposal.about if hit.in_headline else proposal.mentions).append(hit)
-        proposals.append(proposal)
+        if only is None or ref in only:
+            proposals.append(_proposal(matcher, ref, record))
     return proposals
+
+
+def _proposal(matcher: Matcher, ref: str, record: sources.Record) -> Proposal:
+    headline = record.values.get("headline") or ""
+    headline = headline if isinstance(headline, str) else ""
+    linked = set(_refs(record.values.get("about"))) | set(_refs(record.values.get("mentions")))
+    found: dict[str, Found] = {}
+    ambiguous: dict[str, list[str]] = {}
+    for part, text in (("headline", headline), ("body", record.body or "")):
+        for _key, refs in matcher.find(text):
+            if len(refs) > 1:
+                ambiguous[refs[0][1]] = sorted(r for r, _ in refs)
+                continue
+            target, name = refs[0]
+            hit = found.setdefault(target, Found(target, name))
+            hit.count += 1
+            hit.in_headline |= part == "headline"
+    proposal = Proposal(ref, record.file, ambiguous=ambiguous)
+    for hit in sorted(found.values(), key=lambda h: h.ref):
+        if hit.ref not in linked:  # linked already, either way: the publisher's choice stands
+            (proposal.about if hit.in_headline else proposal.mentions).append(hit)
+    return proposal
 
 
 def review(proposals: list[Proposal]) -> list[str]:
@@ -188,7 +189,7 @@ def review(proposals: list[Proposal]) -> list[str]:
 
 def write(proposals: list[Proposal]) -> int:
     """Add the proposals to the articles' files (front matter, YAML or CSV), editing only
-    the `about` and `mentions` lines (lod.link.edit); the number of files changed."""
+    the `about` and `mentions` lines (lod.edit); the number of files changed."""
     changed = set()
     for proposal in proposals:
         slug = proposal.ref.split("/", 1)[1]
