@@ -52,6 +52,11 @@ class Answers:
 
     @property
     def publisher_id(self) -> str:
+        """The publisher's id, from its name.
+
+        >>> Answers("News", "https://data.example.org/", "Océan Voices Network").publisher_id
+        'ocean-voices-network'
+        """
         return slug_for(self.publisher, fallback="publisher")
 
 
