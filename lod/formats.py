@@ -69,6 +69,11 @@ class Format(Enum):
         self.aliases = aliases
         self.iri = f"{W3C_FORMATS}{w3c_name}" if w3c_name else None
 
+    def __reduce_ex__(self, protocol):
+        """Pickled by name (a query worker is sent its format): the pyoxigraph value does not
+        pickle."""
+        return getattr, (type(self), self.name)
+
     @property
     def title(self) -> str:
         """The format's name for people."""
@@ -125,6 +130,10 @@ class ResultFormat(Enum):
         self.oxigraph = oxigraph
         self.aliases = aliases
         self.iri = f"{W3C_FORMATS}{w3c_name}"
+
+    def __reduce_ex__(self, protocol):
+        """Pickled by name, as Format is."""
+        return getattr, (type(self), self.name)
 
 
 def negotiate(accept: str | None, offered: list, default=None):

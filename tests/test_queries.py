@@ -4,6 +4,7 @@ worker pool that runs the rest under a time limit, a memory limit and a concurre
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import shutil
 import socket
@@ -116,6 +117,13 @@ def test_describe(service, store_path):
     answer = run(service, store_path, f"DESCRIBE <{EX}s5>", accept_graph=Format.NTRIPLES)
     assert answer.form == "DESCRIBE"
     assert answer.body.strip() == f'<{EX}s5> <{EX}p> "v5" .'.encode()
+
+
+def test_formats_reach_a_worker_as_themselves():
+    """A job carries its format, pickled by name (the engine's format value does not
+    pickle): the worker has the same member back."""
+    for fmt in [*Format, *ResultFormat]:
+        assert pickle.loads(pickle.dumps(fmt)) is fmt
 
 
 def test_store_switch_answers_from_the_new_store(tmp_path, store_path):
