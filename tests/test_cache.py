@@ -1,6 +1,7 @@
-"""The per-build cache of documents and query results (lod.serve.cache): what it gives is
-byte for byte what is computed afresh, never another build's, never a damaged entry; a
-file it cannot use means no cache, never an error."""
+"""The per-build cache of documents and query results (lod.serve.cache) and the front that
+uses it (lod.web.front): what it gives is byte for byte what is computed afresh, never
+another build's, never a damaged entry; a file it cannot use means no cache, never an
+error."""
 
 from __future__ import annotations
 
@@ -15,17 +16,15 @@ import pytest
 from lod import Settings, build
 from lod.errors import QueryRefused, QueryTimeout
 from lod.serve.cache import (
-    ANSWERED_FROM,
     FILE,
-    QUERY_BODY,
     BuildCache,
     MiB,
-    ResponseFront,
     cache_folder,
     open_cache,
     result_key,
 )
 from lod.vocab import KINDS
+from lod.web.front import ANSWERED_FROM, QUERY_BODY, ResponseFront
 
 from .conftest import copy_data, start_server, stop_server
 

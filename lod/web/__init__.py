@@ -11,11 +11,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..config import Settings
 from ..formats import Format
 from ..remote import SparqlClient
-from ..serve.cache import ResponseFront
 from ..serve.current import Published
 from ..serve.pool import QueryService
 from . import crawl, dumps, errors, feeds, ldes, moved, reconcile, resources, search, shapes, sparql
 from .current import cache_of, served
+from .front import ResponseFront
 from .pages import readable_date
 
 

@@ -6,15 +6,16 @@ from collections.abc import Callable
 
 from flask import current_app, g, request
 
-from ..serve.cache import ANSWERED_FROM, BuildCache, open_cache
+from ..serve.cache import BuildCache, open_cache
 from ..serve.current import Served
+from .front import ANSWERED_FROM
 
 
 def served() -> Served:
     """The build this request is answered from (the same one for the whole request)."""
     if "lod_served" not in g:
         g.lod_served = current_app.extensions["lod.published"].current()
-        request.environ[ANSWERED_FROM] = g.lod_served.build.id  # what ResponseFront keeps under
+        request.environ[ANSWERED_FROM] = g.lod_served.build.id  # what the front keeps under
     return g.lod_served
 
 
