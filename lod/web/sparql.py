@@ -2,9 +2,10 @@
 application/sparql-query; results by Accept (or `format=`); the Service Description when
 asked with no query; a query page for browsers.
 
-Every query is checked before it runs (lod.queries.check: no update, LOAD, SERVICE or FROM
-of an outside graph) and runs in a killable worker (or, with a remote store, in the store,
-asked to stop at the limit) under a time limit and a bound on concurrent queries.
+Every query is read once (lod.serve.guard.read: updates and SERVICE refused, its form found)
+and checked in full before it runs (lod.serve.guard.verify: no update, LOAD, SERVICE or FROM
+of an outside graph), in a killable worker (or, with a remote store, in the store, asked to
+stop at the limit) under a time limit and a bound on concurrent queries.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from ..errors import QueryRefused
 from ..formats import Format, ResultFormat, negotiate, serialize
 from ..serve.cache import result_key
-from ..serve.guard import precheck
+from ..serve.guard import Query, read
 from ..serve.pool import Answer
 from ..vocab import RDF, SD, VOID, BadIri, checked_iri, sparql_iri
 from .current import cache, served
@@ -86,20 +87,18 @@ SELECT ?resource ?wikidata WHERE {
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def endpoint():
-    query, default_graphs, named_graphs = _protocol_request()
+    text, default_graphs, named_graphs = _protocol_request()
     wants_html = _wants_html()
-    if query is None:
+    if text is None:
         if wants_html:
             return _page()
         return _service_description()
-    form = precheck(query)
+    query = read(text, default_graphs, named_graphs or None)
     if wants_html:
-        return _page(query, form, default_graphs, named_graphs)
-    is_graph = form in ("CONSTRUCT", "DESCRIBE")
-    offered = GRAPH_FORMATS if is_graph else RESULT_FORMATS
-    fmt = _requested_format(offered)
-    answer = _run(query, fmt, default_graphs, named_graphs)
-    response = Response(answer.body, mimetype=fmt.media_type)
+        return _page(text, query)
+    fmt = _requested_format(query.formats)
+    answer = _run(query, fmt)
+    response = Response(answer.body, mimetype=answer.media_type)
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -173,47 +172,37 @@ def _requested_format(offered: list):
     return negotiated(offered)
 
 
-def _run(query, fmt, default_graphs, named_graphs):
+def _run(query: Query, fmt) -> Answer:
     """The query's answer: from the build's cache when the same query, dataset and format
     were answered from this build before (lod.serve.cache), else from the query service."""
-    is_graph = isinstance(fmt, Format)
     service = current_app.extensions["lod.queries"]
     current = served()
     base_iri = str(sparql_iri(current.base))
-    named = tuple(named_graphs) or None
 
     def run() -> tuple[str, bytes]:
-        answer = service.run(
-            current.store,
-            query,
-            accept_results=ResultFormat.JSON if is_graph else fmt,
-            accept_graph=fmt if is_graph else Format.TURTLE,
-            default_graphs=default_graphs,
-            named_graphs=named,
-            base_iri=base_iri,
-        )
+        answer = service.run(current.store, query, fmt, base_iri=base_iri)
         return answer.form, answer.body
 
-    key = result_key(query, fmt.name, tuple(default_graphs), named, base_iri)
+    key = result_key(query.text, fmt.name, query.default_graphs, query.named_graphs, base_iri)
     form, body = cache().result(key, run)
-    return Answer(form, body, fmt.media_type)
+    return Answer(form, body, fmt)
 
 
-def _page(query: str | None = None, form: str | None = None, default_graphs=(), named_graphs=()):
+def _page(text: str | None = None, query: Query | None = None):
     """The query page: a form, examples, and results as an HTML table (no JavaScript)."""
     table = graph_text = boolean = None
     if query is not None:
-        if form in ("CONSTRUCT", "DESCRIBE"):
-            graph_text = _run(query, Format.TURTLE, default_graphs, named_graphs).body.decode()
+        if query.is_graph:
+            graph_text = _run(query, Format.TURTLE).body.decode()
         else:
-            answer = json.loads(_run(query, ResultFormat.JSON, default_graphs, named_graphs).body)
+            answer = json.loads(_run(query, ResultFormat.JSON).body)
             if "boolean" in answer:
                 boolean = answer["boolean"]
             else:
                 table = _table(answer)
     body = render_template(
         "sparql.html",
-        query=query or EXAMPLES[0][1],
+        query=text or EXAMPLES[0][1],
         examples=EXAMPLES,
         table=table,
         graph_text=graph_text,
