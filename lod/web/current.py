@@ -1,4 +1,5 @@
-"""The build a request is answered from (lod.serve.current follows which one is served)."""
+"""The build a request is answered from (lod.serve.current follows which one is served), and
+that build's cache of whole answers (lod.serve.cache)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Callable
 
 from flask import current_app, g, request
 
-from ..serve.cache import BuildCache, open_cache
+from ..serve.cache import Bounds, BuildCache, open_cache
 from ..serve.current import Served
-from .front import ANSWERED_FROM
+
+ANSWERED_FROM = "lod.answered_from"  # the WSGI environ key where the app puts its build's id
 
 
 def served() -> Served:
@@ -20,26 +22,20 @@ def served() -> Served:
 
 
 def cache() -> BuildCache:
-    """The cache of the build this request is answered from (lod.serve.cache): what it holds
-    is that build's, whose id makes the ETag."""
+    """The cache of the build this request is answered from: what it holds is that build's,
+    whose id makes the ETag."""
     return cache_of(current_app)(served())
 
 
 def cache_of(app) -> Callable[[Served], BuildCache]:
     """What gives a build's cache, opened once per build, with `app`'s settings."""
-    settings = app.config["LOD_SETTINGS"]
+    bounds = Bounds.of(app.config["LOD_SETTINGS"])
 
     def of(current: Served) -> BuildCache:
         return current.memo(
             "cache",
             lambda: open_cache(
-                current.build.path.parent.parent,
-                current.build.id,
-                current.store.engine,
-                max_mb=settings.cache_mb,
-                result_entries=settings.result_cache_entries,
-                result_mb=settings.result_cache_mb,
-                result_entry_kb=settings.result_cache_entry_kb,
+                current.build.path.parent.parent, current.build.id, current.store.engine, bounds
             ),
         )
 
