@@ -26,7 +26,7 @@ from .make import build as build_once
 from .publish import remote as upload
 from .publish.local import mark_published
 from .remote import SparqlClient
-from .serve.guard import precheck
+from .serve.guard import read
 from .serve.pool import QueryService
 from .serve.store import EmbeddedStore
 from .vocab import KINDS
@@ -325,27 +325,20 @@ def query(sparql, fmt, out) -> None:
         sparql = sys.stdin.read()
     settings = _settings(None, out)
     store = EmbeddedStore(open_build(settings.out).store_path)
-    form = precheck(sparql)
-    graph_form = form in ("CONSTRUCT", "DESCRIBE")
-    results = ResultFormat.JSON if fmt == "table" else ResultFormat.__members__.get(fmt.upper())
-    graph = Format.from_extension(fmt) if graph_form else None
-    if fmt != "table" and (graph_form and graph is None or not graph_form and results is None):
-        fits = (
-            [f.extension for f in Format.rdf()]
-            if graph_form
-            else [f.extension for f in ResultFormat]
-        )
+    asked = read(sparql)
+    offered = {f.extension: f for f in asked.formats}
+    if fmt == "table":
+        chosen = Format.TURTLE if asked.is_graph else ResultFormat.JSON
+    elif fmt in offered:
+        chosen = offered[fmt]
+    else:
         raise click.UsageError(
-            f"--format {fmt} does not fit a {form} query; use table or one of: " + ", ".join(fits)
+            f"--format {fmt} does not fit a {asked.form} query; use table or one of: "
+            + ", ".join(offered)
         )
     with QueryService(settings.query_timeout, 1, settings.query_memory_mb) as service:
-        answer = service.run(
-            store,
-            sparql,
-            accept_results=results or ResultFormat.JSON,
-            accept_graph=graph or Format.TURTLE,
-        )
-    if fmt == "table" and not graph_form:
+        answer = service.run(store, asked, chosen)
+    if fmt == "table" and not asked.is_graph:
         click.echo(_table(orjson.loads(answer.body), sparql), nl=False)
     else:
         click.echo(answer.body.decode("utf-8"), nl=False)

@@ -49,10 +49,10 @@ class Settings:
     query_memory_mb: int = 1024
     query_memory_store_mb: int = -1  # a build this small is queried from memory; 0: never;
     # -1 (unset): each query worker's share of a quarter of the memory (__post_init__)
-    cache_mb: int = 1024  # documents and results kept per build (lod.serve.cache); 0: none
-    result_cache_mb: int = 256
+    cache_mb: int = 1024  # answers kept per build, all kinds (lod.serve.cache.Bounds); 0: none
+    result_cache_mb: int = 256  # of which query answers, the oldest dropped first
     result_cache_entries: int = 10_000
-    result_cache_entry_kb: int = 4096
+    result_cache_entry_kb: int = 4096  # a larger query answer is not kept
     max_body: int = 1_048_576
     host: str = "127.0.0.1"
     port: int = 5000

@@ -69,6 +69,11 @@ class Format(Enum):
         self.aliases = aliases
         self.iri = f"{W3C_FORMATS}{w3c_name}" if w3c_name else None
 
+    def __reduce_ex__(self, protocol):
+        """Pickled by name (a query worker is sent its format): the pyoxigraph value does not
+        pickle."""
+        return getattr, (type(self), self.name)
+
     @property
     def title(self) -> str:
         """The format's name for people."""
@@ -125,6 +130,42 @@ class ResultFormat(Enum):
         self.oxigraph = oxigraph
         self.aliases = aliases
         self.iri = f"{W3C_FORMATS}{w3c_name}"
+
+    def __reduce_ex__(self, protocol):
+        """Pickled by name, as Format is."""
+        return getattr, (type(self), self.name)
+
+
+PARAMETER_NAMES = {
+    # what clients put in `format=` beside the media type (as Fuseki and Virtuoso accept;
+    # SPARQLWrapper sends `xml` or `json-ld` for graphs too)
+    ResultFormat.JSON: ("json",),
+    ResultFormat.XML: ("xml",),
+    ResultFormat.CSV: ("csv",),
+    ResultFormat.TSV: ("tsv",),
+    Format.TURTLE: ("ttl", "turtle", "n3"),
+    Format.JSONLD: ("jsonld", "json-ld", "json"),
+    Format.NTRIPLES: ("nt", "ntriples", "n-triples"),
+    Format.RDFXML: ("rdf", "xml", "rdf+xml", "rdfxml"),
+}
+
+
+def by_name(name: str, offered: list):
+    """The offered format `name` names (a `format=` parameter: a short name or the media
+    type, in any case), or None.
+
+    >>> by_name("JSON", list(ResultFormat)).name
+    'JSON'
+    >>> by_name("json", Format.rdf()).name
+    'JSONLD'
+    >>> by_name("png", Format.rdf()) is None
+    True
+    """
+    name = name.lower()
+    return next(
+        (f for f in offered if name == f.media_type or name in PARAMETER_NAMES.get(f, ())),
+        None,
+    )
 
 
 def negotiate(accept: str | None, offered: list, default=None):

@@ -49,10 +49,11 @@ import requests
 
 from lod import Settings, build
 from lod.errors import BuildFailed, QueryTooLarge
-from lod.formats import Format, ResultFormat
+from lod.formats import ResultFormat
 from lod.layout import open_build
 from lod.make import validated
 from lod.make.sources import files
+from lod.serve.guard import read
 from lod.serve.pool import QueryService
 from lod.serve.store import EmbeddedStore
 
@@ -396,19 +397,19 @@ def test_result_size_cap_is_exact_and_never_truncates(built):
     not configurable by environment, so it is tested here on a build's store): a result of
     exactly the cap is whole, one byte over it is refused."""
     store = EmbeddedStore(built.store_path)
-    run = dict(accept_results=ResultFormat.JSON, accept_graph=Format.TURTLE)
+    every, json_results = read(ALL_TRIPLES), ResultFormat.JSON
     with QueryService(timeout=30, concurrency=1, memory_mb=1024) as service:
-        whole = service.run(store, ALL_TRIPLES, **run).body
+        whole = service.run(store, every, json_results).body
     assert len(json.loads(whole)["results"]["bindings"]) == built.manifest["triples"]
     with QueryService(timeout=30, concurrency=1, memory_mb=1024, max_bytes=len(whole)) as service:
-        assert service.run(store, ALL_TRIPLES, **run).body == whole
+        assert service.run(store, every, json_results).body == whole
     with QueryService(
         timeout=30, concurrency=1, memory_mb=1024, max_bytes=len(whole) - 1
     ) as service:
         with pytest.raises(QueryTooLarge, match=r"exceed .*LIMIT"):
-            service.run(store, ALL_TRIPLES, **run)
+            service.run(store, every, json_results)
         # the worker is kept: the next query answers
-        assert service.run(store, "ASK { ?s ?p ?o }", **run).body
+        assert service.run(store, read("ASK { ?s ?p ?o }"), json_results).body
 
 
 def test_query_that_allocates_too_much_is_stopped_and_the_worker_replaced(servers, built):

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from lod import Settings, config
 from lod.formats import Format, ResultFormat
+from lod.serve.guard import read
 from lod.serve.pool import QueryService
 from lod.serve.store import EmbeddedStore, MemoryStore
 
@@ -35,10 +36,8 @@ def test_the_copy_in_memory_holds_every_quad_of_the_store(built):
 
 def run_all(service: QueryService, store) -> list[bytes]:
     return [
-        service.run(
-            store, query, accept_results=ResultFormat.JSON, accept_graph=Format.NTRIPLES
-        ).body
-        for query in QUERIES
+        service.run(store, query, Format.NTRIPLES if query.is_graph else ResultFormat.JSON).body
+        for query in map(read, QUERIES)
     ]
 
 

@@ -4,6 +4,7 @@ worker pool that runs the rest under a time limit, a memory limit and a concurre
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import shutil
 import socket
@@ -25,7 +26,7 @@ from lod.errors import (
 )
 from lod.formats import Format, ResultFormat
 from lod.serve import guard
-from lod.serve.guard import check, precheck
+from lod.serve.guard import check, read
 from lod.serve.pool import QueryService
 from lod.serve.store import EmbeddedStore
 
@@ -58,10 +59,20 @@ def service():
         yield service
 
 
-def run(service: QueryService, store_path: Path, sparql: str, **options):
-    options.setdefault("accept_results", ResultFormat.JSON)
-    options.setdefault("accept_graph", Format.TURTLE)
-    return service.run(EmbeddedStore(store_path), sparql, **options)
+def run(
+    service: QueryService,
+    store_path: Path,
+    sparql: str,
+    fmt=None,
+    default_graphs=(),
+    named_graphs=None,
+    **options,
+):
+    """The query read (as the endpoint reads it) and run; JSON results or Turtle unless
+    `fmt` is given."""
+    query = read(sparql, default_graphs, named_graphs)
+    fmt = fmt or (Format.TURTLE if query.is_graph else ResultFormat.JSON)
+    return service.run(EmbeddedStore(store_path), query, fmt, **options)
 
 
 def values(answer) -> list[str]:
@@ -80,7 +91,7 @@ def test_select_json(service, store_path):
 
 def test_select_csv(service, store_path):
     sparql = f"SELECT ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?o LIMIT 2"
-    answer = run(service, store_path, sparql, accept_results=ResultFormat.CSV)
+    answer = run(service, store_path, sparql, ResultFormat.CSV)
     assert answer.media_type == "text/csv"
     assert answer.body.splitlines() == [b"o", b"v0", b"v1"]
 
@@ -105,7 +116,7 @@ CONSTRUCT = f"CONSTRUCT {{ ?s <{EX}q> ?o }} WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?
 
 @pytest.mark.parametrize("fmt", [Format.TURTLE, Format.JSONLD, Format.NTRIPLES])
 def test_construct(service, store_path, fmt):
-    answer = run(service, store_path, CONSTRUCT, accept_graph=fmt)
+    answer = run(service, store_path, CONSTRUCT, fmt)
     assert (answer.form, answer.media_type) == ("CONSTRUCT", fmt.media_type)
     graph = Graph().parse(data=answer.body, format=fmt.rdflib_name)
     assert len(graph) == 3
@@ -113,9 +124,16 @@ def test_construct(service, store_path, fmt):
 
 
 def test_describe(service, store_path):
-    answer = run(service, store_path, f"DESCRIBE <{EX}s5>", accept_graph=Format.NTRIPLES)
+    answer = run(service, store_path, f"DESCRIBE <{EX}s5>", Format.NTRIPLES)
     assert answer.form == "DESCRIBE"
     assert answer.body.strip() == f'<{EX}s5> <{EX}p> "v5" .'.encode()
+
+
+def test_formats_reach_a_worker_as_themselves():
+    """A job carries its format, pickled by name (the engine's format value does not
+    pickle): the worker has the same member back."""
+    for fmt in [*Format, *ResultFormat]:
+        assert pickle.loads(pickle.dumps(fmt)) is fmt
 
 
 def test_store_switch_answers_from_the_new_store(tmp_path, store_path):
@@ -277,16 +295,20 @@ def test_deep_nesting_is_checked_in_the_worker(service, store_path):
     ("PREFIX : <http://ex/> CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT"),
     (r"\u0044ESCRIBE <http://ex/s1>", "DESCRIBE"),
 ])  # fmt: skip
-def test_precheck_finds_the_form(sparql, form):
-    assert precheck(sparql) == form
+def test_reading_finds_the_form(sparql, form):
+    assert read(sparql).form == form
 
 
-def test_precheck_is_linear():
-    """A long query is no burden on the calling thread (the full check would take seconds)."""
+def test_reading_does_not_parse(monkeypatch):
+    """A long query is no burden on the calling thread: reading it runs a few linear
+    expressions, never the parser (the full check takes seconds on this one)."""
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the parser ran in the calling thread")
+
+    monkeypatch.setattr(guard.QUERY_GRAMMAR, "parse_string", no_parse)
     sparql = "SELECT * WHERE { ?s ?p ?o FILTER(?o IN (" + ",".join(["1"] * 100_000) + ")) }"
-    started = time.monotonic()
-    assert precheck(sparql) == "SELECT"
-    assert time.monotonic() - started < 1
+    assert read(sparql).form == "SELECT"
 
 
 def test_refused_service_makes_no_connection(service, store_path):
@@ -416,7 +438,7 @@ def test_missing_store(service, store_path, tmp_path):
     store = EmbeddedStore(copy)
     shutil.rmtree(copy)
     with pytest.raises(StoreUnavailable, match="cannot open the store"):
-        service.run(store, SIMPLE, accept_results=ResultFormat.JSON, accept_graph=Format.TURTLE)
+        service.run(store, read(SIMPLE), ResultFormat.JSON)
 
 
 def test_close_kills_every_worker(store_path):

@@ -630,6 +630,17 @@ def test_query_page_shows_results_as_a_table(server):
     assert "Cecilie Kern" in table.group(0)
 
 
+def test_query_page_shows_the_query_as_written(server):
+    """The form holds the query as the client sent it (its escapes kept), not the text the
+    engine is given."""
+    query = r'SELECT ?x WHERE { BIND("caf\u00e9" AS ?x) }'
+    response = get(query, format="html").send(server)
+    assert response.status_code == 200
+    textarea = re.search(r"<textarea\b[^>]*>(.*?)</textarea>", response.text, re.S)
+    assert html.unescape(textarea.group(1)) == query
+    assert "café" in re.search(r"<table\b.*?</table>", response.text, re.S).group(0)
+
+
 def test_query_page_errors_are_html(server):
     response = get("ASK {", accept=BROWSER).send(server)
     assert response.status_code == 400

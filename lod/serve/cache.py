@@ -1,26 +1,35 @@
-"""What a build answers, kept per build: rendered documents and query results, as bytes.
+"""What a build answers, kept per build: whole answers (a resource's document, a query's
+results, the query page), headers and body, each once.
 
-A build never changes once written, so a resource's document (Turtle, HTML, ...) or a
-query's results computed once from it hold for as long as that build is served. They are
-kept in one SQLite file per build, `<out>/cache/serve/<build id>/serve.sqlite`, shared by every
-process serving the build (gunicorn workers on one machine: WAL mode lets them read while
-one writes, and a key written twice by two processes is kept once, `INSERT OR IGNORE`).
+A build never changes once written, so an answer computed once from it holds for as long as
+that build is served. Answers are kept in one SQLite file per build,
+`<out>/cache/serve/<build id>/serve.sqlite`, shared by every process serving the build
+(gunicorn workers on one machine: WAL mode lets them read while one writes).
+
+One key scheme (`Key`) names every answer: what it is of (a resource's IRI, or a query's
+digest: its text and dataset), its format, its page (a document's first incoming link) and
+the path the app is mounted at (links in pages and in Link headers start there). The web
+layer (lod.web.front) looks answers up and keeps them by these keys; this module knows no
+HTTP: headers are name and value pairs it keeps beside the body.
 
 Why it cannot serve another build's bytes: the file is named by the build id, records that
 id in its own `meta` table (a file whose id differs is not used), and every key starts with
-the id again; the web layer asks the cache of the build it answers from (`Served`), the
-same build whose id makes the ETag.
+the id again; the web layer keeps an answer only in the cache of the build it was answered
+from, the same build whose id makes the ETag.
 
-Why damage cannot reach a client: each entry is stored with its length and CRC-32, checked
-on every read; an entry that fails the check is a miss, rendered again and written over. A
-file SQLite cannot read at all (not a database, a malformed page) turns the cache off for
-that build in this process (logged once): the app serves as if there were no cache.
+Why damage cannot reach a client: each entry is stored with its length and CRC-32 (headers
+and body together), checked on every read; an entry that fails the check is a miss, answered
+again and written over. A file SQLite cannot read at all (not a database, a malformed page)
+turns the cache off for that build in this process (logged once): the app serves as if there
+were no cache.
 
-Bounds (lod.config.Settings): `cache_mb`, the bytes of documents and results a build's file
-may hold (documents are no longer added past it; 0: no cache at all); results alone are
-held to `result_cache_entries` entries and `result_cache_mb` bytes, the oldest dropped
-first, and a result over `result_cache_entry_kb` is not kept. Queries refused, stopped at
-the time limit or failed are never kept: only an answer is.
+Bounds (`Bounds`, from lod.config.Settings), applied to every entry by one routine:
+`max_mb` holds all entries together (0: no cache at all): a document past it is not kept. Query
+answers are held to `query_entries` entries and `query_mb` bytes among them, and make room by
+dropping the oldest query answers first; a query answer over `query_entry_kb` is not kept.
+Documents are a bounded set (one per resource, format and page) while anyone may ask a new
+query, so queries are held to their share and can never push a document out. Queries
+refused, stopped at the time limit or failed are never kept: the web layer keeps answers only.
 
 A folder that cannot be written (a read-only deployment) means no cache, never an error.
 Old builds' cache folders are removed when a new build's cache is opened.
@@ -29,7 +38,6 @@ Old builds' cache folders are removed when a new build's cache is opened.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
@@ -38,31 +46,89 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..formats import Format, ResultFormat
 from ..layout import BUILD_ID
+from .guard import Query
 
 log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 FILE = "serve.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: documents and results apart, whole responses kept beside them
 BUSY_MS = 50  # how long a write waits for another process's write before giving up
-SIZE_CHECK_EVERY = 64  # document writes between two looks at the file's size
+DOCUMENT, QUERY = "document", "query"  # the kinds of answers, each with its bounds
+DAMAGED_REMEMBERED = 1024  # keys of damaged entries this process will write over
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    key TEXT PRIMARY KEY, body BLOB NOT NULL, size INTEGER NOT NULL, crc INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS results (
-    key TEXT PRIMARY KEY, form TEXT NOT NULL, body BLOB NOT NULL,
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, body BLOB NOT NULL,
     size INTEGER NOT NULL, crc INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS answers_by_kind ON answers (kind);
 CREATE TABLE IF NOT EXISTS totals (
-    name TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL
+    kind TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO totals SELECT 'results', count(*), total(size) FROM results;
+INSERT OR IGNORE INTO totals SELECT 'document', count(*), total(size) FROM answers
+    WHERE kind = 'document';
+INSERT OR IGNORE INTO totals SELECT 'query', count(*), total(size) FROM answers
+    WHERE kind = 'query';
 """
+_OLD_TABLES = ("documents", "results")  # schema version 1's
+
+
+@dataclass(frozen=True)
+class Key:
+    """What names a whole answer (see the module docstring)."""
+
+    kind: str  # DOCUMENT or QUERY: the bounds that hold it
+    of: str  # a resource's IRI, or a query's digest
+    fmt: str  # the format's media type
+    page: int = 0  # a document's first incoming link (`?offset=`)
+    root: str = ""  # the path the app is mounted at (SCRIPT_NAME)
+
+
+def document_key(iri: str, fmt: Format, offset: int, root: str) -> Key:
+    """The key of a resource's document in `fmt` from incoming link `offset`, served under
+    `root`."""
+    return Key(DOCUMENT, iri, fmt.media_type, offset, root)
+
+
+def query_key(query: Query, fmt: Format | ResultFormat, root: str) -> Key:
+    """The key of a query's answer in `fmt` (Format.HTML: the query page), served under
+    `root`."""
+    return Key(QUERY, query.digest, fmt.media_type, 0, root)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How much a build's cache holds (lod.config.Settings: LOD_CACHE_MB, LOD_RESULT_CACHE_MB,
+    LOD_RESULT_CACHE_ENTRIES, LOD_RESULT_CACHE_ENTRY_KB)."""
+
+    max_mb: float = 1024
+    query_mb: float = 256
+    query_entries: int = 10_000
+    query_entry_kb: float = 4096
+
+    @classmethod
+    def of(cls, settings) -> Bounds:
+        return cls(
+            max_mb=settings.cache_mb,
+            query_mb=settings.result_cache_mb,
+            query_entries=settings.result_cache_entries,
+            query_entry_kb=settings.result_cache_entry_kb,
+        )
+
+    def refuses(self, kind: str, size: int) -> bool:
+        """Whether an entry this large is never kept."""
+        if kind == QUERY and size > min(self.query_entry_kb * 1024, self.query_mb * MiB):
+            return True
+        return size > self.max_mb * MiB
+
+
+Kept = tuple[list[tuple[str, str]], bytes]  # an answer's headers and body
 
 
 def cache_folder(out: Path, build_id: str) -> Path:
@@ -73,144 +139,94 @@ def cache_folder(out: Path, build_id: str) -> Path:
 class BuildCache:
     """The cache file of one build, opened by this process (one SQLite connection per thread).
 
-    `document` and `result` give the kept bytes, or compute, keep and give them. Thread-safe
-    and process-safe; every failure of the file itself falls back to computing."""
+    `get` gives a kept answer, `keep` keeps one. Thread-safe and process-safe; every failure
+    of the file itself is a miss, or an answer not kept."""
 
-    def __init__(
-        self,
-        path: Path,
-        build_id: str,
-        *,
-        max_mb: float = 1024,
-        result_entries: int = 10_000,
-        result_mb: float = 256,
-        result_entry_kb: float = 4096,
-    ):
+    def __init__(self, path: Path, build_id: str, bounds: Bounds | None = None):
         self.path = Path(path)
         self.build_id = build_id
-        self.max_bytes = int(max_mb * MiB)
-        self.result_entries = result_entries
-        self.result_bytes = int(result_mb * MiB)
-        self.result_entry_bytes = int(result_entry_kb * 1024)
-        self.enabled = self.max_bytes > 0
-        self.full = False  # documents are no longer added (the file reached max_bytes)
+        self.bounds = bounds or Bounds()
+        self.enabled = self.bounds.max_mb > 0
+        self.full = False  # documents are no longer added (they reached max_mb)
+        self._damaged: set[str] = set()
         self._local = threading.local()
-        self._writes = 0
-        self._lock = threading.Lock()
         if self.enabled:
             self._open_checked()
 
-    # --- documents ---------------------------------------------------------------------------
-
-    def document(self, key: tuple, render: Callable[[], bytes]) -> bytes:
-        """The document `key` names (resource, format, page, ...), rendered by `render` when
-        not kept. An exception from `render` (a 404) passes through and nothing is kept."""
+    def get(self, key: Key) -> Kept | None:
+        """The answer kept under `key`, whole (its length and CRC-32 as written), or None."""
         text = self._key(key)
-        row = self._read("SELECT body, size, crc FROM documents WHERE key = ?", text)
-        if row is not None:
-            body = _checked(row[0], row[1], row[2])
-            if body is not None:
-                return body
-        body = render()
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        if row is not None or not self.full:
-            self._write_document(text, body, replace=row is not None)
-        return body
+        row = self._read("SELECT body, size, crc FROM answers WHERE key = ?", text)
+        if row is None:
+            return None
+        blob = _checked(row[0], row[1], row[2])
+        kept = None if blob is None else _unpack(blob)
+        if kept is None:
+            if len(self._damaged) >= DAMAGED_REMEMBERED:
+                self._damaged.clear()
+            self._damaged.add(text)  # written over by the next `keep`, full or not
+        return kept
 
-    def _write_document(self, key: str, body: bytes, *, replace: bool) -> None:
-        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
-        self._execute(
-            f"{verb} INTO documents (key, body, size, crc) VALUES (?, ?, ?, ?)",
-            (key, body, len(body), zlib.crc32(body)),
-        )
-        with self._lock:
-            self._writes += 1
-            look = self._writes % SIZE_CHECK_EVERY == 0
-        if look and self.size() >= self.max_bytes:
+    def keep(self, key: Key, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Keep an answer under `key`, within the bounds (or not at all)."""
+        text = self._key(key)
+        blob = _pack(headers, body)
+        if not self.enabled or self.bounds.refuses(key.kind, len(blob)):
+            return
+        if key.kind == DOCUMENT and self.full and text not in self._damaged:
+            return
+        kept = self._with_connection(lambda c: self._write(c, text, key.kind, blob))
+        self._damaged.discard(text)
+        if kept is False and key.kind == DOCUMENT:
             self.full = True
-            log.info("the cache of build %s is full (%d bytes)", self.build_id, self.max_bytes)
+            log.info("the cache of build %s is full (%g MB)", self.build_id, self.bounds.max_mb)
 
-    # --- whole responses (ResponseFront) --------------------------------------------------------
-
-    def response(self, key: tuple) -> tuple[list[tuple[str, str]], bytes] | None:
-        """(headers, body) of an answer kept by keep_response, or None."""
-        sql = f"SELECT body, size, crc FROM {_table(key)} WHERE key = ?"
-        row = self._read(sql, self._key(key))
-        blob = None if row is None else _checked(row[0], row[1], row[2])
-        if blob is None:
-            return None
-        length = int.from_bytes(blob[:4], "big")
+    def _write(self, connection: sqlite3.Connection, key: str, kind: str, blob: bytes) -> bool:
+        """Write one entry and drop the oldest query answers its bounds want gone, in one
+        transaction (so the bounds hold across processes); False when it does not fit. The
+        counts and bytes are kept in `totals`: summing the sizes would read every row's body
+        (the size follows it in each row), which made each write cost more as entries grew."""
+        connection.execute("BEGIN IMMEDIATE")  # busy: another process writes; not kept
         try:
-            headers = [tuple(pair) for pair in json.loads(blob[4 : 4 + length])]
-        except ValueError:
-            return None
-        return headers, blob[4 + length :]
-
-    def keep_response(self, key: tuple, headers: list[tuple[str, str]], body: bytes) -> None:
-        """Keep a whole answer: a query's with the results (and their bounds), any other
-        with the documents."""
-        encoded = json.dumps(headers).encode("utf-8")
-        blob = len(encoded).to_bytes(4, "big") + encoded + body
-        if _table(key) == "results":
-            if len(blob) <= self.result_entry_bytes and len(blob) <= self.result_bytes:
-                self._write_result(self._key(key), "response", blob)
-        elif not self.full:
-            self._write_document(self._key(key), blob, replace=True)
-
-    # --- query results -----------------------------------------------------------------------
-
-    def result(self, key: tuple, run: Callable[[], tuple[str, bytes]]) -> tuple[str, bytes]:
-        """(form, body) of a query's answer: kept, or `run` and kept. A QueryError from
-        `run` (refused, timed out, too large) passes through and nothing is kept."""
-        text = self._key(key)
-        row = self._read("SELECT form, body, size, crc FROM results WHERE key = ?", text)
-        if row is not None:
-            body = _checked(row[1], row[2], row[3])
-            if body is not None:
-                return row[0], body
-        form, body = run()
-        if len(body) <= self.result_entry_bytes and len(body) <= self.result_bytes:
-            self._write_result(text, form, body)
-        return form, body
-
-    def _write_result(self, key: str, form: str, body: bytes) -> None:
-        """Keep a result, then drop the oldest until the results are within their bounds,
-        in one transaction (so the bounds hold across processes). The count and bytes are
-        kept in `totals`: summing the sizes would read every row's body (the size follows
-        it in each row), which made each write cost more as the results grew."""
-
-        def write(connection: sqlite3.Connection) -> None:
-            connection.execute("BEGIN IMMEDIATE")  # busy: another process writes; not kept
-            try:
-                old = connection.execute("SELECT size FROM results WHERE key = ?", (key,))
-                old_size = (old.fetchone() or (None,))[0]
+            old = connection.execute("SELECT kind, size FROM answers WHERE key = ?", (key,))
+            for old_kind, old_size in old.fetchall():
+                connection.execute("DELETE FROM answers WHERE key = ?", (key,))
+                _add(connection, old_kind, -1, -old_size)
+            fits = self._make_room(connection, kind, len(blob))
+            if fits:
                 connection.execute(
-                    "INSERT OR REPLACE INTO results (key, form, body, size, crc) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (key, form, body, len(body), zlib.crc32(body)),
+                    "INSERT INTO answers (key, kind, body, size, crc) VALUES (?, ?, ?, ?, ?)",
+                    (key, kind, blob, len(blob), zlib.crc32(blob)),
                 )
-                count, total = _add(connection, old_size is None, len(body) - (old_size or 0))
-                while count > self.result_entries or total > self.result_bytes:
-                    rowid, size = connection.execute(
-                        "SELECT rowid, size FROM results ORDER BY rowid LIMIT 1"
-                    ).fetchone()
-                    connection.execute("DELETE FROM results WHERE rowid = ?", (rowid,))
-                    count, total = _add(connection, -1, -size)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+                _add(connection, kind, 1, len(blob))
+            connection.execute("COMMIT")
+            return fits
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
-        self._with_connection(write)
+    def _make_room(self, connection: sqlite3.Connection, kind: str, size: int) -> bool:
+        """Whether an entry of `kind` and `size` fits, once the oldest query answers a new
+        query answer's bounds want gone are dropped (a document drops nothing; a query answer
+        that would not fit beside the documents drops nothing either)."""
+        totals = dict.fromkeys((DOCUMENT, QUERY), (0, 0))
+        totals.update((k, (c, b)) for k, c, b in connection.execute("SELECT * FROM totals"))
+        most = self.bounds.max_mb * MiB
+        if totals[DOCUMENT][1] + (size if kind == QUERY else totals[QUERY][1] + size) > most:
+            return False
+        if kind == DOCUMENT:
+            return True
+        most = min(most - totals[DOCUMENT][1], self.bounds.query_mb * MiB)
+        count, total = totals[QUERY]
+        while count > 0 and (count + 1 > self.bounds.query_entries or total + size > most):
+            rowid, dropped = connection.execute(
+                "SELECT rowid, size FROM answers WHERE kind = 'query' ORDER BY rowid LIMIT 1"
+            ).fetchone()
+            connection.execute("DELETE FROM answers WHERE rowid = ?", (rowid,))
+            count, total = _add(connection, QUERY, -1, -dropped)
+        return count + 1 <= self.bounds.query_entries and total + size <= most
 
     # --- the file ------------------------------------------------------------------------------
-
-    def size(self) -> int:
-        """Bytes the file holds (pages in use)."""
-        row = self._read_raw("PRAGMA page_count") if self.enabled else None
-        size = self._read_raw("PRAGMA page_size") if row else None
-        return row[0] * size[0] if row and size else 0
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -218,24 +234,28 @@ class BuildCache:
             connection.close()
             self._local.connection = None
 
-    def _key(self, key: tuple) -> str:
-        return "\x00".join([self.build_id, *map(str, key)])
+    def _key(self, key: Key) -> str:
+        return "\x00".join([self.build_id, key.kind, key.of, key.fmt, str(key.page), key.root])
 
     def _open_checked(self) -> None:
-        """Create the file (or open it) and check it names this build."""
+        """Create the file (or open it) and check it names this build; a file of this build
+        written by an older version of this module starts again empty."""
 
         def setup(connection: sqlite3.Connection) -> None:
-            connection.executescript(_SCHEMA)
             with connection:
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
                 connection.execute(
                     "INSERT OR IGNORE INTO meta (name, value) VALUES ('build', ?), ('version', ?)",
                     (self.build_id, str(SCHEMA_VERSION)),
                 )
             meta = dict(connection.execute("SELECT name, value FROM meta"))
-            if meta.get("build") != self.build_id or meta.get("version") != str(SCHEMA_VERSION):
-                raise _Unusable(
-                    f"it names build {meta.get('build')!r} (version {meta.get('version')!r})"
-                )
+            if meta.get("build") != self.build_id:
+                raise _Unusable(f"it names build {meta.get('build')!r}")
+            if meta.get("version") != str(SCHEMA_VERSION):
+                self._start_again(connection, meta.get("version"))
+            connection.executescript(_SCHEMA)
 
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,7 +264,19 @@ class BuildCache:
             return
         self._with_connection(setup, writing=False)
 
-    def _connection(self) -> sqlite3.Connection | None:
+    def _start_again(self, connection: sqlite3.Connection, version: str | None) -> None:
+        """An older version's file of this build: its tables dropped, this version's made."""
+        if version is None or not version.isdigit() or int(version) > SCHEMA_VERSION:
+            raise _Unusable(f"it is of version {version!r}")
+        with connection:
+            for table in (*_OLD_TABLES, "answers", "totals"):
+                connection.execute(f"DROP TABLE IF EXISTS {table}")
+            connection.execute(
+                "UPDATE meta SET value = ? WHERE name = 'version'", (str(SCHEMA_VERSION),)
+            )
+        log.info("the cache of build %s was of version %s: it starts again", self.build_id, version)
+
+    def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(
@@ -270,14 +302,8 @@ class BuildCache:
             self._off(str(error))
         return None
 
-    def _execute(self, sql: str, parameters: tuple) -> None:
-        self._with_connection(lambda c: c.execute(sql, parameters))
-
     def _read(self, sql: str, key: str):
         return self._with_connection(lambda c: c.execute(sql, (key,)).fetchone(), writing=False)
-
-    def _read_raw(self, sql: str):
-        return self._with_connection(lambda c: c.execute(sql).fetchone(), writing=False)
 
     def _off(self, why: str) -> None:
         if self.enabled:
@@ -289,17 +315,33 @@ class _Unusable(Exception):
     """The file is readable but is not this build's cache."""
 
 
-def _add(connection: sqlite3.Connection, count: int, size: int) -> tuple[int, int]:
-    """The results' count and bytes, after adding `count` results of `size` bytes."""
+def _add(connection: sqlite3.Connection, kind: str, count: int, size: int) -> tuple[int, int]:
+    """The count and bytes of `kind`'s entries, after adding `count` entries of `size` bytes."""
     connection.execute(
-        "UPDATE totals SET count = count + ?, bytes = bytes + ? WHERE name = 'results'",
-        (count, size),
+        "UPDATE totals SET count = count + ?, bytes = bytes + ? WHERE kind = ?",
+        (count, size, kind),
     )
-    return connection.execute("SELECT count, bytes FROM totals WHERE name = 'results'").fetchone()
+    return connection.execute("SELECT count, bytes FROM totals WHERE kind = ?", (kind,)).fetchone()
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in str(error) or "busy" in str(error)
+
+
+def _pack(headers: list[tuple[str, str]], body: bytes) -> bytes:
+    """Headers and body as one blob: the headers' length (4 bytes), the headers as JSON, the
+    body."""
+    encoded = json.dumps(headers).encode("utf-8")
+    return len(encoded).to_bytes(4, "big") + encoded + body
+
+
+def _unpack(blob: bytes) -> Kept | None:
+    length = int.from_bytes(blob[:4], "big")
+    try:
+        headers = [(str(name), str(value)) for name, value in json.loads(blob[4 : 4 + length])]
+    except (ValueError, TypeError):
+        return None
+    return headers, blob[4 + length :]
 
 
 def _checked(body, size: int, crc: int) -> bytes | None:
@@ -309,20 +351,9 @@ def _checked(body, size: int, crc: int) -> bytes | None:
     return body
 
 
-def result_key(
-    query: str,
-    fmt_name: str,
-    default_graphs: tuple[str, ...],
-    named_graphs: tuple[str, ...] | None,
-    base_iri: str | None,
-) -> tuple:
-    """A query's key: its text (hashed), dataset, results format and base IRI."""
-    digest = hashlib.blake2b(query.encode("utf-8"), digest_size=20).hexdigest()
-    named = "\x01" if named_graphs is None else "\x02".join(named_graphs)
-    return ("q", digest, fmt_name, "\x02".join(default_graphs), named, base_iri or "")
-
-
-def open_cache(out: Path, build_id: str, engine: str = "embedded", **limits) -> BuildCache:
+def open_cache(
+    out: Path, build_id: str, engine: str = "embedded", bounds: Bounds | None = None
+) -> BuildCache:
     """The cache of build `build_id` as `engine` answers it (lod.serve.store.Store.engine:
     one file per engine, since engines may answer the same query differently), made when
     missing; other builds' cache folders that no build folder of `out` names are removed."""
@@ -331,7 +362,7 @@ def open_cache(out: Path, build_id: str, engine: str = "embedded", **limits) -> 
         if engine == "embedded"
         else f"serve-{hashlib.sha256(engine.encode()).hexdigest()[:16]}.sqlite"
     )
-    cache = BuildCache(cache_folder(out, build_id) / name, build_id, **limits)
+    cache = BuildCache(cache_folder(out, build_id) / name, build_id, bounds)
     if cache.enabled:
         prune(out, keep={build_id})
     return cache
@@ -350,128 +381,3 @@ def prune(out: Path, keep: set[str]) -> None:
         if name in keep or name in builds or not BUILD_ID.fullmatch(name):
             continue
         shutil.rmtree(root / name, ignore_errors=True)
-
-
-# --- whole responses, in front of the web app ---------------------------------------------------
-
-ANSWERED_FROM = "lod.answered_from"  # the WSGI environ key where the app puts its build's id
-DOCUMENTS = "/doc/"
-SPARQL = "/sparql"
-QUERY_TYPES = ("application/sparql-query", "application/x-www-form-urlencoded")
-QUERY_BODY = 64 * 1024  # a longer query POSTed goes to the app, kept answer or not
-HOP_HEADERS = {"date", "connection", "keep-alive", "transfer-encoding", "server"}
-# request headers that could make the app answer otherwise: such requests go to the app
-CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
-
-
-def _table(key: tuple) -> str:
-    return "results" if key[0] == "answer" else "documents"
-
-
-class ResponseFront:
-    """WSGI middleware: what the app has already answered with 200 from this build is
-    answered again from the build's cache, headers and body as the app sent them, without
-    going through the app (Flask, negotiation, the query's check):
-
-    * a document, `GET /doc/<kind>/<slug>.<ext>` with no query string;
-    * a SPARQL query's answer, `GET /sparql?…` or a query POSTed (application/sparql-query
-      or a form, at most QUERY_BODY bytes), for the same Accept header.
-
-    Anything else, a request with a conditional or range header, and any miss go to the
-    app, whose answer is kept when it qualifies (query answers with the results, under
-    their bounds).
-
-    A kept answer is used only with the build it was made from: it is kept only when the
-    app answered from the build whose cache it goes into (the app puts that build's id in
-    the request's environ, at ANSWERED_FROM), and looked up in the cache of the build
-    served when the request arrives (the cache file and every key carry the build id). A
-    redirect, a 404, a 410 or a refused query is never kept, so what the app decides is
-    decided by the app. `cache_of(served)` gives a build's BuildCache (or None)."""
-
-    def __init__(self, app, published, cache_of: Callable):
-        self.app = app
-        self.published = published
-        self.cache_of = cache_of
-
-    def __call__(self, environ, start_response):
-        key = self._key(environ)
-        if key is None:
-            return self.app(environ, start_response)
-        try:
-            served = self.published.current()
-            cache = self.cache_of(served)
-        except Exception:  # no build, a store down: the app answers (with its own errors)
-            return self.app(environ, start_response)
-        if cache is None or not cache.enabled:
-            return self.app(environ, start_response)
-        kept = cache.response(key)
-        if kept is not None:
-            headers, body = kept
-            start_response("200 OK", headers)
-            return [body]
-        captured: list = []
-
-        def capture(status, headers, exc_info=None):
-            captured[:] = [status, headers]
-            return start_response(status, headers, exc_info)
-
-        chunks = self.app(environ, capture)
-        if not captured or not captured[0].startswith("200"):
-            return chunks
-        try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        if environ.get(ANSWERED_FROM) == cache.build_id:
-            headers = [(n, v) for n, v in captured[1] if n.lower() not in HOP_HEADERS]
-            cache.keep_response(key, headers, body)
-        return [body]
-
-    @staticmethod
-    def _key(environ) -> tuple | None:
-        """What names the request's answer, or None when the app must answer it. A query's
-        body is read here (and given to the app as it was)."""
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD")
-        if any(environ.get(name) for name in CONDITIONAL):
-            return None
-        where = (environ.get("SCRIPT_NAME", ""), environ.get("HTTP_X_FORWARDED_PREFIX", ""))
-        if path.startswith(DOCUMENTS):
-            if method != "GET" or environ.get("QUERY_STRING") or "." not in path.rpartition("/")[2]:
-                return None
-            return ("response", path, *where)
-        if path != SPARQL:
-            return None
-        body = b""
-        if method == "POST":
-            body = _query_body(environ)
-            if body is None:
-                return None
-        elif method != "GET" or not environ.get("QUERY_STRING"):
-            return None
-        return (
-            "answer",
-            method,
-            environ.get("QUERY_STRING", ""),
-            environ.get("CONTENT_TYPE", ""),
-            hashlib.blake2b(body, digest_size=20).hexdigest(),
-            environ.get("HTTP_ACCEPT", ""),
-            *where,
-        )
-
-
-def _query_body(environ) -> bytes | None:
-    """The body of a query POSTed with its length (then put back for the app to read), or
-    None for any other POST."""
-    kind = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or "-1")
-    except ValueError:
-        return None
-    if kind not in QUERY_TYPES or not 0 < length <= QUERY_BODY:
-        return None
-    body = environ["wsgi.input"].read(length)
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body

@@ -22,12 +22,20 @@ Why it is built this way:
   word SERVICE followed by an IRI, a variable or a prefixed name is refused wherever it
   appears, even in a string or a comment (`"customer service?"` is refused too: the price
   of not trusting two parsers to agree).
+
+* A query is read once, in the request's thread (`read`: the text normalised, the form
+  found, updates and SERVICE refused by the expressions above), into a `Query`, which is
+  made by `read` only; the query worker parses that same text (`verify`) and the engine is
+  given it, so no text reaches an engine that both checks have not read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
 
 from pyparsing import ParseBaseException, ParseResults
 from rdflib.plugins.sparql.algebra import translatePrologue
@@ -37,6 +45,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
 from ..errors import QueryRefused, QuerySyntaxError
+from ..formats import Format, ResultFormat
 from ..vocab import XSD as XSD_TERMS
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
@@ -56,61 +65,117 @@ _SERVICE = re.compile(
 )
 
 
-def precheck(sparql: str) -> str:
-    """The query form ("SELECT", "ASK", "CONSTRUCT" or "DESCRIBE") read from the text alone,
-    refusing updates and SERVICE: linear in the query's length, so safe in a request thread.
-    It is no substitute for `check`, which `QueryService.run` makes in the worker."""
-    return _precheck(_normalise(sparql))
+GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query as a request asked it, read once (`read`): its text as an engine will be
+    given it (escapes expanded, line ends LF), its form, and the protocol's dataset
+    (default-graph-uri, named-graph-uri). Reading refuses updates and SERVICE; the full
+    check (`verify`) runs in a query worker, on this same text."""
+
+    text: str
+    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] | None = None  # None: not given (an empty tuple is given)
+
+    @property
+    def is_graph(self) -> bool:
+        """Whether it answers with a graph (CONSTRUCT, DESCRIBE) rather than results."""
+        return self.form in GRAPH_FORMS
+
+    @property
+    def formats(self) -> list[Format] | list[ResultFormat]:
+        """The formats its answer may take: RDF for a graph, SPARQL results otherwise."""
+        return Format.rdf() if self.is_graph else list(ResultFormat)
+
+    @cached_property
+    def digest(self) -> str:
+        """What names its answers: the text and the dataset, hashed (once)."""
+        named = "\x01" if self.named_graphs is None else "\x02".join(self.named_graphs)
+        whole = "\x00".join([self.text, "\x02".join(self.default_graphs), named])
+        return hashlib.blake2b(whole.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def read(
+    sparql: str, default_graphs: Iterable[str] = (), named_graphs: Iterable[str] | None = None
+) -> Query:
+    """The query `sparql` read from the text alone: its form found, updates and SERVICE
+    refused (QueryRefused), a text that is no query refused (QuerySyntaxError). Linear in
+    the query's length, so safe in a request thread; no substitute for `verify`, which the
+    query worker makes before the engine runs it."""
+    text = _normalise(sparql)
+    named = None if named_graphs is None else tuple(named_graphs)
+    return Query(text, _precheck(text), tuple(default_graphs), named)
 
 
 def check(
     sparql: str, allowed_graphs: frozenset[str] = frozenset(), *, standard_only: bool = False
 ) -> str:
-    """The query form of a query this endpoint will run; QuerySyntaxError when malformed,
-    QueryRefused for an update, a SERVICE anywhere, or FROM / FROM NAMED of a graph not in
-    `allowed_graphs`; with `standard_only` (a remote store), also a call of a function
-    that is neither SPARQL's nor an XSD cast, and an IRI in a store's procedure scheme.
-    Costly for long queries (see the module docstring)."""
-    return prepare(sparql, allowed_graphs, standard_only)[0]
+    """The query form of a query this endpoint will run (`read`, then `verify`)."""
+    query = read(sparql)
+    verify(query, allowed_graphs, standard_only)
+    return query.form
 
 
-def prepare(
-    sparql: str, allowed_graphs: frozenset[str], standard_only: bool = False
-) -> tuple[str, str]:
-    """The query form and the normalised text: the only text an engine may be given."""
-    text = _normalise(sparql)
-    form = _precheck(text)
+def verify(
+    query: Query, allowed_graphs: frozenset[str] = frozenset(), standard_only: bool = False
+) -> None:
+    """Parse the query's text; QuerySyntaxError when malformed, QueryRefused for a SERVICE
+    anywhere, or FROM / FROM NAMED of a graph not in `allowed_graphs`; with `standard_only`
+    (a remote store), also a call of a function that is neither SPARQL's nor an XSD cast,
+    and an IRI in a store's procedure scheme. Costly for long queries (see the module
+    docstring): made in a query worker."""
     try:
-        tree = QUERY_GRAMMAR.parse_string(text, parse_all=True)
+        tree = QUERY_GRAMMAR.parse_string(query.text, parse_all=True)
     except ParseBaseException as error:
         raise QuerySyntaxError(
             f"line {error.lineno}, column {error.col}: {error.msg}, found {error.found}"
         ) from None
     except RecursionError:
         raise QueryRefused("the query is nested too deeply to be checked") from None
-    prologue = None
+    prologue = _Prologue(tree)
     for node in _nodes(tree):
-        if standard_only and (isinstance(node, URIRef) or _is_pname(node)):
-            prologue = prologue or translatePrologue(tree[0], None)
-            _allow_iri(_absolute(prologue, node))
+        if standard_only:
+            _allow_standard(node, prologue)
         if not isinstance(node, CompValue):
             continue
-        if standard_only and node.name == "Function":
-            prologue = prologue or translatePrologue(tree[0], None)
-            function = _absolute(prologue, node["iri"])
-            if not function.startswith(XSD):
-                raise QueryRefused(
-                    f"the function <{function}> is not allowed: this endpoint runs SPARQL's "
-                    "own functions and XSD casts only"
-                )
         if node.name == "ServiceGraphPattern":
             raise QueryRefused(SERVICE_REFUSED)
         if node.name == "DatasetClause":
-            prologue = prologue or translatePrologue(tree[0], None)
             for kind, iri in dict.items(node):
                 clause = "FROM NAMED" if kind == "named" else "FROM"
-                _allow(clause, _absolute(prologue, iri), allowed_graphs)
-    return form, text
+                _allow(clause, prologue.absolute(iri), allowed_graphs)
+
+
+class _Prologue:
+    """The query's BASE and PREFIX declarations, read when first needed."""
+
+    def __init__(self, tree):
+        self.tree = tree
+        self.prologue = None
+
+    def absolute(self, iri) -> str:
+        if self.prologue is None:
+            self.prologue = translatePrologue(self.tree[0], None)
+        try:
+            return str(self.prologue.absolutize(iri))
+        except Exception as error:  # rdflib raises a bare Exception for an unknown prefix
+            raise QuerySyntaxError(str(error)) from None
+
+
+def _allow_standard(node, prologue: _Prologue) -> None:
+    """For a remote store: no IRI in its procedure schemes, no function but XSD casts."""
+    if isinstance(node, URIRef) or _is_pname(node):
+        _allow_iri(prologue.absolute(node))
+    elif isinstance(node, CompValue) and node.name == "Function":
+        function = prologue.absolute(node["iri"])
+        if not function.startswith(XSD):
+            raise QueryRefused(
+                f"the function <{function}> is not allowed: this endpoint runs SPARQL's "
+                "own functions and XSD casts only"
+            )
 
 
 def _normalise(sparql: str) -> str:
@@ -156,13 +221,6 @@ def _nodes(tree) -> Iterator:
             pending.extend(node.values())
         elif isinstance(node, list | tuple):
             pending.extend(node)
-
-
-def _absolute(prologue, iri) -> str:
-    try:
-        return str(prologue.absolutize(iri))
-    except Exception as error:  # rdflib raises a bare Exception for an unknown prefix
-        raise QuerySyntaxError(str(error)) from None
 
 
 def _is_pname(node) -> bool:

@@ -6,10 +6,10 @@ Why it is built this way:
 * rdflib's parser is pure Python: about 1 ms per term (a 150 kB `IN (…)` list takes 20 s),
   and it recurses a dozen frames per triple pattern (the default recursion limit stops it
   short of 100 patterns). In a request thread that would hold the thread, and the GIL, for as
-  long as the query is long. So the full `check` runs in the worker, under the time limit
-  and with a high recursion limit; the calling thread only runs `precheck`, a few linear
-  regular expressions that find the query form (for content negotiation) and refuse
-  updates and SERVICE outright.
+  long as the query is long. So the full check (`verify`) runs in the worker, under the
+  time limit and with a high recursion limit; the calling thread only reads the query
+  (`read`: a few linear regular expressions that find the query form, for content
+  negotiation, and refuse updates and SERVICE outright), once, before it asks the pool.
 
 * Workers are forked by a "forkserver": forking the threaded Flask process itself could copy
   a lock another thread holds, and "spawn" would import rdflib, pyoxigraph and lod again for
@@ -20,7 +20,7 @@ Why it is built this way:
 
 * A remote store (lod.remote.RemoteStore) runs the query itself, so no worker runs it: the
   store is asked to stop at the time limit and the HTTP client waits no longer. The full
-  `check` still runs in a worker, under the same limits (it is the costly, GIL-holding
+  check still runs in a worker, under the same limits (it is the costly, GIL-holding
   part), and with `standard_only`: a store may give extension functions powers a reader
   must not have (Virtuoso's `bif:http_get` fetches any URL, from the SPARQL user), so only
   SPARQL's own functions and XSD casts reach it, and no IRI in its `bif:` or `sql:` schemes.
@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -50,7 +50,7 @@ from ..errors import (
     TooManyQueries,
 )
 from ..formats import Format, ResultFormat
-from .guard import precheck, prepare
+from .guard import Query, verify
 from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
 MiB = 1024 * 1024
@@ -61,29 +61,43 @@ WORKER_RECURSION_LIMIT = 1_000_000  # Python 3.11 keeps Python frames off the C 
 
 @dataclass(frozen=True)
 class Answer:
-    """A query's results, serialised."""
+    """A query's results (SELECT, ASK) or graph (CONSTRUCT, DESCRIBE), serialised in `fmt`."""
 
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     body: bytes
-    media_type: str
+    fmt: ResultFormat | Format
+
+    @property
+    def media_type(self) -> str:
+        return self.fmt.media_type
 
 
 @dataclass(frozen=True)
 class _Job:
-    """What a worker needs to answer one query, pickled over its pipe (formats by name: their
-    pyoxigraph values do not pickle)."""
+    """What a worker needs to answer one query, pickled over its pipe."""
 
     store_path: Path | None  # None: check the query only (a remote store runs it)
-    sparql: str
+    query: Query
+    fmt: ResultFormat | Format
     allowed_graphs: frozenset[str]
-    results: str
-    graph: str
-    default_graphs: tuple[str, ...]
-    named_graphs: tuple[str, ...] | None
     max_bytes: int
     base_iri: str | None
     standard_only: bool = False
     copy_mb: int = 0  # > 0: copy the store into memory (MemoryStore), about this large
+
+    def run(self, store: Store, timeout: float) -> bytes:
+        """The query run by `store` (checked already), in `fmt`."""
+        return store.run(
+            self.query.text,
+            self.query.form,
+            accept_results=ResultFormat.JSON if self.query.is_graph else self.fmt,
+            accept_graph=self.fmt if self.query.is_graph else Format.TURTLE,
+            default_graphs=self.query.default_graphs,
+            named_graphs=self.query.named_graphs,
+            base_iri=self.base_iri,
+            timeout=timeout,
+            max_bytes=self.max_bytes,
+        )
 
 
 class QueryService:
@@ -119,45 +133,29 @@ class QueryService:
     def run(
         self,
         store: Store,
-        sparql: str,
+        query: Query,
+        fmt: ResultFormat | Format,
         *,
-        accept_results: ResultFormat,
-        accept_graph: Format,
-        default_graphs: Iterable[str] = (),
-        named_graphs: Iterable[str] | None = None,
         allowed_graphs: frozenset[str] = frozenset(),
         base_iri: str | None = None,
     ) -> Answer:
-        """Check and run one query on `store` (in a worker that opens it, or by the store
-        itself when it runs queries: a remote store); results of SELECT and ASK in
-        `accept_results`, graphs of CONSTRUCT and DESCRIBE in `accept_graph`; relative
-        IRIs in the query resolve against `base_iri`.
+        """Check and run one query (read by lod.serve.guard.read) on `store` (in a worker
+        that opens it, or by the store itself when it runs queries: a remote store); its
+        answer in `fmt`, a ResultFormat for SELECT and ASK, an RDF Format for CONSTRUCT and
+        DESCRIBE; relative IRIs in the query resolve against `base_iri`.
 
-        `default_graphs` and `named_graphs` are the protocol's dataset (default-graph-uri,
-        named-graph-uri): they name graphs of the store only, and one the store does not
-        hold is an empty graph (the engine never fetches them). FROM and FROM NAMED in the
-        query text are held to `allowed_graphs`. Raises a QueryError."""
-        if not accept_graph.is_rdf:
-            raise ValueError(f"{accept_graph} is not an RDF format")
-        precheck(sparql)
-        default_graphs = tuple(default_graphs)
-        named_graphs = None if named_graphs is None else tuple(named_graphs)
+        The query's dataset (default-graph-uri, named-graph-uri) names graphs of the store
+        only, and one the store does not hold is an empty graph (the engine never fetches
+        them). FROM and FROM NAMED in the query text are held to `allowed_graphs`. Raises a
+        QueryError."""
+        if fmt not in query.formats:
+            raise ValueError(f"{fmt} is no format for a {query.form} query")
         remote = store.worker_path is None
-        dataset = {
-            "accept_results": accept_results,
-            "accept_graph": accept_graph,
-            "default_graphs": default_graphs,
-            "named_graphs": named_graphs,
-            "base_iri": base_iri,
-        }
         job = _Job(
             store.worker_path,
-            sparql,
+            query,
+            fmt,
             allowed_graphs,
-            accept_results.name,
-            accept_graph.name,
-            default_graphs,
-            named_graphs,
             self.max_bytes,
             base_iri,
             standard_only=remote,
@@ -168,16 +166,12 @@ class QueryService:
             started = time.monotonic()
             reply = self._ask(job)
             if remote and not isinstance(reply, QueryError):
-                form, text = reply
-                left = self.timeout - (time.monotonic() - started)
-                reply = form, self._remote(store, form, text, left, **dataset)
+                reply = self._remote(store, job, self.timeout - (time.monotonic() - started))
         finally:
             self._slots.release()
         if isinstance(reply, QueryError):
             raise reply
-        form, body = reply
-        fmt = accept_results if form in ("SELECT", "ASK") else accept_graph
-        return Answer(form, body, fmt.media_type)
+        return Answer(query.form, reply, fmt)
 
     def _acquire(self) -> None:
         if not self._slots.acquire(blocking=False):
@@ -217,13 +211,13 @@ class QueryService:
             self._fits[store_path] = need
         return self._fits[store_path]
 
-    def _remote(self, store: Store, form: str, text: str, left: float, **dataset) -> bytes:
+    def _remote(self, store: Store, job: _Job, left: float) -> bytes:
         """A checked query run by a remote store in the `left` seconds of its time limit."""
         stopped = QueryTimeout(f"query stopped after {self.timeout:g} s (LOD_QUERY_TIMEOUT)")
         if left <= 0:
             raise stopped
         try:
-            return store.run(text, form, timeout=left, max_bytes=self.max_bytes, **dataset)
+            return job.run(store, left)
         except QueryTimeout:
             raise stopped from None
 
@@ -245,7 +239,8 @@ class QueryService:
         self.close()
 
     def _ask(self, job: _Job):
-        """One worker's reply to one job: (form, body) or a QueryError."""
+        """One worker's reply to one job: the body (None when it only checks the query) or a
+        QueryError."""
         worker = self._checkout()
         keep = False
         try:
@@ -339,8 +334,7 @@ class _Worker:
 def _serve(conn: Connection, memory_mb: int) -> None:
     """A worker's life: answer jobs until the pipe closes."""
     sys.setrecursionlimit(WORKER_RECURSION_LIMIT)
-    store = None
-    copy: _Copy | None = None  # the store being copied into memory, in a thread
+    held = _Held(memory_mb)
     while True:
         try:
             job = conn.recv()
@@ -349,34 +343,12 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         try:
             if job.store_path is None:  # a remote store runs it: check it only
                 _limit(memory_mb)
-                reply = prepare(job.sparql, job.allowed_graphs, job.standard_only)
+                verify(job.query, job.allowed_graphs, job.standard_only)
+                reply = None
             else:
-                if store is None or store.path != job.store_path:
-                    store = copy = None  # the old build's store closes before the new one opens
-                    store = _open(job.store_path, memory_mb, job.copy_mb)
-                    if job.copy_mb:  # a large one answered on disk until the copy is made
-                        copy = _Copy(job.store_path)
-                        if job.copy_mb <= COPY_WAIT_MB:
-                            copy.done.wait()
-                if copy is not None and copy.done.is_set():
-                    store = copy.store or store
-                    copy = None
-                    _tighten(memory_mb)
-                form, text = prepare(job.sparql, job.allowed_graphs)
-                reply = (
-                    form,
-                    store.run(
-                        text,
-                        form,
-                        accept_results=ResultFormat[job.results],
-                        accept_graph=Format[job.graph],
-                        default_graphs=job.default_graphs,
-                        named_graphs=job.named_graphs,
-                        base_iri=job.base_iri,
-                        timeout=0,
-                        max_bytes=job.max_bytes,
-                    ),
-                )
+                store = held.store(job)
+                verify(job.query, job.allowed_graphs)
+                reply = job.run(store, 0)
         except QueryError as error:
             reply = error
         except MemoryError:
@@ -386,6 +358,30 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         except Exception as error:  # the engine failed; the worker can still answer
             reply = StoreUnavailable(f"the engine failed: {error}")
         conn.send(reply)
+
+
+class _Held:
+    """The store a worker holds open: the last job's build's, on disk, then its copy in
+    memory once made."""
+
+    def __init__(self, memory_mb: int):
+        self.memory_mb = memory_mb
+        self.open: EmbeddedStore | None = None
+        self.copy: _Copy | None = None  # the store being copied into memory, in a thread
+
+    def store(self, job: _Job) -> EmbeddedStore:
+        if self.open is None or self.open.path != job.store_path:
+            self.open = self.copy = None  # the old build's store closes before the new one opens
+            self.open = _open(job.store_path, self.memory_mb, job.copy_mb)
+            if job.copy_mb:  # a large one answered on disk until the copy is made
+                self.copy = _Copy(job.store_path)
+                if job.copy_mb <= COPY_WAIT_MB:
+                    self.copy.done.wait()
+        if self.copy is not None and self.copy.done.is_set():
+            self.open = self.copy.store or self.open
+            self.copy = None
+            _tighten(self.memory_mb)
+        return self.open
 
 
 class _Copy:

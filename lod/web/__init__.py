@@ -11,11 +11,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..config import Settings
 from ..formats import Format
 from ..remote import SparqlClient
-from ..serve.cache import ResponseFront
 from ..serve.current import Published
 from ..serve.pool import QueryService
 from . import crawl, dumps, errors, feeds, ldes, moved, reconcile, resources, search, shapes, sparql
 from .current import cache_of, served
+from .front import DOCUMENTS, SPARQL, Front
 from .pages import readable_date
 
 
@@ -53,7 +53,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals["served"] = served
     app.jinja_env.filters["date"] = readable_date
     app.jinja_env.globals["format_names"] = {f.media_type: f.title for f in Format}
-    app.wsgi_app = ResponseFront(app.wsgi_app, app.extensions["lod.published"], cache_of(app))
+    app.wsgi_app = Front(
+        app.wsgi_app,
+        app.extensions["lod.published"],
+        cache_of(app),
+        namers={DOCUMENTS: resources.named, SPARQL: sparql.named},
+        max_body=settings.max_body,
+    )
     if settings.trust_proxy:  # X-Forwarded-For, -Proto, -Host, -Port, -Prefix from N proxies
         n = settings.trust_proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)

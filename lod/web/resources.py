@@ -9,18 +9,23 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Request
 
 from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
+from ..serve.cache import Key, document_key
+from ..serve.current import Served
 from ..serve.store import INCOMING_PAGE
 from ..vocab import KINDS, SLUG, dataset_iri, id_prefix
 from . import moved
-from .current import cache, served
+from .current import served
 from .errors import HttpError
+from .front import keep, kept
 from .pages import build_page, href
 
 blueprint = Blueprint("resources", __name__)
 OFFERED = [Format.TURTLE, Format.HTML, Format.JSONLD, Format.NTRIPLES, Format.RDFXML]
+NEGOTIATED = ("Vary", "Content-Location")  # a negotiated document's own headers
 LIST_PAGE = 50
 
 
@@ -83,9 +88,10 @@ def document(kind: str, name: str):
     return document_response(iri, fmt, _alternates(kind, slug), location)
 
 
-def negotiated(offered: list[Format]) -> Format:
-    """The format the request's Accept prefers, or 406 naming what is offered."""
-    fmt = negotiate(request.headers.get("Accept"), offered)
+def negotiated(offered: list, asked: Request | None = None):
+    """The format the Accept header of `asked` (or of the request) prefers, or 406 naming
+    what is offered."""
+    fmt = negotiate((asked or request).headers.get("Accept"), offered)
     if fmt is None:
         raise HttpError(
             406,
@@ -99,38 +105,57 @@ def negotiated(offered: list[Format]) -> Format:
 def document_response(
     iri: str, fmt: Format, alternates: list[tuple[str, str]], location: str | None = None
 ) -> Response:
-    """A resource's document in one format; `location`, the format's own URL, when
-    negotiated."""
+    """A resource's document in one format, rendered once per build (lod.web.front keeps
+    it); `location`, the format's own URL, when negotiated."""
     offset = _number(request.args.get("offset", "0"), "offset")
+    key = document_key(iri, fmt, offset, request.script_root)
+    response = kept(key)
+    if response is None:
+        response = _document(iri, fmt, offset, alternates)
+        keep(key, per_request=NEGOTIATED if location is not None else ())
+    if location is not None:
+        response.headers["Vary"] = "Accept"
+        response.headers["Content-Location"] = location
+    return response.make_conditional(request)
+
+
+def _document(iri: str, fmt: Format, offset: int, alternates: list[tuple[str, str]]) -> Response:
     current = served()
-
-    def render() -> bytes | str:  # once per build: the build's cache keeps it (lod.serve.cache)
-        description = current.store.describe(iri, offset, INCOMING_PAGE)
-        if not description.exists:
-            raise HttpError(404, f"No resource <{iri}> in this dataset.")
-        if fmt is Format.HTML:
-            page = build_page(
-                description,
-                current.base,
-                current.build.manifest["language"],
-                INCOMING_PAGE,
-                request.script_root,
-            )
-            jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
-            return render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
-        return serialize_triples(description.triples, fmt)
-
-    key = (iri, fmt.extension, offset, request.script_root if fmt is Format.HTML else "")
-    body = cache().document(key, render)
+    description = current.store.describe(iri, offset, INCOMING_PAGE)
+    if not description.exists:
+        raise HttpError(404, f"No resource <{iri}> in this dataset.")
+    if fmt is Format.HTML:
+        page = build_page(
+            description,
+            current.base,
+            current.build.manifest["language"],
+            INCOMING_PAGE,
+            request.script_root,
+        )
+        jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
+        body = render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
+    else:
+        body = serialize_triples(description.triples, fmt)
     response = Response(body, mimetype=fmt.media_type)
     if alternates:
         response.headers["Link"] = ", ".join(
             f'<{url}>; rel="alternate"; type="{media}"' for url, media in alternates
         )
-    if location is not None:
-        response.headers["Vary"] = "Accept"
-        response.headers["Content-Location"] = location
-    return conditional(response, f"{fmt.extension}-{offset}")
+    return tagged(response, f"{fmt.extension}-{offset}")
+
+
+def named(asked: Request, current: Served) -> Key | None:
+    """The key of the document `GET /doc/<kind>/<slug>.<ext>` with no query string names,
+    as document_response makes it (lod.web.front looks it up before the app); None for any
+    other request."""
+    parts = asked.path.split("/")
+    if asked.method != "GET" or asked.query_string or len(parts) != 4:
+        return None
+    kind, (slug, _, extension) = parts[2], parts[3].partition(".")
+    fmt = Format.from_extension(extension)
+    if fmt is None or kind not in KINDS or not SLUG.fullmatch(slug):
+        return None
+    return document_key(f"{id_prefix(current.base)}{kind}/{slug}", fmt, 0, asked.script_root)
 
 
 @blueprint.get("/doc/<kind>/")
@@ -174,9 +199,14 @@ def local_href(iri: str, base: str) -> str | None:
 
 def conditional(response: Response, variant: str) -> Response:
     """ETag from the build (and the representation): 304 on If-None-Match."""
+    return tagged(response, variant).make_conditional(request)
+
+
+def tagged(response: Response, variant: str) -> Response:
+    """The response with its ETag (the build's id and `variant`) and Cache-Control."""
     response.set_etag(f"{served().etag}-{variant}")
     response.headers["Cache-Control"] = "public, max-age=60"
-    return response.make_conditional(request)
+    return response
 
 
 def script_json(data: bytes) -> str:

@@ -2,26 +2,34 @@
 application/sparql-query; results by Accept (or `format=`); the Service Description when
 asked with no query; a query page for browsers.
 
-Every query is checked before it runs (lod.queries.check: no update, LOAD, SERVICE or FROM
-of an outside graph) and runs in a killable worker (or, with a remote store, in the store,
-asked to stop at the limit) under a time limit and a bound on concurrent queries.
+One path for a query: the request is read once (`asked`: the query read and refused if it
+is an update or calls SERVICE, lod.serve.guard.read; its dataset; the format of its answer),
+by lod.web.front when it can name the request, else by the route, which uses what the front
+read. The answer is looked up, or run once in a killable query worker (or, with a remote
+store, by the store, asked to stop at the limit) under a time limit and a bound on
+concurrent queries, after the worker's full check (lod.serve.guard.verify: no update, LOAD,
+SERVICE or FROM of an outside graph); the front keeps it once (lod.serve.cache).
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 
+import orjson
 from flask import Blueprint, Response, current_app, render_template, request
 from rdflib import Graph, Literal, URIRef
+from werkzeug.wrappers import Request
 
 from ..errors import QueryRefused
-from ..formats import Format, ResultFormat, negotiate, serialize
-from ..serve.cache import result_key
-from ..serve.guard import precheck
+from ..formats import Format, ResultFormat, by_name, negotiate, serialize
+from ..serve.cache import Key, query_key
+from ..serve.current import Served
+from ..serve.guard import Query, read
 from ..serve.pool import Answer
 from ..vocab import RDF, SD, VOID, BadIri, checked_iri, sparql_iri
-from .current import cache, served
+from .current import served
 from .errors import HttpError
+from .front import keep, kept
 from .pages import href
 from .resources import negotiated
 
@@ -29,17 +37,8 @@ blueprint = Blueprint("sparql", __name__)
 FORM = "application/x-www-form-urlencoded"
 RESULT_FORMATS = list(ResultFormat)
 GRAPH_FORMATS = Format.rdf()
-FORMAT_NAMES = {
-    # what clients put in `format=` (SPARQLWrapper sends `xml` or `json-ld` for graphs too)
-    ResultFormat.JSON: {"json"},
-    ResultFormat.XML: {"xml"},
-    ResultFormat.CSV: {"csv"},
-    ResultFormat.TSV: {"tsv"},
-    Format.TURTLE: {"ttl", "turtle", "n3"},
-    Format.JSONLD: {"jsonld", "json-ld", "json"},
-    Format.NTRIPLES: {"nt", "ntriples", "n-triples"},
-    Format.RDFXML: {"rdf", "xml", "rdf+xml", "rdfxml"},
-}
+ASKED = "lod.asked"  # environ: the request as `asked` read it, or what reading it raised
+READ_ONLY = "updates are not accepted: this endpoint is read-only"
 EXAMPLES = [
     (
         "Events with their dates",
@@ -84,57 +83,83 @@ SELECT ?resource ?wikidata WHERE {
 ]
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A request to /sparql, read once: the query (None: none asked), as the client wrote
+    it and as read, and the format of the answer (HTML: the query page)."""
+
+    text: str | None
+    query: Query | None
+    fmt: Format | ResultFormat
+
+
+def asked(http: Request) -> Asked:
+    """What the request `http` (Werkzeug's, in front of the app, or Flask's) asks, read
+    once: the first reading is kept in its environ, with the error it raised, if any."""
+    reading = http.environ.get(ASKED)
+    if reading is None:
+        try:
+            reading = _read(http)
+        except Exception as error:  # raised again by the route, and answered as an error
+            reading = error
+        http.environ[ASKED] = reading
+    if isinstance(reading, Exception):
+        raise reading
+    return reading
+
+
+def named(http: Request, current: Served) -> Key | None:
+    """The key of a query's answer (lod.web.front looks it up before the app), or None: no
+    query, or one the app must refuse."""
+    if http.path != "/sparql":
+        return None
+    try:
+        reading = asked(http)
+    except Exception:
+        return None
+    if reading.query is None:
+        return None
+    return query_key(reading.query, reading.fmt, http.script_root)
+
+
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def endpoint():
-    query, default_graphs, named_graphs = _protocol_request()
-    wants_html = _wants_html()
-    if query is None:
-        if wants_html:
-            return _page()
-        return _service_description()
-    form = precheck(query)
-    if wants_html:
-        return _page(query, form, default_graphs, named_graphs)
-    is_graph = form in ("CONSTRUCT", "DESCRIBE")
-    offered = GRAPH_FORMATS if is_graph else RESULT_FORMATS
-    fmt = _requested_format(offered)
-    answer = _run(query, fmt, default_graphs, named_graphs)
-    response = Response(answer.body, mimetype=fmt.media_type)
-    response.headers["Vary"] = "Accept"
-    response.headers["Cache-Control"] = "no-store"
+    reading = asked(request)
+    if reading.query is None:
+        return _page() if reading.fmt is Format.HTML else _service_description(reading.fmt)
+    key = query_key(reading.query, reading.fmt, request.script_root)
+    response = kept(key)
+    if response is None:
+        if reading.fmt is Format.HTML:
+            response = _page(reading.text, reading.query)
+        else:
+            answer = _run(reading.query, reading.fmt)
+            response = Response(answer.body, mimetype=answer.media_type)
+            response.headers["Vary"] = "Accept"
+            response.headers["Cache-Control"] = "no-store"
+        keep(key)
     return response
 
 
-def _protocol_request() -> tuple[str | None, list[str], list[str]]:
+def _read(http: Request) -> Asked:
+    text, default_graphs, named_graphs = _protocol_request(http)
+    html = _wants_html(http)
+    if text is None:
+        return Asked(None, None, Format.HTML if html else _requested_format(http, GRAPH_FORMATS))
+    query = read(text, default_graphs, named_graphs or None)
+    return Asked(text, query, Format.HTML if html else _requested_format(http, query.formats))
+
+
+def _protocol_request(http: Request) -> tuple[str | None, list[str], list[str]]:
     """The query and dataset parameters of a SPARQL 1.1 Protocol request (4xx otherwise)."""
-    args = request.args
-    if "update" in args or "update" in request.form:
-        raise QueryRefused("updates are not accepted: this endpoint is read-only")
-    default_graphs = args.getlist("default-graph-uri")
-    named_graphs = args.getlist("named-graph-uri")
-    if request.method == "GET":
-        queries = args.getlist("query")
-    elif request.mimetype == FORM:
-        queries = request.form.getlist("query")
-        default_graphs += request.form.getlist("default-graph-uri")
-        named_graphs += request.form.getlist("named-graph-uri")
-        if "query" in args:
-            raise HttpError(400, "the query is given both in the URL and in the body")
-    elif request.mimetype == "application/sparql-query":
-        if "query" in args:
-            raise HttpError(400, "the query is given both in the URL and in the body")
-        try:
-            queries = [request.get_data(cache=False).decode("utf-8")]
-        except UnicodeDecodeError:
-            raise HttpError(400, "the query is not UTF-8") from None
-    elif request.mimetype == "application/sparql-update":
-        raise QueryRefused("updates are not accepted: this endpoint is read-only")
-    else:
-        raise HttpError(
-            415,
-            "POST a query as application/x-www-form-urlencoded (query=…) or "
-            f"as application/sparql-query, not `{request.mimetype or 'nothing'}`",
-        )
+    if "update" in http.args or "update" in http.form:
+        raise QueryRefused(READ_ONLY)
+    queries = _queries(http)
+    default_graphs = http.args.getlist("default-graph-uri")
+    named_graphs = http.args.getlist("named-graph-uri")
+    if http.method == "POST" and http.mimetype == FORM:
+        default_graphs += http.form.getlist("default-graph-uri")
+        named_graphs += http.form.getlist("named-graph-uri")
     for graph in default_graphs + named_graphs:
         try:
             checked_iri(graph)
@@ -143,7 +168,7 @@ def _protocol_request() -> tuple[str | None, list[str], list[str]]:
     if len(queries) > 1:
         raise HttpError(400, "exactly one `query` parameter, please")
     if not queries:
-        if request.method == "POST":
+        if http.method == "POST":
             raise HttpError(400, "no `query` in the request")
         return None, default_graphs, named_graphs
     if not queries[0].strip():
@@ -151,69 +176,69 @@ def _protocol_request() -> tuple[str | None, list[str], list[str]]:
     return queries[0], default_graphs, named_graphs
 
 
-def _wants_html() -> bool:
-    if request.values.get("format"):
-        return request.values["format"] == "html"
-    accept = request.headers.get("Accept")
+def _queries(http: Request) -> list[str]:
+    """The `query` parameters, from the URL (GET) or the body (POST)."""
+    if http.method == "GET":
+        return http.args.getlist("query")
+    if http.mimetype == "application/sparql-update":
+        raise QueryRefused(READ_ONLY)
+    if http.mimetype not in (FORM, "application/sparql-query"):
+        raise HttpError(
+            415,
+            "POST a query as application/x-www-form-urlencoded (query=…) or "
+            f"as application/sparql-query, not `{http.mimetype or 'nothing'}`",
+        )
+    if "query" in http.args:
+        raise HttpError(400, "the query is given both in the URL and in the body")
+    if http.mimetype == FORM:
+        return http.form.getlist("query")
+    try:
+        return [http.get_data(cache=False).decode("utf-8")]
+    except UnicodeDecodeError:
+        raise HttpError(400, "the query is not UTF-8") from None
+
+
+def _wants_html(http: Request) -> bool:
+    if http.values.get("format"):
+        return http.values["format"] == "html"
+    accept = http.headers.get("Accept")
     return negotiate(accept, [Format.JSONLD, Format.HTML], default=Format.JSONLD) is Format.HTML
 
 
-def _requested_format(offered: list):
+def _requested_format(http: Request, offered: list):
     """`format=json` (as Fuseki and Virtuoso accept) or the Accept header."""
-    name = request.values.get("format")
-    if name:
-        for fmt in offered:
-            if name.lower() in FORMAT_NAMES[fmt] | {fmt.media_type}:
-                return fmt
+    name = http.values.get("format")
+    if not name:
+        return negotiated(offered, http)
+    fmt = by_name(name, offered)
+    if fmt is None:
         raise HttpError(
             400,
             f"format `{name[:40]}` is not offered for this query; offered: "
             + ", ".join(f.extension for f in offered),
         )
-    return negotiated(offered)
+    return fmt
 
 
-def _run(query, fmt, default_graphs, named_graphs):
-    """The query's answer: from the build's cache when the same query, dataset and format
-    were answered from this build before (lod.serve.cache), else from the query service."""
-    is_graph = isinstance(fmt, Format)
-    service = current_app.extensions["lod.queries"]
+def _run(query: Query, fmt: Format | ResultFormat) -> Answer:
+    """The query's answer in `fmt`, from the query service, on the build served."""
     current = served()
-    base_iri = str(sparql_iri(current.base))
-    named = tuple(named_graphs) or None
-
-    def run() -> tuple[str, bytes]:
-        answer = service.run(
-            current.store,
-            query,
-            accept_results=ResultFormat.JSON if is_graph else fmt,
-            accept_graph=fmt if is_graph else Format.TURTLE,
-            default_graphs=default_graphs,
-            named_graphs=named,
-            base_iri=base_iri,
-        )
-        return answer.form, answer.body
-
-    key = result_key(query, fmt.name, tuple(default_graphs), named, base_iri)
-    form, body = cache().result(key, run)
-    return Answer(form, body, fmt.media_type)
+    service = current_app.extensions["lod.queries"]
+    return service.run(current.store, query, fmt, base_iri=str(sparql_iri(current.base)))
 
 
-def _page(query: str | None = None, form: str | None = None, default_graphs=(), named_graphs=()):
+def _page(text: str | None = None, query: Query | None = None) -> Response:
     """The query page: a form, examples, and results as an HTML table (no JavaScript)."""
     table = graph_text = boolean = None
     if query is not None:
-        if form in ("CONSTRUCT", "DESCRIBE"):
-            graph_text = _run(query, Format.TURTLE, default_graphs, named_graphs).body.decode()
+        answer = _run(query, Format.TURTLE if query.is_graph else ResultFormat.JSON)
+        if query.is_graph:
+            graph_text = answer.body.decode()
         else:
-            answer = json.loads(_run(query, ResultFormat.JSON, default_graphs, named_graphs).body)
-            if "boolean" in answer:
-                boolean = answer["boolean"]
-            else:
-                table = _table(answer)
+            table, boolean = _table(answer)
     body = render_template(
         "sparql.html",
-        query=query or EXAMPLES[0][1],
+        query=text or EXAMPLES[0][1],
         examples=EXAMPLES,
         table=table,
         graph_text=graph_text,
@@ -225,11 +250,16 @@ def _page(query: str | None = None, form: str | None = None, default_graphs=(), 
     return response
 
 
-def _table(answer: dict) -> dict:
-    names = answer["head"]["vars"]
+def _table(answer: Answer) -> tuple[dict | None, bool | None]:
+    """The results of a SELECT as the page's table (or an ASK's boolean), read from the
+    answer's JSON (the engine answers in bytes: the one parse the page costs)."""
+    results = orjson.loads(answer.body)
+    if "boolean" in results:
+        return None, results["boolean"]
+    names = results["head"]["vars"]
     base, root = served().base, request.script_root
     rows = []
-    for binding in answer["results"]["bindings"]:
+    for binding in results["results"]["bindings"]:
         row = []
         for name in names:
             cell = binding.get(name)
@@ -240,10 +270,10 @@ def _table(answer: dict) -> dict:
             else:
                 row.append({"text": cell["value"], "lang": cell.get("xml:lang")})
         rows.append(row)
-    return {"names": names, "rows": rows}
+    return {"names": names, "rows": rows}, None
 
 
-def _service_description():
+def _service_description(fmt: Format) -> Response:
     """SPARQL 1.1 Service Description of this endpoint (its IRI is the published one)."""
     current = served()
     service = sparql_iri(current.base)
@@ -255,14 +285,13 @@ def _service_description():
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    for fmt in [*RESULT_FORMATS, *GRAPH_FORMATS]:
-        graph.add((service, SD.resultFormat, URIRef(fmt.iri)))
+    for offered in [*RESULT_FORMATS, *GRAPH_FORMATS]:
+        graph.add((service, SD.resultFormat, URIRef(offered.iri)))
     graph.add((service, SD.defaultDataset, dataset))
     graph.add((dataset, RDF.type, SD.Dataset))
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
     graph.add((default, VOID.triples, Literal(current.build.manifest["triples"])))
-    fmt = _requested_format(GRAPH_FORMATS)
     response = Response(serialize(graph, fmt), mimetype=fmt.media_type)
     response.headers["Vary"] = "Accept"
     return response
