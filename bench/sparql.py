@@ -446,7 +446,7 @@ def main() -> None:
             f"{min(row['http_all']):>9.1f} {min(row['inproc_all']):>12.1f}  {note}"
         )
     print(
-        "rows: solutions (SELECT) or triples (CONSTRUCT). check ms: lod.serve.guard.check, the "
+        "rows: solutions (SELECT) or triples (CONSTRUCT). check ms: lod.serve.guard.read and verify, the "
         "rdflib parse of the query that the endpoint's worker runs before the engine."
     )
     print(

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..formats import Format, ResultFormat
-from ..layout import BUILD_ID
+from ..layout import BUILD_ID, Output
 from .guard import Query
 
 log = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ Kept = tuple[list[tuple[str, str]], bytes]  # an answer's headers and body
 
 
 def cache_folder(out: Path, build_id: str) -> Path:
-    """Where the cache of build `build_id` lives: <out>/cache/serve/<id>/."""
-    return Path(out) / "cache" / "serve" / build_id
+    """Where the cache of build `build_id` lives (lod.layout: cache/serve/<id>/)."""
+    return Output(out).serve_cache(build_id)
 
 
 class BuildCache:
@@ -371,10 +371,11 @@ def open_cache(
 def prune(out: Path, keep: set[str]) -> None:
     """Remove <out>/cache/serve/<id>/ for each id neither kept nor a build in <out>/builds
     (the rest of <out>/cache/ is the build's: never touched here)."""
-    root = Path(out) / "cache" / "serve"
+    output = Output(out)
+    root = output.serve_caches
     try:
         names = os.listdir(root)
-        builds = set(os.listdir(Path(out) / "builds"))
+        builds = set(os.listdir(output.builds))
     except OSError:
         return
     for name in names:

@@ -50,6 +50,7 @@ from ..errors import (
     TooManyQueries,
 )
 from ..formats import Format, ResultFormat
+from ..layout import MANIFEST
 from .guard import Query, verify
 from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
@@ -200,7 +201,7 @@ class QueryService:
             need = 0
             if self.memory_store_mb > 0:
                 try:
-                    manifest = json.loads((store_path.parent / "manifest.json").read_bytes())
+                    manifest = json.loads((store_path.parent / MANIFEST).read_bytes())
                     need = -(-int(manifest["triples"]) * MEMORY_BYTES_PER_TRIPLE // MiB) or 1
                 except (OSError, ValueError, KeyError, TypeError):
                     need = 0
