@@ -8,7 +8,7 @@ SPARQL engine on a Graph parsed from the build's N-Triples dump.
 
 For each query: one warm-up, then the median of --runs timed runs (HTTP and in-process
 alternately), (a) over HTTP
-(POST application/sparql-query to /sparql: precheck, rdflib's parse of the query as a
+(POST application/sparql-query to /sparql: guard.read, rdflib's parse of the query as a
 gate, the query worker, serialisation, IPC and HTTP), (b) in-process (EmbeddedStore.query
 and serialisation as the endpoint does it: SPARQL JSON for SELECT, Turtle for CONSTRUCT),
 (c) rdflib (graph.query and the same serialisation) in a worker process that is killed at
@@ -446,8 +446,9 @@ def main() -> None:
             f"{min(row['http_all']):>9.1f} {min(row['inproc_all']):>12.1f}  {note}"
         )
     print(
-        "rows: solutions (SELECT) or triples (CONSTRUCT). check ms: lod.serve.guard.read and verify, the "
-        "rdflib parse of the query that the endpoint's worker runs before the engine."
+        "rows: solutions (SELECT) or triples (CONSTRUCT). check ms: lod.serve.guard.check "
+        "(read and verify), the rdflib parse of the query that the endpoint's worker runs "
+        "before the engine."
     )
     print(
         f"\nagainst pyoxigraph's in-memory store in-process, and the result cache "
