@@ -552,3 +552,75 @@ def test_a_service_found_by_label_or_url_or_made_from_its_manifest():
     assert (made.label, made.ids) == ("o.example", "http://o.example/e/{id}")
     with pytest.raises(LodError, match="has no identifierSpace"):
         service_from_manifest("https://o.example/api", Manifest({"name": "O"}))
+
+
+# a shared Wikidata id: the same thing, whatever the names and the properties say
+
+WD = "http://www.wikidata.org/entity/"
+Q1065 = f"{WD}Q1065"
+
+
+def with_wikidata(data: Path, slug: str, same_as: str) -> None:
+    """Our record `slug` (organisations.yaml) given a sameAs, as a person writes it."""
+    orgs = data / "organisations" / "organisations.yaml"
+    text = orgs.read_text()
+    line = next(line for line in text.splitlines(keepends=True) if line == f"- id: {slug}\n")
+    orgs.write_text(text.replace(line, f"{line}  sameAs: {same_as}\n"))
+
+
+@pytest.mark.parametrize(
+    ("theirs", "name", "decision", "why"),
+    [
+        # their sameAs names our Wikidata id (as a page or an id): a match, with no
+        # property mapped and even under another name
+        ([Q1065], "United Nations", "accept", "same Wikidata id (Q1065)"),
+        (["https://www.wikidata.org/wiki/Q1065"], "UNO", "accept", "same Wikidata id (Q1065)"),
+        # another Wikidata id there: never, whatever the name
+        ([f"{WD}Q7"], "United Nations", "", "Wikidata id differs (Q7, ours Q1065)"),
+        # nothing to compare: left to the publisher, as before
+        ([], "United Nations", "", "no property to check"),
+        (["https://ror.org/00x"], "United Nations", "", "no property to check"),
+    ],
+)
+def test_a_shared_wikidata_id_is_a_match(tmp_path, theirs, name, decision, why):
+    data = here(tmp_path / "data", None)
+    with_wikidata(data, "united-nations", "https://www.wikidata.org/wiki/Q1065")
+    table = Table(
+        {"United Nations": [candidate("u1", name, 60, False)]}, {"u1": {"sameAs": theirs}}
+    )
+    run = propose(data, elsewhere_service("u", ()), table, kinds=["organisation"])
+    (found,) = by_record(run)["organisation/united-nations"]
+    assert found["decision"] == decision
+    assert any(why in w for w in found["why"]), found["why"]
+
+
+def test_the_candidate_that_is_our_wikidata_entity_is_a_match(tmp_path):
+    """A service whose ids are Wikidata's pages: the record's entity IRI is the same id."""
+    data = here(tmp_path / "data", None)
+    with_wikidata(data, "united-nations", Q1065)
+    with_wikidata(data, "mercy-relief", f"{WD}Q5")
+    wiki = LinkService("Wikidata", "u", "https://www.wikidata.org/wiki/{id}")
+    table = Table(
+        {"United Nations": [candidate("Q1065", "UN", 50, False)], "Mercy Relief": [
+            candidate("Q6", "Mercy Relief")]},
+        {},
+        extends=False,
+    )  # fmt: skip
+    run = propose(data, wiki, table, kinds=["organisation"])
+    found = by_record(run)
+    assert found["organisation/united-nations"][0]["decision"] == "accept"
+    assert found["organisation/mercy-relief"][0]["decision"] == ""
+    assert "Wikidata id differs (Q6, ours Q5)" in found["organisation/mercy-relief"][0]["why"]
+
+
+def test_a_shared_wikidata_id_through_another_lod(remote, tmp_path):
+    """The other lod's record says sameAs Q1065 (its data extension gives it), so does
+    ours: a match with no property mapped."""
+    url = service_url(remote)
+    data = here(tmp_path / "data", url, api_properties=False)
+    with_wikidata(data, "united-nations", Q1065)
+    run = propose(data, elsewhere_service(url, ()), client(url, tmp_path))
+    un = by_record(run)["organisation/united-nations"][0]
+    assert (un["id"], un["decision"]) == ("organisation/un", "accept")
+    assert "same Wikidata id (Q1065)" in un["why"]
+    assert run.accepted == 1
