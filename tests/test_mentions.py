@@ -260,3 +260,16 @@ def test_the_wordpress_theme_test_data(tmp_path):
     assert proposed == {("article/posts-lists", "topic/block-spacing")}
     left = {ref for p in proposals for ref, _ in p.left_out}
     assert {"topic/text", "topic/blocks", "topic/design", "topic/border"} <= left
+
+
+def test_names_in_urls_are_not_mentions():
+    matcher = mentions.Matcher(
+        [("topic/wordpress", "WordPress"), ("topic/css", "css"), ("organisation/un", "UN")]
+    )
+    text = (
+        "![a](https://wpthemetestdata.files.wordpress.com/2008/06/css.jpg) see "
+        "www.css-tricks.com/UN, <http://un.org/UN> and ftp://wordpress.example/css"
+    )
+    assert found(matcher, text) == []
+    linked = '[The WordPress handbook](https://make.wordpress.org/ "CSS at the UN")'
+    assert found(matcher, linked) == ["organisation/un", "topic/css", "topic/wordpress"]

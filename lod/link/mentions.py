@@ -20,6 +20,10 @@ rarer words are matched as before; so is every name in a language wordfreq has n
 for (or needs an extra tokeniser for: Chinese, Japanese, Korean). What was left out is
 counted per article (`Proposal.left_out`) and listed at the end of the review.
 
+Text inside a URL (`https://…`, `www.…`: a Markdown link's target, a bare link) is not
+read: `wpthemetestdata.files.wordpress.com/…` does not mention WordPress, though the
+link's text and title may.
+
 The matcher is an Aho-Corasick automaton (pyahocorasick) over every name at once, so an
 article is scanned once whatever the number of names; of overlapping matches the longest
 wins ("United Nations Headquarters" over "United Nations"). A name that belongs to two
@@ -55,6 +59,7 @@ ACRONYM = re.compile(r"[A-Z0-9][A-Z0-9&.\-]{1,7}")
 COMMON_ZIPF = 4.0  # ten times in a million words: the high-frequency half of the scale
 SUBJECTS = ("topic", "document")  # named by what they are about: a common word says nothing
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>()\[\]\"'`]+", re.IGNORECASE)
 
 
 def _is_acronym(name: str) -> bool:
@@ -155,7 +160,8 @@ class Matcher:
         """The names in text, longest first where they overlap: (matched key, its
         (ref, name) pairs), once per occurrence; one-word names that are common words of
         `language` left out (see the module's doc), and counted in `left_out` by (ref,
-        name)."""
+        name). URLs are not read."""
+        text = URL.sub(" ", text)
         folded = normalise(text)
         padded, cased = f" {folded} ", None
         spans = []  # (start, end, key, the pairs kept, the pairs left out)
