@@ -510,12 +510,14 @@ def link_group() -> None:
     "--review",
     default="sameas-review.yaml",
     show_default=True,
-    help="The review file to write (YAML; edit its decisions, then `lod link apply` it).",
+    help="The review file to write (YAML; edit its decisions, then `lod link apply` it); "
+    "one there already is merged into: its decisions and comments are kept.",
 )
 @click.option(
     "--write",
     is_flag=True,
-    help="Also write the links accepted automatically into data/ (as `lod link apply`).",
+    help="Also write the review's accepted links into data/ (as `lod link apply`): those "
+    "accepted automatically, and those accepted in a review merged into.",
 )
 @data_option
 @click.option("--out", help="Build folder; answers are cached in its cache/link/ [LOD_OUT].")
@@ -558,10 +560,11 @@ def link_sameas(
     service_url, kinds, review, write, data, out, rate, timeout, retries, batch, api, no_cache
 ) -> None:
     """Propose sameAs links from a reconciliation service (Wikidata's, another lod …) for
-    the records without one; write them to a review file. Exit 1 when the service failed
-    (what it answered is kept in the review file)."""
+    the records without one; write them to a review file, or merge them into the one there
+    (its decisions and comments kept; one that cannot be merged is refused, untouched).
+    Exit 1 when the service failed (what it answered is kept in the review file)."""
     from .link.matching import DEFAULT_KINDS, dataset_services, propose
-    from .link.review import apply, write_review
+    from .link.review import apply, check_review, write_review
     from .link.service import Client, find_service, service_from_manifest
 
     settings = _settings(data, out)
@@ -578,14 +581,15 @@ def link_sameas(
         url, timeout=timeout, retries=retries, rate=rate, cache=cache, version=api, batch=batch
     )
     service = named or service_from_manifest(url, client)
+    check_review(review, service)  # a review there that cannot be merged: before asking
     run = propose(settings.data, service, client, kinds or DEFAULT_KINDS, settings.base)
-    write_review(review, service, url, run)
+    written = write_review(review, service, url, run, settings.data)
     candidates = sum(len(p.candidates) for p in run.proposals)
     click.echo(
         f"{run.asked} records asked, {len(run.proposals)} with candidates ({candidates} in all, "
-        f"{run.accepted} accepted automatically); review: {review}"
+        f"{run.accepted} accepted automatically); {written.summary()}"
     )
-    if write and run.accepted:
+    if write:
         applied = apply(review, settings.data)
         click.echo(f"{len(applied.added)} sameAs links written into {settings.data}")
     for error in run.errors:

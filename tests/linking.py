@@ -45,6 +45,7 @@ def elsewhere(root: Path) -> Path:
   location: new-york
   url: https://www.un.org/
   foundingDate: 1945-10-24
+  sameAs: https://www.wikidata.org/wiki/Q1065
 - id: mercy-relief
   name: Mercy Relief
   location: dublin

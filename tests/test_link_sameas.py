@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from lod import LodError, Settings, build
+from lod.cli import cli
 from lod.link.matching import Run, propose
 from lod.link.review import apply, read_rejected, write_review
 from lod.link.service import Client, ServiceFailed, find_service, service_from_manifest
@@ -312,7 +314,7 @@ def test_cli_sameas_and_apply(remote, tmp_path):
             "--service",
             bad.url,
             "--review",
-            str(review),
+            str(tmp_path / "r3.yaml"),  # review's is Elsewhere's: refused, see below
             "--retries",
             "0",
             "--write",
@@ -552,3 +554,293 @@ def test_a_service_found_by_label_or_url_or_made_from_its_manifest():
     assert (made.label, made.ids) == ("o.example", "http://o.example/e/{id}")
     with pytest.raises(LodError, match="has no identifierSpace"):
         service_from_manifest("https://o.example/api", Manifest({"name": "O"}))
+
+
+# a shared Wikidata id: the same thing, whatever the names and the properties say
+
+WD = "http://www.wikidata.org/entity/"
+Q1065 = f"{WD}Q1065"
+
+
+def with_wikidata(data: Path, slug: str, same_as: str) -> None:
+    """Our record `slug` (organisations.yaml) given a sameAs, as a person writes it."""
+    orgs = data / "organisations" / "organisations.yaml"
+    text = orgs.read_text()
+    line = next(line for line in text.splitlines(keepends=True) if line == f"- id: {slug}\n")
+    orgs.write_text(text.replace(line, f"{line}  sameAs: {same_as}\n"))
+
+
+@pytest.mark.parametrize(
+    ("theirs", "name", "decision", "why"),
+    [
+        # their sameAs names our Wikidata id (as a page or an id): a match, with no
+        # property mapped and even under another name
+        ([Q1065], "United Nations", "accept", "same Wikidata id (Q1065)"),
+        (["https://www.wikidata.org/wiki/Q1065"], "UNO", "accept", "same Wikidata id (Q1065)"),
+        # another Wikidata id there: never, whatever the name
+        ([f"{WD}Q7"], "United Nations", "", "Wikidata id differs (Q7, ours Q1065)"),
+        # nothing to compare: left to the publisher, as before
+        ([], "United Nations", "", "no property to check"),
+        (["https://ror.org/00x"], "United Nations", "", "no property to check"),
+    ],
+)
+def test_a_shared_wikidata_id_is_a_match(tmp_path, theirs, name, decision, why):
+    data = here(tmp_path / "data", None)
+    with_wikidata(data, "united-nations", "https://www.wikidata.org/wiki/Q1065")
+    table = Table(
+        {"United Nations": [candidate("u1", name, 60, False)]}, {"u1": {"sameAs": theirs}}
+    )
+    run = propose(data, elsewhere_service("u", ()), table, kinds=["organisation"])
+    (found,) = by_record(run)["organisation/united-nations"]
+    assert found["decision"] == decision
+    assert any(why in w for w in found["why"]), found["why"]
+
+
+def test_the_candidate_that_is_our_wikidata_entity_is_a_match(tmp_path):
+    """A service whose ids are Wikidata's pages: the record's entity IRI is the same id."""
+    data = here(tmp_path / "data", None)
+    with_wikidata(data, "united-nations", Q1065)
+    with_wikidata(data, "mercy-relief", f"{WD}Q5")
+    wiki = LinkService("Wikidata", "u", "https://www.wikidata.org/wiki/{id}")
+    table = Table(
+        {"United Nations": [candidate("Q1065", "UN", 50, False)], "Mercy Relief": [
+            candidate("Q6", "Mercy Relief")]},
+        {},
+        extends=False,
+    )  # fmt: skip
+    run = propose(data, wiki, table, kinds=["organisation"])
+    found = by_record(run)
+    assert found["organisation/united-nations"][0]["decision"] == "accept"
+    assert found["organisation/mercy-relief"][0]["decision"] == ""
+    assert "Wikidata id differs (Q6, ours Q5)" in found["organisation/mercy-relief"][0]["why"]
+
+
+def test_a_shared_wikidata_id_through_another_lod(remote, tmp_path):
+    """The other lod's record says sameAs Q1065 (its data extension gives it), so does
+    ours: a match with no property mapped."""
+    url = service_url(remote)
+    data = here(tmp_path / "data", url, api_properties=False)
+    with_wikidata(data, "united-nations", Q1065)
+    run = propose(data, elsewhere_service(url, ()), client(url, tmp_path))
+    un = by_record(run)["organisation/united-nations"][0]
+    assert (un["id"], un["decision"]) == ("organisation/un", "accept")
+    assert "same Wikidata id (Q1065)" in un["why"]
+    assert run.accepted == 1
+
+
+# running again: the review file there is merged into, never written over
+
+
+def decide(text: str, iri: str, line: str) -> str:
+    """The review's text with the `decision:` line of the candidate `iri` replaced by
+    `line` (indented as it was), as a person edits it."""
+    lines = text.splitlines(keepends=True)
+    at = lines.index(next(x for x in lines if x.strip() == f"iri: {iri}"))
+    at += next(i for i, x in enumerate(lines[at:]) if x.strip().startswith("decision:"))
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    lines[at] = indent + line + "\n"
+    return "".join(lines)
+
+
+def above(text: str, line: str, comment: str) -> str:
+    """A comment line put above the (first) line `line`, at its indentation."""
+    found = next(x for x in text.splitlines(keepends=True) if x.strip() == line)
+    indent = found[: len(found) - len(found.lstrip())]
+    return text.replace(found, f"{indent}{comment}\n{found}", 1)
+
+
+def iri(entity: str) -> str:
+    return f"{ELSEWHERE}id/{entity}"
+
+
+def decisions(review: Path) -> dict[tuple[str, str], str]:
+    doc = yaml.safe_load(review.read_text())
+    return {
+        (item["record"], c["id"]): c["decision"]
+        for item in doc["records"]
+        for c in item["candidates"] or []
+    }
+
+
+FIRST = {
+    "United Nations": [candidate("u1", "United Nations"), candidate("u2", "UN Office", 70)],
+    "Mercy Relief": [candidate("m1", "Mercy Relief")],
+    "Global Action": [candidate("g1", "Global Action"), candidate("g2", "Global Action", 80)],
+    "Nobody Knows This Organisation": [candidate("n1", "Nobody", 40, False)],
+}
+
+
+def reviewed(tmp_path) -> tuple[Path, Path, LinkService]:
+    """A first run's review, then decided and commented by a person (text edits)."""
+    data = here(tmp_path / "data", None)
+    service = elsewhere_service("u", LOCATED)
+    review = tmp_path / "review.yaml"
+    run = propose(data, service, Table(FIRST, {"g1": GENEVA}), kinds=["organisation"])
+    written = write_review(review, service, "http://u/api", run, data)
+    assert not written.merged and decisions(review)[("organisation/global-action", "g1")] == (
+        "accept"
+    )
+    text = review.read_text()
+    text = decide(text, iri("u1"), "decision: accept   # same website, checked by phone")
+    text = above(text, "- id: u2", "# the Geneva office? ask Anna")
+    text = decide(text, iri("m1"), "decision: reject")
+    text = above(text, "- record: organisation/nobody-knows", "# a new partner: look again in May")
+    text = text.replace("records:\n", "# reviewed up to Mercy Relief, 3 May\nrecords:\n")
+    review.write_text(text)
+    return data, review, service
+
+
+def test_a_second_run_keeps_decisions_and_comments_and_adds_candidates(tmp_path):
+    data, review, service = reviewed(tmp_path)
+    edited = review.read_text()
+    second = {
+        **FIRST,
+        "United Nations": [*FIRST["United Nations"], candidate("u3", "United Nations HQ", 60)],
+        "Global Action": [*FIRST["Global Action"], candidate("g3", "Global Actions", 50)],
+        "Nobody Knows This Organisation": [candidate("n1", "Nobody", 45, False)],
+        "New Partner": [candidate("p1", "New Partner")],
+    }
+    orgs = data / "organisations" / "organisations.yaml"
+    orgs.write_text(orgs.read_text() + "\n- id: new-partner\n  name: New Partner\n")
+    run = propose(data, service, Table(second, {"g1": GENEVA}), kinds=["organisation"])
+    written = write_review(review, service, "http://u/api", run, data)
+    text = review.read_text()
+
+    # every decision and comment survived, on the lines the person wrote them
+    for line in [
+        "# reviewed up to Mercy Relief, 3 May\nrecords:\n",
+        "    decision: accept   # same website, checked by phone\n",
+        f"  # the Geneva office? ask Anna\n  - id: u2\n    iri: {iri('u2')}\n",
+        "    decision: reject\n",
+        "# a new partner: look again in May\n- record: organisation/nobody-knows\n",
+    ]:
+        assert line in text, line
+    found = decisions(review)
+    assert found[("organisation/united-nations", "u1")] == "accept"
+    assert found[("organisation/mercy-relief", "m1")] == "reject"
+    assert found[("organisation/global-action", "g1")] == "accept"  # automatic, kept
+    # the new candidates, and the new record, are there to decide
+    assert found[("organisation/united-nations", "u3")] == ""
+    assert found[("organisation/global-action", "g3")] == ""
+    assert found[("organisation/new-partner", "p1")] == ""
+    # an untouched candidate is written anew, with this run's evidence
+    nobody = yaml.safe_load(text)["records"][3]
+    assert nobody["record"] == "organisation/nobody-knows"
+    assert nobody["candidates"][0]["score"] == 45
+    assert (written.merged, written.added, written.renewed) == (True, 3, 2)
+    # the unchanged parts of the file are as they were, byte for byte
+    kept_block = edited[edited.index("- record: organisation/united-nations") :]
+    kept_block = kept_block[: kept_block.index("- record: organisation/mercy-relief")]
+    assert kept_block.rstrip("\n") in text
+    # and a third run with nothing new changes nothing
+    again = propose(data, service, Table(second, {"g1": GENEVA}), kinds=["organisation"])
+    write_review(review, service, "http://u/api", again, data)
+    assert review.read_text() == text
+
+
+def test_after_apply_what_is_done_leaves_and_what_is_said_stays(tmp_path):
+    """Applied: u1 and g1 are in data/ now, m1 is remembered as rejected. A second run:
+    those leave (u1 stays: it carries a comment), so do the untouched candidates of the
+    records linked since (g2); the commented u2 stays; the entry of Mercy Relief, left
+    with nothing, goes; a record deleted from data/ loses its entry, and says so."""
+    data, review, service = reviewed(tmp_path)
+    applied = apply(review, data)
+    assert {i for _, i, _ in applied.added} == {iri("u1"), iri("g1")}
+    orgs = data / "organisations" / "organisations.yaml"
+    text = orgs.read_text()
+    orgs.write_text(text[: text.index("- id: nobody-knows")])  # deleted by the publisher
+    run = propose(data, service, Table(FIRST, {"g1": GENEVA}), kinds=["organisation"])
+    assert run.proposals == []  # nothing new: linked, rejected, or gone
+    written = write_review(review, service, "http://u/api", run, data)
+    assert decisions(review) == {
+        ("organisation/united-nations", "u1"): "accept",  # commented: kept
+        ("organisation/united-nations", "u2"): "",  # commented: kept
+    }
+    assert "# the Geneva office? ask Anna" in review.read_text()
+    assert written.gone == ["organisation/nobody-knows"]
+    assert "no longer in data/: organisation/nobody-knows" in written.summary()
+    assert apply(review, data).added == []  # and the file still applies
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("records: [\n", "not valid YAML"),
+        ("- a list\n", "not a review file"),
+        ("records:\n  - record: organisation/x\n    candidates: [{id: q}]\n", "has an `iri`"),
+        ("records: []\n", "a review of no service"),
+        (
+            "service: {label: Other, ids: 'http://other.example.org/{id}'}\nrecords: []\n",
+            "a review of another service (http://other.example.org/{id}), not of Elsewhere",
+        ),
+        (
+            "service: {ids: 'https://elsewhere.example.org/id/{id}'}\nrecords:\n"
+            "  - record: organisation/mercy-relief\n    candidates: [{iri: 'http://q'}]\n",
+            "review.yaml:3: records[0] is written as a flow",
+        ),
+    ],
+)
+def test_a_review_that_cannot_be_merged_is_refused_untouched(tmp_path, text, message):
+    data = here(tmp_path / "data", None)
+    service = elsewhere_service("u", LOCATED)
+    review = tmp_path / "review.yaml"
+    review.write_text(text)
+    run = propose(data, service, Table(FIRST, {}), kinds=["organisation"])
+    with pytest.raises(LodError, match=re.escape(message)) as refused:
+        write_review(review, service, "http://u/api", run, data)
+    assert "it was not overwritten" in str(refused.value)
+    assert review.read_text() == text
+
+
+def test_cli_merges_into_the_review_and_refuses_another(tmp_path):
+    """`lod link sameas` twice against a service on 127.0.0.1: the second run merges (the
+    person's decision and comment stay); a review of another service is refused before
+    the service is asked, exit 1, the file untouched."""
+    with Misbehaving("ok") as service:
+        data = here(tmp_path / "data", None)
+        review = tmp_path / "review.yaml"
+        args = ["link", "sameas", "--service", service.url, "--review", str(review),
+                "--data", str(data), "--out", str(tmp_path / "dist"), "--kind", "organisation",
+                "--rate", "100"]  # fmt: skip
+        runner = CliRunner()
+        first = runner.invoke(cli, args)
+        assert first.exit_code == 0, first.output
+        assert f"review: {review}\n" in first.output
+        decided = decide(
+            review.read_text(), "http://other.example.org/entity/X1", "decision: reject  # no"
+        )
+        review.write_text(decided)
+        second = runner.invoke(cli, args)
+        assert second.exit_code == 0, second.output
+        assert "(merged; candidates kept as they were: 1, written anew: 3, new: 0," in second.output
+        assert "    decision: reject  # no\n" in review.read_text()
+        assert review.read_text().count("decision:") == 4
+
+        other = tmp_path / "other.yaml"
+        other.write_text("service: {ids: 'http://x.example/{id}'}\nrecords: []\n")
+        posts = service.posts
+        refused = runner.invoke(cli, [*args[:4], "--review", str(other), *args[6:]])
+        assert refused.exit_code == 1
+        assert "a review of another service (http://x.example/{id})" in refused.output
+        assert "Traceback" not in refused.output
+        assert other.read_text() == "service: {ids: 'http://x.example/{id}'}\nrecords: []\n"
+        assert service.posts == posts  # refused before asking
+
+
+def test_a_first_run_that_found_nothing_is_merged_into(tmp_path):
+    """`records: []` (nothing found the first time), a comment under it: the second run's
+    records take the key's place, the comment stays, CRLF line endings too."""
+    data = here(tmp_path / "data", None)
+    service = elsewhere_service("u", LOCATED)
+    review = tmp_path / "review.yaml"
+    empty = propose(data, service, Table({}, {}), kinds=["organisation"])
+    write_review(review, service, "http://u/api", empty, data)
+    text = review.read_text().replace("\n", "\r\n") + "# nothing yet, 1 May\r\n"
+    review.write_bytes(text.encode())
+    run = propose(data, service, Table(FIRST, {}), kinds=["organisation"])
+    written = write_review(review, service, "http://u/api", run, data)
+    assert written.added == 6
+    merged = review.read_bytes().decode()
+    assert merged.count("\n") == merged.count("\r\n")
+    assert merged.endswith("decision: ''\r\n# nothing yet, 1 May\r\n")
+    assert len(decisions(review)) == 6

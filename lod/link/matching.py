@@ -11,13 +11,20 @@ candidate that has the record's name (or an alternate name), the service rates i
 (or scores it 90 or more), at least one mapped property agrees (through the service's data
 extension: a location, parent organisation, URL or date) and none differs. A namesake in
 another country is never accepted: its location differs, or nothing corroborates it.
+
+A shared identifier is agreement enough: when our record's `sameAs` names a Wikidata
+entity and the candidate is that entity (the service's ids are Wikidata's), or the
+candidate's own identifiers (its `sameAs`, asked through the data extension, or the
+property dataset.yaml maps our `sameAs` to) name it too, the candidate is accepted whatever
+its name or score, with no property mapped, unless a mapped property differs. A candidate
+whose identifiers name another Wikidata entity is never accepted.
 (lod.link.reconcile is the other side: our own service, matching a query over our index.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +33,7 @@ from ..errors import BuildFailed
 from ..make.convert import Conversion, convert
 from ..make.convert.services import LinkService
 from ..make.sources import load
-from ..text import normalise, same_as_key
+from ..text import WIKIDATA_ENTITY, normalise, same_as_key
 from ..vocab import LABELS, SDO, id_prefix
 from .review import read_rejected, same_as_of
 from .service import Client, ServiceFailed
@@ -34,6 +41,7 @@ from .service import Client, ServiceFailed
 DEFAULT_KINDS = ("organisation", "person", "place", "event", "topic")
 CANDIDATES = 3  # per record, asked for and proposed
 SURE_SCORE = 90.0
+SAME_AS = "sameAs"  # the field, and the property a candidate's identifiers are asked by
 
 
 @dataclass
@@ -51,6 +59,7 @@ class Run:
     unanswered: list[str]  # records not asked or not answered (the service failed)
     errors: list[str]
     accepted: int = 0
+    answered: set[str] = field(default_factory=set)  # records asked and answered
 
     def failed(self, failure: ServiceFailed, unanswered: list[str]) -> None:
         self.errors.append(str(failure))
@@ -87,8 +96,10 @@ def propose(
             run.failed(failed, [ours.id(s) for s, _ in todo[start:]])
             break
         run.asked += len(chunk)
+        run.answered.update(ours.id(s) for s, _ in chunk)
         progress(f"asked {run.asked} of {len(todo)}")
-        evidence = _evidence(client, service, results, run)
+        with_ids = any(ours.wikidata(s) for s, _ in chunk)
+        evidence = _evidence(client, service, results, run, with_ids)
         for (subject, record), result in zip(chunk, results, strict=True):
             refused = rejected.get(ours.id(subject), set())
             candidates = _check(ours, subject, result, evidence)
@@ -166,6 +177,11 @@ class _Ours:
                 found.add(key.removeprefix(self.space))
         return found
 
+    def wikidata(self, subject) -> set[str]:
+        """The Wikidata entities the record's sameAs names (their entity IRIs)."""
+        keys = {same_as_key(v) for v in self.same_as(subject)}
+        return {k for k in keys if k.startswith(WIKIDATA_ENTITY)}
+
     def values(self, subject, field_name: str) -> list:
         """A field's values: another record's subject (a key of `records`), or text."""
         try:
@@ -232,10 +248,15 @@ def _comparable(text: str) -> str:
 # the checks
 
 
-def _evidence(client: Client, service: LinkService, results, run: Run) -> dict[str, dict]:
-    """The candidates' values of the mapped properties, by the service's data extension
-    (none when it has none, or fails: then the candidates are left for review)."""
+def _evidence(
+    client: Client, service: LinkService, results, run: Run, with_ids: bool = False
+) -> dict[str, dict]:
+    """The candidates' values of the mapped properties (and of their identifiers, when
+    `with_ids`: some record of the batch has a Wikidata id), by the service's data
+    extension (none when it has none, or fails: then the candidates are left for review)."""
     pids = [pid for _, pid in service.properties]
+    if with_ids and _ids_pid(service) not in pids:
+        pids.append(_ids_pid(service))
     ids = sorted({c["id"] for result in results for c in result})
     if not (pids and ids and client.extends):
         return {}
@@ -267,20 +288,50 @@ def _judge(ours: _Ours, subject, names: set[str], raw: dict, evidence: dict) -> 
         why.append("the service says match")
     same_name = normalise(raw["name"]) in names
     why.append("same name" if same_name else "another name")
-    agree, differ = _compare(ours, subject, evidence.get(raw["id"], {}), why)
-    if not service.properties:
+    found = evidence.get(raw["id"], {})
+    agree, differ = _compare(ours, subject, found, why)
+    shared = _shared_id(ours, subject, raw["id"], found, why)
+    if shared is None and not service.properties:
         why.append("no property to check (map some in dataset.yaml)")
-    elif not agree and not differ:
+    elif shared is None and not agree and not differ:
         why.append("no property could be checked")
-    sure = same_name and (raw["match"] or raw["score"] >= SURE_SCORE)
+    sure = same_name and (raw["match"] or raw["score"] >= SURE_SCORE) and agree
     return {
         "id": raw["id"],
         "iri": service.iri(raw["id"]),
         "name": raw["name"],
         "score": raw["score"],
         "why": why,
-        "decision": "accept" if sure and agree and not differ else "",
+        "decision": "accept" if (sure or shared) and shared is not False and not differ else "",
     }
+
+
+def _ids_pid(service: LinkService) -> str:
+    """The service's property of a candidate's identifiers: the one dataset.yaml maps our
+    `sameAs` to, else `sameAs` (as another lod service, and schema.org, call it)."""
+    return dict(service.properties).get(SAME_AS, SAME_AS)
+
+
+def _shared_id(ours: _Ours, subject, entity: str, found: dict, why: list[str]) -> bool | None:
+    """Whether the candidate is the Wikidata entity our record names (it is that entity,
+    or its identifiers name it): True, False (it names another), None (nothing to tell)."""
+    mine = ours.wikidata(subject)
+    if not mine:
+        return None
+    named = [ours.service.iri(entity)]
+    named += [v if isinstance(v, str) else v["id"] for v in found.get(_ids_pid(ours.service), [])]
+    theirs = {k for k in map(same_as_key, named) if k.startswith(WIKIDATA_ENTITY)}
+    if not theirs:
+        return None
+    if mine & theirs:
+        why.append(f"same Wikidata id ({_qids(mine & theirs)})")
+        return True
+    why.append(f"Wikidata id differs ({_qids(theirs)}, ours {_qids(mine)})")
+    return False
+
+
+def _qids(entities: set[str]) -> str:
+    return ", ".join(sorted(e.removeprefix(WIKIDATA_ENTITY) for e in entities))[:80]
 
 
 def _compare(ours: _Ours, subject, found: dict, why: list[str]) -> tuple[int, int]:
