@@ -2,13 +2,16 @@
 checkout) builds data/ and serves it with `gunicorn 'lod.web:create_app()'` from any folder;
 nginx in front (deploy/nginx.conf), under a path prefix on a port that is not the default,
 keeps every URL the site writes on the public scheme, host, port and prefix, and `lod check`
-tells that deployment from one whose proxy loses the port."""
+tells that deployment from one whose proxy loses the port; the systemd units in deploy/
+parse and name real commands and options."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -448,3 +451,123 @@ def test_lod_check_passes_behind_nginx_and_fails_when_it_loses_the_port(behind_n
     assert len(lines) == 1, failed.output
     assert lines[0].startswith("FAIL absolute URLs: /reconcile names https://127.0.0.1/lod/")
     assert f"(the port {port} is lost)" in lines[0]
+
+
+# --- systemd -----------------------------------------------------------------------------------
+
+UNITS = ("lod.service", "lod-update.service", "lod-update.timer")
+INSTALLED = "/opt/lod/venv/bin/"  # where the units expect lod's virtual environment
+
+
+def unit_values(name: str, key: str) -> list[str]:
+    """The values of `key` in a unit file, continuation lines joined."""
+    text = (DEPLOY / name).read_text("utf-8").replace("\\\n", " ")
+    return [
+        line.split("=", 1)[1].strip() for line in text.splitlines() if line.startswith(key + "=")
+    ]
+
+
+def here(command: str) -> str:
+    """A unit's command line with this environment's lod and gunicorn for the installed."""
+    return command.replace(INSTALLED, str(Path(sys.executable).parent) + "/")
+
+
+def test_the_units_verify(tmp_path):
+    """systemd-analyze verify (as systemd would load them, its executables this test
+    environment's) finds nothing to say about the units."""
+    if shutil.which("systemd-analyze") is None:  # the tests below check the commands
+        pytest.skip("systemd-analyze is not installed (systemd)")
+    for name in UNITS:
+        (tmp_path / name).write_text(here((DEPLOY / name).read_text("utf-8")), "utf-8")
+    done = subprocess.run(
+        ["systemd-analyze", "verify", *UNITS], cwd=tmp_path, capture_output=True, text=True
+    )
+    said = [line for line in (done.stdout + done.stderr).splitlines() if "lod" in line]
+    assert done.returncode == 0 and not said, done.stdout + done.stderr
+
+
+def test_the_timer_starts_the_update_service():
+    assert (DEPLOY / "lod-update.timer").exists() and (DEPLOY / "lod-update.service").exists()
+    assert not unit_values("lod-update.timer", "Unit")  # so the service of the same name
+
+
+def lod_commands(command: str) -> list[list[str]]:
+    """The `lod …` commands of a unit's ExecStart (in `sh -c '…'` too), as words; the
+    shell's $VARIABLE ($$ in a unit) becomes a placeholder."""
+    words = shlex.split(command.replace("$$", "$"))
+    scripts = [words[i + 1] for i, w in enumerate(words) if w == "-c"] or [shlex.join(words)]
+    found = []
+    for script in scripts:
+        for part in re.split(r"&&|;|\|\|", script):
+            part_words = [re.sub(r"^\$\w+$", "SOURCE", w) for w in shlex.split(part)]
+            if part_words and part_words[0].endswith("/lod"):
+                found.append(part_words)
+    return found
+
+
+def test_the_update_service_runs_real_lod_commands():
+    """Each `lod` command lod-update.service runs exists with its options (`--help` after
+    them exits 0; click refuses an unknown command or option with 2)."""
+    (command,) = unit_values("lod-update.service", "ExecStart")
+    commands = lod_commands(command)
+    assert [c[1] for c in commands] == ["import", "build"]
+    for words in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "lod", *words[1:], "--help"], capture_output=True, text=True
+        )
+        assert done.returncode == 0, (words, done.stderr)
+        assert f"Usage: python -m lod {words[1]}" in done.stdout
+
+
+def test_the_site_service_runs_gunicorn_on_the_app(built):
+    """lod.service's ExecStart, checked by gunicorn itself (it loads the app)."""
+    (command,) = unit_values("lod.service", "ExecStart")
+    words = shlex.split(here(command))
+    assert words[-1] == APP
+    env = {**os.environ, "LOD_OUT": str(built.path.parent.parent)}
+    done = subprocess.run([*words, "--check-config"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_environment_file_names_real_settings():
+    config = (ROOT / "lod" / "config.py").read_text("utf-8")
+    (command,) = unit_values("lod-update.service", "ExecStart")
+    names = [
+        line.split("=", 1)[0]
+        for line in (DEPLOY / "lod.env").read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert names and all(f'"{n}"' in config or f"$${n}" in command for n in names), names
+    for name in UNITS[:2]:
+        assert unit_values(name, "EnvironmentFile") == ["/etc/lod/lod.env"]
+
+
+@pytest.mark.slow
+def test_the_update_service_imports_and_builds_under_its_lock(tmp_path):
+    """lod-update.service's ExecStart, run as systemd would (its paths here): it imports a
+    feed into data/ and builds; while another holds the lock, it does neither."""
+    data = shutil.copytree(DATA, tmp_path / "data")
+    lock = tmp_path / "update.lock"
+    (command,) = unit_values("lod-update.service", "ExecStart")
+    command = here(command).replace("/srv/lod/update.lock", str(lock)).replace("$$", "$")
+    env = clean_environment(
+        LOD_DATA=data,
+        LOD_OUT=tmp_path / "dist",
+        LOD_IMPORT_SOURCES=ROOT / "tests/fixtures/real/feeds/rss-wordpress-natasha.xml",
+        **dict(v.split("=", 1) for v in unit_values("lod-update.service", "Environment")),
+    )
+    if "PYTHONPATH" in os.environ:  # the lod these tests run, as the tests do
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        busy = subprocess.run(
+            shlex.split(command.replace("--wait 600", "--nonblock")), env=env, cwd=tmp_path
+        )
+    assert busy.returncode == 1 and not (tmp_path / "dist").exists()
+    done = subprocess.run(
+        shlex.split(command), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "created" in done.stdout
+    assert len(list((data / "articles").iterdir())) > len(list((DATA / "articles").iterdir()))
+    assert (tmp_path / "dist" / "current" / "manifest.json").exists()
