@@ -571,3 +571,11 @@ def test_the_update_service_imports_and_builds_under_its_lock(tmp_path):
     assert "created" in done.stdout
     assert len(list((data / "articles").iterdir())) > len(list((DATA / "articles").iterdir()))
     assert (tmp_path / "dist" / "current" / "manifest.json").exists()
+
+
+def test_the_deployment_page_names_the_files_and_its_links_resolve():
+    from .test_docs import test_links_resolve_inside_the_repository as resolve
+
+    resolve("docs/deploy.md")
+    page = (ROOT / "docs" / "deploy.md").read_text("utf-8")
+    assert all(f"(../deploy/{p.name})" in page for p in DEPLOY.iterdir()), "a file unlinked"
