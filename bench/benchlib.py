@@ -150,7 +150,7 @@ def code_version() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "lod", "app.py", "shapes"],
+            ["git", "status", "--porcelain", "--", "lod", "app.py"],
             cwd=ROOT,
             capture_output=True,
             text=True,

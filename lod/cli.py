@@ -142,8 +142,8 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals, tr
             left.append(builder)  # for main to exit without freeing it
         return
     watching = (
-        f"watching {Path(settings.data)}/ for changes (every {interval:g} s; shapes/ is not "
-        "watched; Ctrl-C to stop)"
+        f"watching {Path(settings.data)}/ for changes (every {interval:g} s; lod/shapes/ is "
+        "not watched; Ctrl-C to stop)"
     )
     # Stopped (Ctrl-C, or SIGTERM from a service manager), it keeps the last build's state
     # for the next `lod build` (lod.make.state).

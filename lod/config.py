@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHAPES_DIR = PROJECT_ROOT / "shapes"
+SHAPES_DIR = Path(__file__).resolve().parent / "shapes"  # package data: installed with lod
 
 
 def _cpu_count() -> int:

@@ -323,7 +323,7 @@ ENTRIES = (
         "the last build's state (a snapshot and a journal) for an incremental `lod build`",
         "`lod build` (the snapshot by a process of its own)",
         "the next `lod build`",
-        "ignored when current, lod, the libraries, data/, base or shapes/ differ",
+        "ignored when current, lod, the libraries, data/, base or lod/shapes/ differ",
         "yes: the next build is then a full one",
     ),
     Entry(

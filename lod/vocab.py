@@ -161,7 +161,7 @@ class SD(DefinedNamespace):
 
 SCHEMA = Namespace("https://schema.org/")
 """The open schema.org namespace, only for user-chosen subtypes checked against the class
-hierarchy shipped in shapes/ (an organisation's or document's `type`)."""
+hierarchy shipped in lod/shapes/ (an organisation's or document's `type`)."""
 
 KINDS: dict[str, str] = {
     "article": "articles",
@@ -319,7 +319,7 @@ def kind_and_slug(base: str, iri: str) -> tuple[str, str] | None:
 
 @lru_cache(maxsize=1)
 def schema_classes() -> Graph:
-    """schema.org's class hierarchy (rdfs:subClassOf axioms), shipped in shapes/."""
+    """schema.org's class hierarchy (rdfs:subClassOf axioms), shipped in lod/shapes/."""
     graph = Graph()
     graph.parse(SHAPES_DIR / "schemaorg-classes.ttl", format="turtle")
     return graph

@@ -1,6 +1,7 @@
 """`lod check URL` audits a deployment as a Linked Data client: it passes against the test
 server, names the check that fails against a server with one deliberate fault (a proxy that
-drops CORS), and reports a server that is down or silent in one clear line."""
+drops CORS, or one that loses the port of the host the client asked for), and reports a
+server that is down or silent in one clear line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -42,17 +43,25 @@ def failures(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("FAIL")]
 
 
+def as_asked(host: str) -> str:
+    return host
+
+
 @contextmanager
-def proxy(target: str, drop: set[str]) -> Iterator[str]:
+def proxy(
+    target: str, drop: frozenset[str] = frozenset(), host: Callable[[str], str] = as_asked
+) -> Iterator[str]:
     """An HTTP proxy on 127.0.0.1 in front of `target` that drops the `drop` headers from
-    every answer: a deployment with one deliberate fault."""
+    every answer, and passes on the Host the client asked for as `host` makes it: a
+    deployment with one deliberate fault."""
 
     def forward(environ, start_response):
         request = Request(environ)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         upstream = requests.request(
             request.method,
             target + request.full_path.rstrip("?"),
-            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            headers={**headers, "Host": host(request.host)},
             data=request.get_data(),
             allow_redirects=False,
             timeout=30,
@@ -98,6 +107,9 @@ def test_check_passes_against_the_test_server(server):
         "ok   reconciliation /reconcile (versions ",
         "ok   sitemap /sitemap.xml",
         "ok   robots.txt /robots.txt",
+        "ok   absolute URLs (",
+        "URLs in /ldes, /ldes/1, /reconcile, /robots.txt, /sitemap.xml, void:dataDump, "
+        f"void:sparqlEndpoint: all under {server.url}/ or the base https://lod.example.org/)",
     ):
         assert check in names, f"{check!r} missing from\n{names}"
     # one resource per kind, the dataset's base mapped onto the checked URL
@@ -106,7 +118,7 @@ def test_check_passes_against_the_test_server(server):
 
 
 def test_check_names_the_failing_check(server):
-    with proxy(server.url, drop={"access-control-allow-origin"}) as url:
+    with proxy(server.url, drop=frozenset({"access-control-allow-origin"})) as url:
         result = lod_check(url)
     assert result.exit_code == 1, result.output
     failed = failures(result.output)
@@ -115,6 +127,35 @@ def test_check_names_the_failing_check(server):
     assert all("no Access-Control-Allow-Origin" in line for line in cors)
     assert failed == cors  # nothing else is reported broken
     assert result.output.splitlines()[-1].endswith(", 7 failed")
+
+
+def without_port(host: str) -> str:
+    return host.rsplit(":", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("host", "how"),
+    [
+        pytest.param(without_port, "the port {port} is lost", id="port-lost"),
+        pytest.param(None, "the port {upstream}, not {port}", id="upstream-host"),
+    ],
+)
+def test_check_fails_when_a_proxy_loses_the_port(server, host, how):
+    """The site is only as reachable as the URLs it writes: a proxy that passes on the
+    host without the port the client used (nginx's $host), or its own upstream's, makes the
+    sitemap, robots.txt, /reconcile and /ldes name URLs that lead elsewhere, while every
+    check that follows only paths still passes."""
+    upstream = server.url.rsplit(":", 1)[1]
+    with proxy(server.url, host=host or (lambda _: f"127.0.0.1:{upstream}")) as url:
+        port = url.rsplit(":", 1)[1]
+        result = lod_check(url)
+    assert result.exit_code == 1, result.output
+    failed = failures(result.output)
+    assert len(failed) == 1, result.output  # the others pass: they follow paths
+    stray = f"http://127.0.0.1{'' if host else ':' + upstream}/"
+    assert failed[0].startswith(f"FAIL absolute URLs: /reconcile names {stray}"), failed[0]
+    assert f"not under {url}/ ({how.format(port=port, upstream=upstream)})" in failed[0]
+    assert "X-Forwarded-Host" in failed[0] and "LOD_TRUST_PROXY" in failed[0]
 
 
 def test_a_server_that_is_down_is_one_clear_failure():

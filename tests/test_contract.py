@@ -16,6 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH, VOID
 
 from lod import Settings, build
+from lod.config import SHAPES_DIR
 from lod.errors import BuildFailed
 from lod.make.steps import validated
 from lod.vocab import FOAF, SCHEMA, SDO
@@ -23,7 +24,7 @@ from lod.web import create_app
 
 from .conftest import DATA, ROOT, copy_data, require
 
-SHAPES = ROOT / "shapes"
+SHAPES = SHAPES_DIR
 NODE_MODULES = Path(os.environ.get("LOD_NODE_MODULES", ROOT / ".ci" / "node" / "node_modules"))
 BASE = "https://lod.example.org/"
 SIDE_EVENT = f"{BASE}id/event/csocd59-migration-displacement-side-event"

@@ -15,6 +15,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS, VOID
 
 from lod import Settings, build
 from lod.cli import cli
+from lod.config import SHAPES_DIR
 from lod.formats import Format
 from lod.layout import DUMP_FORMATS, dump_name
 
@@ -183,7 +184,7 @@ def test_shipped_class_hierarchy_is_schema_orgs(schema_vocab):
     for c, p in schema.subject_objects(RDFS.subClassOf):
         if str(c).startswith(SDO) and str(p).startswith(SDO):
             expected.add((c, RDFS.subClassOf, p))
-    shipped = Graph().parse(ROOT / "shapes" / "schemaorg-classes.ttl")
+    shipped = Graph().parse(SHAPES_DIR / "schemaorg-classes.ttl")
     assert isomorphic(shipped, expected)
 
 

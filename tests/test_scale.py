@@ -14,6 +14,7 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 
 from lod import Settings, build
+from lod.config import SHAPES_DIR
 from lod.formats import Format
 from lod.make.convert import convert
 from lod.make.parts import LONGEST, UNREAD, Blocks, ReadBack
@@ -26,7 +27,7 @@ from lod.vocab import RDF, SDO, XSD
 
 from .conftest import ROOT
 
-SHAPES = ROOT / "shapes"
+SHAPES = SHAPES_DIR
 BASE = "https://bench.example.org/"
 
 

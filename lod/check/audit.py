@@ -4,8 +4,12 @@ Starting from the dataset description at /.well-known/void, it dereferences each
 `void:exampleResource` (303 from /id/, content negotiation over every format, the formats
 agreeing as graphs, `Vary`, CORS, `ETag` and 304), asks the SPARQL endpoint for its service
 description and for a triple count, downloads and parses every `void:dataDump`, and reads
-the reconciliation manifest, /sitemap.xml and /robots.txt. Each check is one `Result`; the
-caller prints them as they come.
+the reconciliation manifest, /sitemap.xml and /robots.txt. Last, every absolute URL the site
+wrote in those (and in the change stream, /ldes) must be under the checked URL or the
+dataset's base: behind a proxy that does not pass on the public host with its port, the
+scheme or the path prefix, the site names URLs that lead elsewhere, and every other check,
+which follows paths, would still pass. Each check is one `Result`; the caller prints them as
+they come.
 
 IRIs in the data use the dataset's base, which need not be the URL being checked (a
 staging server, a local one): an IRI under the base is fetched from the checked URL's root
@@ -35,6 +39,9 @@ from ..vocab import RDF, SD, VOID
 
 TIMEOUT = 10.0
 JSON = "application/json"
+TRIG = "application/trig"
+TREE = "https://w3id.org/tree#"
+TREE_VIEW = ox.NamedNode(f"{TREE}view")
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 COUNT_QUERY = "SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }"
 USER_AGENT = "lod-check/0.1 (+https://github.com/lod)"
@@ -151,6 +158,7 @@ def _audit(client: Client) -> Iterator[Result]:
     yield _probe("VoID /.well-known/void", lambda: _void(client, void_response, found))
     void = found[0] if found else None
     documents: list[str] = []
+    written: list[tuple[str, str]] = []  # (where, URL): the absolute URLs the site wrote
     if void is not None:
         client.base = void.base
         for iri in void.examples:
@@ -167,9 +175,12 @@ def _audit(client: Client) -> Iterator[Result]:
         for dump in void.dumps:
             local = client.local(dump)
             yield _probe(f"dump {client.show(local)}", lambda u=local: _dump(client, u, void))
-    yield _probe("reconciliation /reconcile", lambda: _reconcile(client))
-    yield _probe("sitemap /sitemap.xml", lambda: _sitemap(client, documents))
-    yield _probe("robots.txt /robots.txt", lambda: _robots(client))
+        written += [("the VoID's void:dataDump", dump) for dump in void.dumps]
+        written += [("the VoID's void:sparqlEndpoint", void.sparql)] if void.sparql else []
+    yield _probe("reconciliation /reconcile", lambda: _reconcile(client, written))
+    yield _probe("sitemap /sitemap.xml", lambda: _sitemap(client, documents, written))
+    yield _probe("robots.txt /robots.txt", lambda: _robots(client, written))
+    yield _probe("absolute URLs", lambda: _absolute(client, written))
 
 
 def _probe(name: str, run: Callable[[], str | None]) -> Result:
@@ -390,7 +401,7 @@ def _dump(client: Client, url: str, void: Void) -> str:
     return f"{size} bytes, gunzipped and parsed: {count} triples = void:triples"
 
 
-def _reconcile(client: Client) -> str:
+def _reconcile(client: Client, written: list[tuple[str, str]]) -> str:
     response = client.get(f"{client.root}/reconcile", JSON)
     _expect(response, 200)
     try:
@@ -400,16 +411,35 @@ def _reconcile(client: Client) -> str:
     versions = manifest.get("versions") if isinstance(manifest, dict) else None
     if not versions or not isinstance(versions, list):
         raise Failed("the manifest has no `versions`")
+    written += [("/reconcile", url) for url in _json_urls(manifest, skip={"schemaSpace"})]
     return "versions " + ", ".join(map(str, versions))
 
 
-def _sitemap(client: Client, documents: list[str]) -> str:
+def _json_urls(value, skip: set[str]) -> list[str]:
+    """The http(s) URLs among a JSON value's strings, but for the `skip` fields (a
+    vocabulary's namespace is another site's).
+
+    >>> _json_urls({"a": ["http://x/1", 2, {"b": "https://y/"}], "c": "z", "s": "http://s/"},
+    ...            skip={"s"})
+    ['http://x/1', 'https://y/']
+    """
+    if isinstance(value, dict):
+        return [u for k, v in value.items() if k not in skip for u in _json_urls(v, skip)]
+    if isinstance(value, list):
+        return [u for v in value for u in _json_urls(v, skip)]
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return [value]
+    return []
+
+
+def _sitemap(client: Client, documents: list[str], written: list[tuple[str, str]]) -> str:
     response = client.get(f"{client.root}/sitemap.xml")
     _expect(response, 200)
     root = ET.fromstring(response.content)
     locations = []
     if root.tag == f"{SITEMAP_NS}sitemapindex":
         parts = [loc.text or "" for loc in root.iter(f"{SITEMAP_NS}loc")]
+        written += [("/sitemap.xml", part) for part in parts]
         for part in parts:
             answer = client.get(part)
             _expect(answer, 200)
@@ -418,6 +448,7 @@ def _sitemap(client: Client, documents: list[str]) -> str:
     else:
         locations = _locations(root, "/sitemap.xml")
         detail = ""
+    written += [("/sitemap.xml", loc) for loc in locations]
     paths = {urlsplit(loc).path for loc in locations}
     missing = [client.show(d) for d in documents if urlsplit(d).path not in paths]
     if missing:
@@ -431,7 +462,7 @@ def _locations(root: ET.Element, where: str) -> list[str]:
     return [loc.text or "" for loc in root.iter(f"{SITEMAP_NS}loc")]
 
 
-def _robots(client: Client) -> str:
+def _robots(client: Client, written: list[tuple[str, str]]) -> str:
     response = client.get(f"{client.root}/robots.txt")
     _expect(response, 200)
     sitemaps = [
@@ -441,7 +472,119 @@ def _robots(client: Client) -> str:
     ]
     if not sitemaps:
         raise Failed("names no Sitemap")
+    written += [("/robots.txt", sitemap) for sitemap in sitemaps]
     return "Sitemap: " + ", ".join(sitemaps)
+
+
+# --- absolute URLs ---------------------------------------------------------------------------
+
+
+def _absolute(client: Client, written: list[tuple[str, str]]) -> str:
+    """Every absolute URL the site wrote (in the VoID's dumps and endpoint, the sitemap,
+    robots.txt, the reconciliation manifest, the change stream) is under the checked URL,
+    or under the dataset's base (an IRI of the data)."""
+    urls = written + _stream_urls(client)
+    astray = [(w, url) for w, url in urls if not any(_under(url, h) for h in _homes(client))]
+    if astray:
+        where, url = astray[0]
+        how = "; ".join(_differences(url, client.root))
+        raise Failed(
+            f"{where} names {url}, not under {client.root}/ ({how})"
+            + (f" nor the dataset's base {client.base}" if client.base else "")
+            + f": {len(astray)} of {len(urls)} URLs are elsewhere. Behind a proxy, pass on the"
+            " public host with its port (X-Forwarded-Host: $http_host), the scheme and the"
+            " path prefix, and set LOD_TRUST_PROXY"
+        )
+    places = sorted({where.removeprefix("the VoID's ") for where, _ in urls})
+    return f"{len(urls)} URLs in {', '.join(places)}: all under {client.root}/" + (
+        f" or the base {client.base}" if client.base else ""
+    )
+
+
+def _stream_urls(client: Client) -> list[tuple[str, str]]:
+    """The IRIs of the change stream, /ldes, and of its first page."""
+    found: list[tuple[str, str]] = []
+    url: str | None = f"{client.root}/ldes"
+    for _ in range(2):  # the stream, then the page its tree:view names
+        response = client.get(url, TRIG)
+        _expect(response, 200)
+        quads = list(ox.parse(response.content, format=ox.RdfFormat.TRIG, base_iri=response.url))
+        shown = client.show(url)
+        found += [(shown, iri) for iri in _iris(quads)]
+        views = sorted(q.object.value for q in quads if q.predicate == TREE_VIEW)
+        if not views or not any(_under(views[0], h) for h in _homes(client)):
+            break  # (a view elsewhere is reported, not fetched)
+        url = client.local(views[0])
+    return found
+
+
+def _iris(quads: list[ox.Quad]) -> list[str]:
+    """The IRIs of the stream's own description: the subjects of its default graph, what
+    its TREE links name (view, node, member), and the members' graphs (their versions);
+    the members' triples in those graphs are the data's, and may name any site."""
+    terms = [q.graph_name for q in quads] + [
+        term
+        for q in quads
+        if isinstance(q.graph_name, ox.DefaultGraph)
+        for term in (q.subject, q.object if q.predicate.value.startswith(TREE) else None)
+    ]
+    return sorted({t.value for t in terms if isinstance(t, ox.NamedNode)})
+
+
+def _homes(client: Client) -> list[str]:
+    """Where the site's URLs belong: the checked URL, and the base of the data's IRIs."""
+    return [client.root] + ([client.base] if client.base else [])
+
+
+def _under(url: str, root: str) -> bool:
+    """Whether `url` is at or under `root`: the same scheme, host and port, and a path
+    inside root's.
+
+    >>> _under("https://example.org:8443/lod/sitemap.xml", "https://example.org:8443/lod")
+    True
+    >>> _under("https://example.org:443/lod/", "https://example.org/lod/")
+    True
+    >>> _under("https://example.org/lod/sitemap.xml", "https://example.org:8443/lod")
+    False
+    >>> _under("https://example.org:8443/lodge", "https://example.org:8443/lod")
+    False
+    """
+    return not _differences(url, root)
+
+
+def _differences(url: str, root: str) -> list[str]:
+    """How `url` strays from `root`, in words.
+
+    >>> _differences("http://example.org/sitemap.xml", "https://example.org:8443/lod/")
+    ['http, not https', 'the port 8443 is lost', 'the path /sitemap.xml is not under /lod/']
+    >>> _differences("http://example.org/lod/x", "https://example.org/lod")
+    ['http, not https']
+    >>> _differences("https://internal:8000/lod/x", "https://example.org/lod")
+    ['the host internal, not example.org']
+    """
+    found, given, wanted = [], urlsplit(url), urlsplit(root)
+    if given.scheme.lower() != wanted.scheme.lower():
+        found.append(f"{given.scheme or 'no scheme'}, not {wanted.scheme}")
+    if (given.hostname or "") != (wanted.hostname or ""):
+        found.append(f"the host {given.hostname}, not {wanted.hostname}")
+    elif (given.port, wanted.port) != (None, None) and _port(given) != _port(wanted):
+        found.append(
+            f"the port {wanted.port} is lost"
+            if given.port is None
+            else f"the port {_port(given)}, not {_port(wanted)}"
+        )
+    prefix = wanted.path.rstrip("/") + "/"
+    if not (given.path.rstrip("/") + "/").startswith(prefix):
+        found.append(f"the path {given.path or '/'} is not under {prefix}")
+    return found
+
+
+def _port(parts) -> int | None:
+    try:
+        port = parts.port
+    except ValueError:  # not a number, out of range
+        return -1
+    return port if port is not None else {"http": 80, "https": 443}.get(parts.scheme.lower())
 
 
 # --- helpers ---------------------------------------------------------------------------------

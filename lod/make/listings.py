@@ -41,7 +41,7 @@ DESCRIPTION_CHARS = 200
 
 class Ancestors:
     """A schema.org class and the classes above it, as local names (`NGO` ->
-    NGO, Organization, Thing), from the hierarchy shipped in shapes/; memoised."""
+    NGO, Organization, Thing), from the hierarchy shipped in lod/shapes/; memoised."""
 
     def __init__(self):
         self.known: dict[str, list[str]] = {}  # kept in a Builder's state, not the hierarchy

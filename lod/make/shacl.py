@@ -1,5 +1,5 @@
 """SHACL Core evaluated straight on the build's Triples, for the constraint components the
-shapes in shapes/ use.
+shapes in lod/shapes/ use.
 
 pyshacl, the reference engine, walks an rdflib graph through generic machinery: about
 35 CPU s per 200k triples, most of a large build. Our shapes need a handful of

@@ -1,4 +1,4 @@
-"""SHACL validation (shapes/) as data: a Report whose results point at the source.
+"""SHACL validation (lod/shapes/) as data: a Report whose results point at the source.
 
 Each result's focus node is traced back to the record that made it (hash nodes to their
 record, the path to the field), so a publisher reads `file:line: field: message`, never a
@@ -102,10 +102,10 @@ class Report:
 
 @lru_cache(maxsize=1)
 def ontology() -> Graph:
-    """What validation reasons with: schema.org's class hierarchy (shapes/schemaorg-classes.ttl
+    """What validation reasons with: schema.org's class hierarchy (lod/shapes/schemaorg-classes.ttl
     holds the same axioms, for other engines). The shapes do not need it to pass valid data
     (each record states the class its shape targets, and the classes its links are checked
-    against): any SHACL engine validates the dump with shapes/ alone."""
+    against): any SHACL engine validates the dump with lod/shapes/ alone."""
     graph = Graph()
     graph += schema_classes()
     return graph

@@ -1,4 +1,4 @@
-"""/shapes: the SHACL shapes the data conforms to (shapes/, the class hierarchy included),
+"""/shapes: the SHACL shapes the data conforms to (lod/shapes/, the class hierarchy included),
 as one graph, negotiated like a resource (Turtle when nothing is asked for, a page to
 read for a browser), and /shapes.{ttl,jsonld,nt,rdf,html}. The dataset's VoID names it
 with dcterms:conformsTo."""
