@@ -101,3 +101,21 @@ def test_the_shapes_page_says_what_an_article_needs(client):
 def test_an_unknown_format_of_the_stream_is_404(client):
     assert client.get("/ldes.xyz").status_code == 404
     assert client.get("/ldes/1.xyz").status_code == 404
+
+
+def test_the_checksums_the_downloads_page_links_are_served(client):
+    import hashlib
+
+    with client.get("/dumps/SHA256SUMS") as sums:
+        assert sums.status_code == 200 and sums.mimetype == "text/plain"
+        lines = sums.get_data(as_text=True).splitlines()
+    for line in lines:
+        digest, name = line.split("  ")
+        with client.get(f"/dumps/{name}") as dump:
+            assert hashlib.sha256(dump.data).hexdigest() == digest
+
+
+def test_a_list_asked_for_in_a_format_it_is_not_in_is_406(client):
+    answer = client.get("/doc/event/", headers={"Accept": "text/turtle"})
+    assert answer.status_code == 406
+    assert "text/html" in answer.get_data(as_text=True)

@@ -168,9 +168,7 @@ def listing(kind: str):
     if not 1 <= page <= pages:
         raise HttpError(404, f"No page {page}; there are {pages}.")
     shown = entries[(page - 1) * LIST_PAGE : page * LIST_PAGE]
-    fmt = negotiate(
-        request.headers.get("Accept"), [Format.HTML, Format.JSONLD], default=Format.HTML
-    )
+    fmt = negotiated([Format.HTML, Format.JSONLD])  # 406 naming them for anything else
     if fmt is Format.JSONLD:
         response = Response(
             _list_json(kind, shown, page, pages, len(entries)), mimetype="application/json"
