@@ -10,13 +10,14 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from . import html, slugs
-from .model import Entity, Event, Options, Site, fault
+from .model import Entity, Event, Fault, Options, Site, fault
 
 ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?",
     re.IGNORECASE,
 )
 EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
+NO_HEADLINE = "missing: every article needs one"
 
 
 class BadDate(ValueError):
@@ -30,23 +31,35 @@ def date(raw: str) -> str:
     if not raw:
         raise BadDate("empty")
     match = ISO.fullmatch(raw)
-    if match:
-        year, month, day, hour, minute, second, fraction, zone = match.groups()
-        try:
-            datetime(int(year), int(month), int(day))
-        except ValueError:
-            raise BadDate(f"`{raw}` is not a real date") from None
-        if hour is None:
-            return f"{year}-{month}-{day}"
-        zone = (zone or "").upper()
-        if zone and zone != "Z" and ":" not in zone:
-            zone = f"{zone[:3]}:{zone[3:]}"
-        value = f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}{fraction or ''}{zone}"
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise BadDate(f"`{raw}` is not a real date and time") from None
-        return value
+    return _from_iso(match, raw) if match else _from_rfc822(raw)
+
+
+def _from_iso(match: re.Match, raw: str) -> str:
+    """The date as written, checked for a real day (and time): `2024-02-30` is refused."""
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        datetime(int(year), int(month), int(day))
+    except ValueError:
+        raise BadDate(f"`{raw}` is not a real date") from None
+    if hour is None:
+        return f"{year}-{month}-{day}"
+    value = f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}{fraction or ''}{_zone(zone)}"
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadDate(f"`{raw}` is not a real date and time") from None
+    return value
+
+
+def _zone(zone: str | None) -> str:
+    """`Z`, an offset as ISO 8601 writes it (`+0100` gets its colon), or '' for none."""
+    zone = (zone or "").upper()
+    if zone and zone != "Z" and ":" not in zone:
+        return f"{zone[:3]}:{zone[3:]}"
+    return zone
+
+
+def _from_rfc822(raw: str) -> str:
     try:
         parsed = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
@@ -84,6 +97,26 @@ def local_with_offset(local_text: str, utc_text: str) -> str:
     return _iso(local.replace(tzinfo=timezone(timedelta(minutes=minutes))))
 
 
+def article_dates(
+    file: str, label: str, published: str, modified: str, *, missing: str
+) -> tuple[dict[str, str], list[Fault]]:
+    """An article's datePublished and dateModified as ISO 8601, the second only when it
+    differs (an edit on the day of publication is no news); or a fault for each date that
+    is unreadable, and one, in the field `missing`, when there is no publication date: an
+    article that cannot be placed in time is not imported."""
+    faults = [] if published else [fault(file, label, missing, "missing: no publication date")]
+    dates = {}
+    for name, raw in (("datePublished", published), ("dateModified", modified)):
+        if raw:
+            try:
+                dates[name] = date(raw)
+            except BadDate as bad:
+                faults.append(fault(file, label, name, f"not a date: {bad}"))
+    if dates.get("dateModified") == dates.get("datePublished"):
+        dates.pop("dateModified", None)
+    return dates, faults
+
+
 @dataclass
 class Agent:
     name: str
@@ -119,7 +152,6 @@ class RawItem:
     language: str = ""
     wordpress: bool = False
     kind: str = "article"  # or "document" (a WordPress page)
-    dates_done: bool = False  # published/updated already ISO with offsets
 
     @property
     def label(self) -> str:
@@ -137,6 +169,25 @@ def site_entity(site: Site, options: Options) -> Entity:
     return Entity("organisation", slug, fields, identity=site.url or site.title)
 
 
+class Publisher:
+    """The organisation a source's articles are published under, from the site the source
+    names (its channel or feed element): the site and its organisation are yielded once,
+    before the first item's records; the organisation not at all when --publisher names
+    one of the dataset's own."""
+
+    def __init__(self, options: Options):
+        self.options = options
+        self.slug: str | None = None  # None until the site is known
+
+    def site(self, site: Site) -> Iterator[Event]:
+        if self.slug is None:
+            org = site_entity(site, self.options)
+            self.slug = org.slug
+            yield site
+            if not self.options.publisher:
+                yield org
+
+
 def person(agent: Agent) -> Entity:
     slug = slugs.slug_for(agent.name, agent.key, fallback="person")
     fields = {"name": agent.name}
@@ -149,86 +200,86 @@ def topic_slug(term: Term) -> str:
     return slugs.slug_for(term.slug_source, term.label, fallback="topic")
 
 
+def present(**fields) -> dict:
+    """The fields that have a value, in the order given: a record never holds an empty
+    field."""
+    return {name: value for name, value in fields.items() if value}
+
+
 def entities(item: RawItem, publisher: str, options: Options) -> Iterator[Event]:
     """The records of one item (its authors and topics first), or its faults."""
     title = html.to_text(item.title)
-    faults = []
+    dates, faults = article_dates(
+        item.file, item.label, item.published or item.updated, item.updated, missing="date"
+    )
     if not title:
-        faults.append(fault(item.file, item.label, "title", "missing: every article needs one"))
-    published = item.published or item.updated
-    dates = {}
-    if not published:
-        faults.append(fault(item.file, item.label, "date", "missing: no publication date"))
-    else:
-        for name, raw in (("datePublished", published), ("dateModified", item.updated)):
-            if not raw:
-                continue
-            try:
-                dates[name] = raw if item.dates_done else date(raw)
-            except BadDate as bad:
-                faults.append(fault(item.file, item.label, name, f"not a date: {bad}"))
-    size = len(item.html) + len(item.text_body) + len(item.summary)
-    if size > options.max_item_bytes:
-        faults.append(fault(item.file, item.label, "content", f"too large ({size} characters)"))
+        faults.insert(0, fault(item.file, item.label, "title", NO_HEADLINE))
+    faults += _too_large(item, options)
     if faults:
         yield from faults
         return
-    if dates.get("dateModified") == dates["datePublished"]:
-        del dates["dateModified"]
-    slug = slugs.slug_for(
-        item.slug_source,
-        slugs.from_url(item.link),
-        slugs.from_url(item.ident) if "/" in item.ident else item.ident,
-        title,
-        fallback=item.kind,
-    )
     people = [person(agent) for agent in item.authors if agent.name.strip()]
     yield from people
-    topics = []
-    for term in item.terms:
-        if not html.to_text(term.label or term.slug_source):
-            continue
-        topics.append(topic_entity(term))
+    topics = [topic_entity(t) for t in item.terms if html.to_text(t.label or t.slug_source)]
     yield from topics
-    base = item.link or None
-    body = html.to_markdown(item.html, base, wordpress=item.wordpress) if item.html else ""
-    if not body and item.text_body:
-        body = item.text_body.strip()
-    summary = html.to_text(item.summary)
-    if not body and item.summary:
-        body = html.to_markdown(item.summary, base, wordpress=item.wordpress)
-        summary = ""
+    yield _record(item, title, dates, publisher, people, topics)
+
+
+def _record(item: RawItem, title: str, dates: dict, publisher: str, people, topics) -> Entity:
+    """The item's own record: an article, or a document (a WordPress page: no publisher,
+    image, language or description; no dateModified)."""
+    body, summary = _body(item)
+    credits = present(
+        author=[p.ref for p in _unique(people)], about=[t.ref for t in _unique(topics)]
+    )
     if item.kind == "document":
-        fields: dict = {"name": title}
-        if "datePublished" in dates:
-            fields["datePublished"] = dates["datePublished"]
-        if people:
-            fields["author"] = [p.ref for p in _unique(people)]
-        if topics:
-            fields["about"] = [t.ref for t in _unique(topics)]
+        fields = {"name": title, "datePublished": dates["datePublished"], **credits}
     else:
-        fields = {"headline": title, **dates, "publisher": publisher}
-        if people:
-            fields["author"] = [p.ref for p in _unique(people)]
-        if topics:
-            fields["about"] = [t.ref for t in _unique(topics)]
-        image = _web(item.image, base) or _first_image(body)
-        if image:
-            fields["image"] = image
-        if item.language:
-            fields["inLanguage"] = item.language
-    if summary and body and item.kind == "article":
-        fields["description"] = summary
-    link = _web(item.link, None)
-    if link:
-        fields["url"] = link
-    yield Entity(
+        fields = {
+            "headline": title,
+            **dates,
+            "publisher": publisher,
+            **credits,
+            **present(
+                image=_web(item.image, item.link or None) or _first_image(body),
+                inLanguage=item.language,
+                description=summary,
+            ),
+        }
+    return Entity(
         item.kind,
-        slug,
-        fields,
+        _slug(item, title),
+        {**fields, **present(url=_web(item.link, None))},
         body=body,
         identity=item.ident or item.link or title,
         origin=f"{item.file}: item {item.label}",
+    )
+
+
+def _too_large(item: RawItem, options: Options) -> list[Fault]:
+    size = len(item.html) + len(item.text_body) + len(item.summary)
+    if size > options.max_item_bytes:
+        return [fault(item.file, item.label, "content", f"too large ({size} characters)")]
+    return []
+
+
+def _body(item: RawItem) -> tuple[str, str]:
+    """(the body as Markdown, the summary as plain text): the HTML body, else the plain
+    one (JSON Feed's content_text), else the summary, which is then the body and no longer
+    a description of it."""
+    base = item.link or None
+    body = html.to_markdown(item.html, base, wordpress=item.wordpress) or item.text_body.strip()
+    if body or not item.summary:
+        return body, html.to_text(item.summary)
+    return html.to_markdown(item.summary, base, wordpress=item.wordpress), ""
+
+
+def _slug(item: RawItem, title: str) -> str:
+    """From the source's own permalink slug, else its link, else its identifier (the path
+    of one that is a URL), else its title."""
+    ident = slugs.from_url(item.ident) if "/" in item.ident else item.ident
+    return slugs.slug_for(
+        item.slug_source, slugs.from_url(item.link), ident, title, fallback=item.kind
     )
 
 

@@ -11,6 +11,7 @@ from ..errors import ImportSourceError
 
 HEAD = 65536
 _ROOT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
+_DOCTYPE_HTML = re.compile(rb"\s*<!doctype\s+html", re.I)
 _SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
 
 FORMATS = {
@@ -27,43 +28,66 @@ FORMATS = {
 def detect(path: str) -> str | None:
     """One of FORMATS, or None for content none of them is."""
     with open(path, "rb") as handle:
-        head = handle.read(HEAD)
-    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
-        if head.startswith(bom):
-            if bom != b"\xef\xbb\xbf":
-                head = head.decode("utf-16", errors="replace").encode("utf-8")
-            else:
-                head = head[len(bom) :]
-            break
+        head = _without_bom(handle.read(HEAD))
     stripped = head.lstrip()
     if stripped.startswith(b"{"):
         return "jsonfeed" if b"jsonfeed.org/version" in head else None
     if stripped.startswith(b"<"):
-        rest = stripped
-        while True:
-            skipped = _SKIP.match(rest)
-            if not skipped or skipped.end() == 0:
-                break
-            rest = rest[skipped.end() :]
-        lower_head = head.lower()
-        if re.match(rb"\s*<!doctype\s+html", stripped, re.I):
-            return "html"
-        found = _ROOT.match(rest.lstrip())
-        name = found.group(1).decode("ascii", "replace").lower() if found else ""
-        if name == "rss":
-            return "wxr" if b"wordpress.org/export/" in head else "rss2"
-        if name.endswith(":rdf") or name == "rdf":
-            return "rss1"
-        if name == "feed":
-            return "atom"
-        if name in ("html", "head", "body") or b"<html" in lower_head or b"<body" in lower_head:
-            return "html"
-        return None
+        return _markup(head, stripped)
+    return _table(stripped)
+
+
+def _without_bom(head: bytes) -> bytes:
+    """UTF-8 with its byte order mark dropped; UTF-16 (either order) as UTF-8."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return head[3:]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace").encode("utf-8")
+    return head
+
+
+ROOTS = {
+    "rss": "rss2",
+    "rdf": "rss1",
+    "feed": "atom",
+    "html": "html",
+    "head": "html",
+    "body": "html",
+}
+"""The format of an XML or HTML document by the name of its first element."""
+
+
+def _markup(head: bytes, stripped: bytes) -> str | None:
+    """A feed or an export by its root element (RSS 2.0 with WordPress's namespace is an
+    export); a web page by its doctype, its root, or an <html> or <body> anywhere in the
+    head (a page saved with something before its root)."""
+    if _DOCTYPE_HTML.match(stripped):
+        return "html"
+    name = _root(stripped)
+    if name.endswith(":rdf"):
+        name = "rdf"  # RSS 1.0's rdf:RDF, whatever its prefix
+    found = ROOTS.get(name)
+    if found == "rss2" and b"wordpress.org/export/" in head:
+        return "wxr"
+    if found is None and (b"<html" in head.lower() or b"<body" in head.lower()):
+        return "html"
+    return found
+
+
+def _root(text: bytes) -> str:
+    """The name of the first element, lowercased, past the XML declaration, processing
+    instructions, comments and the doctype."""
+    while (skipped := _SKIP.match(text)) and skipped.end():
+        text = text[skipped.end() :]
+    found = _ROOT.match(text.lstrip())
+    return found.group(1).decode("ascii", "replace").lower() if found else ""
+
+
+def _table(stripped: bytes) -> str | None:
+    """A CSV of articles: a header row naming the headline."""
     first = stripped.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
     cells = {cell.strip().strip('"') for cell in first.split(",")}
-    if cells & {"headline", "title"}:
-        return "csv"  # a CSV of articles: a header row naming the headline
-    return None
+    return "csv" if cells & {"headline", "title"} else None
 
 
 def expand(sources: list[str]) -> Iterator[tuple[str, str | None, bool]]:

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
 from . import html, xmlsafe
-from .common import Agent, RawItem, Term, agent_from_rss, entities, site_entity
+from .common import Agent, Publisher, RawItem, Term, agent_from_rss, entities
 from .model import Event, Options, Site, fault
 
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
@@ -29,53 +29,47 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 def _media_image(element: Element) -> str:
     """An image from an enclosure or Media RSS (media:content, media:thumbnail, also
     nested in media:group)."""
+    return _enclosure_image(element) or _media_rss_image(element)
+
+
+def _enclosure_image(element: Element) -> str:
     for enclosure in xmlsafe.children(element, "enclosure"):
         if (enclosure.get("type") or "").startswith("image/") and enclosure.get("url"):
             return enclosure.get("url")
+    return ""
+
+
+def _media_rss_image(element: Element) -> str:
     for sub in element.iter():
-        if xmlsafe.namespace(sub.tag) != MEDIA:
-            continue
-        name = xmlsafe.local(sub.tag)
-        if name == "content" and sub.get("url"):
-            medium = sub.get("medium") or ""
-            kind = sub.get("type") or ""
-            if medium == "image" or kind.startswith("image/"):
-                return sub.get("url")
-        if name == "thumbnail" and sub.get("url"):
+        if xmlsafe.namespace(sub.tag) == MEDIA and sub.get("url") and _shows_an_image(sub):
             return sub.get("url")
     return ""
 
 
-class _Stream:
-    """The site first (from the channel or feed element), then each item's records."""
-
-    def __init__(self, path: str, options: Options):
-        self.path, self.options = path, options
-        self.publisher: str | None = None
-
-    def site(self, site: Site) -> Iterator[Event]:
-        if self.publisher is None:
-            org = site_entity(site, self.options)
-            self.publisher = org.slug
-            yield site
-            if not self.options.publisher:
-                yield org
+def _shows_an_image(media: Element) -> bool:
+    """A media:thumbnail always does; a media:content when its medium or its type says
+    so (it may be a video or a podcast's audio)."""
+    name = xmlsafe.local(media.tag)
+    if name == "thumbnail":
+        return True
+    kind = media.get("type") or ""
+    return name == "content" and (media.get("medium") == "image" or kind.startswith("image/"))
 
 
 def read_rss2(path: str, options: Options) -> Iterator[Event]:
-    state = _Stream(path, options)
+    publisher = Publisher(options)
     root = None
     language = ""
     for event, element, position in xmlsafe.stream(path, {"item"}, options.max_bytes):
         if event == "start":
             root = element
             continue
-        if state.publisher is None:
+        if publisher.slug is None:
             channel = xmlsafe.child(root, "channel")
             if channel is None:
                 raise ImportSourceError(path, 0, "channel", "an RSS 2.0 feed needs a <channel>")
             language = xmlsafe.child_text(channel, "language")
-            yield from state.site(
+            yield from publisher.site(
                 Site(
                     html.to_text(xmlsafe.child_text(channel, "title")),
                     xmlsafe.child_text(channel, "link", ""),
@@ -85,23 +79,18 @@ def read_rss2(path: str, options: Options) -> Iterator[Event]:
             )
         if event == "item":
             item = _rss2_item(path, element, position, language)
-            yield from entities(item, state.publisher, options)
+            yield from entities(item, publisher.slug, options)
 
 
 def _rss2_item(path: str, element: Element, position: int, language: str) -> RawItem:
-    creators = [Agent(xmlsafe.text(c)) for c in xmlsafe.children(element, "creator", DC)]
-    if not creators:
-        creators = [
-            a
-            for a in map(
-                agent_from_rss, (xmlsafe.text(x) for x in xmlsafe.children(element, "author"))
-            )
-            if a
-        ]
-    terms = [
-        Term(xmlsafe.text(c), xmlsafe.text(c))
-        for c in xmlsafe.children(element, "category", "")
-        if xmlsafe.text(c)
+    """Authors from dc:creator, else from RSS's own `author` (an e-mail address, with the
+    name in brackets or none at all)."""
+    creators = _dc_creators(element) or [
+        agent
+        for agent in map(
+            agent_from_rss, (xmlsafe.text(x) for x in xmlsafe.children(element, "author"))
+        )
+        if agent
     ]
     return RawItem(
         file=path,
@@ -114,50 +103,64 @@ def _rss2_item(path: str, element: Element, position: int, language: str) -> Raw
         published=xmlsafe.child_text(element, "pubDate") or xmlsafe.child_text(element, "date", DC),
         updated=xmlsafe.child_text(element, "updated", ATOM),
         authors=creators,
-        terms=terms,
+        terms=_named_terms(xmlsafe.children(element, "category", "")),
         image=_media_image(element),
         language=language,
     )
 
 
+def _dc_creators(element: Element) -> list[Agent]:
+    return [Agent(xmlsafe.text(c)) for c in xmlsafe.children(element, "creator", DC)]
+
+
+def _named_terms(elements: list[Element]) -> list[Term]:
+    """Topics from elements whose text is the term (RSS's category, Dublin Core's
+    subject), the empty ones passed over."""
+    return [Term(xmlsafe.text(e), xmlsafe.text(e)) for e in elements if xmlsafe.text(e)]
+
+
 def read_rss1(path: str, options: Options) -> Iterator[Event]:
-    """RSS 1.0: items are siblings of the channel under rdf:RDF, each with rdf:about."""
-    state = _Stream(path, options)
-    site: Site | None = None
+    """RSS 1.0: items are siblings of the channel under rdf:RDF, each with rdf:about; a
+    feed whose items come before its channel (or that has none) is named after its file."""
+    publisher = Publisher(options)
+    site = Site(os.path.basename(path))
     for event, element, position in xmlsafe.stream(path, {"item", "channel"}, options.max_bytes):
         if event == "start":
             continue
         if event == "end":
-            yield from state.site(site or Site(os.path.basename(path)))
+            yield from publisher.site(site)
             break
         if xmlsafe.local(element.tag) == "channel":
-            site = Site(
-                xmlsafe.child_text(element, "title"),
-                xmlsafe.child_text(element, "link"),
-                xmlsafe.child_text(element, "language", DC),
-                html.to_text(xmlsafe.child_text(element, "description")),
-            )
-            yield from state.site(site)
+            site = _rss1_site(element)
+            yield from publisher.site(site)
             continue
-        yield from state.site(site or Site(os.path.basename(path)))
-        item = RawItem(
-            file=path,
-            position=position,
-            ident=element.get(f"{{{RDF}}}about") or "",
-            link=xmlsafe.child_text(element, "link"),
-            title=xmlsafe.child_text(element, "title"),
-            html=xmlsafe.child_text(element, "encoded", CONTENT),
-            summary=xmlsafe.child_text(element, "description"),
-            published=xmlsafe.child_text(element, "date", DC),
-            authors=[Agent(xmlsafe.text(c)) for c in xmlsafe.children(element, "creator", DC)],
-            terms=[
-                Term(xmlsafe.text(s), xmlsafe.text(s))
-                for s in xmlsafe.children(element, "subject", DC)
-                if xmlsafe.text(s)
-            ],
-            language=xmlsafe.child_text(element, "language", DC) or (site.language if site else ""),
-        )
-        yield from entities(item, state.publisher, options)
+        yield from publisher.site(site)
+        yield from entities(_rss1_item(path, element, position, site), publisher.slug, options)
+
+
+def _rss1_site(channel: Element) -> Site:
+    return Site(
+        xmlsafe.child_text(channel, "title"),
+        xmlsafe.child_text(channel, "link"),
+        xmlsafe.child_text(channel, "language", DC),
+        html.to_text(xmlsafe.child_text(channel, "description")),
+    )
+
+
+def _rss1_item(path: str, element: Element, position: int, site: Site) -> RawItem:
+    return RawItem(
+        file=path,
+        position=position,
+        ident=element.get(f"{{{RDF}}}about") or "",
+        link=xmlsafe.child_text(element, "link"),
+        title=xmlsafe.child_text(element, "title"),
+        html=xmlsafe.child_text(element, "encoded", CONTENT),
+        summary=xmlsafe.child_text(element, "description"),
+        published=xmlsafe.child_text(element, "date", DC),
+        authors=_dc_creators(element),
+        terms=_named_terms(xmlsafe.children(element, "subject", DC)),
+        language=xmlsafe.child_text(element, "language", DC) or site.language,
+    )
 
 
 def _atom_text(element: Element | None) -> tuple[str, bool]:
@@ -185,7 +188,7 @@ def _atom_link(element: Element) -> str:
 
 
 def read_atom(path: str, options: Options) -> Iterator[Event]:
-    state = _Stream(path, options)
+    publisher = Publisher(options)
     root = None
     language = ""
     for event, element, position in xmlsafe.stream(path, {"entry"}, options.max_bytes):
@@ -193,8 +196,8 @@ def read_atom(path: str, options: Options) -> Iterator[Event]:
             root = element
             language = element.get(XML_LANG, "")
             continue
-        if state.publisher is None:
-            yield from state.site(
+        if publisher.slug is None:
+            yield from publisher.site(
                 Site(
                     html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
                     _atom_link(root),
@@ -204,7 +207,7 @@ def read_atom(path: str, options: Options) -> Iterator[Event]:
             )
         if event == "item":
             item = _atom_entry(path, element, position, language)
-            yield from entities(item, state.publisher, options)
+            yield from entities(item, publisher.slug, options)
 
 
 def _atom_entry(path: str, element: Element, position: int, language: str) -> RawItem:
@@ -253,9 +256,50 @@ def _paragraphs(text: str) -> str:
     return "".join(f"<p>{html_escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
 
 
+JSON_ITEM = {  # RawItem's field: the JSON Feed item's keys for it, the first with a value
+    "ident": ("id",),
+    "link": ("url",),
+    "html": ("content_html",),
+    "text_body": ("content_text",),
+    "published": ("date_published",),
+    "updated": ("date_modified",),
+    "image": ("image", "banner_image"),
+}
+
+
 def read_json_feed(path: str, options: Options) -> Iterator[Event]:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1): read whole (capped), it is
     JSON; `authors` (1.1) and `author` (1.0) both read."""
+    feed = _json_feed(path, options)
+    language = feed.get("language") or ""
+    site = Site(
+        _json_text(feed, "title"),
+        _json_text(feed, "home_page_url"),
+        language,
+        _json_text(feed, "description"),
+    )
+    publisher = Publisher(options)
+    yield from publisher.site(site)
+    feed_authors = _json_authors(feed)
+    for position, entry in enumerate(feed["items"], start=1):
+        if not isinstance(entry, dict):
+            yield fault(path, f"#{position}", "", "an item must be an object")
+            continue
+        item = RawItem(
+            file=path,
+            position=position,
+            **{name: _json_text(entry, *keys) for name, keys in JSON_ITEM.items()},
+            title=html_escape(_json_text(entry, "title")),
+            summary=html_escape(_json_text(entry, "summary")),
+            authors=_json_authors(entry) or feed_authors,
+            terms=[Term(str(t), str(t)) for t in entry.get("tags") or [] if str(t).strip()],
+            language=_json_text(entry, "language", default=language),
+        )
+        yield from entities(item, publisher.slug, options)
+
+
+def _json_feed(path: str, options: Options) -> dict:
+    """The feed object, or ImportSourceError for a file that is no JSON Feed."""
     xmlsafe.check_size(path, options.max_bytes)
     try:
         with open(path, "rb") as handle:
@@ -266,43 +310,19 @@ def read_json_feed(path: str, options: Options) -> Iterator[Event]:
         raise ImportSourceError(path, bad.lineno, "", f"not valid JSON: {bad.msg}") from None
     if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
         raise ImportSourceError(path, 0, "items", "a JSON Feed needs an `items` list")
-    language = feed.get("language") or ""
-    site = Site(
-        str(feed.get("title") or ""),
-        str(feed.get("home_page_url") or ""),
-        language,
-        str(feed.get("description") or ""),
-    )
-    state = _Stream(path, options)
-    yield from state.site(site)
-    feed_authors = _json_authors(feed)
-    for position, entry in enumerate(feed["items"], start=1):
-        if not isinstance(entry, dict):
-            yield fault(path, f"#{position}", "", "an item must be an object")
-            continue
-        item = RawItem(
-            file=path,
-            position=position,
-            ident=str(entry.get("id") or ""),
-            link=str(entry.get("url") or ""),
-            title=html_escape(str(entry.get("title") or "")),
-            html=str(entry.get("content_html") or ""),
-            text_body=str(entry.get("content_text") or ""),
-            summary=html_escape(str(entry.get("summary") or "")),
-            published=str(entry.get("date_published") or ""),
-            updated=str(entry.get("date_modified") or ""),
-            authors=_json_authors(entry) or feed_authors,
-            terms=[Term(str(t), str(t)) for t in entry.get("tags") or [] if str(t).strip()],
-            image=str(entry.get("image") or entry.get("banner_image") or ""),
-            language=str(entry.get("language") or language),
-        )
-        yield from entities(item, state.publisher, options)
+    return feed
+
+
+def _json_text(entry: dict, *keys: str, default="") -> str:
+    """The value of the first key that has one, as text (JSON Feed's values may be of any
+    type), else default."""
+    return str(next((entry[key] for key in keys if entry.get(key)), default))
 
 
 def _json_authors(entry: dict) -> list[Agent]:
     found = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
     return [
-        Agent(str(a.get("name") or ""), str(a.get("url") or ""), str(a.get("url") or ""))
+        Agent(_json_text(a, "name"), _json_text(a, "url"), _json_text(a, "url"))
         for a in found
         if isinstance(a, dict) and a.get("name")
     ]

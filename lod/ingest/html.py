@@ -3,9 +3,9 @@
 Kept: headings, paragraphs, lists, links, images, tables, quotes, code. Removed: scripts,
 styles, frames, forms, tracking pixels, comments (WordPress block comments among them) and
 WordPress shortcodes (a `[caption]` becomes a figure with its caption, `[embed]` a link, any
-other known shortcode its inner text). Links with active schemes (`javascript:`, `data:`…)
-lose their target and keep their text, as the build does; relative links are made absolute
-against the item's own URL.
+other known shortcode its inner text). Links with active schemes (`javascript:`, `data:`…:
+lod.vocab.ACTIVE_SCHEMES) lose their target and keep their text, as the site shows any such
+IRI (lod.web.pages.href); relative links are made absolute against the item's own URL.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag
 from markdownify import MarkdownConverter
 
 from ..vocab import ACTIVE_SCHEMES, SCHEME
@@ -112,24 +112,30 @@ def clean(soup: BeautifulSoup, base: str | None) -> BeautifulSoup:
         if name in drop:
             node.decompose()
         elif name == "img":
-            src = None if _pixel(node) else _safe(node.get("src"), base)
-            if not src:
-                node.decompose()
-                continue
-            node.attrs = {
-                "src": src,
-                **{k: node[k] for k in ("alt", "title") if node.get(k)},
-            }
+            _clean_image(node, base)
         elif name == "a":
-            href = _safe(node.get("href"), base)
-            if href is None:
-                node.unwrap()
-            else:
-                node.attrs = {
-                    "href": href,
-                    **({"title": node["title"]} if node.get("title") else {}),
-                }
+            _clean_link(node, base)
     return soup
+
+
+def _clean_image(img: Tag, base: str | None) -> None:
+    """An image kept with its source (made absolute), alt and title only; a tracking pixel
+    or one without a safe source removed."""
+    src = None if _pixel(img) else _safe(img.get("src"), base)
+    if not src:
+        img.decompose()
+        return
+    img.attrs = {"src": src, **{k: img[k] for k in ("alt", "title") if img.get(k)}}
+
+
+def _clean_link(link: Tag, base: str | None) -> None:
+    """A link kept with its target (made absolute) and title only; one whose target is
+    unsafe becomes its text."""
+    href = _safe(link.get("href"), base)
+    if href is None:
+        link.unwrap()
+        return
+    link.attrs = {"href": href, **({"title": link["title"]} if link.get("title") else {})}
 
 
 def to_markdown(html: str | None, base: str | None = None, wordpress: bool = False) -> str:

@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 from ..vocab import SCHEMA, SDO, schema_subclasses
 from . import html, slugs, xmlsafe
-from .common import BadDate, date, site_entity
+from .common import NO_HEADLINE, BadDate, article_dates, date, present, site_entity
 from .model import Entity, Event, Options, Site, fault
 
 ARTICLE = {"Article", "NewsArticle", "BlogPosting", "Report", "SocialMediaPosting"}
@@ -89,13 +89,12 @@ def _url(value) -> str:
 
 
 def _json_ld(soup: BeautifulSoup, file: str) -> tuple[list[dict], list]:
+    """The nodes of every JSON-LD block (each block's objects, or their @graph's), and a
+    fault for each block that is not JSON."""
     nodes, faults = [], []
-    for number, script in enumerate(
-        soup.find_all("script", attrs={"type": lambda t: t and "ld+json" in t.lower()}), start=1
-    ):
-        text = script.string or script.get_text() or ""
+    for number, script in enumerate(soup.find_all("script", attrs={"type": _is_json_ld}), 1):
         try:
-            data = json.loads(text)
+            data = json.loads(script.string or script.get_text() or "")
         except json.JSONDecodeError as bad:
             faults.append(
                 fault(
@@ -107,29 +106,39 @@ def _json_ld(soup: BeautifulSoup, file: str) -> tuple[list[dict], list]:
                 )
             )
             continue
-        for item in _as_list(data):
-            if isinstance(item, dict):
-                nodes.extend(_as_list(item.get("@graph")) if "@graph" in item else [item])
+        nodes.extend(_graph(data))
     return [n for n in nodes if isinstance(n, dict)], faults
 
 
-_SRC = {"audio", "embed", "iframe", "img", "source", "track", "video"}
-_HREF = {"a", "area", "link"}
+def _is_json_ld(media_type: str | None) -> bool:
+    return bool(media_type) and "ld+json" in media_type.lower()
 
 
-def _prop_value(tag: Tag, content_attr: str = "content") -> str:
-    if tag.has_attr(content_attr):
-        return tag[content_attr]
-    if tag.name in _SRC and tag.has_attr("src"):
-        return tag["src"]
-    if tag.name in _HREF and tag.has_attr("href"):
-        return tag["href"]
-    if tag.has_attr("resource"):
-        return tag["resource"]
-    if tag.name == "time" and tag.has_attr("datetime"):
-        return tag["datetime"]
-    if tag.name in ("data", "meter") and tag.has_attr("value"):
-        return tag["value"]
+def _graph(data) -> list:
+    """A JSON-LD document's top-level objects, each replaced by its @graph when it has one."""
+    nodes = []
+    for item in _as_list(data):
+        if isinstance(item, dict):
+            nodes.extend(_as_list(item.get("@graph")) if "@graph" in item else [item])
+    return nodes
+
+
+VALUE_ATTRIBUTES = (  # (attribute, the elements it holds the value of; None: any)
+    ("content", None),
+    ("src", {"audio", "embed", "iframe", "img", "source", "track", "video"}),
+    ("href", {"a", "area", "link"}),
+    ("resource", None),
+    ("datetime", {"time"}),
+    ("value", {"data", "meter"}),
+)
+
+
+def _prop_value(tag: Tag) -> str:
+    """A property's value as microdata and RDFa define it: the first of VALUE_ATTRIBUTES
+    the element has, else its text."""
+    for attribute, names in VALUE_ATTRIBUTES:
+        if (names is None or tag.name in names) and tag.has_attr(attribute):
+            return tag[attribute]
     return " ".join(tag.get_text(" ").split())
 
 
@@ -183,20 +192,39 @@ RDFA = _Embedded("typeof", "typeof", "property", ("resource", "about"))
 # -- nodes -> records --------------------------------------------------------------------
 
 
+LINKED = ("organisation", "person", "event", "place")  # what an article is about or mentions
+ATTENDANCE = {
+    "OfflineEventAttendanceMode": "offline",
+    "OnlineEventAttendanceMode": "online",
+    "MixedEventAttendanceMode": "mixed",
+}
+ADDRESS = ("streetAddress", "postalCode", "addressLocality", "addressRegion", "addressCountry")
+
+
 class _Page:
-    def __init__(self, file: str, soup: BeautifulSoup, options: Options):
+    """One page's nodes made records: the nodes they link (by @id or nested) each become a
+    record once, in the order met, held in `out` until the record that links them is
+    yielded."""
+
+    def __init__(self, file: str, soup: BeautifulSoup, options: Options, nodes: list[dict]):
         self.file, self.soup, self.options = file, soup, options
         self.by_id: dict[str, dict] = {}
+        for node in nodes:
+            if isinstance(node.get("@id"), str):
+                self.by_id.setdefault(node["@id"], node)
         self.out: list[Event] = []
         self.refs: dict[int, str] = {}
-        canonical = soup.find("link", rel="canonical")
-        self.page_url = canonical.get("href", "") if canonical else ""
-        og_url = soup.find("meta", property="og:url")
-        if not self.page_url and og_url:
-            self.page_url = og_url.get("content", "")
-        og_site = soup.find("meta", property="og:site_name")
-        self.site_name = og_site.get("content", "") if og_site else ""
+        self.page_url = _link(soup, "canonical") or _meta(soup, "og:url")
+        self.site_name = _meta(soup, "og:site_name")
         self.language = (soup.html.get("lang", "") if soup.html else "") or ""
+
+    def site(self) -> Site:
+        return Site(self.site_name or slugs.host(self.page_url) or "", self.page_url, self.language)
+
+    def take(self) -> list[Event]:
+        """The records added since the last take, in the order added."""
+        out, self.out = self.out, []
+        return out
 
     def resolve(self, value) -> dict | None:
         if isinstance(value, list):
@@ -210,7 +238,8 @@ class _Page:
         return None
 
     def ref(self, value, kinds: tuple[str, ...]) -> str | None:
-        """The `kind/slug` of a linked node (its record added once), or None."""
+        """The `kind/slug` of a linked node of one of kinds (its record added once), or None;
+        '' for a node met again while its record is being made, or without a name."""
         if isinstance(value, list):
             return next((r for r in (self.ref(v, kinds) for v in value) if r), None)
         node = self.resolve(value)
@@ -219,15 +248,37 @@ class _Page:
         if id(node) in self.refs:
             return self.refs[id(node)]
         kind, subtype = _kind_of(_types(node))
-        if kind is None or kind not in kinds or kind == "article":
+        if kind not in kinds or kind == "article":
             return None
-        self.refs[id(node)] = ""  # a cycle stops here
-        entity = getattr(self, f"_{kind}")(node, subtype)
+        self.refs[id(node)] = ""  # met again while being made (a cycle), or without a name
+        entity = self._record(node, kind, subtype)
         if entity is None:
             return None
         self.refs[id(node)] = entity.ref
         self.out.append(entity)
         return entity.ref
+
+    def _record(self, node: dict, kind: str, subtype: str | None) -> Entity | None:
+        """A linked node's record: its name, its kind's fields, then those every kind has;
+        None for a node without a name."""
+        name = _text(node.get("name")) or _text(node.get("legalName"))
+        if not name:
+            return None
+        fields = {"name": name, **getattr(self, f"_{kind}")(node, subtype)}
+        return Entity(
+            kind,
+            slugs.slug_for(name, node.get("@id"), fallback=kind),
+            _common(node, fields),
+            identity=node.get("@id") or name,
+        )
+
+    def add_linked(self, nodes: list[dict]) -> None:
+        """A record for every node that is not an article, linked or not: a page may be
+        only about an event, a person, a place."""
+        for node in nodes:
+            kind, _ = _kind_of(_types(node))
+            if kind and kind != "article":
+                self.ref(node, (kind,))
 
     def refs_of(self, value, kinds) -> list[str]:
         found = []
@@ -237,233 +288,140 @@ class _Page:
                 found.append(ref)
         return found
 
-    def _common(self, node: dict, fields: dict) -> dict:
-        same = [u for u in (_url(s) for s in _as_list(node.get("sameAs"))) if u]
-        if same:
-            fields["sameAs"] = sorted(set(same))
-        url = _url(node.get("url"))
-        if url:
-            fields["url"] = url
-        description = _text(node.get("description"))
-        if description:
-            fields["description"] = description
-        return fields
+    def slug_of(self, value, kinds) -> str:
+        """The slug of a linked node's record, or ''."""
+        ref = self.ref(value, kinds)
+        return _slug(ref) if ref else ""
 
-    def _named(self, kind: str, node: dict) -> tuple[str, str] | None:
-        name = _text(node.get("name")) or _text(node.get("legalName"))
-        if not name:
-            return None
-        return slugs.slug_for(name, node.get("@id"), fallback=kind), name
+    # the fields of each kind of linked record, after its name and before _common's
 
-    def _organisation(self, node, subtype):
-        named = self._named("organisation", node)
-        if named is None:
-            return None
-        fields: dict = {"name": named[1]}
-        if subtype:
-            fields["type"] = subtype
-        alternates = [_text(a) for a in _as_list(node.get("alternateName")) if _text(a)]
-        if alternates:
-            fields["alternateName"] = alternates
-        parent = self.ref(node.get("parentOrganization"), ("organisation",))
-        if parent:
-            fields["parentOrganization"] = parent.split("/", 1)[1]
-        logo = _url(node.get("logo"))
-        if logo:
-            fields["logo"] = logo
-        return Entity(
-            "organisation",
-            named[0],
-            self._common(node, fields),
-            identity=node.get("@id") or named[1],
+    def _organisation(self, node: dict, subtype: str | None) -> dict:
+        return present(
+            type=subtype,
+            alternateName=[_text(a) for a in _as_list(node.get("alternateName")) if _text(a)],
+            parentOrganization=self.slug_of(node.get("parentOrganization"), ("organisation",)),
+            logo=_url(node.get("logo")),
         )
 
-    def _person(self, node, subtype):
-        named = self._named("person", node)
-        if named is None:
-            return None
-        fields: dict = {"name": named[1]}
-        job = _text(node.get("jobTitle"))
-        if job:
-            fields["jobTitle"] = job
+    def _person(self, node: dict, subtype: str | None) -> dict:
         works = self.refs_of(node.get("worksFor"), ("organisation",))
-        if works:
-            fields["worksFor"] = works[0].split("/", 1)[1]
         affiliation = self.refs_of(node.get("affiliation"), ("organisation",))
-        if affiliation:
-            fields["affiliation"] = [a.split("/", 1)[1] for a in affiliation]
-        return Entity(
-            "person", named[0], self._common(node, fields), identity=node.get("@id") or named[1]
+        return present(
+            jobTitle=_text(node.get("jobTitle")),
+            worksFor=_slug(works[0]) if works else "",
+            affiliation=[_slug(a) for a in affiliation],
         )
 
-    def _place(self, node, subtype):
-        named = self._named("place", node)
-        if named is None:
-            return None
-        fields: dict = {"name": named[1]}
-        address = node.get("address")
-        if isinstance(address, dict):
-            parts = [
-                _text(address.get(k))
-                for k in (
-                    "streetAddress",
-                    "postalCode",
-                    "addressLocality",
-                    "addressRegion",
-                    "addressCountry",
-                )
-            ]
-            address = ", ".join(p for p in parts if p)
-        if _text(address):
-            fields["address"] = _text(address)
+    def _place(self, node: dict, subtype: str | None) -> dict:
         geo = node.get("geo") if isinstance(node.get("geo"), dict) else {}
-        for name in ("latitude", "longitude"):
-            value = _text(node.get(name) or geo.get(name))
-            if value:
-                fields[name] = value
-        within = self.ref(node.get("containedInPlace"), ("place",))
-        if within:
-            fields["containedInPlace"] = within.split("/", 1)[1]
-        return Entity(
-            "place", named[0], self._common(node, fields), identity=node.get("@id") or named[1]
+        return present(
+            address=_address(node.get("address")),
+            latitude=_text(node.get("latitude") or geo.get("latitude")),
+            longitude=_text(node.get("longitude") or geo.get("longitude")),
+            containedInPlace=self.slug_of(node.get("containedInPlace"), ("place",)),
         )
 
-    def _event(self, node, subtype):
-        named = self._named("event", node)
-        if named is None:
-            return None
-        fields: dict = {"name": named[1]}
-        for name in ("startDate", "endDate"):
-            if _text(node.get(name)):
-                try:
-                    fields[name] = date(_text(node.get(name)))
-                except BadDate:
-                    pass
+    def _event(self, node: dict, subtype: str | None) -> dict:
+        return {
+            **present(
+                startDate=_optional_date(node.get("startDate")),
+                endDate=_optional_date(node.get("endDate")),
+            ),
+            **self._locations(node),
+            **present(
+                attendanceMode=ATTENDANCE.get(
+                    _text(node.get("eventAttendanceMode")).rsplit("/", 1)[-1], ""
+                ),
+                organizer=self.refs_of(node.get("organizer"), ("organisation", "person")),
+                superEvent=self.slug_of(node.get("superEvent"), ("event",)),
+            ),
+        }
+
+    def _locations(self, node: dict) -> dict:
+        """Where an event happens: the URL of a VirtualLocation (the last before the place),
+        and the first Place that makes a record."""
+        fields = {}
         for location in _as_list(node.get("location")):
             resolved = self.resolve(location) or {}
             if "VirtualLocation" in _types(resolved) and _url(resolved):
                 fields["virtualLocation"] = _url(resolved)
                 continue
-            place = self.ref(location, ("place",))
+            place = self.slug_of(location, ("place",))
             if place:
-                fields["location"] = place.split("/", 1)[1]
+                fields["location"] = place
                 break
-        mode = _text(node.get("eventAttendanceMode")).rsplit("/", 1)[-1]
-        modes = {
-            "OfflineEventAttendanceMode": "offline",
-            "OnlineEventAttendanceMode": "online",
-            "MixedEventAttendanceMode": "mixed",
-        }
-        if mode in modes:
-            fields["attendanceMode"] = modes[mode]
-        organizers = self.refs_of(node.get("organizer"), ("organisation", "person"))
-        if organizers:
-            fields["organizer"] = organizers
-        parent = self.ref(node.get("superEvent"), ("event",))
-        if parent:
-            fields["superEvent"] = parent.split("/", 1)[1]
-        return Entity(
-            "event", named[0], self._common(node, fields), identity=node.get("@id") or named[1]
-        )
+        return fields
+
+    # the article
 
     def article(self, node: dict) -> Iterator[Event]:
+        """The article's linked records, then the article; or its faults."""
         label = node.get("@id") or _url(node.get("url")) or self.page_url or "the page"
-        headline = _text(node.get("headline")) or _text(node.get("name"))
-        problems = []
-        if not headline:
-            problems.append(fault(self.file, label, "headline", "missing: every article needs one"))
-        published = _text(node.get("datePublished")) or _text(node.get("dateCreated"))
-        dates = {}
-        if not published:
-            problems.append(
-                fault(self.file, label, "datePublished", "missing: no publication date")
-            )
-        for name, raw in (
-            ("datePublished", published),
-            ("dateModified", _text(node.get("dateModified"))),
-        ):
-            if raw:
-                try:
-                    dates[name] = date(raw)
-                except BadDate as bad:
-                    problems.append(fault(self.file, label, name, f"not a date: {bad}"))
+        headline, dates, problems = self._checked(node, label)
         if problems:
             yield from problems
             return
-        if dates.get("dateModified") == dates["datePublished"]:
-            del dates["dateModified"]
         url = _url(node.get("url")) or _url(node.get("mainEntityOfPage")) or self.page_url
+        fields = {
+            "headline": headline,
+            **dates,
+            "publisher": self._publisher(node, url),
+            **self._links(node),
+            **present(
+                keywords=_keywords(node.get("keywords")),
+                image=_url(self.resolve(node.get("image")) or node.get("image")),
+                inLanguage=_text(node.get("inLanguage")) or self.language,
+                description=_text(node.get("description")),
+                url=url,
+            ),
+        }
+        body = self._body(node, headline, url)
+        yield from self.take()
+        yield Entity(
+            "article",
+            _article_slug(node, url, headline),
+            fields,
+            body=body,
+            identity=url or node.get("@id") or headline,
+            origin=f"{self.file}: {label}",
+        )
+
+    def _checked(self, node: dict, label: str) -> tuple[str, dict, list]:
+        """(headline, dates, faults): an article needs a headline (or a name) and a
+        publication date (or a creation date)."""
+        headline = _text(node.get("headline")) or _text(node.get("name"))
+        published = _text(node.get("datePublished")) or _text(node.get("dateCreated"))
+        modified = _text(node.get("dateModified"))
+        dates, problems = article_dates(
+            self.file, label, published, modified, missing="datePublished"
+        )
+        if not headline:
+            problems.insert(0, fault(self.file, label, "headline", NO_HEADLINE))
+        return headline, dates, problems
+
+    def _publisher(self, node: dict, url: str) -> str:
+        """The publisher's slug: the one asked for, else the organisation the article
+        names, else one made for the site (named by og:site_name, else by its host)."""
         publisher = self.options.publisher or self.ref(node.get("publisher"), ("organisation",))
         if publisher is None:
             site = Site(self.site_name or slugs.host(url) or "site", url)
             org = site_entity(site, self.options)
             self.out.append(org)
             publisher = org.ref
-        publisher = publisher.split("/", 1)[-1]
-        fields: dict = {"headline": headline, **dates, "publisher": publisher}
-        authors = self.refs_of(node.get("author"), ("person", "organisation"))
-        if authors:
-            fields["author"] = authors
-        about = self.refs_of(node.get("about"), ("organisation", "person", "event", "place"))
+        return publisher.split("/", 1)[-1]
+
+    def _links(self, node: dict) -> dict:
+        """author, about and mentions, as references to their records; an `about` that is
+        only a name (no node has it as @id) becomes a topic."""
+        author = self.refs_of(node.get("author"), ("person", "organisation"))
+        about = self.refs_of(node.get("about"), LINKED)
         about += [
             self._topic(t)
             for t in _as_list(node.get("about"))
             if isinstance(t, str) and t not in self.by_id
         ]
-        if about:
-            fields["about"] = about
-        mentions = self.refs_of(node.get("mentions"), ("organisation", "person", "event", "place"))
-        if mentions:
-            fields["mentions"] = mentions
-        keywords = node.get("keywords")
-        if isinstance(keywords, str):
-            keywords = [k.strip() for k in keywords.split(",")]
-        keywords = [_text(k) for k in _as_list(keywords) if _text(k)]
-        if keywords:
-            fields["keywords"] = keywords
-        image = _url(self.resolve(node.get("image")) or node.get("image"))
-        if image:
-            fields["image"] = image
-        language = _text(node.get("inLanguage")) or self.language
-        if language:
-            fields["inLanguage"] = language
-        description = _text(node.get("description"))
-        if description:
-            fields["description"] = description
-        if url:
-            fields["url"] = url
-        body = ""
-        if _text(node.get("articleBody")):
-            text = node.get("articleBody")
-            text = text if isinstance(text, str) else _text(text)
-            body = html.to_markdown(text, url) if "<" in text else text.strip()
-        else:
-            container = self.soup.find(attrs={"itemprop": "articleBody"}) or self.soup.find(
-                "article"
-            )
-            if container is not None:
-                for heading in container.find_all("h1"):
-                    if " ".join(heading.get_text(" ").split()) == headline:
-                        heading.decompose()
-                body = html.to_markdown(str(container), url or None)
-        yield from self.out
-        self.out = []
-        slug = slugs.slug_for(
-            slugs.from_url(url),
-            node.get("@id")
-            if isinstance(node.get("@id"), str) and "/" not in node.get("@id", "")
-            else "",
-            headline,
-            fallback="article",
-        )
-        yield Entity(
-            "article",
-            slug,
-            fields,
-            body=body,
-            identity=url or node.get("@id") or headline,
-            origin=f"{self.file}: {label}",
-        )
+        mentions = self.refs_of(node.get("mentions"), LINKED)
+        return present(author=author, about=about, mentions=mentions)
 
     def _topic(self, name: str) -> str:
         entity = Entity(
@@ -471,6 +429,80 @@ class _Page:
         )
         self.out.append(entity)
         return entity.ref
+
+    def _body(self, node: dict, headline: str, url: str) -> str:
+        """The articleBody (HTML or text), else the page's own: the element marked
+        articleBody, else its <article>, less the <h1> that repeats the headline."""
+        text = node.get("articleBody")
+        if _text(text):
+            text = text if isinstance(text, str) else _text(text)
+            return html.to_markdown(text, url) if "<" in text else text.strip()
+        container = self.soup.find(attrs={"itemprop": "articleBody"}) or self.soup.find("article")
+        if container is None:
+            return ""
+        for heading in container.find_all("h1"):
+            if " ".join(heading.get_text(" ").split()) == headline:
+                heading.decompose()
+        return html.to_markdown(str(container), url or None)
+
+
+def _common(node: dict, fields: dict) -> dict:
+    """The fields with what every kind of record may have: sameAs, url, description."""
+    same = [u for u in (_url(s) for s in _as_list(node.get("sameAs"))) if u]
+    return {
+        **fields,
+        **present(
+            sameAs=sorted(set(same)),
+            url=_url(node.get("url")),
+            description=_text(node.get("description")),
+        ),
+    }
+
+
+def _link(soup: BeautifulSoup, rel: str) -> str:
+    tag = soup.find("link", rel=rel)
+    return tag.get("href", "") if tag else ""
+
+
+def _meta(soup: BeautifulSoup, name: str) -> str:
+    tag = soup.find("meta", property=name)
+    return tag.get("content", "") if tag else ""
+
+
+def _slug(ref: str) -> str:
+    """`kind/slug` -> `slug`: how a record names another of a known kind."""
+    return ref.split("/", 1)[1]
+
+
+def _address(value) -> str:
+    """A PostalAddress as one line, its parts in postal order; or an address as text."""
+    if isinstance(value, dict):
+        value = ", ".join(p for p in (_text(value.get(k)) for k in ADDRESS) if p)
+    return _text(value)
+
+
+def _optional_date(value) -> str:
+    """An event's date as ISO 8601, or '' for none or one that is no date (the event is
+    kept without it: its dates are not what the page is about)."""
+    try:
+        return date(_text(value))
+    except BadDate:
+        return ""
+
+
+def _keywords(value) -> list[str]:
+    """keywords as a list (schema.org also allows one text, its keywords comma-separated)."""
+    if isinstance(value, str):
+        value = [k.strip() for k in value.split(",")]
+    return [_text(k) for k in _as_list(value) if _text(k)]
+
+
+def _article_slug(node: dict, url: str, headline: str) -> str:
+    """From the article's URL, else its @id when that is a plain name (not a URL), else its
+    headline."""
+    ident = node.get("@id")
+    plain = ident if isinstance(ident, str) and "/" not in ident else ""
+    return slugs.slug_for(slugs.from_url(url), plain, headline, fallback="article")
 
 
 def read(path: str, options: Options) -> Iterator[Event]:
@@ -488,21 +520,14 @@ def read(path: str, options: Options) -> Iterator[Event]:
         yield from faults
         return
     nodes += MICRODATA.items(soup) + RDFA.items(soup)
-    page = _Page(path, soup, options)
-    yield Site(page.site_name or slugs.host(page.page_url) or "", page.page_url, page.language)
-    for node in nodes:
-        if isinstance(node.get("@id"), str):
-            page.by_id.setdefault(node["@id"], node)
+    page = _Page(path, soup, options, nodes)
+    yield page.site()
     articles = [n for n in nodes if _kind_of(_types(n))[0] == "article"]
-    for node in nodes:
-        kind, _ = _kind_of(_types(node))
-        if kind and kind != "article":
-            page.ref(node, (kind,))
+    page.add_linked(nodes)
     if not articles and not page.out:
         yield fault(path, "the page", "", "no schema.org found (JSON-LD, microdata or RDFa)")
         return
-    yield from page.out
-    page.out = []
+    yield from page.take()
     for node in articles:
         yield from page.article(node)
 

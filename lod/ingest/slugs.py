@@ -1,5 +1,5 @@
 """Slugs from a source's own identifiers (a permalink slug, a GUID, an `@id`, a name),
-normalised to DESIGN §3's rule `[a-z0-9]+(-[a-z0-9]+)*`.
+normalised to the rule of a record's id, lod.vocab.SLUG: `[a-z0-9]+(-[a-z0-9]+)*`.
 
 Percent-encoding is decoded (WordPress stores non-ASCII slugs percent-encoded), accents are
 folded, other scripts are transliterated with anyascii (ISC licence: permissive, unlike
@@ -54,20 +54,29 @@ def slug_for(*candidates: str | None, fallback: str = "item") -> str:
 
 def from_url(url: str | None) -> str:
     """The last meaningful path segment of a permalink (`/2021/02/my-post/` -> `my-post`),
-    or its query's `p=`/`id=` value, or ''."""
+    else its fragment, else its query's `p=`/`id=` value, else ''."""
     if not url:
         return ""
     parts = urlsplit(url.strip())
-    segments = [s for s in parts.path.split("/") if s]
+    return _from_path(parts.path, parts.netloc) or parts.fragment or _from_query(parts.query)
+
+
+def _from_path(path: str, netloc: str) -> str:
+    """The last segment that is not trivial (`index.html`, `feed`) nor a number (a date's);
+    a path of one number (`/123`) gives `<host's first label>-123`."""
+    segments = [s for s in path.split("/") if s]
     while segments:
         last = _PAGE_SUFFIX.sub("", segments.pop())
         if last.lower() not in _TRIVIAL and not last.isdigit():
             return last
         if last.isdigit() and not segments:
-            return f"{parts.netloc.split('.')[0]}-{last}" if parts.netloc else last
-    if parts.fragment:
-        return parts.fragment
-    for pair in parts.query.split("&"):
+            return f"{netloc.split('.')[0]}-{last}" if netloc else last
+    return ""
+
+
+def _from_query(query: str) -> str:
+    """`?p=123` -> `p-123` (WordPress's plain permalinks), `?id=`, `?page_id=` alike."""
+    for pair in query.split("&"):
         key, _, value = pair.partition("=")
         if key in ("p", "id", "page_id") and value:
             return f"{key}-{value}"

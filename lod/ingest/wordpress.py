@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
 from . import html, xmlsafe
-from .common import Agent, RawItem, Term, entities, local_with_offset, site_entity
+from .common import Agent, Publisher, RawItem, Term, entities, local_with_offset
 from .model import Event, Options, Site, Skipped
 
 WP = "http://wordpress.org/export/"
@@ -74,89 +74,69 @@ def read(path: str, options: Options) -> Iterator[Event]:
     root = None
     people: dict[str, Agent] = {}
     terms: dict[str, Term] = {}
-    publisher = None
+    publisher = Publisher(options)
     language = ""
     for event, element, position in xmlsafe.stream(path, {"item"}, options.max_bytes):
         if event == "start":
             root = element
             continue
-        if publisher is None:
+        if publisher.slug is None:
             channel = xmlsafe.child(root, "channel")
             if channel is None:
                 raise ImportSourceError(path, 0, "channel", "a WordPress export needs a <channel>")
             language = xmlsafe.child_text(channel, "language")
-            site = Site(
-                html.to_text(xmlsafe.child_text(channel, "title")),
-                xmlsafe.child_text(channel, "base_blog_url", WP)
-                or xmlsafe.child_text(channel, "link", ""),
-                language,
-                html.to_text(xmlsafe.child_text(channel, "description")),
-            )
-            org = site_entity(site, options)
-            publisher = org.slug
-            yield site
-            if not options.publisher:
-                yield org
+            yield from publisher.site(_site(channel, language))
             people, terms = _people(channel), _terms(channel)
         if event != "item":
             continue
-        yield from _item(path, element, position, people, terms, publisher, language, options)
+        reason = _unpublished(element, options)
+        if reason:
+            yield Skipped(path, _label(element, position), reason)
+            continue
+        item = _item(path, element, position, people, terms, language)
+        yield from entities(item, publisher.slug, options)
 
 
-def _item(path, element, position, people, terms, publisher, language, options):
+def _site(channel: Element, language: str) -> Site:
+    return Site(
+        html.to_text(xmlsafe.child_text(channel, "title")),
+        xmlsafe.child_text(channel, "base_blog_url", WP) or xmlsafe.child_text(channel, "link", ""),
+        language,
+        html.to_text(xmlsafe.child_text(channel, "description")),
+    )
+
+
+def _label(element: Element, position: int) -> str:
+    """How a message names a post: its GUID, else its link, else its position."""
+    return (
+        xmlsafe.child_text(element, "guid") or xmlsafe.child_text(element, "link") or f"#{position}"
+    )
+
+
+STATUS = {"future": "scheduled", "trash": "trashed", "inherit": "revision"}  # else as written
+
+
+def _unpublished(element: Element, options: Options) -> str:
+    """Why a post is not published (as the message says it), or '' when it is: only posts,
+    and pages when asked, that are published and not behind a password."""
     post_type = _wp(element, "post_type") or "post"
     status = _wp(element, "status") or "publish"
-    label = (
-        xmlsafe.child_text(element, "guid")
-        or xmlsafe.child_text(element, "link")
-        or (f"#{position}")
-    )
     if post_type in NEVER:
-        yield Skipped(path, label, post_type.replace("_", " "))
-        return
+        return post_type.replace("_", " ")
     if post_type == "page" and not options.pages:
-        yield Skipped(path, label, "page (import pages with --pages)")
-        return
+        return "page (import pages with --pages)"
     if post_type not in ("post", "page"):
-        yield Skipped(path, label, f"post type `{post_type}`")
-        return
+        return f"post type `{post_type}`"
     if status != "publish":
-        reason = {"future": "scheduled", "trash": "trashed", "inherit": "revision"}.get(
-            status, status
-        )
-        yield Skipped(path, label, reason)
-        return
+        return STATUS.get(status, status)
     if _wp(element, "post_password"):
-        yield Skipped(path, label, "password-protected")
-        return
-    local, gmt = _wp(element, "post_date"), _wp(element, "post_date_gmt")
-    published = ""
-    if local and not local.startswith("0000"):
-        try:
-            published = local_with_offset(local, gmt)
-        except ValueError:
-            published = local  # reported as a bad date with the item
-    modified = ""
-    local_m, gmt_m = _wp(element, "post_modified"), _wp(element, "post_modified_gmt")
-    if local_m and not local_m.startswith("0000"):
-        try:
-            modified = local_with_offset(local_m, gmt_m)
-        except ValueError:
-            modified = ""
-    item_terms: list[Term] = []
-    for category in xmlsafe.children(element, "category", ""):
-        domain = category.get("domain", "category")
-        if domain not in ("category", "post_tag"):
-            continue
-        nicename = category.get("nicename") or xmlsafe.text(category)
-        term = terms.get(nicename) or Term(nicename, xmlsafe.text(category))
-        item_terms.extend(_with_ancestors(term, terms) if domain == "category" else [term])
-    creators = []
-    for creator in xmlsafe.children(element, "creator", DC):
-        login = xmlsafe.text(creator)
-        if login:
-            creators.append(people.get(login) or Agent(login, key=login))
-    item = RawItem(
+        return "password-protected"
+    return ""
+
+
+def _item(path, element, position, people, terms, language) -> RawItem:
+    published, modified = _dates(element)
+    return RawItem(
         file=path,
         position=position,
         ident=xmlsafe.child_text(element, "guid"),
@@ -167,13 +147,56 @@ def _item(path, element, position, people, terms, publisher, language, options):
         summary=_excerpt(element),
         published=published,
         updated=modified,
-        authors=creators,
-        terms=item_terms,
+        authors=_creators(element, people),
+        terms=_item_terms(element, terms),
         language=language,
         wordpress=True,
-        kind="document" if post_type == "page" else "article",
+        kind="document" if _wp(element, "post_type") == "page" else "article",
     )
-    yield from entities(item, publisher, options)
+
+
+def _dates(element: Element) -> tuple[str, str]:
+    """(published, modified) with the site's offset. A post_date that is no date is kept as
+    written, so the item is refused naming it (every article needs one); a post_modified
+    that is no date is left out."""
+    try:
+        published = _site_time(element, "post_date")
+    except ValueError:
+        published = _wp(element, "post_date")
+    try:
+        modified = _site_time(element, "post_modified")
+    except ValueError:
+        modified = ""
+    return published, modified
+
+
+def _site_time(element: Element, name: str) -> str:
+    """post_date or post_modified (site time, no offset) with the offset its `_gmt` twin
+    implies; '' when unset (WordPress writes 0000-00-00 00:00:00)."""
+    local = _wp(element, name)
+    if not local or local.startswith("0000"):
+        return ""
+    return local_with_offset(local, _wp(element, f"{name}_gmt"))
+
+
+def _item_terms(element: Element, terms: dict[str, Term]) -> list[Term]:
+    """The post's categories, each with its ancestors (a post in a subcategory is about its
+    parents too), and its tags; other taxonomies (formats, custom ones) are not topics."""
+    found: list[Term] = []
+    for category in xmlsafe.children(element, "category", ""):
+        domain = category.get("domain", "category")
+        if domain not in ("category", "post_tag"):
+            continue
+        nicename = category.get("nicename") or xmlsafe.text(category)
+        term = terms.get(nicename) or Term(nicename, xmlsafe.text(category))
+        found.extend(_with_ancestors(term, terms) if domain == "category" else [term])
+    return found
+
+
+def _creators(element: Element, people: dict[str, Agent]) -> list[Agent]:
+    """The post's authors: dc:creator holds a login, the channel's wp:author its name."""
+    logins = (xmlsafe.text(creator) for creator in xmlsafe.children(element, "creator", DC))
+    return [people.get(login) or Agent(login, key=login) for login in logins if login]
 
 
 def _excerpt(element: Element) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import (
@@ -41,37 +42,13 @@ def check_size(path: str, limit: int) -> None:
 
 
 def stream(path: str, item_tags: set[str], limit: int) -> Iterator[tuple[str, Element, int]]:
-    """("start", element, line) for the root, then ("item", element, position) for each
+    """("start", root, 0) for the root, then ("item", element, position) for each
     element whose local name is in item_tags, complete, and ("end", root, 0) at the end.
     An item is cleared once the caller has it, and the elements before it are dropped."""
     check_size(path, limit)
-    depth = 0
-    root = None
-    position = 0
     try:
         with open(path, "rb") as handle:
-            events = SafeElementTree.iterparse(
-                handle, events=("start", "end"), forbid_dtd=False, forbid_entities=True
-            )
-            for event, element in events:
-                if event == "start":
-                    depth += 1
-                    if root is None:
-                        root = element
-                        yield "start", element, 0
-                    continue
-                depth -= 1
-                if local(element.tag) in item_tags:
-                    position += 1
-                    yield "item", element, position
-                    element.clear()
-                    # drop finished items from their parent so the tree does not grow
-                    for parent in (root, *root):
-                        if len(parent) and parent[-1] is element:
-                            parent.remove(element)
-                            break
-            if root is not None:
-                yield "end", root, 0
+            yield from _events(handle, item_tags)
     except EntitiesForbidden as refused:
         raise ImportSourceError(
             path,
@@ -99,6 +76,36 @@ def stream(path: str, item_tags: set[str], limit: int) -> Iterator[tuple[str, El
         raise ImportSourceError(path, 1, "", f"{bad}", "save it as UTF-8") from None
     except UnicodeDecodeError as bad:
         raise ImportSourceError(path, 0, "", f"bad text encoding: {bad.reason}") from None
+
+
+def _events(handle: BinaryIO, item_tags: set[str]) -> Iterator[tuple[str, Element, int]]:
+    events = SafeElementTree.iterparse(
+        handle, events=("start", "end"), forbid_dtd=False, forbid_entities=True
+    )
+    root = None
+    position = 0
+    for event, element in events:
+        if event == "start":
+            if root is None:
+                root = element
+                yield "start", element, 0
+            continue
+        if local(element.tag) in item_tags:
+            position += 1
+            yield "item", element, position
+            _drop(element, root)
+    if root is not None:
+        yield "end", root, 0
+
+
+def _drop(item: Element, root: Element) -> None:
+    """An item the caller is done with cleared, and taken out of its parent (the root or
+    one of its children: a channel) so the tree does not grow with the file."""
+    item.clear()
+    for parent in (root, *root):
+        if len(parent) and parent[-1] is item:
+            parent.remove(item)
+            break
 
 
 def text(element: Element | None) -> str:
