@@ -97,6 +97,22 @@ class _Converter(MarkdownConverter):
         text = text.strip()
         return f"\n\n*{text}*\n\n" if text else ""
 
+    def convert_figure(self, el, text, parent_tags):
+        """A figure is a block of its own (a gallery's images are not one line)."""
+        if "_inline" in parent_tags or not text.strip():
+            return text
+        return f"\n\n{text.strip()}\n\n"
+
+    def convert_br(self, el, text, parent_tags):
+        """In a code block a line break is a newline, not Markdown's `\\`."""
+        if "pre" in parent_tags:
+            return "\n" + text
+        return super().convert_br(el, text, parent_tags)
+
+    def escape(self, text, parent_tags):
+        """A backslash in the text is text: doubled, so that `\\'` is not an escape."""
+        return super().escape(text.replace("\\", "\\\\"), parent_tags)
+
 
 def clean(soup: BeautifulSoup, base: str | None) -> BeautifulSoup:
     """The soup with everything unsafe or noisy removed and links made absolute (one walk
