@@ -1,109 +1,428 @@
 """WordPress export files (WXR 1.0-1.2: RSS 2.0 with the `wp:` namespace).
 
-Published posts become articles; categories and tags become topics (a category's parent
-its `broader`); authors become people; the site becomes the publisher organisation.
-Drafts, pending, private, scheduled, trashed and password-protected posts, attachments,
-menu items, revisions and any other post type are skipped and counted, never published;
-pages are imported only when asked (as documents).
+The export namespace is read in both forms WordPress writes, `http://wordpress.org/export/1.x/`
+(self-hosted WordPress up to 5.x) and `https://wordpress.org/export/1.x/` (WordPress.com,
+current WordPress), any 1.x version. A file whose `wp:` elements are in neither (or that
+has none) is refused whole, naming the namespace it has: nothing of it could be read.
+
+Published posts become articles; pages only when asked (as documents). Drafts, pending,
+private, scheduled, trashed and password-protected posts, attachments, menu items,
+revisions and any other post type are skipped and counted, never published. An export
+in which posts are to be published but none can be (every one invalid) is an error, even
+with --skip-invalid.
+
+- **Bodies** as the site shows them (lod.ingest.wpcontent): block-editor content as it is,
+  classic content with WordPress's paragraphs; captions, galleries (from the export's
+  attachments), audio, video and embeds kept as images and links with their captions.
+- **Titles**: the text WordPress shows (inline tags dropped, entities decoded, `<` kept
+  as text). A published post without a title gets the first words of its text as its
+  headline (up to ten words, `…` when cut); one without any text, "(no title)", as
+  WordPress's own lists call it. Neither stops the import.
+- **Topics**: the categories and tags the imported posts use (a category's ancestors
+  too: a post in a subcategory is about its parents, and the parent is the category's
+  `broader`); a tag with the name of a category (case aside) is that category's topic;
+  WXR 1.0's `domain="tag"` is a tag.
+- **People**: one per author login (`dc:creator` names the login; a creator written
+  with stray characters or as the e-mail address or display name is matched to its
+  author).
+- **Dates** with the site's offset: post_date is site time, post_date_gmt the same
+  moment in UTC. When post_date_gmt is `0000-00-00 00:00:00` (drafts published by some
+  plugins, old exports), the offset is that of the post nearest in time whose dates give
+  one; when no post gives one, the time is kept without an offset.
+- **Featured image**: the post's `_thumbnail_id` attachment, else its first image.
 """
 
 from __future__ import annotations
 
+import bisect
+import html as entities
+import re
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
-from . import html, xmlsafe
-from .common import Agent, Publisher, RawItem, Term, entities, local_with_offset
-from .model import Event, Options, Site, Skipped
+from . import html, wpcontent, xmlsafe
+from .common import Agent, Publisher, RawItem, Term, local_with_offset
+from .common import entities as records
+from .model import Entity, Event, Fault, Options, Site, Skipped
 
-WP = "http://wordpress.org/export/"
+WP = ("http://wordpress.org/export/", "https://wordpress.org/export/")
+WXR = re.compile(r"https?://wordpress\.org/export/\d+\.\d+/?")
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
-EXCERPT = "http://wordpress.org/export/"  # wp excerpt namespace: .../export/1.2/excerpt/
 DC = "http://purl.org/dc/elements/1.1/"
 NEVER = {"attachment", "nav_menu_item", "revision"}
+STATUS = {"future": "scheduled", "trash": "trashed", "inherit": "revision"}  # else as written
+UNTITLED = "(no title)"
+HEADLINE_WORDS = 10
 
 
 def _wp(element: Element, name: str) -> str:
-    return xmlsafe.child_text(element, name, WP)
+    """The text of the element's `wp:` child of that name ('' for none)."""
+    return xmlsafe.text(next(iter(_wp_children(element, name)), None))
 
 
-def _people(channel: Element) -> dict[str, Agent]:
-    people = {}
-    for author in xmlsafe.children(channel, "author", WP):
-        login = _wp(author, "author_login")
-        display = _wp(author, "author_display_name")
-        full = f"{_wp(author, 'author_first_name')} {_wp(author, 'author_last_name')}".strip()
-        people[login] = Agent(html.to_text(display or full or login), key=login)
-    return people
+def _wp_children(element: Element, name: str) -> list[Element]:
+    """The element's `wp:` children of that name, in either export namespace."""
+    return [
+        sub
+        for sub in element
+        if xmlsafe.local(sub.tag) == name and xmlsafe.namespace(sub.tag).startswith(WP)
+    ]
 
 
-def _terms(channel: Element) -> dict[str, Term]:
-    """Categories (with parents) and tags by nicename."""
-    terms = {}
-    for category in xmlsafe.children(channel, "category", WP):
-        nicename = _wp(category, "category_nicename")
-        terms[nicename] = Term(
-            nicename, html.to_text(_wp(category, "cat_name")), _wp(category, "category_parent")
-        )
-    for tag in xmlsafe.children(channel, "tag", WP):
-        slug = _wp(tag, "tag_slug")
-        terms.setdefault(slug, Term(slug, html.to_text(_wp(tag, "tag_name"))))
-    for term in xmlsafe.children(channel, "term", WP):
-        if _wp(term, "term_taxonomy") in ("category", "post_tag"):
-            slug = _wp(term, "term_slug")
-            terms.setdefault(
-                slug, Term(slug, html.to_text(_wp(term, "term_name")), _wp(term, "term_parent"))
-            )
-    return terms
+def _meta(element: Element, key: str) -> str:
+    """A post's `wp:postmeta` value for that key ('' for none)."""
+    for meta in _wp_children(element, "postmeta"):
+        if _wp(meta, "meta_key") == key:
+            return _wp(meta, "meta_value")
+    return ""
 
 
-def _with_ancestors(term: Term, terms: dict[str, Term]) -> list[Term]:
-    chain, seen = [term], {term.slug_source}
-    while chain[-1].broader and chain[-1].broader not in seen:
-        parent = terms.get(chain[-1].broader)
-        if parent is None:
-            chain[-1] = Term(chain[-1].slug_source, chain[-1].label)  # a parent not exported
-            break
-        seen.add(parent.slug_source)
-        chain.append(parent)
-    return chain
+# -- the first pass: what every post may need from anywhere in the export -------------
+
+
+@dataclass
+class Survey:
+    """What a first pass over the export finds: whether it is one (its namespaces), its
+    attachments, and the offsets its dates give (site time against UTC)."""
+
+    media: wpcontent.Media = field(default_factory=wpcontent.Media)
+    offsets: list[tuple[datetime, timedelta]] = field(default_factory=list)
+    namespaces: set[str] = field(default_factory=set)
+    references: dict[tuple[str, str, str], None] = field(default_factory=dict)  # ordered set
+
+    @property
+    def wxr(self) -> bool:
+        return any(WXR.fullmatch(ns) for ns in self.namespaces)
+
+    def item(self, element: Element) -> None:
+        self.namespaces.update(xmlsafe.namespace(sub.tag) for sub in element)
+        for category in xmlsafe.children(element, "category", ""):
+            found = reference(category)
+            if found is not None:
+                self.references[found] = None
+        if _wp(element, "post_type") == "attachment":
+            self.media.add(_attachment(element))
+        offset = _offset(_wp(element, "post_date"), _wp(element, "post_date_gmt"))
+        if offset is not None:
+            self.offsets.append(offset)
+
+    def channel(self, channel: Element) -> None:
+        self.namespaces.update(xmlsafe.namespace(sub.tag) for sub in channel)
+        self.offsets.sort()
+
+    def nearest_offset(self, local: datetime) -> timedelta | None:
+        """The offset of the post nearest in time that gives one."""
+        if not self.offsets:
+            return None
+        at = bisect.bisect_left(self.offsets, (local, timedelta.min))
+        near = self.offsets[max(at - 1, 0) : at + 1]
+        return min(near, key=lambda pair: abs(pair[0] - local))[1]
+
+
+def survey(path: str, options: Options) -> Survey:
+    """The first pass; ImportSourceError when the file has no element in the export
+    namespace (nothing of it could be read)."""
+    found = Survey()
+    root = None
+    for event, element, _ in xmlsafe.stream(path, {"item"}, options.max_bytes):
+        if event == "start":
+            root = element
+        elif event == "item":
+            found.item(element)
+        else:
+            channel = xmlsafe.child(element, "channel")
+            found.channel(channel if channel is not None else element)
+    if root is not None and not found.wxr:
+        raise _not_wxr(path, found.namespaces)
+    return found
+
+
+KNOWN_NAMESPACES = {
+    "",
+    CONTENT,
+    DC,
+    "http://wellformedweb.org/CommentAPI/",
+    "http://www.w3.org/2005/Atom",
+    "http://purl.org/rss/1.0/modules/syndication/",
+    "http://purl.org/rss/1.0/modules/slash/",
+}
+
+
+def _not_wxr(path: str, namespaces: set[str]) -> ImportSourceError:
+    others = sorted(ns for ns in namespaces - KNOWN_NAMESPACES if "/excerpt/" not in ns)
+    found = (
+        f"its WordPress elements are in {', '.join(f'`{ns}`' for ns in others)}"
+        if others
+        else "it has no WordPress (`wp:`) elements"
+    )
+    return ImportSourceError(
+        path,
+        0,
+        "",
+        f"not a WordPress export that can be read: {found}",
+        "WXR uses http:// or https://wordpress.org/export/1.0/, 1.1/ or 1.2/",
+    )
+
+
+def _attachment(element: Element) -> wpcontent.Attachment:
+    return wpcontent.Attachment(
+        ident=_wp(element, "post_id"),
+        url=_wp(element, "attachment_url") or xmlsafe.child_text(element, "guid"),
+        caption=_excerpt(element),
+        alt=_meta(element, "_wp_attachment_image_alt"),
+        parent=_wp(element, "post_parent"),
+        order=int(_wp(element, "menu_order")) if _wp(element, "menu_order").isdigit() else 0,
+        mime=_wp(element, "post_mime_type") or _mime(_wp(element, "attachment_url")),
+    )
+
+
+def _mime(url: str) -> str:
+    """The kind of file by its extension, for exports without post_mime_type."""
+    extension = url.rsplit(".", 1)[-1].lower() if "." in url else ""
+    for kind, extensions in wpcontent.EXTENSIONS.items():
+        if extension in extensions:
+            return f"{kind}/{extension}"
+    return ""
+
+
+def _wp_time(text: str) -> datetime | None:
+    """A WordPress date (`2012-02-16 15:52:55`), None for none or all zeros."""
+    text = (text or "").strip()
+    if not text or text.startswith("0000"):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _offset(local_text: str, utc_text: str) -> tuple[datetime, timedelta] | None:
+    """(site time, its offset) when both dates are there, and plausible."""
+    local, utc = _wp_time(local_text), _wp_time(utc_text)
+    if local is None or utc is None or abs(local - utc) > timedelta(hours=14):
+        return None
+    return local, local - utc
+
+
+# -- the second pass: the channel, then each post --------------------------------------
+
+
+@dataclass
+class Authors:
+    """The export's authors (wp:author), found by login, else by e-mail address or
+    display name, case and stray characters aside: one person per login."""
+
+    by_login: dict[str, Agent] = field(default_factory=dict)
+    by_other: dict[str, Agent] = field(default_factory=dict)  # address, display name
+
+    @classmethod
+    def of(cls, channel: Element) -> Authors:
+        authors = cls()
+        for author in _wp_children(channel, "author"):
+            login = _wp(author, "author_login")
+            display = _wp(author, "author_display_name")
+            full = f"{_wp(author, 'author_first_name')} {_wp(author, 'author_last_name')}"
+            agent = Agent(html.to_text(display or full.strip() or login), key=login)
+            authors.by_login.setdefault(_key(login), agent)
+            for other in (_wp(author, "author_email"), display):
+                if _key(other):
+                    authors.by_other.setdefault(_key(other), agent)
+        return authors
+
+    def find(self, creator: str) -> Agent | None:
+        """The author a `dc:creator` names; a creator who is not one of the export's
+        authors is a person of that name."""
+        name = creator.strip().strip("<>\"' ")
+        if not name:
+            return None
+        key = _key(name)
+        return self.by_login.get(key) or self.by_other.get(key) or Agent(name, key=name)
+
+
+def _key(text: str) -> str:
+    """A login, address or name as compared: case, spaces and characters a login cannot
+    have aside."""
+    return re.sub(r"[^\w.@+-]", "", text or "").casefold()
+
+
+TAXONOMIES = {"category": "category", "post_tag": "post_tag", "tag": "post_tag", "": "category"}
+"""A post's <category> by its domain: WXR 1.0 writes tags as `tag`, and each category a
+second time without a domain."""
+
+
+def reference(category: Element) -> tuple[str, str, str] | None:
+    """(taxonomy, slug, name) of a post's <category>; None for other taxonomies (post
+    formats, custom ones), which are not topics."""
+    taxonomy = TAXONOMIES.get(category.get("domain") or "")
+    if taxonomy is None:
+        return None
+    name = xmlsafe.text(category)
+    return taxonomy, category.get("nicename") or name, name
+
+
+@dataclass
+class Topics:
+    """The export's categories and tags (wp:category, wp:tag, wp:term, and those posts
+    name without their being declared), found by taxonomy and slug. A tag, or a term a
+    post names, whose name is that of a term already known (case aside) is that term:
+    one topic, under the slug that is not the other's with a `-2` WordPress added."""
+
+    by_slug: dict[tuple[str, str], Term] = field(default_factory=dict)
+    by_name: dict[str, Term] = field(default_factory=dict)
+    slugs: dict[int, list[str]] = field(default_factory=dict)  # id(term) -> its slugs
+    final: dict[str, Term] = field(default_factory=dict)  # by the slug chosen
+
+    @classmethod
+    def of(cls, channel: Element, references: dict[tuple[str, str, str], None]) -> Topics:
+        topics = cls()
+        for category in _wp_children(channel, "category"):
+            nicename, parent = _wp(category, "category_nicename"), _wp(category, "category_parent")
+            topics.add("category", nicename, _wp(category, "cat_name"), parent, distinct=True)
+        for tag in _wp_children(channel, "tag"):
+            topics.add("post_tag", _wp(tag, "tag_slug"), _wp(tag, "tag_name"))
+        for term in _wp_children(channel, "term"):
+            taxonomy = _wp(term, "term_taxonomy")
+            if taxonomy in ("category", "post_tag"):
+                name, parent = _wp(term, "term_name"), _wp(term, "term_parent")
+                topics.add(taxonomy, _wp(term, "term_slug"), name, parent)
+        for taxonomy, slug, name in references:
+            topics.add(taxonomy, slug, name)
+        topics.settle()
+        return topics
+
+    def add(self, taxonomy: str, slug: str, name: str, parent: str = "", distinct=False) -> None:
+        """A term; `distinct`: a declared category, never merged by name (two categories
+        of one name under different parents are two topics)."""
+        label = html.to_text(name) or slug
+        if (taxonomy, slug) in self.by_slug or not label:
+            return
+        term = None if distinct else self.by_name.get(_name_key(label))
+        if term is None:
+            term = Term(slug or label, label, parent if taxonomy == "category" else "")
+            self.slugs[id(term)] = []
+        self.slugs[id(term)].append(slug or label)
+        self.by_slug[taxonomy, slug] = term
+        self.by_name.setdefault(_name_key(label), term)
+
+    def settle(self) -> None:
+        """Each term's slug chosen among its slugs, and its `broader` made the slug its
+        parent got ('' for a parent not exported)."""
+        terms = {id(t): t for t in self.by_slug.values()}.values()
+        for term in terms:
+            term.slug_source = _first_plain(self.slugs[id(term)])
+        for term in terms:
+            parent = self.by_slug.get(("category", term.broader)) if term.broader else None
+            term.broader = parent.slug_source if parent is not None and parent is not term else ""
+        self.final = {term.slug_source: term for term in terms}
+
+    def of_item(self, element: Element) -> list[Term]:
+        """The post's categories, each with its ancestors, and its tags."""
+        found: list[Term] = []
+        for category in xmlsafe.children(element, "category", ""):
+            known = reference(category)
+            term = self.by_slug.get(known[:2]) if known else None
+            if term is not None:
+                found.extend(self._with_ancestors(term))
+        return found
+
+    def _with_ancestors(self, term: Term) -> list[Term]:
+        chain, seen = [term], {term.slug_source}
+        while chain[-1].broader and chain[-1].broader not in seen:
+            parent = self.final[chain[-1].broader]
+            seen.add(parent.slug_source)
+            chain.append(parent)
+        return chain
+
+
+def _first_plain(slugs: list[str]) -> str:
+    """The first slug that is not another one with a number added (`template-2` when
+    `template` is there too)."""
+    for slug in slugs:
+        base, dash, number = slug.rpartition("-")
+        if not (dash and number.isdigit() and base in slugs):
+            return slug
+    return slugs[0]
+
+
+def _name_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+@dataclass
+class Export:
+    """What every post of the export is read with."""
+
+    path: str
+    options: Options
+    survey: Survey
+    authors: Authors = field(default_factory=Authors)
+    topics: Topics = field(default_factory=Topics)
+    language: str = ""
 
 
 def read(path: str, options: Options) -> Iterator[Event]:
-    root = None
-    people: dict[str, Agent] = {}
-    terms: dict[str, Term] = {}
+    """The export's site and publisher, then each post's records (or why it is skipped,
+    or its faults); ImportSourceError for an export nothing can be read from."""
+    export = Export(path, options, survey(path, options))
     publisher = Publisher(options)
-    language = ""
+    tally = Counter()
     for event, element, position in xmlsafe.stream(path, {"item"}, options.max_bytes):
         if event == "start":
             root = element
             continue
         if publisher.slug is None:
-            channel = xmlsafe.child(root, "channel")
-            if channel is None:
-                raise ImportSourceError(path, 0, "channel", "a WordPress export needs a <channel>")
-            language = xmlsafe.child_text(channel, "language")
-            yield from publisher.site(_site(channel, language))
-            people, terms = _people(channel), _terms(channel)
+            yield from publisher.site(_channel(export, root))
         if event != "item":
             continue
         reason = _unpublished(element, options)
         if reason:
             yield Skipped(path, _label(element, position), reason)
             continue
-        item = _item(path, element, position, people, terms, language)
-        yield from entities(item, publisher.slug, options)
+        for record in records(_item(export, element, position), publisher.slug, options):
+            tally[_counted(record)] += 1
+            yield record
+    _check_something_read(path, tally)
 
 
-def _site(channel: Element, language: str) -> Site:
+def _channel(export: Export, root: Element) -> Site:
+    channel = xmlsafe.child(root, "channel")
+    if channel is None:
+        raise ImportSourceError(export.path, 0, "channel", "a WordPress export needs a <channel>")
+    export.language = xmlsafe.child_text(channel, "language")
+    export.authors, export.topics = (
+        Authors.of(channel),
+        Topics.of(channel, export.survey.references),
+    )
     return Site(
         html.to_text(xmlsafe.child_text(channel, "title")),
-        xmlsafe.child_text(channel, "base_blog_url", WP) or xmlsafe.child_text(channel, "link", ""),
-        language,
+        _wp(channel, "base_blog_url") or xmlsafe.child_text(channel, "link", ""),
+        export.language,
         html.to_text(xmlsafe.child_text(channel, "description")),
     )
+
+
+def _counted(event: Event) -> str:
+    """How the end-of-file check counts an event: a post imported, one fault, or ''."""
+    if isinstance(event, Entity) and event.kind in ("article", "document"):
+        return "imported"
+    if isinstance(event, Fault):
+        return f"{event.error.field}: {event.error.message}".strip(": ")
+    return ""
+
+
+def _check_something_read(path: str, tally: Counter) -> None:
+    """An export whose posts to publish are all invalid gives nothing: an error naming
+    why, not an import of nothing."""
+    faults = {reason: n for reason, n in tally.items() if reason not in ("imported", "")}
+    if faults and not tally["imported"]:
+        reasons = ", ".join(f"{n}× {reason}" for reason, n in Counter(faults).most_common())
+        raise ImportSourceError(
+            path, 0, "", f"nothing could be imported: every post to publish is invalid ({reasons})"
+        )
 
 
 def _label(element: Element, position: int) -> str:
@@ -111,9 +430,6 @@ def _label(element: Element, position: int) -> str:
     return (
         xmlsafe.child_text(element, "guid") or xmlsafe.child_text(element, "link") or f"#{position}"
     )
-
-
-STATUS = {"future": "scheduled", "trash": "trashed", "inherit": "revision"}  # else as written
 
 
 def _unpublished(element: Element, options: Options) -> str:
@@ -134,69 +450,88 @@ def _unpublished(element: Element, options: Options) -> str:
     return ""
 
 
-def _item(path, element, position, people, terms, language) -> RawItem:
-    published, modified = _dates(element)
+def _item(export: Export, element: Element, position: int) -> RawItem:
+    post = _wp(element, "post_id")
+    body = wpcontent.render(
+        xmlsafe.child_text(element, "encoded", CONTENT), export.survey.media, post
+    )
+    published, modified = _dates(element, export.survey)
+    thumbnail = export.survey.media.attachments.get(_meta(element, "_thumbnail_id"))
     return RawItem(
-        file=path,
+        file=export.path,
         position=position,
         ident=xmlsafe.child_text(element, "guid"),
         link=xmlsafe.child_text(element, "link", ""),
         slug_source=_wp(element, "post_name"),
-        title=xmlsafe.child_text(element, "title", ""),
-        html=xmlsafe.child_text(element, "encoded", CONTENT),
+        title=entities.escape(_headline(xmlsafe.child_text(element, "title", ""), body), False),
+        html=body,
         summary=_excerpt(element),
         published=published,
         updated=modified,
-        authors=_creators(element, people),
-        terms=_item_terms(element, terms),
-        language=language,
-        wordpress=True,
+        authors=_creators(element, export.authors),
+        terms=export.topics.of_item(element),
+        image=thumbnail.url if thumbnail else "",
+        language=export.language,
         kind="document" if _wp(element, "post_type") == "page" else "article",
     )
 
 
-def _dates(element: Element) -> tuple[str, str]:
+INLINE = re.compile(
+    r"</?(?:a|abbr|b|bdi|bdo|br|cite|code|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|"
+    r"strike|strong|sub|sup|time|u|var|wbr)\b[^>]*>",
+    re.I,
+)
+
+
+def _headline(title: str, body: str) -> str:
+    """The post's title as plain text: inline tags dropped (a title cannot hold more),
+    entities decoded, anything else (`<html>`) kept as the text WordPress shows; for a
+    post without one, the first words of its text, else "(no title)"."""
+    text = INLINE.sub("", re.sub(r"<br\s*/?>", " ", title, flags=re.I))
+    text = " ".join(entities.unescape(text).split())
+    if text:
+        return text
+    words = html.to_text(body).split()
+    if not words:
+        return UNTITLED
+    cut = " ".join(words[:HEADLINE_WORDS]).rstrip(".,;:!?-–—")
+    return cut + "…" if len(words) > HEADLINE_WORDS else cut
+
+
+def _dates(element: Element, found: Survey) -> tuple[str, str]:
     """(published, modified) with the site's offset. A post_date that is no date is kept as
     written, so the item is refused naming it (every article needs one); a post_modified
     that is no date is left out."""
-    try:
-        published = _site_time(element, "post_date")
-    except ValueError:
+    published = _site_time(element, "post_date", found)
+    if published is None:
         published = _wp(element, "post_date")
-    try:
-        modified = _site_time(element, "post_modified")
-    except ValueError:
-        modified = ""
-    return published, modified
+    return published, _site_time(element, "post_modified", found) or ""
 
 
-def _site_time(element: Element, name: str) -> str:
-    """post_date or post_modified (site time, no offset) with the offset its `_gmt` twin
-    implies; '' when unset (WordPress writes 0000-00-00 00:00:00)."""
-    local = _wp(element, name)
-    if not local or local.startswith("0000"):
+def _site_time(element: Element, name: str, found: Survey) -> str | None:
+    """post_date or post_modified (site time) with the offset its `_gmt` twin gives, else
+    the offset of the post nearest in time; '' when unset, None when not a date."""
+    raw = _wp(element, name)
+    if not raw or raw.startswith("0000"):
         return ""
-    return local_with_offset(local, _wp(element, f"{name}_gmt"))
+    local = _wp_time(raw)
+    if local is None:
+        return None
+    gmt = _wp(element, f"{name}_gmt")
+    if _wp_time(gmt) is None:
+        offset = found.nearest_offset(local)
+        gmt = str(local - offset) if offset is not None else ""
+    return local_with_offset(raw, gmt)
 
 
-def _item_terms(element: Element, terms: dict[str, Term]) -> list[Term]:
-    """The post's categories, each with its ancestors (a post in a subcategory is about its
-    parents too), and its tags; other taxonomies (formats, custom ones) are not topics."""
-    found: list[Term] = []
-    for category in xmlsafe.children(element, "category", ""):
-        domain = category.get("domain", "category")
-        if domain not in ("category", "post_tag"):
-            continue
-        nicename = category.get("nicename") or xmlsafe.text(category)
-        term = terms.get(nicename) or Term(nicename, xmlsafe.text(category))
-        found.extend(_with_ancestors(term, terms) if domain == "category" else [term])
-    return found
-
-
-def _creators(element: Element, people: dict[str, Agent]) -> list[Agent]:
+def _creators(element: Element, authors: Authors) -> list[Agent]:
     """The post's authors: dc:creator holds a login, the channel's wp:author its name."""
-    logins = (xmlsafe.text(creator) for creator in xmlsafe.children(element, "creator", DC))
-    return [people.get(login) or Agent(login, key=login) for login in logins if login]
+    found: list[Agent] = []
+    for creator in xmlsafe.children(element, "creator", DC):
+        agent = authors.find(xmlsafe.text(creator))
+        if agent is not None and agent not in found:
+            found.append(agent)
+    return found
 
 
 def _excerpt(element: Element) -> str:
