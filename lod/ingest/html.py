@@ -1,11 +1,12 @@
 """HTML bodies -> clean Markdown.
 
 Kept: headings, paragraphs, lists, links, images, tables, quotes, code. Removed: scripts,
-styles, frames, forms, tracking pixels, comments (WordPress block comments among them) and
-WordPress shortcodes (a `[caption]` becomes a figure with its caption, `[embed]` a link, any
-other known shortcode its inner text). Links with active schemes (`javascript:`, `data:`…:
-lod.vocab.ACTIVE_SCHEMES) lose their target and keep their text, as the site shows any such
-IRI (lod.web.pages.href); relative links are made absolute against the item's own URL.
+styles, frames, forms, tracking pixels, comments (WordPress block comments among them).
+WordPress post content (`wordpress=True`) is first rendered as its site shows it
+(lod.ingest.wpcontent: paragraphs, shortcodes, players and embeds as links). Links with
+active schemes (`javascript:`, `data:`…: lod.vocab.ACTIVE_SCHEMES) lose their target and
+keep their text, as the site shows any such IRI (lod.web.pages.href); relative links are
+made absolute against the item's own URL.
 """
 
 from __future__ import annotations
@@ -17,60 +18,15 @@ from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag
 from markdownify import MarkdownConverter
 
 from ..vocab import ACTIVE_SCHEMES, SCHEME
+from . import wpcontent
 
 DROP_TAGS = (
     "script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet",
     "form", "input", "button", "select", "textarea", "svg", "math", "template", "link", "meta",
     "head", "title", "base", "canvas", "audio", "video", "source", "track", "map",
 )  # fmt: skip
-BLOCK = re.compile(r"^\s*<(?:p|div|h[1-6]|ul|ol|li|table|blockquote|figure|pre|hr)\b", re.I)
-CAPTION = re.compile(r"\[(?:wp_)?caption\b[^\]]*\](.*?)\[/(?:wp_)?caption\]", re.I | re.S)
-EMBED = re.compile(r"\[embed\b[^\]]*\]\s*(\S+?)\s*\[/embed\]", re.I)
-MEDIA = re.compile(r"\[(?:video|audio)\b[^\]]*?\b(?:src|mp4|mp3)=[\"']([^\"']+)[\"'][^\]]*\]", re.I)
-SHORTCODE_NAMES = (
-    r"caption|wp_caption|gallery|embed|audio|video|playlist|contact-form(?:-7)?|button|"
-    r"column|columns|row|one_half|one_third|two_third|one_fourth|three_fourth|tabs?|toggle|"
-    r"accordion|quote|pullquote|highlight|dropcap|divider|spacer|icon|box|alert|"
-    r"(?:vc|et_pb|fusion|su|av|tie|ux|mk|cs|x|trx|mpc|rev_slider|layerslider|tm)_[\w-]*|"
-    r"rev_slider|soundcloud|youtube|vimeo|tweet|instagram|fb|facebook|twitter"
-)
-SHORTCODE = re.compile(rf"\[/?(?:{SHORTCODE_NAMES})\b[^\]]*\]", re.I)
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"(?<=\S) {2,}(?=\S)")  # left by removed elements
-
-
-def _caption(match: re.Match) -> str:
-    inner = match.group(1)
-    soup = BeautifulSoup(inner, "html.parser")
-    media = soup.find(["img", "a"])
-    text = soup.get_text(" ", strip=True)
-    return f"<figure>{media or ''}<figcaption>{text}</figcaption></figure>"
-
-
-def shortcodes(text: str) -> str:
-    """WordPress shortcodes turned into HTML or plain text."""
-    if "[" not in text:
-        return text
-    text = CAPTION.sub(_caption, text)
-    text = EMBED.sub(lambda m: f'<p><a href="{m.group(1)}">{m.group(1)}</a></p>', text)
-    text = MEDIA.sub(lambda m: f'<p><a href="{m.group(1)}">{m.group(1)}</a></p>', text)
-    return SHORTCODE.sub("", text)
-
-
-def autop(text: str) -> str:
-    """WordPress's own paragraphs: classic-editor content keeps blank lines where the site
-    shows paragraphs (wpautop); each chunk that is not already a block becomes one."""
-    chunks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
-    out = []
-    for chunk in chunks:
-        chunk = chunk.strip()
-        if not chunk:
-            continue
-        if BLOCK.match(chunk):
-            out.append(chunk)
-        else:
-            out.append("<p>" + chunk.replace("\n", "<br>\n") + "</p>")
-    return "\n".join(out)
 
 
 def _pixel(tag) -> bool:
@@ -159,7 +115,7 @@ def to_markdown(html: str | None, base: str | None = None, wordpress: bool = Fal
     if not html or not html.strip():
         return ""
     if wordpress:
-        html = autop(shortcodes(html))
+        html = wpcontent.render(html)
     import warnings
 
     with warnings.catch_warnings():
