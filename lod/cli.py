@@ -468,7 +468,9 @@ def init_command(folder, title, base, publisher, publisher_url, language, licens
 @click.option(
     "--publisher", help="Publish the articles under this organisation (its id) instead of the site."
 )
-@click.option("--verbose", "-v", is_flag=True, help="List every file created or changed.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="List every file created or changed, every item skipped."
+)
 def import_command(sources, data, dry_run, update, skip_invalid, pages, publisher, verbose):
     """Import feeds (RSS, Atom, JSON Feed), WordPress exports, web pages with schema.org, or a
     CSV of articles into data/ files, all or nothing."""

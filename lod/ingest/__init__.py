@@ -7,6 +7,7 @@ files, renamed into place only when the whole import is good).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,8 @@ class Report:
 
     def lines(self, every: bool = False) -> list[str]:
         """What was (or, dry, would be) created and changed when `every`, then what was
-        skipped or invalid, then the counts."""
+        skipped (each item when `every`, else counted by reason, per file) or invalid,
+        then the counts."""
         out = []
         verb = "would " if self.dry_run else ""
         if every:
@@ -46,8 +48,9 @@ class Report:
                 out.append(f"{verb}{'create' if status == 'created' else 'change'} {ref} -> {path}")
             for ref in self.tally.kept:
                 out.append(f"kept {ref}: differs from the source (--update re-imports it)")
-        for skipped in self.tally.skipped:
-            out.append(str(skipped))
+            out.extend(str(skipped) for skipped in self.tally.skipped)
+        else:
+            out.extend(skipped_by_reason(self.tally.skipped))
         for error in self.tally.invalid:
             out.append(f"skipped as invalid: {error}")
         t = self.tally
@@ -58,6 +61,19 @@ class Report:
             f"{len(t.skipped)} skipped, {len(t.invalid)} invalid"
         )
         return out
+
+
+def skipped_by_reason(skipped: list[Skipped]) -> list[str]:
+    """One line per file: `file: skipped 12: 9× attachment, 2× draft, 1× nav menu item`,
+    the most frequent reason first."""
+    by_file: dict[str, Counter] = {}
+    for item in skipped:
+        by_file.setdefault(item.file, Counter())[item.reason] += 1
+    return [
+        f"{file}: skipped {sum(reasons.values())}: "
+        + ", ".join(f"{count}× {reason}" for reason, count in reasons.most_common())
+        for file, reasons in by_file.items()
+    ]
 
 
 def import_sources(
