@@ -18,17 +18,18 @@ with --skip-invalid.
   as text). A published post without a title gets the first words of its text as its
   headline (up to ten words, `…` when cut); one without any text, "(no title)", as
   WordPress's own lists call it. Neither stops the import.
-- **Topics**: the categories and tags the imported posts use (a category's ancestors
-  too: a post in a subcategory is about its parents, and the parent is the category's
-  `broader`); a tag with the name of a category (case aside) is that category's topic;
-  WXR 1.0's `domain="tag"` is a tag.
+- **Topics**: the categories and tags the imported posts use, and no others, with a
+  category's ancestors (a post in a subcategory is about its parents; the parent is the
+  category's `broader`); a tag with the name of a category (case aside) is that
+  category's topic; WXR 1.0's `domain="tag"` is a tag.
 - **People**: one per author login (`dc:creator` names the login; a creator written
   with stray characters or as the e-mail address or display name is matched to its
   author).
 - **Dates** with the site's offset: post_date is site time, post_date_gmt the same
-  moment in UTC. When post_date_gmt is `0000-00-00 00:00:00` (drafts published by some
-  plugins, old exports), the offset is that of the post nearest in time whose dates give
-  one; when no post gives one, the time is kept without an offset.
+  moment in UTC (and so is the item's pubDate, which exports without post_date_gmt
+  have). When neither gives one (post_date_gmt `0000-00-00 00:00:00`: drafts published
+  by some plugins, old exports), the offset is that of the post nearest in time whose
+  dates give one; when no post gives one, the time is kept without an offset.
 - **Featured image**: the post's `_thumbnail_id` attachment, else its first image.
 """
 
@@ -40,7 +41,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
@@ -106,9 +108,10 @@ class Survey:
                 self.references[found] = None
         if _wp(element, "post_type") == "attachment":
             self.media.add(_attachment(element))
-        offset = _offset(_wp(element, "post_date"), _wp(element, "post_date_gmt"))
+        local = _wp_time(_wp(element, "post_date"))
+        offset = _offset(local, _utc(element, "post_date"))
         if offset is not None:
-            self.offsets.append(offset)
+            self.offsets.append((local, offset))
 
     def channel(self, channel: Element) -> None:
         self.namespaces.update(xmlsafe.namespace(sub.tag) for sub in channel)
@@ -200,12 +203,26 @@ def _wp_time(text: str) -> datetime | None:
         return None
 
 
-def _offset(local_text: str, utc_text: str) -> tuple[datetime, timedelta] | None:
-    """(site time, its offset) when both dates are there, and plausible."""
-    local, utc = _wp_time(local_text), _wp_time(utc_text)
+def _utc(element: Element, name: str) -> datetime | None:
+    """The UTC twin of post_date or post_modified: its `_gmt` field; for post_date, else
+    the item's pubDate (where the export writes post_date_gmt, as RFC 822)."""
+    utc = _wp_time(_wp(element, f"{name}_gmt"))
+    if utc is None and name == "post_date":
+        try:
+            moment = parsedate_to_datetime(xmlsafe.child_text(element, "pubDate", ""))
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment is not None and moment.tzinfo is not None:
+            utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc
+
+
+def _offset(local: datetime | None, utc: datetime | None) -> timedelta | None:
+    """Site time against UTC, when both are there and the difference is an offset (a
+    draft's pubDate of 1970 is not)."""
     if local is None or utc is None or abs(local - utc) > timedelta(hours=14):
         return None
-    return local, local - utc
+    return local - utc
 
 
 # -- the second pass: the channel, then each post --------------------------------------
@@ -509,19 +526,19 @@ def _dates(element: Element, found: Survey) -> tuple[str, str]:
 
 
 def _site_time(element: Element, name: str, found: Survey) -> str | None:
-    """post_date or post_modified (site time) with the offset its `_gmt` twin gives, else
-    the offset of the post nearest in time; '' when unset, None when not a date."""
+    """post_date or post_modified (site time) with the offset its UTC twin gives, else
+    the offset of the post nearest in time, else none; '' when unset, None when not a
+    date."""
     raw = _wp(element, name)
     if not raw or raw.startswith("0000"):
         return ""
     local = _wp_time(raw)
     if local is None:
         return None
-    gmt = _wp(element, f"{name}_gmt")
-    if _wp_time(gmt) is None:
+    offset = _offset(local, _utc(element, name))
+    if offset is None:
         offset = found.nearest_offset(local)
-        gmt = str(local - offset) if offset is not None else ""
-    return local_with_offset(raw, gmt)
+    return local_with_offset(raw, str(local - offset) if offset is not None else "")
 
 
 def _creators(element: Element, authors: Authors) -> list[Agent]:
