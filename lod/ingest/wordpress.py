@@ -426,8 +426,8 @@ def _counted(event: Event) -> str:
     """How the end-of-file check counts an event: a post imported, one fault, or ''."""
     if isinstance(event, Entity) and event.kind in ("article", "document"):
         return "imported"
-    if isinstance(event, Fault):
-        return f"{event.error.field}: {event.error.message}".strip(": ")
+    if isinstance(event, Fault):  # by its field and kind (`not a date`), not its value
+        return f"{event.error.field}: {event.error.message}".split("`")[0].strip(": ")
     return ""
 
 
