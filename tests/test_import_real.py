@@ -621,3 +621,27 @@ def test_skipped_items_are_counted_by_reason_unless_verbose(tmp_path):
     lines = output.splitlines()
     assert sum(line.endswith(": skipped (nav menu item)") for line in lines) == 70
     assert not any("skipped 131:" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[caption]" * 40_000,  # openers without a closer
+        "[gallery " * 40_000,
+        "[embed]" + "x" * 200_000,
+        "<p" * 40_000,
+        " " * 400_000 + "x",  # a run of spaces, then no newline
+        "\n" * 200_000 + "x",
+        " " * 200_000 + "<figcaption>x</figcaption>",
+        "<!-- wp:paragraph --><p>x" + "<br>" * 20_000 + "</p>",  # breaks at a block's edge
+    ],
+    ids=["captions", "galleries", "embed", "p", "spaces", "newlines", "figcaption", "breaks"],
+)
+def test_content_that_would_take_quadratic_time_does_not(content):
+    import time
+
+    from lod.ingest import wpcontent
+
+    started = time.monotonic()
+    wpcontent.render(content)
+    assert time.monotonic() - started < 10

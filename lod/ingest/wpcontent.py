@@ -37,17 +37,19 @@ BLOCKS = (
 )  # wpautop's block elements
 _OPEN_BLOCK = re.compile(rf"(<(?:{BLOCKS})[\s/>])", re.I)
 _CLOSE_BLOCK = re.compile(rf"(</(?:{BLOCKS})>|<hr\s*/?>)", re.I)
-_ANY_BLOCK_TAG = rf"</?(?:{BLOCKS})\b[^>]*>"
-_PRE = re.compile(r"<pre\b.*?</pre>", re.I | re.S)
+_ANY_BLOCK_TAG = rf"</?(?:{BLOCKS})\b[^<>]*>"
 _TAG = re.compile(r"<[^<>]*>")
 _BR = re.compile(r"<br\s*/?>", re.I)
 
 ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))|"([^"]*)"|(\S+)""")
-CAPTION = re.compile(r"\[(?:wp_)?caption\b([^\]]*)\](.*?)\[/(?:wp_)?caption\]", re.I | re.S)
+CAPTION = re.compile(
+    r"\[(?:wp_)?caption\b([^\[\]]*)\]((?:(?!\[/?(?:wp_)?caption\b).)*)\[/(?:wp_)?caption\]",
+    re.I | re.S,
+)
 CAPTION_MEDIA = re.compile(r"^\s*((?:<a\s[^>]*>\s*)?<img\s[^>]*>(?:\s*</a>)?)(.*)$", re.I | re.S)
-GALLERY = re.compile(r"\[gallery\b([^\]]*)\]", re.I)
-MEDIA = re.compile(r"\[(audio|video|playlist)\b([^\]]*)\](?:(.*?)\[/\1\])?", re.I | re.S)
-EMBED = re.compile(r"\[embed\b[^\]]*\]\s*(\S+?)\s*\[/embed\]", re.I)
+GALLERY = re.compile(r"\[gallery\b([^\[\]]*)\]", re.I)
+MEDIA = re.compile(r"\[(audio|video|playlist)\b([^\[\]]*)\]", re.I)
+EMBED = re.compile(r"\[embed\b[^\[\]]*\]\s*([^\s\[]+?)\s*\[/embed\]", re.I)
 KNOWN = (
     r"caption|wp_caption|gallery|embed|audio|video|playlist|contact-form(?:-7)?|button|"
     r"column|columns|row|one_half|one_third|two_third|one_fourth|three_fourth|tabs?|toggle|"
@@ -55,7 +57,7 @@ KNOWN = (
     r"(?:vc|et_pb|fusion|su|av|tie|ux|mk|cs|x|trx|mpc|rev_slider|layerslider|tm)_[\w-]*|"
     r"rev_slider|soundcloud|youtube|vimeo|tweet|instagram|fb|facebook|twitter"
 )
-SHORTCODE = re.compile(rf"\[/?(?:{KNOWN})\b[^\]]*\]", re.I)
+SHORTCODE = re.compile(rf"\[/?(?:{KNOWN})\b[^\[\]]*\]", re.I)
 SOURCES = (
     "src",
     "mp3",
@@ -76,7 +78,7 @@ EXTENSIONS = {
     "audio": ("mp3", "m4a", "ogg", "oga", "wav", "wma", "flac", "aac", "opus"),
     "video": ("mp4", "m4v", "mov", "webm", "ogv", "wmv", "flv", "avi", "3gp"),
 }  # the kind of an attachment without a media type, by its extension
-URL_LINE = re.compile(r"^\s*(https?://[^\s<>\"]+)\s*$", re.M)
+URL_LINE = re.compile(r"^[ \t]*(https?://[^\s<>\"]+)[ \t]*$", re.M)
 
 
 @dataclass
@@ -149,26 +151,34 @@ def autop(text: str) -> str:
     is left alone."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     kept: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        kept.append(match.group(0))
-        return f"<pre-{len(kept) - 1}>"
-
-    text = _PRE.sub(keep, text)
+    text = _without_pre(text, kept)
     text = _TAG.sub(lambda m: m.group(0).replace("\n", " "), text)  # newlines inside tags
     text = re.sub(r"<br\s*/?>\s*<br\s*/?>", "\n\n", text, flags=re.I)
     text = _CLOSE_BLOCK.sub(r"\1\n\n", _OPEN_BLOCK.sub(r"\n\n\1", text))
-    text = re.sub(r"\s*(<figcaption\b[^>]*>)", r"\1", text, flags=re.I)
+    text = re.sub(r"(?<!\s)\s+(<figcaption\b)", r"\1", text, flags=re.I)
     text = re.sub(r"(</figcaption>)\s*", r"\1", text, flags=re.I)
     paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text) if p.strip()]
     text = "".join(f"<p>{p}</p>\n" for p in paragraphs)
     text = re.sub(rf"<p>\s*({_ANY_BLOCK_TAG})", r"\1", text, flags=re.I)
     text = re.sub(rf"({_ANY_BLOCK_TAG})\s*</p>", r"\1", text, flags=re.I)
-    text = re.sub(r"(?<!<br>)[ \t]*\n(?!$)", "<br>\n", _BR.sub("<br>", text))
+    text = re.sub(r"(?<!<br>)(?<![ \t])[ \t]*\n(?!$)", "<br>\n", _BR.sub("<br>", text))
     text = re.sub(rf"({_ANY_BLOCK_TAG})\s*<br>", r"\1", text, flags=re.I)
     text = re.sub(r"<br>(\s*</?(?:p|li|div|dl|dd|dt|th|pre|td|ul|ol)\b[^>]*>)", r"\1", text)
     text = re.sub(r"<pre-(\d+)>", lambda m: kept[int(m.group(1))], text)
     return text.strip()
+
+
+def _without_pre(text: str, kept: list[str]) -> str:
+    """The text with each `<pre>…</pre>` put in `kept` and replaced by `<pre-N>`."""
+    lower, out, at = text.lower(), [], 0
+    while (start := lower.find("<pre", at)) != -1:
+        end = lower.find("</pre>", start)
+        if end == -1:
+            break
+        out.append(text[at:start] + f"<pre-{len(kept)}>")
+        kept.append(text[start : end + 6])
+        at = end + 6
+    return "".join(out) + text[at:]
 
 
 def attributes(text: str) -> dict[str, str]:
@@ -271,42 +281,68 @@ def _soup(text: str) -> BeautifulSoup:
 
 
 def media_as_links(soup: BeautifulSoup) -> BeautifulSoup:
-    """Players, frames and embeds as links to what they show (see the module's
-    docstring)."""
-    for element in soup.find_all(["video", "audio", "iframe"]):
-        _player_link(soup, element)
-    for wrapper in soup.select(".wp-block-embed__wrapper"):
+    """Players, frames and embeds as links to what they show, a file block's second link
+    dropped, line breaks at the edge of a block dropped (see the module's docstring): what
+    to change found in one walk over the tree, then changed."""
+    found: dict[str, list[Tag]] = {"player": [], "embed": [], "button": [], "block": [soup]}
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            kind = _kind(node)
+            if kind:
+                found[kind].append(node)
+    for player in found["player"]:
+        _player_link(soup, player)
+    for wrapper in found["embed"]:
         _embed_link(soup, wrapper)
-    for button in soup.select("a.wp-block-file__button"):
+    for button in found["button"]:
         button.decompose()
-    for br in soup.find_all("br"):
-        if _at_edge(br):
-            br.decompose()
+    for block in found["block"]:
+        _trim_breaks(block)
     return soup
 
 
-BLOCK_NAMES = set(BLOCKS.replace("h[1-6]", "h1|h2|h3|h4|h5|h6").split("|")) | {"cite", "[document]"}
+def _kind(node: Tag) -> str:
+    classes = node.get("class") or ()
+    if node.name in ("video", "audio", "iframe"):
+        return "player"
+    if "wp-block-embed__wrapper" in classes:
+        return "embed"
+    if node.name == "a" and "wp-block-file__button" in classes:
+        return "button"
+    return "block" if node.name in BLOCK_NAMES else ""
 
 
-def _at_edge(br: Tag) -> bool:
-    """A line break first or last in its block (a quote's `<cite>` counts as one): the
-    browser shows nothing for it, and Markdown would show a `\\`."""
-    return _alone(br, "previous_siblings") or _alone(br, "next_siblings")
+BLOCK_NAMES = set(BLOCKS.replace("h[1-6]", "h1|h2|h3|h4|h5|h6").split("|")) | {"cite"}
+EDGE_BREAKS = 8  # removed at most at each edge of a block (a run of thousands is input gone wrong)
 
 
-def _alone(node, direction: str) -> bool:
-    """Nothing visible before (or after) the node, up to the edge of its block."""
-    while node is not None and node.name not in BLOCK_NAMES:
-        if any(_visible(sibling) for sibling in getattr(node, direction)):
-            return False
-        node = node.parent
-    return True
+def _trim_breaks(block: Tag) -> None:
+    """Line breaks first or last in a block (a quote's `<cite>` counts as one): the browser
+    shows nothing for them, and Markdown would show a `\\`."""
+    for last in (False, True):
+        for _ in range(EDGE_BREAKS):
+            br = _edge_break(block, last)
+            if br is None:
+                break
+            br.decompose()
+
+
+def _edge_break(block: Tag, last: bool) -> Tag | None:
+    """The `<br>` that begins (or ends) the block's content, inside inline elements too."""
+    node = block
+    while True:
+        contents = reversed(node.contents) if last else node.contents
+        edge = next((c for c in contents if _visible(c)), None)
+        if not isinstance(edge, Tag) or edge.name in BLOCK_NAMES:
+            return None
+        if edge.name == "br":
+            return edge
+        node = edge
 
 
 def _visible(node) -> bool:
-    if isinstance(node, Tag):
-        return node.name != "br"
-    return not isinstance(node, Comment) and bool(str(node).strip())
+    """An element, or text that is not blank (a comment is not)."""
+    return isinstance(node, Tag) or (not isinstance(node, Comment) and bool(str(node).strip()))
 
 
 def _player_link(soup: BeautifulSoup, element: Tag) -> None:
