@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import html as entities
 import re
+import warnings
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag
 
 BLOCKS = (
     "table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|form|map|"
     "area|blockquote|address|math|style|p|h[1-6]|hr|fieldset|legend|section|article|aside|"
     "hgroup|header|footer|nav|figure|figcaption|details|menu|summary"
 )  # wpautop's block elements
+BLOCK_NAMES = set(BLOCKS.replace("h[1-6]", "h1|h2|h3|h4|h5|h6").split("|")) | {"cite"}
+EDGE_BREAKS = 8  # removed at most at each edge of a block (a run of thousands is input gone wrong)
 _OPEN_BLOCK = re.compile(rf"(<(?:{BLOCKS})[\s/>])", re.I)
 _CLOSE_BLOCK = re.compile(rf"(</(?:{BLOCKS})>|<hr\s*/?>)", re.I)
 _ANY_BLOCK_TAG = rf"</?(?:{BLOCKS})\b[^<>]*>"
@@ -58,21 +61,7 @@ KNOWN = (
     r"rev_slider|soundcloud|youtube|vimeo|tweet|instagram|fb|facebook|twitter"
 )
 SHORTCODE = re.compile(rf"\[/?(?:{KNOWN})\b[^\[\]]*\]", re.I)
-SOURCES = (
-    "src",
-    "mp3",
-    "m4a",
-    "ogg",
-    "wav",
-    "wma",
-    "flac",
-    "mp4",
-    "m4v",
-    "webm",
-    "ogv",
-    "wmv",
-    "flv",
-)
+SOURCES = "src mp3 m4a ogg wav wma flac mp4 m4v webm ogv wmv flv".split()  # a player's files
 EXTENSIONS = {
     "image": ("jpg", "jpeg", "png", "gif", "webp", "avif", "svg", "bmp", "tif", "tiff", "heic"),
     "audio": ("mp3", "m4a", "ogg", "oga", "wav", "wma", "flac", "aac", "opus"),
@@ -99,10 +88,12 @@ class Media:
     """The export's attachments, by post_id."""
 
     attachments: dict[str, Attachment] = field(default_factory=dict)
+    children: dict[str, list[Attachment]] = field(default_factory=dict)  # by parent
 
     def add(self, attachment: Attachment) -> None:
         if attachment.url:
             self.attachments[attachment.ident] = attachment
+            self.children.setdefault(attachment.parent, []).append(attachment)
 
     def by_ids(self, ids: str) -> list[Attachment]:
         found = (self.attachments.get(i.strip()) for i in ids.split(","))
@@ -111,9 +102,7 @@ class Media:
     def attached(self, parent: str, kind: str) -> list[Attachment]:
         """The post's attachments of one kind (`image`, `audio`, `video`) in WordPress's
         default order: menu_order, then ID."""
-        found = [
-            a for a in self.attachments.values() if a.parent == parent and a.mime.startswith(kind)
-        ]
+        found = [a for a in self.children.get(parent, ()) if a.mime.startswith(kind)]
         return sorted(found, key=lambda a: (a.order, _number(a.ident)))
 
 
@@ -163,7 +152,7 @@ def autop(text: str) -> str:
     text = re.sub(rf"({_ANY_BLOCK_TAG})\s*</p>", r"\1", text, flags=re.I)
     text = re.sub(r"(?<!<br>)(?<![ \t])[ \t]*\n(?!$)", "<br>\n", _BR.sub("<br>", text))
     text = re.sub(rf"({_ANY_BLOCK_TAG})\s*<br>", r"\1", text, flags=re.I)
-    text = re.sub(r"<br>(\s*</?(?:p|li|div|dl|dd|dt|th|pre|td|ul|ol)\b[^>]*>)", r"\1", text)
+    text = re.sub(r"<br>(\s*</?(?:p|li|div|dl|dd|dt|th|pre|td|ul|ol)\b[^<>]*>)", r"\1", text)
     text = re.sub(r"<pre-(\d+)>", lambda m: kept[int(m.group(1))], text)
     return text.strip()
 
@@ -271,10 +260,6 @@ def _attr(value: str) -> str:
 
 
 def _soup(text: str) -> BeautifulSoup:
-    import warnings
-
-    from bs4 import MarkupResemblesLocatorWarning
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         return BeautifulSoup(text, "html.parser")
@@ -310,10 +295,6 @@ def _kind(node: Tag) -> str:
     if node.name == "a" and "wp-block-file__button" in classes:
         return "button"
     return "block" if node.name in BLOCK_NAMES else ""
-
-
-BLOCK_NAMES = set(BLOCKS.replace("h[1-6]", "h1|h2|h3|h4|h5|h6").split("|")) | {"cite"}
-EDGE_BREAKS = 8  # removed at most at each edge of a block (a run of thousands is input gone wrong)
 
 
 def _trim_breaks(block: Tag) -> None:
