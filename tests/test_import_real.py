@@ -190,6 +190,22 @@ def test_what_was_imported_builds(case, imported, tmp_path):
     )
 
 
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_importing_again_changes_nothing(case, imported):
+    result = imported(case.file)
+    again = import_sources([REAL / case.file], result.data).tally
+    assert (again.created, again.changed, again.kept) == ([], [], [])
+
+
+def test_pages_become_documents_and_build(tmp_path):
+    data = tmp_path / "data"
+    report = import_sources([REAL / UNIT], data, options=Options(pages=True))
+    assert len(list((data / "documents").iterdir())) == 21
+    assert Counter(s.reason for s in report.tally.skipped)[PAGE] == 0
+    counts = build(Settings(data=data, out=tmp_path / "dist")).manifest["counts"]
+    assert (counts["article"], counts["document"]) == (55, 21)
+
+
 def bodies(result: Imported) -> dict[str, str]:
     return {p.stem: result.article(p.stem)[1] for p in result.files("articles")}
 
