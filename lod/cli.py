@@ -487,6 +487,54 @@ def import_command(sources, data, dry_run, update, skip_invalid, pages, publishe
         click.echo(line)
 
 
+@cli.command("sync")
+@click.argument("url")
+@click.option("--data", help="Folder to keep in step [LOD_DATA, default data].")
+@click.option("--pages", is_flag=True, help="Pages too, as documents.")
+@click.option(
+    "--publisher", help="Publish the articles under this organisation (its id) instead of the site."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Read the site and say what would change; write nothing."
+)
+@click.option(
+    "--skip-invalid", is_flag=True, help="Sync the other posts when some are invalid; list them."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+    help="Seconds to wait for each answer.",
+)  # fmt: skip
+@click.option(
+    "--retries", type=click.IntRange(0, 10), default=4, show_default=True,
+    help="Tries again after a timeout, 429 or 5xx (with back-off, honouring Retry-After).",
+)  # fmt: skip
+@click.option("--verbose", "-v", is_flag=True, help="List every record written, moved or gone.")
+def sync_command(url, data, pages, publisher, dry_run, skip_invalid, timeout, retries, verbose):
+    """Keep data/ in step with a live WordPress site (its REST API): new and edited posts
+    become articles, unpublished or deleted ones entries of gone.yaml (410), a changed slug
+    a `formerIds` (301). Only what changed since the last sync is read (data/.sync/ keeps
+    where it got to). All or nothing; the last line sums it up
+    (`sync URL: 3 new, 1 changed, 1 gone, 0 renamed`). Credentials, when the site needs
+    them: an application password in LOD_WP_USER and LOD_WP_PASSWORD."""
+    from .ingest.sync import SyncOptions, sync
+    from .ingest.wpapi import Limits, credentials
+
+    try:
+        given = credentials(os.environ)
+    except ValueError as bad:
+        raise ConfigError(str(bad)) from None
+    options = SyncOptions(
+        pages=pages,
+        publisher=publisher,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        limits=Limits(timeout=timeout, retries=retries),
+    )
+    report = sync(url, _settings(data, None).data, credentials=given, options=options)
+    for line in report.lines(every=dry_run or verbose):
+        click.echo(line)
+
+
 @cli.group("link")
 def link_group() -> None:
     """Propose and apply links between records and other graphs."""
