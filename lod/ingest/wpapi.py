@@ -88,9 +88,10 @@ class _Retry(Retry):
         return fresh
 
     def increment(self, *args: Any, **options: Any) -> Retry:
+        fresh = super().increment(*args, **options)  # MaxRetryError when none is left
         if self.counter is not None:
             self.counter[0] += 1
-        return super().increment(*args, **options)
+        return fresh
 
 
 def _retry(limits: Limits, counter: list[int]) -> _Retry:
