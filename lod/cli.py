@@ -5,6 +5,7 @@ Exit status: 0 ok, 1 invalid input or failed build, 2 usage (click's own).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -519,6 +520,8 @@ def sync_command(url, data, pages, publisher, dry_run, skip_invalid, timeout, re
     from .ingest.sync import SyncOptions, sync
     from .ingest.wpapi import Limits, credentials
 
+    if not verbose:  # urllib3 says each retry on stderr; the one line that matters is ours
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     try:
         given = credentials(os.environ)
     except ValueError as bad:

@@ -147,6 +147,8 @@ def _handler(fake: FakeWordPress):
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
             route = parts.path.removeprefix("/wp-json/").removeprefix("/wp-json").strip("/")
+            if parts.path == "/" and "rest_route" in query:  # plain permalinks
+                route = query.pop("rest_route")[0].strip("/")
             fake.requests.append(self.path)
             for rule in fake.rules:
                 if rule.matches(route, query):

@@ -20,7 +20,7 @@ from lod.ingest.wpapi import Credentials, Limits
 
 from .fakewordpress import FakeWordPress, post
 
-LIMITS = Limits(timeout=0.5, retries=2, backoff=0.05, longest_wait=5)
+LIMITS = Limits(timeout=0.5, retries=2, backoff=0.05, longest_wait=5, largest=1 << 20)
 UNCHANGED = "; nothing was written (data/ is unchanged)"
 
 
@@ -92,6 +92,10 @@ FAULTS = {
     "a total that shrinks between pages": (
         _shrinks_under_paging,
         r"wp/v2/posts changed while it was read \(it had 6 items, then 5\); run the sync again",
+    ),
+    "an answer too large": (
+        lambda site: site.fault("wp/v2/categories", body=b"[" + b" " * 2_000_000 + b"]"),
+        r"GET wp/v2/categories: the answer is larger than 1 MB",
     ),
     "no REST API": (
         lambda site: site.fault("", body={"name": "A blog", "namespaces": ["oembed/1.0"]}),
@@ -206,3 +210,17 @@ def test_an_invalid_post_fails_the_sync_unless_skipped(site, data):
     report = run(site, data, skip_invalid=True)
     assert report.summary().endswith("1 new, 1 changed, 0 gone, 0 renamed")
     assert any(line.startswith("skipped as invalid: ") for line in report.lines())
+
+
+def test_plain_permalinks_and_the_api_address(site, tmp_path):
+    """A site without pretty permalinks has no /wp-json/: its API is at ?rest_route=/; an
+    address ending in /wp-json is the API itself, and names the same site."""
+    site.fault("", status=404, body=b"<html>Not found</html>", times=1)
+    report = run(site, tmp_path / "data")
+    assert report.summary() == f"sync {site.url}: 5 new, 0 changed, 0 gone, 0 renamed"
+    assert any(
+        "rest_route=%2Fwp%2Fv2%2Fposts" in asked or "rest_route=/wp/v2/posts" in asked
+        for asked in site.requests
+    )
+    again = sync(site.url + "/wp-json/", tmp_path / "data", options=SyncOptions(limits=LIMITS))
+    assert again.summary() == f"sync {site.url}: 0 new, 0 changed, 0 gone, 0 renamed"

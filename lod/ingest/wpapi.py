@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -43,6 +44,7 @@ class Limits:
     backoff: float = 1.0  # seconds before the first retry, doubled for each next one
     longest_wait: float = 300.0  # a longer Retry-After is cut to this
     per_page: int = 100  # WordPress's largest page
+    largest: int = 256 << 20  # bytes: a larger answer is refused
 
 
 @dataclass(frozen=True)
@@ -191,28 +193,43 @@ class Api:
         timeout = self.limits.timeout
         try:
             response = self.session.get(
-                self.url(route), params=params, timeout=(min(timeout, 10.0), timeout)
+                self.url(route),
+                params=params,
+                timeout=(min(timeout, 10.0), timeout),
+                stream=True,
             )
+            with response:
+                body = self._read(response, where)
         except requests.RequestException as error:
             tries = 1 + self.retried[0] - before
             raise self.fail(f"{where}: {_network(error, timeout, tries)}") from None
         tries = 1 + self.retried[0] - before
         if response.status_code in allow:
-            return Answer(response.status_code, _json_or_none(response), response.headers)
+            return Answer(response.status_code, _json_or_none(body), response.headers)
         if response.status_code >= 400:
-            raise self.fail(f"{where}: {self._status(response, tries)}")
+            raise self.fail(f"{where}: {self._status(response, body, tries)}")
         try:
-            data = response.json()
-        except ValueError as error:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
             kind = response.headers.get("Content-Type", "no Content-Type").split(";")[0]
             raise self.fail(
                 f"{where}: not JSON ({_first_line(error)}; the site sent {kind})"
             ) from None
         return Answer(response.status_code, data, response.headers)
 
-    def _status(self, response: requests.Response, tries: int) -> str:
+    def _read(self, response: requests.Response, where: str) -> bytes:
+        """The answer's body, refused past `Limits.largest` bytes."""
+        most, size, chunks = self.limits.largest, 0, []
+        for chunk in response.iter_content(1 << 16):
+            size += len(chunk)
+            if size > most:
+                raise self.fail(f"{where}: the answer is larger than {most >> 20} MB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _status(self, response: requests.Response, content: bytes, tries: int) -> str:
         status = f"{response.status_code} {response.reason or ''}".strip()
-        body = _json_or_none(response)
+        body = _json_or_none(content)
         code = body.get("code") if isinstance(body, dict) else None
         said = f" ({code})" if isinstance(code, str) and code else ""
         if response.status_code in (401, 403):
@@ -275,10 +292,10 @@ def _totals(headers: Mapping[str, str]) -> tuple[int, int] | None:
         return None
 
 
-def _json_or_none(response: requests.Response) -> Any:
+def _json_or_none(body: bytes) -> Any:
     try:
-        return response.json()
-    except ValueError:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
         return None
 
 
