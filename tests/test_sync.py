@@ -20,10 +20,13 @@ from click.testing import CliRunner
 
 from lod import Settings, build
 from lod.cli import cli
+from lod.errors import SyncFailed
+from lod.ingest import slugs
 from lod.ingest.sync import SyncOptions, sync
 from lod.ingest.wpapi import Credentials
 
 from .conftest import require
+from .fakewordpress import FakeWordPress, post
 from .wordpress import WordPress, available
 
 SUMMARY = re.compile(r"^sync (\S+): (\d+) new, (\d+) changed, (\d+) gone, (\d+) renamed$")
@@ -202,6 +205,9 @@ def test_edits_unpublishing_renames_and_deletions_are_kept_in_step(wordpress, co
         1,
     )
     edited.write_text(text.replace("about:\n  - topic/news-views\n", "", 1), "utf-8")
+    moving = data / "articles" / "to-rename.md"
+    text = moving.read_text("utf-8")
+    moving.write_text(text.replace("url:", "# checked by the desk\nmentions: [topic/local]\nurl:"))
 
     time.sleep(1)  # an edit in a later second than the first sync's newest
     wp = wordpress
@@ -223,6 +229,8 @@ def test_edits_unpublishing_renames_and_deletions_are_kept_in_step(wordpress, co
     assert "A post, edited." in edited.read_text("utf-8")
     renamed = front(data / "articles" / "renamed.md")
     assert renamed["id"] == "renamed" and renamed["formerIds"] == ["to-rename"]
+    assert renamed["mentions"] == ["topic/local"]  # added by hand: moved with the record
+    assert "# checked by the desk\n" in (data / "articles" / "renamed.md").read_text("utf-8")
     assert renamed["url"].endswith("/renamed/")
     for gone in ("to-rename", "to-unpublish", "to-delete", "to-trash"):
         assert not (data / "articles" / f"{gone}.md").exists()
@@ -245,3 +253,42 @@ def test_edits_unpublishing_renames_and_deletions_are_kept_in_step(wordpress, co
     entries = load((data / "gone.yaml").read_text())
     assert [e["id"] for e in entries] == ["article/to-delete", "article/to-trash"]
     build(Settings(data=data, out=out))
+
+
+# Cases a stand-in shows in a blink (tests/fakewordpress.py)
+
+
+def test_a_slug_declared_gone_is_never_taken_by_another_post(tmp_path):
+    with FakeWordPress(count=3) as site:
+        data = tmp_path / "data"
+        (data).mkdir()
+        (data / "gone.yaml").write_text("[]\n", "utf-8")  # an empty flow list: rewritten
+        sync(site.url, data)
+        del site.posts[0]  # post-1: gone
+        assert (
+            sync(site.url, data, options=SyncOptions(today="2030-01-01"))
+            .summary()
+            .endswith("0 new, 0 changed, 1 gone, 0 renamed")
+        )
+        newcomer = post(9)
+        newcomer["slug"] = "post-1"
+        newcomer["modified"] = "2030-01-01T00:00:00"
+        site.posts.append(newcomer)
+        report = sync(site.url, data)
+        assert report.new == [f"article/post-1-{slugs.digest(newcomer['guid']['rendered'], 6)}"]
+        assert load((data / "gone.yaml").read_text()) == [
+            {"id": "article/post-1", "reason": f"deleted from {site.url}", "date": "2030-01-01"}
+        ]
+        assert not (data / "articles" / "post-1.md").exists()
+
+
+def test_a_gone_list_written_as_a_flow_list_is_not_edited(tmp_path):
+    with FakeWordPress(count=2) as site:
+        data = tmp_path / "data"
+        sync(site.url, data)
+        (data / "gone.yaml").write_text(
+            "[{id: article/old, reason: gone, date: 2024-01-01}]\n", "utf-8"
+        )
+        with pytest.raises(SyncFailed) as failed:
+            sync(site.url, data)
+        assert "gone.yaml: write it as a block list" in str(failed.value)

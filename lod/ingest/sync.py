@@ -228,6 +228,7 @@ class Run:
         index = self.api.discover()
         self.state = State.load(self.data, self.api.site)
         self.gone_list = GoneList(self.data, self.api.site)
+        self.writer.gone = set(self.gone_list.listed)
         publisher = Publisher(Options(publisher=self.options.publisher))
         for event in publisher.site(wpjson.site(index)):
             if isinstance(event, Site):

@@ -128,17 +128,18 @@ class GoneList:
         self._check()
 
     def _check(self) -> None:
+        """The refs listed; SyncFailed for a file entries cannot be added to as text."""
         try:
+            node = yaml.compose(self.text, Loader=yaml.BaseLoader)
             entries = yaml.load(self.text, Loader=yaml.BaseLoader)
         except yaml.YAMLError as error:
-            raise SyncFailed(site=self.site, reason=f"{self.path} is not YAML: {error}") from None
+            raise SyncFailed(self.site, f"{self.path} is not YAML: {_one_line(error)}") from None
         if entries is not None and not isinstance(entries, list):
             raise SyncFailed(self.site, f"{self.path} is not a list of entries")
-        self.listed = {
-            entry.get("id") for entry in entries or [] if isinstance(entry, dict)
-        }  # refs already declared gone
-        if self.text.strip().startswith("["):
-            raise SyncFailed(self.site, f"{self.path}: write it as a block list to let sync add")
+        self.listed = {entry.get("id") for entry in entries or [] if isinstance(entry, dict)}
+        self.flow = isinstance(node, yaml.SequenceNode) and bool(node.flow_style)
+        if self.flow and entries:
+            raise SyncFailed(self.site, f"{self.path}: write it as a block list (`- id: …`)")
 
     @property
     def changed(self) -> bool:
@@ -147,8 +148,9 @@ class GoneList:
     def add(self, ref: str, reason: str, date: str) -> None:
         if ref in self.listed:
             return
-        if not self.text.strip():
+        if not self.text.strip() or self.flow:  # none yet, or `[]`
             self.text = GONE_HEADER
+            self.flow = False
         elif not self.text.endswith("\n"):
             self.text += "\n"
         self.text += "".join(
@@ -168,6 +170,10 @@ class GoneList:
                 self.listed.discard(ref)
                 return True
         return False
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 @contextmanager
@@ -199,9 +205,17 @@ class SyncWriter(Writer):
         self.renamed: list[tuple[str, str]] = []  # (old ref, new ref)
         self.removals: list[Path] = []
         self.backups = self.data / f".sync-{uuid.uuid4().hex[:12]}"
+        self.gone: set[str] = set()  # refs data/gone.yaml lists
 
     def expect(self, identity: str, ref: str) -> None:
         self.expected[identity] = ref
+
+    def add(self, entity: Entity) -> None:
+        """As the importer adds, but a ref data/gone.yaml lists is taken: another item
+        gets a suffix (the post that was gone and is published again takes it back)."""
+        if entity.ref in self.gone and self.expected.get(entity.identity) != entity.ref:
+            entity.slug = slugs.with_suffix(entity.slug, entity.identity or entity.ref)
+        super().add(entity)
 
     def file_of(self, ref: str) -> Path | None:
         kind, _, slug = ref.partition("/")
