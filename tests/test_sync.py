@@ -292,3 +292,24 @@ def test_a_gone_list_written_as_a_flow_list_is_not_edited(tmp_path):
         with pytest.raises(SyncFailed) as failed:
             sync(site.url, data)
         assert "gone.yaml: write it as a block list" in str(failed.value)
+
+
+def test_links_to_a_record_gone_or_moved_are_named(tmp_path):
+    with FakeWordPress(count=3) as site:
+        data = tmp_path / "data"
+        sync(site.url, data)
+        linking = data / "articles" / "post-2.md"
+        text = linking.read_text("utf-8")
+        linking.write_text(
+            text.replace("url:", "mentions:\n  - article/post-1\n  - article/post-3\nurl:")
+        )
+        del site.posts[0]
+        site.posts[-1]["slug"] = "post-three"
+        site.posts[-1]["modified"] = "2030-01-01T00:00:00"
+        report = sync(site.url, data)
+        assert report.summary().endswith("0 new, 0 changed, 1 gone, 1 renamed")
+        assert report.notes == [
+            f"{linking}:11: mentions: article/post-1 is gone: remove the link",
+            f"{linking}:12: mentions: article/post-3 is now article/post-three",
+        ]
+        assert report.lines()[-3:-1] == report.notes

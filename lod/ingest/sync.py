@@ -37,6 +37,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import ImportSourceError, SyncFailed
+from ..make import sources
 from ..make.permanence import GONE
 from . import wpjson
 from .common import Publisher, entities
@@ -85,6 +86,7 @@ class Report:
     read: int  # posts (and pages) read
     requests: int  # HTTP requests made, retries included
     seconds: float
+    notes: list[str] = field(default_factory=list)  # links to records taken out or moved
 
     def summary(self) -> str:
         """The one line a monitoring system reads."""
@@ -106,6 +108,7 @@ class Report:
             out.append(f"read {self.read} items in {self.requests} requests, {self.seconds:.1f} s")
         out += [str(skipped) for skipped in self.tally.skipped]
         out += [f"skipped as invalid: {error}" for error in self.tally.invalid]
+        out += self.notes
         out.append(self.summary())
         return out
 
@@ -159,6 +162,15 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
         yield ids[start : start + BATCH]
 
 
+def _references(record) -> Iterator[tuple[str, int, str]]:
+    """(field, line, `kind/slug`) of every text value of a record that reads as a ref."""
+    for name, value in record.values.items():
+        items = value if isinstance(value, list) else [value]
+        for number, item in enumerate(items):
+            if isinstance(item, str) and "/" in item and not item.startswith("http"):
+                yield name, record.line_of(name, number if isinstance(value, list) else None), item
+
+
 def _since(mark: str) -> str:
     """The `modified_after` for a mark: one second before it (WordPress's times have whole
     seconds, and `after` is strict: an edit in the mark's second is read again)."""
@@ -183,6 +195,7 @@ class Run:
         self.publisher = ""
         self.today = options.today or datetime.now(UTC).date().isoformat()
         self.state: State | None = None
+        self.notes: list[str] = []
         self.gone_list: GoneList | None = None
 
     def run(self) -> None:
@@ -220,6 +233,7 @@ class Run:
             self.read,
             self.api.made,
             seconds,
+            self.notes,
         )
 
     # the site, its categories
@@ -394,7 +408,26 @@ class Run:
 
     # the end
 
+    def _dangling(self) -> list[str]:
+        """Links that records of data/ (added by hand) make to a record this sync took
+        out or moved: the build refuses them, so they are named."""
+        moved = {old: new for old, new in self.writer.renamed}
+        if not self.gone and not moved:
+            return []
+        removed = {str(path) for path in self.writer.removals}
+        notes = []
+        for record in sources.load(self.data).records:
+            if record.file in removed:
+                continue
+            for name, line, ref in _references(record):
+                if ref in moved:
+                    notes.append(f"{record.file}:{line}: {name}: {ref} is now {moved[ref]}")
+                elif ref in self.gone:
+                    notes.append(f"{record.file}:{line}: {name}: {ref} is gone: remove the link")
+        return notes
+
     def _finish(self) -> None:
+        self.notes = self._dangling()
         for name, section in self.after.items():
             self.state.sections[name] = section
         if self.gone_list.changed:
