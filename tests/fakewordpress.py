@@ -70,6 +70,7 @@ class FakeWordPress:
     def __init__(self, count: int = 3, per_page: int | None = None):
         self.posts = [post(i) for i in range(1, count + 1)]
         self.categories = [{"id": 1, "name": "News", "slug": "news", "parent": 0}]
+        self.users = [{"id": 1, "name": "Ann Editor", "slug": "ann"}]
         self.rules: list[Rule] = []
         self.requests: list[str] = []
         self.per_page = per_page  # the most a page holds, whatever is asked
@@ -106,7 +107,7 @@ class FakeWordPress:
             "wp/v2/posts": self.posts,
             "wp/v2/categories": self.categories,
             "wp/v2/pages": [],
-            "wp/v2/users": [],
+            "wp/v2/users": self.users,
             "wp/v2/tags": [],
             "wp/v2/media": [],
         }

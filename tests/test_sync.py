@@ -313,3 +313,19 @@ def test_links_to_a_record_gone_or_moved_are_named(tmp_path):
             f"{linking}:12: mentions: article/post-3 is now article/post-three",
         ]
         assert report.lines()[-3:-1] == report.notes
+
+
+def test_what_is_not_embedded_is_asked_for_once_by_id(tmp_path):
+    with FakeWordPress(count=5, per_page=2) as site:
+        for each in site.posts:
+            del each["_embedded"]  # a site that refuses embeds
+        site.posts.append(post(6) | {"author": 7})  # a user the site does not show
+        del site.posts[-1]["_embedded"]
+        data = tmp_path / "data"
+        report = sync(site.url, data)
+        assert report.summary().endswith("6 new, 0 changed, 0 gone, 0 renamed")
+        asked = [path for path in site.requests if "/wp/v2/users" in path]
+        assert len(asked) == 2  # id 1 with the first page, 7 with the third: each once
+        assert load((data / "people" / "ann-editor.yaml").read_text())["name"] == "Ann Editor"
+        assert front(data / "articles" / "post-1.md")["author"] == ["person/ann-editor"]
+        assert "author" not in front(data / "articles" / "post-6.md")

@@ -55,6 +55,7 @@ class Lookups:
     tags: dict[int, dict] = field(default_factory=dict)
     media: dict[int, dict] = field(default_factory=dict)
     _topics: dict[str, Term] | None = field(default=None, repr=False)
+    _asked: set[tuple[str, int]] = field(default_factory=set, repr=False)
 
     def topics(self) -> dict[str, Term]:
         """Every category as a Term by slug (made once: categories are read first)."""
@@ -83,14 +84,21 @@ class Lookups:
             table.setdefault(found["id"], found)
 
     def missing(self, posts: list[dict]) -> dict[str, list[int]]:
-        """The ids the posts name that are not known yet, by endpoint."""
+        """The ids the posts name that are neither known nor asked for yet, by endpoint
+        (the caller asks for them: they are not given twice)."""
         wanted: dict[str, set[int]] = {"users": set(), "tags": set(), "media": set()}
         for post in posts:
             wanted["users"].update(_ids([post.get("author")]))
             wanted["tags"].update(_ids(post.get("tags")))
             wanted["media"].update(_ids([post.get("featured_media")]))
         known = {"users": self.users, "tags": self.tags, "media": self.media}
-        return {name: sorted(ids - known[name].keys()) for name, ids in wanted.items() if ids}
+        found = {}
+        for name, ids in wanted.items():
+            new = sorted(i for i in ids - known[name].keys() if (name, i) not in self._asked)
+            self._asked.update((name, i) for i in new)
+            if new:
+                found[name] = new
+        return found
 
     def add(self, endpoint: str, items: list[dict]) -> None:
         table = {"users": self.users, "tags": self.tags, "media": self.media}[endpoint]
