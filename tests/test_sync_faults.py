@@ -224,3 +224,9 @@ def test_plain_permalinks_and_the_api_address(site, tmp_path):
     )
     again = sync(site.url + "/wp-json/", tmp_path / "data", options=SyncOptions(limits=LIMITS))
     assert again.summary() == f"sync {site.url}: 0 new, 0 changed, 0 gone, 0 renamed"
+
+
+def test_credentials_never_go_over_plain_http_to_another_machine(tmp_path):
+    with pytest.raises(SyncFailed) as failed:
+        sync("http://news.example.org", tmp_path / "data", credentials=Credentials("a", "b c"))
+    assert "credentials are only sent over HTTPS (or to this machine)" in str(failed.value)

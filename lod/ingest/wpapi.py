@@ -12,8 +12,9 @@ from the site's address, collections read page by page, and every fault one line
   every page and must not change while a collection is read, nor an id come twice: a site
   edited under the sync fails it ("run it again"), it never half-reads it.
 - Credentials: an application password (`Credentials`, from LOD_WP_USER and
-  LOD_WP_PASSWORD: `credentials()`), sent as HTTP Basic; never in a message, a URL or a
-  file. An address that holds a user or password is refused.
+  LOD_WP_PASSWORD: `credentials()`), sent as HTTP Basic over HTTPS only (plain HTTP to
+  this machine only); never in a message, a URL or a file. An address that holds a user
+  or password is refused.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from urllib3.util.retry import Retry
 from ..errors import SyncFailed
 
 RETRIED = (429, 500, 502, 503, 504)
+LOCAL = ("127.0.0.1", "localhost", "::1")  # where plain HTTP may carry credentials
 USER, PASSWORD = "LOD_WP_USER", "LOD_WP_PASSWORD"
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^)'\"]+)")
 
@@ -134,6 +136,9 @@ class Api:
         self, site: str, *, credentials: Credentials | None = None, limits: Limits | None = None
     ):
         self.site = site_address(site)
+        host = urlsplit(self.site).hostname
+        if credentials is not None and self.site.startswith("http:") and host not in LOCAL:
+            raise ValueError("credentials are only sent over HTTPS (or to this machine)")
         self.limits = limits or Limits()
         self.retried = [0]
         self.requests = 0  # sent, retries included: `made`
