@@ -25,8 +25,8 @@ ROUTES = {
     "/id/dataset": "`303 See Other` to the dataset's description, `/.well-known/void`",
     "/doc/<kind>/<name>": "the resource's document, negotiated (HTML, Turtle, JSON-LD, "
     "N-Triples, RDF/XML), or one format by its suffix (`{slug}.html`, `.ttl`, `.jsonld`, `.nt`, "
-    "`.rdf`: no negotiation); `?offset=` pages the links pointing to it; former slugs `301`, "
-    "removed records `410` as under `/id/`",
+    "`.rdf`: no negotiation); `?offset=` pages the links pointing to it; a former slug `301` "
+    "to the document now (every suffix form too), a removed record `410`, as under `/id/`",
     "/doc/<kind>/": "the records of a kind, newest first where dated, 50 a page (`?page=`); "
     "JSON for `Accept: application/json`",
     "/sparql": "the SPARQL 1.1 Protocol (`GET ?query=`, a `POST` form, `POST "
