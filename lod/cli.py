@@ -347,7 +347,9 @@ def query(sparql, fmt, out) -> None:
 @cli.command("search")
 @click.argument("text", metavar="QUERY")
 @click.option("--kind", type=click.Choice(list(KINDS)), help="Only records of this kind.")
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Results shown."
+)
 @click.option("--json", "as_json", is_flag=True, help="The results as JSON.")
 @out_option
 def search_command(text, kind, limit, as_json, out) -> None:
