@@ -31,7 +31,8 @@ def detect(path: str) -> str | None:
         head = _without_bom(handle.read(HEAD))
     stripped = head.lstrip()
     if stripped.startswith(b"{"):
-        return "jsonfeed" if b"jsonfeed.org/version" in head else None
+        # `https:\/\/jsonfeed.org\/version\/1`: JSON may escape its slashes (PHP does)
+        return "jsonfeed" if b"jsonfeed.org/version" in head.replace(b"\\/", b"/") else None
     if stripped.startswith(b"<"):
         return _markup(head, stripped)
     return _table(stripped)

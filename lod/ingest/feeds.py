@@ -1,4 +1,4 @@
-"""Feeds: RSS 2.0, RSS 1.0 (RDF Site Summary), Atom 1.0 (RFC 4287) and JSON Feed 1.1.
+"""Feeds: RSS 2.0, RSS 1.0 (RDF Site Summary) and 0.9, Atom 1.0 (RFC 4287) and JSON Feed 1.1.
 
 Parsed here rather than by feedparser: feedparser reads the whole document into memory
 and is lenient (it guesses at broken XML), where an import must stream (a large archive
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
-from . import html, xmlsafe
+from . import bylines, html, xmlsafe
 from .common import Agent, Publisher, RawItem, Term, agent_from_rss, entities
 from .model import Event, Options, Site, fault
 
@@ -86,11 +86,12 @@ def _rss2_item(path: str, element: Element, position: int, language: str) -> Raw
     """Authors from dc:creator, else from RSS's own `author` (an e-mail address, with the
     name in brackets or none at all)."""
     creators = _dc_creators(element) or [
-        agent
+        Agent(name)
         for agent in map(
             agent_from_rss, (xmlsafe.text(x) for x in xmlsafe.children(element, "author"))
         )
         if agent
+        for name in bylines.names(agent.name)
     ]
     return RawItem(
         file=path,
@@ -110,7 +111,12 @@ def _rss2_item(path: str, element: Element, position: int, language: str) -> Raw
 
 
 def _dc_creators(element: Element) -> list[Agent]:
-    return [Agent(xmlsafe.text(c)) for c in xmlsafe.children(element, "creator", DC)]
+    """The people of dc:creator bylines, several in one cut apart (lod.ingest.bylines)."""
+    return [
+        Agent(name)
+        for creator in xmlsafe.children(element, "creator", DC)
+        for name in bylines.names(xmlsafe.text(creator))
+    ]
 
 
 def _named_terms(elements: list[Element]) -> list[Term]:
@@ -135,7 +141,26 @@ def read_rss1(path: str, options: Options) -> Iterator[Event]:
             yield from publisher.site(site)
             continue
         yield from publisher.site(site)
-        yield from entities(_rss1_item(path, element, position, site), publisher.slug, options)
+        item = _rss1_item(path, element, position, site)
+        if not item.published:
+            yield fault(path, item.label, "date", _undated(element))
+            continue
+        yield from entities(item, publisher.slug, options)
+
+
+RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
+
+
+def _undated(item: Element) -> str:
+    """Why an RSS 0.9/1.0 item has no date. The channel's own date, when it has one, is
+    not taken for its items': it says when the feed was made, and would give every item
+    the same publication date, which the dataset would then state as a fact."""
+    if xmlsafe.namespace(item.tag) == RSS090:
+        return (
+            "missing: RSS 0.9 gives its items no date (the channel's is not theirs);"
+            " import these articles from their pages or from a feed that dates them"
+        )
+    return "missing: no dc:date (the channel's date is not the item's)"
 
 
 def _rss1_site(channel: Element) -> Site:
@@ -216,11 +241,12 @@ def _atom_entry(path: str, element: Element, position: int, language: str) -> Ra
     title, title_html = _atom_text(xmlsafe.child(element, "title", ATOM))
     authors = [
         Agent(
-            xmlsafe.child_text(a, "name", ATOM),
+            " ".join(xmlsafe.child_text(a, "name", ATOM).split()),
             xmlsafe.child_text(a, "uri", ATOM),
             xmlsafe.child_text(a, "uri", ATOM),
         )
         for a in xmlsafe.children(element, "author", ATOM)
+        if not bylines.is_generic(xmlsafe.child_text(a, "name", ATOM))
     ]
     terms = [
         Term(c.get("term", ""), c.get("label") or c.get("term", ""))
@@ -232,9 +258,9 @@ def _atom_entry(path: str, element: Element, position: int, language: str) -> Ra
         position=position,
         ident=xmlsafe.child_text(element, "id", ATOM),
         link=_atom_link(element),
-        title=title if title_html else html_escape(title),
+        title=title if title_html else as_html(title),
         html=content if content_html else _paragraphs(content),
-        summary=summary if summary_html else html_escape(summary),
+        summary=summary if summary_html else as_html(summary),
         published=xmlsafe.child_text(element, "published", ATOM),
         updated=xmlsafe.child_text(element, "updated", ATOM),
         authors=authors,
@@ -248,6 +274,16 @@ def html_escape(text: str) -> str:
     from html import escape
 
     return escape(text or "", quote=False)
+
+
+def as_html(text: str) -> str:
+    """Plain text (an Atom text construct, a JSON Feed title or summary) as HTML, its
+    character references decoded first: Movable Type and others write `&nbsp;` and
+    `&amp;` in text that is not HTML, where by the specification they would be shown as
+    written; nobody means a literal `&nbsp;`."""
+    from html import unescape
+
+    return html_escape(unescape(text or ""))
 
 
 def _paragraphs(text: str) -> str:
@@ -289,8 +325,8 @@ def read_json_feed(path: str, options: Options) -> Iterator[Event]:
             file=path,
             position=position,
             **{name: _json_text(entry, *keys) for name, keys in JSON_ITEM.items()},
-            title=html_escape(_json_text(entry, "title")),
-            summary=html_escape(_json_text(entry, "summary")),
+            title=as_html(_json_text(entry, "title")),
+            summary=as_html(_json_text(entry, "summary")),
             authors=_json_authors(entry) or feed_authors,
             terms=[Term(str(t), str(t)) for t in entry.get("tags") or [] if str(t).strip()],
             language=_json_text(entry, "language", default=language),
@@ -322,7 +358,7 @@ def _json_text(entry: dict, *keys: str, default="") -> str:
 def _json_authors(entry: dict) -> list[Agent]:
     found = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
     return [
-        Agent(_json_text(a, "name"), _json_text(a, "url"), _json_text(a, "url"))
+        Agent(" ".join(_json_text(a, "name").split()), _json_text(a, "url"), _json_text(a, "url"))
         for a in found
-        if isinstance(a, dict) and a.get("name")
+        if isinstance(a, dict) and a.get("name") and not bylines.is_generic(str(a["name"]))
     ]
