@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ImportSourceError
+from ..make.sources import csv_delimiter
 
 HEAD = 65536
 _ROOT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
@@ -85,9 +87,11 @@ def _root(text: bytes) -> str:
 
 
 def _table(stripped: bytes) -> str | None:
-    """A CSV of articles: a header row naming the headline."""
+    """A CSV of articles: a header row naming the headline (its delimiter `,`, `;` or
+    tab, as lod.make.sources.csv_delimiter finds it)."""
     first = stripped.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    cells = {cell.strip().strip('"') for cell in first.split(",")}
+    row = next(csv.reader([first], delimiter=csv_delimiter(first)), [])
+    cells = {cell.strip() for cell in row}
     return "csv" if cells & {"headline", "title"} else None
 
 
