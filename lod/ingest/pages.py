@@ -3,8 +3,13 @@
 What Yoast and most news CMSs emit: a `NewsArticle`/`Article` (or `BlogPosting`) with its
 author, publisher, about and mentions, and the `Organization`, `Person`, `Event` and
 `Place` nodes they link, often in one `@graph` tied together by `@id`. Each page is one
-item: a page with broken JSON-LD, or an article with no headline or date, is a fault of
-that page (so `--skip-invalid` goes on with the other pages).
+item with one article, its main one (main_article): the other Article nodes on it
+(related-stories teasers, the same article marked up twice) are noted, not imported. What
+that article leaves out, the page's meta tags and text give (lod.ingest.pagemeta). JSON-LD
+is read as themes write it (lod.ingest.lenient); a block that still cannot be read is a
+note when the rest of the page gives records, and the page's fault when nothing does. An
+article with no headline or date, or a page with nothing lod imports (saying what it
+carries instead), is a fault of that page (so `--skip-invalid` goes on with the others).
 
 Microdata and RDFa are read here (on BeautifulSoup's tree, no network) rather than by
 extruct, which would bring lxml, pyRdfa and a dozen more packages for what is, in the
@@ -749,9 +754,12 @@ def _why_no_article(soup, nodes: list[dict], articles: list[dict]) -> str:
             f"carries schema.org {listed}, which lod does not import (it imports articles,"
             " organisations, people, events and places)"
         )
+    kinds = [n for n in nodes if _kind_of(_types(n))[0] is not None]
+    listed = ", ".join(sorted({t for n in (kinds or nodes) for t in _types(n) if t}))
+    if kinds:
+        return f"no article: its schema.org is only {listed}, imported as such"
     if nodes:
-        listed = ", ".join(sorted({t for n in nodes for t in _types(n) if t})) or "nodes"
-        return f"carries only page structure (schema.org {listed}), no article"
+        return f"carries only page structure (schema.org {listed or 'nodes'}), no article"
     return "no schema.org found (JSON-LD, microdata or RDFa)"
 
 
