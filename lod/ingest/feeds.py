@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
+from html import unescape
 from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
-from . import bylines, html, xmlsafe
+from . import bylines, html, slugs, xmlsafe
 from .common import Agent, Publisher, RawItem, Term, agent_from_rss, entities
 from .model import Event, Options, Site, fault
 
@@ -30,6 +32,24 @@ def _media_image(element: Element) -> str:
     """An image from an enclosure or Media RSS (media:content, media:thumbnail, also
     nested in media:group)."""
     return _enclosure_image(element) or _media_rss_image(element)
+
+
+_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
+_NOT_A_PICTURE = re.compile(
+    r"\.gif(?:$|\?)|icon|mime|smil(?:e|ey)|emoji|emoticon|spacer|pixel|/feeds?/|style_?images",
+    re.IGNORECASE,
+)
+
+
+def body_image(markup: str) -> str:
+    """The first image of an item's HTML that is a picture, not a file-type icon, a
+    smiley, a spacer or an animated banner (a GIF): what an item without an enclosure
+    or Media RSS image is shown with (Movable Type puts a zip icon first)."""
+    for found in _IMG.finditer(markup or ""):
+        url = unescape(found.group(1))
+        if url.startswith(("http://", "https://")) and not _NOT_A_PICTURE.search(url):
+            return url
+    return ""
 
 
 def _enclosure_image(element: Element) -> str:
@@ -93,19 +113,21 @@ def _rss2_item(path: str, element: Element, position: int, language: str) -> Raw
         if agent
         for name in bylines.names(agent.name)
     ]
+    body = xmlsafe.child_text(element, "encoded", CONTENT)
+    summary = xmlsafe.child_text(element, "description", "")
     return RawItem(
         file=path,
         position=position,
         ident=xmlsafe.child_text(element, "guid"),
         link=xmlsafe.child_text(element, "link", ""),
         title=xmlsafe.child_text(element, "title", ""),
-        html=xmlsafe.child_text(element, "encoded", CONTENT),
-        summary=xmlsafe.child_text(element, "description", ""),
+        html=body,
+        summary=summary,
         published=xmlsafe.child_text(element, "pubDate") or xmlsafe.child_text(element, "date", DC),
         updated=xmlsafe.child_text(element, "updated", ATOM),
         authors=creators,
         terms=_named_terms(xmlsafe.children(element, "category", "")),
-        image=_media_image(element),
+        image=_media_image(element) or body_image(body or summary),
         language=language,
     )
 
@@ -205,11 +227,22 @@ def _atom_text(element: Element | None) -> tuple[str, bool]:
     return "".join(element.itertext()), kind == "html"
 
 
-def _atom_link(element: Element) -> str:
-    for link in xmlsafe.children(element, "link", ATOM):
-        if link.get("rel", "alternate") == "alternate" and link.get("href"):
-            return link.get("href")
-    return ""
+def _atom_link(element: Element, site: str = "") -> str:
+    """The entry's page: its alternate link; for a link-blog entry, whose alternate link
+    is the page it points to on another site (Daring Fireball), its `related` link on the
+    feed's own site, when it has one: the post is the publisher's, the page it links to
+    is not."""
+    links = [
+        (link.get("rel", "alternate"), link.get("href"))
+        for link in xmlsafe.children(element, "link", ATOM)
+        if link.get("href")
+    ]
+    alternate = next((href for rel, href in links if rel == "alternate"), "")
+    own = slugs.host(site)
+    if own and alternate and slugs.host(alternate) != own:
+        related = (href for rel, href in links if rel == "related" and slugs.host(href) == own)
+        return next(related, alternate)
+    return alternate
 
 
 def read_atom(path: str, options: Options) -> Iterator[Event]:
@@ -222,20 +255,21 @@ def read_atom(path: str, options: Options) -> Iterator[Event]:
             language = element.get(XML_LANG, "")
             continue
         if publisher.slug is None:
-            yield from publisher.site(
-                Site(
-                    html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
-                    _atom_link(root),
-                    language,
-                    html.to_text(_atom_text(xmlsafe.child(root, "subtitle", ATOM))[0]),
-                )
+            site = Site(
+                html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
+                _atom_link(root),
+                language,
+                html.to_text(_atom_text(xmlsafe.child(root, "subtitle", ATOM))[0]),
             )
+            yield from publisher.site(site)
         if event == "item":
-            item = _atom_entry(path, element, position, language)
+            item = _atom_entry(path, element, position, language, site.url)
             yield from entities(item, publisher.slug, options)
 
 
-def _atom_entry(path: str, element: Element, position: int, language: str) -> RawItem:
+def _atom_entry(
+    path: str, element: Element, position: int, language: str, site: str = ""
+) -> RawItem:
     content, content_html = _atom_text(xmlsafe.child(element, "content", ATOM))
     summary, summary_html = _atom_text(xmlsafe.child(element, "summary", ATOM))
     title, title_html = _atom_text(xmlsafe.child(element, "title", ATOM))
@@ -257,7 +291,7 @@ def _atom_entry(path: str, element: Element, position: int, language: str) -> Ra
         file=path,
         position=position,
         ident=xmlsafe.child_text(element, "id", ATOM),
-        link=_atom_link(element),
+        link=_atom_link(element, site),
         title=title if title_html else as_html(title),
         html=content if content_html else _paragraphs(content),
         summary=summary if summary_html else as_html(summary),
@@ -265,7 +299,7 @@ def _atom_entry(path: str, element: Element, position: int, language: str) -> Ra
         updated=xmlsafe.child_text(element, "updated", ATOM),
         authors=authors,
         terms=terms,
-        image=_media_image(element),
+        image=_media_image(element) or body_image(content if content_html else ""),
         language=element.get(XML_LANG, "") or language,
     )
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
@@ -94,8 +94,18 @@ def _url(value) -> str:
         if isinstance(item, dict):
             item = item.get("url") or item.get("contentUrl") or item.get("@id") or ""
         if isinstance(item, str) and item.strip().startswith(("http://", "https://")):
-            return item.strip()
+            return _untracked(item.strip())
     return ""
+
+
+def _untracked(url: str) -> str:
+    """A web address without its `utm_*` campaign parameters (songkick's links carry
+    them): they say where a visitor came from, not what the page is."""
+    if "utm_" not in url:
+        return url
+    parts = urlsplit(url)
+    kept = [p for p in parts.query.split("&") if p and not p.lower().startswith("utm_")]
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 # -- extraction --------------------------------------------------------------------------
@@ -196,7 +206,8 @@ class _Embedded:
             if names:
                 value = self._value(sub, names)
                 for name in names:
-                    node.setdefault(name, []).append(value)
+                    values = node.setdefault(name, [])
+                    values.extend(value) if isinstance(value, list) else values.append(value)
                 if sub.has_attr(self.scope):
                     continue
             elif sub.has_attr(self.scope):
@@ -215,8 +226,12 @@ class _Embedded:
         the article's); else the property's value as text."""
         if tag.has_attr(self.scope):
             return self.node(tag)
-        if "articleBody" in names and not any(tag.has_attr(a) for a, _ in VALUE_ATTRIBUTES):
+        plain = not any(tag.has_attr(a) for a, _ in VALUE_ATTRIBUTES)
+        if "articleBody" in names and plain:
             return pagemeta.inner_html(pagemeta.narrow(tag))
+        if "keywords" in names and plain and tag.find("a"):
+            # a list of tag links (TYPO3: `Themen:` and a link per topic): one each
+            return [" ".join(a.get_text(" ").split()) for a in tag.find_all("a")]
         return _prop_value(tag)
 
 
