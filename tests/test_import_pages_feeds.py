@@ -874,3 +874,21 @@ def test_a_csv_naming_its_publisher_gets_no_other(tmp_path):
     assert not (data / "organisations").exists()
     assert "publisher: mia-mga\n" in (data / "dataset.yaml").read_text("utf-8")
     assert import_sources([source], tmp_path / "d2", options=Options(publisher="x")).tally.created
+
+
+def test_a_block_that_cannot_be_read_is_a_note_beside_a_good_one(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<html><head><link rel="canonical" href="https://ex.org/news/one">'
+        '<script type="application/ld+json">{{ schema | jsonify }}</script>'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "One",'
+        ' "datePublished": "2024-01-01", // a comment\n}</script></head>'
+        "<body><p>Text.</p></body></html>",
+        "utf-8",
+    )
+    report = import_sources([page], tmp_path / "data")  # strict: the note stops nothing
+    assert (tmp_path / "data" / "articles" / "one.md").exists()
+    assert [str(s) for s in report.tally.skipped] == [
+        f"{page}: item JSON-LD block 1: skipped (broken JSON-LD: Expecting property name"
+        " enclosed in double quotes (line 1 of the block); the rest of the page was read)"
+    ]
