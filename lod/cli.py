@@ -524,8 +524,9 @@ def sync_command(url, data, pages, publisher, dry_run, skip_invalid, timeout, re
 
     if not verbose:  # urllib3 says each retry on stderr; the one line that matters is ours
         logging.getLogger("urllib3").setLevel(logging.ERROR)
+    settings = _settings(data, None)
     try:
-        given = credentials(os.environ)
+        given = credentials(settings.wp_user, settings.wp_password)
     except ValueError as bad:
         raise ConfigError(str(bad)) from None
     options = SyncOptions(
@@ -535,7 +536,7 @@ def sync_command(url, data, pages, publisher, dry_run, skip_invalid, timeout, re
         skip_invalid=skip_invalid,
         limits=Limits(timeout=timeout, retries=retries),
     )
-    report = sync(url, _settings(data, None).data, credentials=given, options=options)
+    report = sync(url, settings.data, credentials=given, options=options)
     for line in report.lines(every=dry_run or verbose):
         click.echo(line)
 

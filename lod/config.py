@@ -58,6 +58,8 @@ VARIABLES = {  # Settings field -> the environment variable that sets it
     "sparql_graph_store": "LOD_SPARQL_GRAPH_STORE",
     "sparql_user": "LOD_SPARQL_USER",
     "sparql_password": "LOD_SPARQL_PASSWORD",
+    "wp_user": "LOD_WP_USER",
+    "wp_password": "LOD_WP_PASSWORD",
     "trust_proxy": "LOD_TRUST_PROXY",
     "keep_state": "LOD_KEEP_STATE",
     "keep_in_background": "LOD_KEEP_IN_BACKGROUND",
@@ -87,6 +89,8 @@ class Settings:
     sparql_graph_store: str | None = None  # its Graph Store Protocol URL (publishing)
     sparql_user: str | None = None
     sparql_password: str | None = field(default=None, repr=False)
+    wp_user: str | None = None  # `lod sync`: a WordPress user with an application password
+    wp_password: str | None = field(default=None, repr=False)
     trust_proxy: int = 0  # proxies in front whose X-Forwarded-* headers are believed
     keep_state: int = 1  # builds keep their state for the next process (lod.make.state); 0: no
     keep_in_background: int = 1  # `lod build` leaves a snapshot to a detached process; 0: no
@@ -194,6 +198,16 @@ MEANINGS = {
         "the account for the store, answered as it asks (Digest or Basic); environment only",
     ),
     "LOD_SPARQL_PASSWORD": ("unset", "its password; environment only, never shown"),
+    "LOD_WP_USER": (
+        "unset",
+        "`lod sync`: the WordPress user to read the site as, for a site that wants one "
+        "([Keep in step with WordPress](sync.md)); environment only",
+    ),
+    "LOD_WP_PASSWORD": (
+        "unset",
+        "that user's application password; environment only, sent over HTTPS only, never "
+        "shown or written",
+    ),
     "LOD_TRUST_PROXY": (
         "unset: trust none",
         "the number of reverse proxies in front of the app whose `X-Forwarded-For`, `-Proto`, "

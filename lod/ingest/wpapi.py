@@ -12,9 +12,9 @@ from the site's address, collections read page by page, and every fault one line
   every page and must not change while a collection is read, nor an id come twice: a site
   edited under the sync fails it ("run it again"), it never half-reads it.
 - Credentials: an application password (`Credentials`, from LOD_WP_USER and
-  LOD_WP_PASSWORD: `credentials()`), sent as HTTP Basic over HTTPS only (plain HTTP to
-  this machine only); never in a message, a URL or a file. An address that holds a user
-  or password is refused.
+  LOD_WP_PASSWORD, which lod.config reads: `credentials()`), sent as HTTP Basic over HTTPS
+  only (plain HTTP to this machine only); never in a message, a URL or a file. An address
+  that holds a user or password is refused.
 """
 
 from __future__ import annotations
@@ -55,10 +55,9 @@ class Credentials:
     password: str = field(repr=False)
 
 
-def credentials(environ: Mapping[str, str]) -> Credentials | None:
-    """An application password from LOD_WP_USER and LOD_WP_PASSWORD (None for neither);
-    ValueError naming the one that is missing."""
-    user, password = environ.get(USER, ""), environ.get(PASSWORD, "")
+def credentials(user: str | None, password: str | None) -> Credentials | None:
+    """An application password from LOD_WP_USER and LOD_WP_PASSWORD (Settings.wp_user,
+    wp_password): None for neither, ValueError naming the one that is missing."""
     if not user and not password:
         return None
     if not user or not password:
