@@ -24,6 +24,7 @@ from lod.errors import SyncFailed
 from lod.ingest import slugs
 from lod.ingest.sync import SyncOptions, sync
 from lod.ingest.wpapi import Credentials
+from lod.web import create_app
 
 from .conftest import require
 from .fakewordpress import FakeWordPress, post
@@ -241,6 +242,7 @@ def test_edits_unpublishing_renames_and_deletions_are_kept_in_step(wordpress, co
     assert entries["article/to-trash"]["reason"] == f"trashed on {wp.url}"
     assert {e["date"] for e in entries.values()} == {"2030-01-02"}
     build(Settings(data=data, out=out))  # the permanence check passes: 301s and 410s
+    shows_everywhere(Settings(data=data, out=out))
 
     before = snapshot(data)
     again = run(wordpress, data)
@@ -253,6 +255,34 @@ def test_edits_unpublishing_renames_and_deletions_are_kept_in_step(wordpress, co
     entries = load((data / "gone.yaml").read_text())
     assert [e["id"] for e in entries] == ["article/to-delete", "article/to-trash"]
     build(Settings(data=data, out=out))
+
+
+def shows_everywhere(settings: Settings) -> None:
+    """After a sync and a build, the change is on every surface: the new article's page,
+    search, the feed and the change stream; the removed one answers 410 and is a tombstone
+    in /ldes; the renamed one answers 301."""
+    client = create_app(settings).test_client()
+    new = "article/fresh-news"
+    assert client.get(f"/doc/{new}", headers={"Accept": "text/html"}).status_code == 200
+    found = client.get("/search?q=fresh", headers={"Accept": "application/json"}).get_json()
+    assert any(r["iri"].endswith(f"/id/{new}") for r in found["results"]), found
+    assert "Fresh news" in client.get("/feeds/articles.atom").get_data(as_text=True)
+    assert client.get("/id/article/to-delete").status_code == 410
+    assert client.get("/id/article/to-rename").status_code == 301
+    stream = client.get("/ldes", headers={"Accept": "application/json"})
+    assert stream.status_code == 200
+    pages = history_pages(settings)
+    last = client.get(f"/ldes/{pages}.nq").get_data(as_text=True)
+    assert f"/id/{new}>" in last
+    tombstone = "<https://www.w3.org/ns/activitystreams#Delete>"
+    assert any("to-delete" in line and tombstone in line for line in last.splitlines()), last
+
+
+def history_pages(settings: Settings) -> int:
+    from lod.layout import open_build
+    from lod.serve.ldes import History
+
+    return History(open_build(settings.out).path).pages
 
 
 # Cases a stand-in shows in a blink (tests/fakewordpress.py)
