@@ -38,6 +38,34 @@ CGROUP_MEMORY_MAX = Path("/sys/fs/cgroup/memory.max")
 MEMORY_STORE_SHARE = 4  # query workers' copies of the store take at most 1/4 of the memory
 
 
+VARIABLES = {  # Settings field -> the environment variable that sets it
+    "data": "LOD_DATA",
+    "out": "LOD_OUT",
+    "base": "LOD_BASE",
+    "query_timeout": "LOD_QUERY_TIMEOUT",
+    "query_concurrency": "LOD_QUERY_CONCURRENCY",
+    "query_memory_mb": "LOD_QUERY_MEMORY_MB",
+    "query_memory_store_mb": "LOD_QUERY_MEMORY_STORE_MB",
+    "cache_mb": "LOD_CACHE_MB",
+    "result_cache_mb": "LOD_RESULT_CACHE_MB",
+    "result_cache_entries": "LOD_RESULT_CACHE_ENTRIES",
+    "result_cache_entry_kb": "LOD_RESULT_CACHE_ENTRY_KB",
+    "max_body": "LOD_MAX_BODY",
+    "host": "HOST",
+    "port": "PORT",
+    "sparql_endpoint": "LOD_SPARQL_ENDPOINT",
+    "sparql_update": "LOD_SPARQL_UPDATE",
+    "sparql_graph_store": "LOD_SPARQL_GRAPH_STORE",
+    "sparql_user": "LOD_SPARQL_USER",
+    "sparql_password": "LOD_SPARQL_PASSWORD",
+    "wp_user": "LOD_WP_USER",
+    "wp_password": "LOD_WP_PASSWORD",
+    "trust_proxy": "LOD_TRUST_PROXY",
+    "keep_state": "LOD_KEEP_STATE",
+    "keep_in_background": "LOD_KEEP_IN_BACKGROUND",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     data: Path = Path("data")
@@ -61,6 +89,8 @@ class Settings:
     sparql_graph_store: str | None = None  # its Graph Store Protocol URL (publishing)
     sparql_user: str | None = None
     sparql_password: str | None = field(default=None, repr=False)
+    wp_user: str | None = None  # `lod sync`: a WordPress user with an application password
+    wp_password: str | None = field(default=None, repr=False)
     trust_proxy: int = 0  # proxies in front whose X-Forwarded-* headers are believed
     keep_state: int = 1  # builds keep their state for the next process (lod.make.state); 0: no
     keep_in_background: int = 1  # `lod build` leaves a snapshot to a detached process; 0: no
@@ -74,30 +104,7 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         """Defaults, then LOD_* (and HOST/PORT) from the environment, then explicit overrides."""
         env = os.environ if environ is None else environ
-        names = {
-            "data": "LOD_DATA",
-            "out": "LOD_OUT",
-            "base": "LOD_BASE",
-            "query_timeout": "LOD_QUERY_TIMEOUT",
-            "query_concurrency": "LOD_QUERY_CONCURRENCY",
-            "query_memory_mb": "LOD_QUERY_MEMORY_MB",
-            "query_memory_store_mb": "LOD_QUERY_MEMORY_STORE_MB",
-            "cache_mb": "LOD_CACHE_MB",
-            "result_cache_mb": "LOD_RESULT_CACHE_MB",
-            "result_cache_entries": "LOD_RESULT_CACHE_ENTRIES",
-            "result_cache_entry_kb": "LOD_RESULT_CACHE_ENTRY_KB",
-            "max_body": "LOD_MAX_BODY",
-            "host": "HOST",
-            "port": "PORT",
-            "sparql_endpoint": "LOD_SPARQL_ENDPOINT",
-            "sparql_update": "LOD_SPARQL_UPDATE",
-            "sparql_graph_store": "LOD_SPARQL_GRAPH_STORE",
-            "sparql_user": "LOD_SPARQL_USER",
-            "sparql_password": "LOD_SPARQL_PASSWORD",
-            "trust_proxy": "LOD_TRUST_PROXY",
-            "keep_state": "LOD_KEEP_STATE",
-            "keep_in_background": "LOD_KEEP_IN_BACKGROUND",
-        }
+        names = VARIABLES
         types = {f.name: f.type for f in fields(cls)}
         values = {}
         for name, variable in names.items():
@@ -131,3 +138,123 @@ def _coerce(type_name: str, raw: str, variable: str):
     if value < 0 or (value == 0 and variable not in ZERO_OFF):
         raise ConfigError(f"{variable}={raw!r} must be positive")
     return value
+
+
+# What each variable means, for the settings reference (docs/settings.md); a default shown in
+# words where the field's own default is computed or unset.
+MEANINGS = {
+    "LOD_DATA": (None, "the source folder"),
+    "LOD_OUT": (
+        None,
+        "the output folder; `current` in it is the build served "
+        "([the output folder](output-folder.md))",
+    ),
+    "LOD_BASE": (
+        "`base` in `data/dataset.yaml`",
+        "the base IRI of the dataset, ending with `/`; read at build time (the app serves the "
+        "base its build was made with)",
+    ),
+    "LOD_QUERY_TIMEOUT": (None, "seconds a SPARQL query or a search may run; past it 503"),
+    "LOD_QUERY_CONCURRENCY": (
+        "the CPU count",
+        "SPARQL queries and searches running at once per app process; past it 429",
+    ),
+    "LOD_QUERY_MEMORY_MB": (None, "the address-space limit of each query worker"),
+    "LOD_QUERY_MEMORY_STORE_MB": (
+        "a quarter of the memory ÷ `LOD_QUERY_CONCURRENCY`",
+        "query workers copy the build's store into memory when it fits this (estimated at 640 "
+        "bytes a triple: 512 MB holds about 800k triples, 10k articles, and 1.4 GB 100k "
+        "articles); unset, each query worker's share of a quarter of the machine's memory, or "
+        "of its container's limit (cgroup `memory.max`) when lower: 3 GB on 24 GB and 2 "
+        "cores; `0`: always from the store on disk",
+    ),
+    "LOD_CACHE_MB": (
+        None,
+        "answers (documents, query results, query pages) kept per build in "
+        "`dist/cache/serve/<build id>/serve.sqlite` (`serve-<hash>.sqlite` per remote store: "
+        "engines may answer a query differently), shared by the app's processes, each answer "
+        "once, headers and body; past it no more documents are added; `0`: no cache",
+    ),
+    "LOD_RESULT_CACHE_MB": (None, "of which query answers, the oldest dropped first"),
+    "LOD_RESULT_CACHE_ENTRIES": (None, "query answers kept per build, the oldest dropped first"),
+    "LOD_RESULT_CACHE_ENTRY_KB": (None, "a larger query answer is answered but not kept"),
+    "LOD_MAX_BODY": (None, "the largest request body in bytes; past it 413"),
+    "HOST": (None, "the interface `python app.py` and `lod serve` listen on"),
+    "PORT": (None, "the port `python app.py` and `lod serve` listen on"),
+    "LOD_SPARQL_ENDPOINT": (
+        "unset: the embedded engine",
+        "a SPARQL 1.1 store's query URL: the app reads from it ([Run on Virtuoso](virtuoso.md))",
+    ),
+    "LOD_SPARQL_UPDATE": (
+        "`LOD_SPARQL_ENDPOINT`",
+        "its SPARQL 1.1 Update URL (`lod publish`)",
+    ),
+    "LOD_SPARQL_GRAPH_STORE": (
+        "unset",
+        "its Graph Store Protocol URL (`lod publish` loads through it)",
+    ),
+    "LOD_SPARQL_USER": (
+        "unset",
+        "the account for the store, answered as it asks (Digest or Basic); environment only",
+    ),
+    "LOD_SPARQL_PASSWORD": ("unset", "its password; environment only, never shown"),
+    "LOD_WP_USER": (
+        "unset",
+        "`lod sync`: the WordPress user to read the site as, for a site that wants one "
+        "([Keep in step with WordPress](sync.md)); environment only",
+    ),
+    "LOD_WP_PASSWORD": (
+        "unset",
+        "that user's application password; environment only, sent over HTTPS only, never "
+        "shown or written",
+    ),
+    "LOD_TRUST_PROXY": (
+        "unset: trust none",
+        "the number of reverse proxies in front of the app whose `X-Forwarded-For`, `-Proto`, "
+        "`-Host`, `-Port` and `-Prefix` headers are believed ([Deploy](deploy.md))",
+    ),
+    "LOD_KEEP_STATE": (
+        None,
+        "each build keeps its state in `dist/cache/` so that the next `lod build` rebuilds "
+        "only what changed ([Caching](caching.md)); `0`: nothing kept, every `lod build` is "
+        "a full one (saves the disk space, and at 100k articles the snapshot's 10 s of work "
+        "and 3.7 GB of memory in a detached process after a full build)",
+    ),
+    "LOD_KEEP_IN_BACKGROUND": (
+        None,
+        "`lod build` returns once its build is served and leaves the snapshot of its state, "
+        "when one is due, to a detached process that holds the build lock until it is "
+        "written; `0`: written before `lod build` returns (a container stopped when `lod "
+        "build` exits)",
+    ),
+}
+
+
+def markdown() -> str:
+    """The settings reference (docs/settings.md): every variable `Settings.from_env` reads,
+    its default and its meaning."""
+    defaults = {f.name: f.default for f in fields(Settings)}
+    lines = [
+        "<!-- Generated by `python -m lod.config > docs/settings.md` from lod/config.py;",
+        "tests/test_docs.py fails when they differ. -->",
+        "# Settings",
+        "",
+        "Environment variables override `data/dataset.yaml`, which overrides the defaults.",
+        "An empty variable counts as unset; a number must be positive (`0` is allowed where",
+        "the table says what it does). `lod` commands, `python app.py` and",
+        "`lod.web:create_app()` read the same variables.",
+        "",
+        "| variable | default | meaning |",
+        "|---|---|---|",
+    ]
+    for name, variable in VARIABLES.items():
+        shown, meaning = MEANINGS[variable]
+        if shown is None:
+            value = defaults[name]
+            shown = f"`{int(value) if isinstance(value, float) and value.is_integer() else value}`"
+        lines.append(f"| `{variable}` | {shown} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

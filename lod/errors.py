@@ -5,6 +5,7 @@
     │   ├── UnknownReference   a `kind/slug` that names no record
     │   └── ImportSourceError  one fault in a source being imported: file, item, field
     ├── ImportFailed           every ImportSourceError of one import; data/ left unchanged
+    ├── SyncFailed             a `lod sync` that wrote nothing: the site, what went wrong
     ├── BuildFailed            every SourceError of one build, reported together
     ├── PublishError           the build could not be written (disk, permissions)
     ├── NoBuild                nothing has been built yet where a build is needed
@@ -85,6 +86,18 @@ class ImportFailed(LodError):
         count = len(self.errors)
         tail = reason or f"{count} error{'s' if count != 1 else ''}"
         super().__init__(f"{tail}; nothing was imported (data/ is unchanged)")
+
+    def __str__(self) -> str:
+        return "\n".join([*map(str, self.errors), self.args[0]])
+
+
+class SyncFailed(LodError):
+    """A `lod sync` that wrote nothing: the source, and what went wrong on one line (the
+    site's fault, the network's, or the items' faults listed before it)."""
+
+    def __init__(self, source: str, reason: str, errors: list[SourceError] | None = None):
+        self.source, self.reason, self.errors = source, reason, list(errors or [])
+        super().__init__(f"sync {source}: {reason}; nothing was written (data/ is unchanged)")
 
     def __str__(self) -> str:
         return "\n".join([*map(str, self.errors), self.args[0]])

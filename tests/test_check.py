@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from lod.check.audit import Client, Result, summary
+from lod.check.audit import Result, summary
+from lod.check.client import Client
 from lod.cli import cli
 
 from .conftest import ROOT, free_port

@@ -452,7 +452,13 @@ def test_lod_check_passes_behind_nginx_and_fails_when_it_loses_the_port(behind_n
 
 # --- systemd -----------------------------------------------------------------------------------
 
-UNITS = ("lod.service", "lod-update.service", "lod-update.timer")
+UNITS = (
+    "lod.service",
+    "lod-update.service",
+    "lod-update.timer",
+    "lod-sync.service",
+    "lod-sync.timer",
+)
 INSTALLED = "/opt/lod/venv/bin/"  # where the units expect lod's virtual environment
 
 
@@ -483,9 +489,10 @@ def test_the_units_verify(tmp_path):
     assert done.returncode == 0 and not said, done.stdout + done.stderr
 
 
-def test_the_timer_starts_the_update_service():
-    assert (DEPLOY / "lod-update.timer").exists() and (DEPLOY / "lod-update.service").exists()
-    assert not unit_values("lod-update.timer", "Unit")  # so the service of the same name
+@pytest.mark.parametrize("job", ["lod-update", "lod-sync"])
+def test_each_timer_starts_its_service(job):
+    assert (DEPLOY / f"{job}.timer").exists() and (DEPLOY / f"{job}.service").exists()
+    assert not unit_values(f"{job}.timer", "Unit")  # so the service of the same name
 
 
 def lod_commands(command: str) -> list[list[str]]:
@@ -502,12 +509,17 @@ def lod_commands(command: str) -> list[list[str]]:
     return found
 
 
-def test_the_update_service_runs_real_lod_commands():
-    """Each `lod` command lod-update.service runs exists with its options (`--help` after
-    them exits 0; click refuses an unknown command or option with 2)."""
-    (command,) = unit_values("lod-update.service", "ExecStart")
+@pytest.mark.parametrize(
+    "unit, expected",
+    [("lod-update.service", ["import", "build"]), ("lod-sync.service", ["sync", "build"])],
+)
+def test_the_jobs_run_real_lod_commands(unit, expected):
+    """Each `lod` command a job runs exists with its options (`--help` after them exits 0;
+    click refuses an unknown command or option with 2), under the one update lock."""
+    (command,) = unit_values(unit, "ExecStart")
+    assert command.startswith("/usr/bin/flock --wait 600 /srv/lod/update.lock ")
     commands = lod_commands(command)
-    assert [c[1] for c in commands] == ["import", "build"]
+    assert [c[1] for c in commands] == expected
     for words in commands:
         done = subprocess.run(
             [sys.executable, "-m", "lod", *words[1:], "--help"], capture_output=True, text=True
@@ -527,16 +539,19 @@ def test_the_site_service_runs_gunicorn_on_the_app(built):
 
 
 def test_the_environment_file_names_real_settings():
+    """Each variable of lod.env is a setting of lod/config.py or one a job's command uses."""
     config = (ROOT / "lod" / "config.py").read_text("utf-8")
-    (command,) = unit_values("lod-update.service", "ExecStart")
+    commands = [unit_values(u, "ExecStart")[0] for u in ("lod-update.service", "lod-sync.service")]
     names = [
         line.split("=", 1)[0]
         for line in (DEPLOY / "lod.env").read_text("utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    assert names and all(f'"{n}"' in config or f"$${n}" in command for n in names), names
-    for name in UNITS[:2]:
-        assert unit_values(name, "EnvironmentFile") == ["/etc/lod/lod.env"]
+    used = [n for n in names if f'"{n}"' in config or any(f"$${n}" in c for c in commands)]
+    assert names and used == names, set(names) - set(used)
+    for name in UNITS:
+        if name.endswith(".service"):
+            assert unit_values(name, "EnvironmentFile") == ["/etc/lod/lod.env"]
 
 
 @pytest.mark.slow

@@ -191,7 +191,7 @@ def test_pages_with_json_ld_microdata_and_rdfa(tmp_path):
     assert "address: Lisbon, PT" in place and "latitude: 38.7686" in place
     micro = (data / "articles" / "mutirao-de-limpeza.md").read_text("utf-8")
     assert "publisher: mares-limpos" in micro and "  - person/luiza-carvalho" in micro
-    assert "O mutirão recolheu 2 toneladas de lixo na praia." in micro
+    assert "O mutirão recolheu **2 toneladas** de lixo na praia." in micro  # markup kept
     rdfa = (data / "articles" / "reef-survey-2024.md").read_text("utf-8")
     assert "publisher: reefnet" in rdfa and "datePublished: 2024-04-02" in rdfa
 

@@ -176,10 +176,12 @@ def test_skip_invalid_never_skips_a_file_that_is_not_well_formed(data, tmp_path)
 
 
 def test_a_page_with_broken_json_ld(data, tmp_path):
+    """A block in which no JSON can be found (a template tag left unrendered); blocks that
+    are JSON as themes write it are read (tests/test_import_pages_feeds.py)."""
     page = tmp_path / "page.html"
     page.write_text(
-        '<html><head><script type="application/ld+json">{"@type": "NewsArticle",'
-        ' "headline": "x",}</script></head><body></body></html>',
+        '<html><head><script type="application/ld+json">{{ article.schema | jsonify }}'
+        "</script></head><body></body></html>",
         "utf-8",
     )
     message = refused(data, page)

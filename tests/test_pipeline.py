@@ -14,7 +14,6 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, VOID
 
 from lod import Settings, build
-from lod.cli import cli
 from lod.config import SHAPES_DIR
 from lod.formats import Format
 from lod.layout import DUMP_FORMATS, dump_name
@@ -253,13 +252,3 @@ def test_query_organisations_the_article_mentions(built):
         "UNANIMA International",
         "United Nations",
     ]
-
-
-def test_the_readme_names_every_command_and_option():
-    readme = (ROOT / "README.md").read_text("utf-8")
-    for name, command in cli.commands.items():
-        assert f"lod {name}" in readme, name
-        for param in command.params:
-            for option in param.opts + param.secondary_opts:
-                if option.startswith("--"):
-                    assert option in readme, f"lod {name} {option}"

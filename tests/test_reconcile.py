@@ -352,9 +352,9 @@ def test_batch_of_50_in_one_request(server):
 
 
 def test_readme_example(server):
-    """The README's curl example sends this batch and shows these candidates."""
-    readme = (ROOT / "README.md").read_text("utf-8")
-    section = readme[readme.index("## Reconciliation (OpenRefine)") :]
+    """The reference's curl example (docs/reconciliation.md) sends this batch and shows
+    these candidates."""
+    section = (ROOT / "docs" / "reconciliation.md").read_text("utf-8")
     queries = json.loads(section.split("--data-urlencode 'queries=", 1)[1].split("'\n", 1)[0])
     shown = section.split("```json", 1)[1].split("```", 1)[0]
     body = reconcile(server, queries)

@@ -13,29 +13,28 @@ they come.
 
 IRIs in the data use the dataset's base, which need not be the URL being checked (a
 staging server, a local one): an IRI under the base is fetched from the checked URL's root
-instead (`https://lod.example.org/id/x` -> `http://127.0.0.1:5000/id/x`). Every request has
-a timeout; a server that does not answer is a failed check, never a traceback. Everything
-is parsed with pyoxigraph, which never fetches a remote JSON-LD `@context`.
+instead (`https://lod.example.org/id/x` -> `http://127.0.0.1:5000/id/x`). Requests go
+through lod.check.client (every one has a timeout; a server that does not answer is a
+failed check, never a traceback); answers are read by lod.check.read (everything parsed
+with pyoxigraph, which never fetches a remote JSON-LD `@context`).
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
 import requests
-from rdflib import Graph
-from rdflib.compare import isomorphic
 
 from ..formats import Format, ResultFormat
 from ..vocab import RDF, SD, VOID
+from . import read
+from .client import Client, Failed, expect, media_type, short
 
 TIMEOUT = 10.0
 JSON = "application/json"
@@ -44,7 +43,6 @@ TREE = "https://w3id.org/tree#"
 TREE_VIEW = ox.NamedNode(f"{TREE}view")
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 COUNT_QUERY = "SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }"
-USER_AGENT = "lod-check/0.1 (+https://github.com/lod)"
 CHUNK = 1 << 20
 NEGOTIATED = [*Format.rdf(), Format.HTML]  # Turtle first: the others are compared with it
 CHECKED_ERRORS = (
@@ -55,14 +53,6 @@ CHECKED_ERRORS = (
     OSError,  # gzip's BadGzipFile, a full disk
     EOFError,  # a truncated gzip stream
 )
-
-
-class Failed(Exception):
-    """What a check found wrong, in words for the report."""
-
-
-class Unreachable(Failed):
-    """The server did not answer at all."""
 
 
 @dataclass(frozen=True)
@@ -95,48 +85,6 @@ class Void:
     examples: list[str]
     dumps: list[str]
     sparql: str | None
-
-
-@dataclass
-class Client:
-    """HTTP for the checks: one session, a timeout on every request, IRIs under the
-    dataset's base fetched from the checked root."""
-
-    root: str
-    timeout: float
-    base: str | None = None
-    session: requests.Session = field(default_factory=requests.Session)
-
-    def local(self, iri: str) -> str:
-        """Where an IRI of the data is fetched: under the base, from the checked root.
-
-        >>> Client("http://127.0.0.1:5000", 10, "https://lod.example.org/").local(
-        ...     "https://lod.example.org/id/article/x")
-        'http://127.0.0.1:5000/id/article/x'
-        """
-        if self.base and iri.startswith(self.base):
-            return f"{self.root}/{iri[len(self.base) :]}"
-        return iri
-
-    def show(self, url: str) -> str:
-        """A URL as the report names it: its path when it is on the checked root."""
-        if url.startswith(self.root + "/"):
-            return url[len(self.root) :]
-        return url
-
-    def get(self, url: str, accept: str | None = None, **options) -> requests.Response:
-        headers = {"User-Agent": USER_AGENT, **options.pop("headers", {})}
-        if accept:
-            headers["Accept"] = accept
-        options.setdefault("allow_redirects", False)
-        try:
-            return self.session.get(url, headers=headers, timeout=self.timeout, **options)
-        except requests.Timeout:
-            raise Unreachable(f"no answer from {url} within {self.timeout:g} s") from None
-        except requests.ConnectionError as exc:
-            raise Unreachable(f"cannot connect to {url} ({_reason(exc)})") from None
-        except requests.RequestException as exc:
-            raise Failed(f"{url}: {exc}") from None
 
 
 def audit(url: str, timeout: float = TIMEOUT) -> Iterator[Result]:
@@ -191,7 +139,7 @@ def _probe(name: str, run: Callable[[], str | None]) -> Result:
     except requests.RequestException as exc:  # while reading a streamed body
         return Result(name, False, f"{type(exc).__name__}: {exc}")
     except CHECKED_ERRORS as exc:
-        return Result(name, False, f"{type(exc).__name__}: {_short(str(exc))}")
+        return Result(name, False, f"{type(exc).__name__}: {short(str(exc))}")
     return Result(name, True, detail or "")
 
 
@@ -199,8 +147,8 @@ def _probe(name: str, run: Callable[[], str | None]) -> Result:
 
 
 def _void(client: Client, response: requests.Response, found: list[Void]) -> str:
-    _expect(response, 200)
-    graph = _graph(_parse(response.content, Format.TURTLE, response.url))
+    expect(response, 200)
+    graph = read.graph(read.parse(response.content, Format.TURTLE, response.url))
     datasets = [
         s
         for s in graph.subjects(RDF.type, VOID.Dataset)
@@ -244,7 +192,7 @@ def _resource(client: Client, iri: str, documents: list[str]) -> Iterator[Result
     def see_other() -> str:
         response = client.get(url, Format.TURTLE.media_type)
         responses.append(response)
-        _expect(response, 303)
+        expect(response, 303)
         location = response.headers.get("Location")
         if not location:
             raise Failed("303 without a Location")
@@ -270,7 +218,7 @@ def _resource(client: Client, iri: str, documents: list[str]) -> Iterator[Result
             except Failed as finding:
                 problems.append(f"{fmt.title}: {finding}")
             except CHECKED_ERRORS as exc:
-                problems.append(f"{fmt.title}: {type(exc).__name__}: {_short(str(exc))}")
+                problems.append(f"{fmt.title}: {type(exc).__name__}: {short(str(exc))}")
         if problems:
             raise Failed("; ".join(problems))
         return ", ".join(f.title for f in NEGOTIATED) + f" describe <{iri}>"
@@ -287,17 +235,17 @@ def _resource(client: Client, iri: str, documents: list[str]) -> Iterator[Result
 
 
 def _representation(response: requests.Response, fmt: Format, iri: str) -> list[ox.Triple]:
-    _expect(response, 200)
-    media = _media_type(response)
+    expect(response, 200)
+    media = media_type(response)
     if media != fmt.media_type:
         raise Failed(f"asked for {fmt.media_type}, got {media or 'no Content-Type'}")
     if fmt is Format.HTML:
-        scripts = _jsonld_scripts(response.text)
+        scripts = read.jsonld_scripts(response.text)
         if not scripts:
             raise Failed('no <script type="application/ld+json">')
-        triples = [t for s in scripts for t in _parse(s.encode(), Format.JSONLD, response.url)]
+        triples = [t for s in scripts for t in read.parse(s.encode(), Format.JSONLD, response.url)]
     else:
-        triples = _parse(response.content, fmt, response.url)
+        triples = read.parse(response.content, fmt, response.url)
     subject = ox.NamedNode(iri)
     if not any(t.subject == subject for t in triples):
         raise Failed(f"says nothing about <{iri}>")
@@ -308,7 +256,7 @@ def _agree(graphs: dict[Format, list[ox.Triple]]) -> str:
     (first, reference), *others = graphs.items()
     problems = []
     for fmt, triples in others:
-        if _isomorphic(reference, triples):
+        if read.isomorphic(reference, triples):
             continue
         only_first = set(reference) - set(triples)
         only_other = set(triples) - set(reference)
@@ -316,7 +264,7 @@ def _agree(graphs: dict[Format, list[ox.Triple]]) -> str:
         problems.append(
             f"{fmt.title} differs from {first.title} ({len(only_first)} triples only in "
             f"{first.title}, {len(only_other)} only in {fmt.title}"
-            + (f"; e.g. {_short(str(example))}" if example else "")
+            + (f"; e.g. {short(str(example))}" if example else "")
             + ")"
         )
     if problems:
@@ -328,7 +276,7 @@ def _vary(responses: list[requests.Response]) -> None:
     for response in responses:
         varies = {v.strip().lower() for v in response.headers.get("Vary", "").split(",")}
         if "accept" not in varies and "*" not in varies:
-            raise Failed(f"no `Vary: Accept` on the {_media_type(response) or 'untyped'} answer")
+            raise Failed(f"no `Vary: Accept` on the {media_type(response) or 'untyped'} answer")
 
 
 def _cors(client: Client, responses: list[requests.Response]) -> None:
@@ -347,7 +295,7 @@ def _cors(client: Client, responses: list[requests.Response]) -> None:
 
 def _etag(client: Client, document: str) -> str:
     first = client.get(document, Format.TURTLE.media_type)
-    _expect(first, 200)
+    expect(first, 200)
     etag = first.headers.get("ETag")
     if not etag:
         raise Failed("no ETag")
@@ -357,13 +305,42 @@ def _etag(client: Client, document: str) -> str:
     return "If-None-Match -> 304"
 
 
+LINKS_CHECKED = 60  # links followed per page
+
+
+def _links(client: Client, document: str) -> str:
+    """Every link of the HTML page that stays on the server stays under the checked root
+    (the app's mount point, SCRIPT_NAME) and answers."""
+    response = client.get(document, Format.HTML.media_type)
+    expect(response, 200)
+    host = urlsplit(client.root).netloc
+    local = sorted(
+        {
+            url.split("#", 1)[0]
+            for url in (urljoin(document, href) for href in read.hrefs(response.text))
+            if urlsplit(url).netloc == host
+        }
+    )
+    outside = [url for url in local if not url.startswith(client.root + "/")]
+    if outside:
+        raise Failed(f"links outside {client.root}/: " + ", ".join(outside[:5]))
+    broken = []
+    for url in local[:LINKS_CHECKED]:
+        answer = client.get(url, Format.HTML.media_type, allow_redirects=True)
+        if answer.status_code >= 400:
+            broken.append(f"{client.show(url)} ({answer.status_code})")
+    if broken:
+        raise Failed("broken links: " + ", ".join(broken[:5]))
+    return f"{min(len(local), LINKS_CHECKED)} local links answer"
+
+
 # --- SPARQL, dumps, reconciliation, crawlers ------------------------------------------------
 
 
 def _service_description(client: Client, endpoint: str) -> str:
     response = client.get(endpoint, Format.TURTLE.media_type)
-    _expect(response, 200)
-    graph = _graph(_parse(response.content, Format.TURTLE, response.url))
+    expect(response, 200)
+    graph = read.graph(read.parse(response.content, Format.TURTLE, response.url))
     endpoints = set(graph.objects(None, SD.endpoint))
     if not endpoints:
         raise Failed("no sd:endpoint in the service description")
@@ -372,11 +349,11 @@ def _service_description(client: Client, endpoint: str) -> str:
 
 def _count(client: Client, endpoint: str, void: Void) -> str:
     response = client.get(endpoint, ResultFormat.JSON.media_type, params={"query": COUNT_QUERY})
-    _expect(response, 200)
+    expect(response, 200)
     try:
         count = int(response.json()["results"]["bindings"][0]["triples"]["value"])
     except (ValueError, KeyError, IndexError, TypeError):
-        raise Failed(f"not SPARQL JSON results with a count: {_short(response.text)}") from None
+        raise Failed(f"not SPARQL JSON results with a count: {short(response.text)}") from None
     if count != void.triples:
         raise Failed(f"COUNT(*) is {count}, void:triples says {void.triples}")
     return f"COUNT(*) = {count} = void:triples"
@@ -389,7 +366,7 @@ def _dump(client: Client, url: str, void: Void) -> str:
     if fmt is None or not fmt.is_rdf:
         raise Failed(f"`{name}` is not a gzipped RDF file name (.nt.gz, .ttl.gz, .jsonld.gz …)")
     with client.get(url, stream=True) as response, tempfile.TemporaryFile() as spool:
-        _expect(response, 200)
+        expect(response, 200)
         for chunk in response.iter_content(CHUNK):
             spool.write(chunk)
         size = spool.tell()
@@ -403,38 +380,21 @@ def _dump(client: Client, url: str, void: Void) -> str:
 
 def _reconcile(client: Client, written: list[tuple[str, str]]) -> str:
     response = client.get(f"{client.root}/reconcile", JSON)
-    _expect(response, 200)
+    expect(response, 200)
     try:
         manifest = response.json()
     except ValueError:
-        raise Failed(f"not JSON: {_short(response.text)}") from None
+        raise Failed(f"not JSON: {short(response.text)}") from None
     versions = manifest.get("versions") if isinstance(manifest, dict) else None
     if not versions or not isinstance(versions, list):
         raise Failed("the manifest has no `versions`")
-    written += [("/reconcile", url) for url in _json_urls(manifest, skip={"schemaSpace"})]
+    written += [("/reconcile", url) for url in read.json_urls(manifest, skip={"schemaSpace"})]
     return "versions " + ", ".join(map(str, versions))
-
-
-def _json_urls(value, skip: set[str]) -> list[str]:
-    """The http(s) URLs among a JSON value's strings, but for the `skip` fields (a
-    vocabulary's namespace is another site's).
-
-    >>> _json_urls({"a": ["http://x/1", 2, {"b": "https://y/"}], "c": "z", "s": "http://s/"},
-    ...            skip={"s"})
-    ['http://x/1', 'https://y/']
-    """
-    if isinstance(value, dict):
-        return [u for k, v in value.items() if k not in skip for u in _json_urls(v, skip)]
-    if isinstance(value, list):
-        return [u for v in value for u in _json_urls(v, skip)]
-    if isinstance(value, str) and value.startswith(("http://", "https://")):
-        return [value]
-    return []
 
 
 def _sitemap(client: Client, documents: list[str], written: list[tuple[str, str]]) -> str:
     response = client.get(f"{client.root}/sitemap.xml")
-    _expect(response, 200)
+    expect(response, 200)
     root = ET.fromstring(response.content)
     locations = []
     if root.tag == f"{SITEMAP_NS}sitemapindex":
@@ -442,7 +402,7 @@ def _sitemap(client: Client, documents: list[str], written: list[tuple[str, str]
         written += [("/sitemap.xml", part) for part in parts]
         for part in parts:
             answer = client.get(part)
-            _expect(answer, 200)
+            expect(answer, 200)
             locations += _locations(ET.fromstring(answer.content), part)
         detail = f"an index of {len(parts)} sitemaps, "
     else:
@@ -464,7 +424,7 @@ def _locations(root: ET.Element, where: str) -> list[str]:
 
 def _robots(client: Client, written: list[tuple[str, str]]) -> str:
     response = client.get(f"{client.root}/robots.txt")
-    _expect(response, 200)
+    expect(response, 200)
     sitemaps = [
         line.split(":", 1)[1].strip()
         for line in response.text.splitlines()
@@ -507,7 +467,7 @@ def _stream_urls(client: Client) -> list[tuple[str, str]]:
     url: str | None = f"{client.root}/ldes"
     for _ in range(2):  # the stream, then the page its tree:view names
         response = client.get(url, TRIG)
-        _expect(response, 200)
+        expect(response, 200)
         quads = list(ox.parse(response.content, format=ox.RdfFormat.TRIG, base_iri=response.url))
         shown = client.show(url)
         found += [(shown, iri) for iri in _iris(quads)]
@@ -585,132 +545,3 @@ def _port(parts) -> int | None:
     except ValueError:  # not a number, out of range
         return -1
     return port if port is not None else {"http": 80, "https": 443}.get(parts.scheme.lower())
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _expect(response: requests.Response, status: int) -> None:
-    if response.status_code != status:
-        raise Failed(
-            f"{response.request.method} {response.url} answered {response.status_code} "
-            f"{response.reason}, expected {status}"
-        )
-
-
-def _media_type(response: requests.Response) -> str:
-    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-
-
-def _parse(data: bytes, fmt: Format, base: str) -> list[ox.Triple]:
-    return [q.triple for q in ox.parse(data, format=fmt.oxigraph, base_iri=base)]
-
-
-def _graph(triples: list[ox.Triple]) -> Graph:
-    graph = Graph()
-    if triples:
-        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-    return graph
-
-
-def _isomorphic(a: list[ox.Triple], b: list[ox.Triple]) -> bool:
-    if set(a) == set(b):
-        return True
-    blank = any(isinstance(term, ox.BlankNode) for t in (*a, *b) for term in t)
-    return blank and isomorphic(_graph(a), _graph(b))
-
-
-class _Scripts(HTMLParser):
-    """The text of every <script type="application/ld+json"> of a page."""
-
-    def __init__(self):
-        super().__init__()
-        self.scripts: list[str] = []
-        self._open = False
-
-    def handle_starttag(self, tag, attrs):
-        kind = (dict(attrs).get("type") or "").split(";")[0].strip().lower()
-        if tag == "script" and kind == Format.JSONLD.media_type:
-            self._open = True
-            self.scripts.append("")
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._open = False
-
-    def handle_data(self, data):
-        if self._open:
-            self.scripts[-1] += data
-
-
-class _Hrefs(HTMLParser):
-    """The href of every <a> and <link> in a page."""
-
-    def __init__(self):
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("a", "link"):
-            self.hrefs += [value for name, value in attrs if name == "href" and value]
-
-
-LINKS_CHECKED = 60  # links followed per page
-
-
-def _links(client: Client, document: str) -> str:
-    """Every link of the HTML page that stays on the server stays under the checked root
-    (the app's mount point, SCRIPT_NAME) and answers."""
-    response = client.get(document, Format.HTML.media_type)
-    _expect(response, 200)
-    parser = _Hrefs()
-    parser.feed(response.text)
-    host = urlsplit(client.root).netloc
-    local = sorted(
-        {
-            url.split("#", 1)[0]
-            for url in (urljoin(document, href) for href in parser.hrefs)
-            if urlsplit(url).netloc == host
-        }
-    )
-    outside = [url for url in local if not url.startswith(client.root + "/")]
-    if outside:
-        raise Failed(f"links outside {client.root}/: " + ", ".join(outside[:5]))
-    broken = []
-    for url in local[:LINKS_CHECKED]:
-        answer = client.get(url, Format.HTML.media_type, allow_redirects=True)
-        if answer.status_code >= 400:
-            broken.append(f"{client.show(url)} ({answer.status_code})")
-    if broken:
-        raise Failed("broken links: " + ", ".join(broken[:5]))
-    return f"{min(len(local), LINKS_CHECKED)} local links answer"
-
-
-def _jsonld_scripts(html: str) -> list[str]:
-    parser = _Scripts()
-    parser.feed(html)
-    parser.close()
-    for script in parser.scripts:
-        json.loads(script)  # a clear JSON error before the RDF parser's
-    return parser.scripts
-
-
-def _reason(exc: requests.ConnectionError) -> str:
-    text = str(exc)
-    for known in (
-        "Connection refused",
-        "Name or service not known",
-        "No route to host",
-        "Temporary failure in name resolution",
-        "certificate verify failed",
-        "Connection reset by peer",
-        "Network is unreachable",
-    ):
-        if known.lower() in text.lower():
-            return known.lower()
-    return _short(text)
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from . import html, slugs
+from .dates import written_out
 from .model import Entity, Event, Fault, Options, Site, fault
 
 ISO = re.compile(
@@ -63,10 +64,19 @@ def _from_rfc822(raw: str) -> str:
     try:
         parsed = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
-        raise BadDate(f"`{raw}` is neither ISO 8601 nor RFC 822") from None
+        parsed = None
     if parsed is None:
-        raise BadDate(f"`{raw}` is neither ISO 8601 nor RFC 822")
+        return _written_out(raw)
     return _iso(parsed)
+
+
+def _written_out(raw: str) -> str:
+    """A date written out in English (`24 September 2019`): lod.ingest.dates."""
+    found = written_out(raw)
+    if found is None:
+        raise BadDate(f"`{raw}` is neither ISO 8601 nor RFC 822")
+    moment, timed = found
+    return _iso(moment) if timed else moment.strftime("%Y-%m-%d")
 
 
 def _iso(moment: datetime) -> str:

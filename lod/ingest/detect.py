@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ImportSourceError
+from ..make.sources import csv_delimiter
 
 HEAD = 65536
 _ROOT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
@@ -31,7 +33,8 @@ def detect(path: str) -> str | None:
         head = _without_bom(handle.read(HEAD))
     stripped = head.lstrip()
     if stripped.startswith(b"{"):
-        return "jsonfeed" if b"jsonfeed.org/version" in head else None
+        # `https:\/\/jsonfeed.org\/version\/1`: JSON may escape its slashes (PHP does)
+        return "jsonfeed" if b"jsonfeed.org/version" in head.replace(b"\\/", b"/") else None
     if stripped.startswith(b"<"):
         return _markup(head, stripped)
     return _table(stripped)
@@ -84,9 +87,11 @@ def _root(text: bytes) -> str:
 
 
 def _table(stripped: bytes) -> str | None:
-    """A CSV of articles: a header row naming the headline."""
+    """A CSV of articles: a header row naming the headline (its delimiter `,`, `;` or
+    tab, as lod.make.sources.csv_delimiter finds it)."""
     first = stripped.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    cells = {cell.strip().strip('"') for cell in first.split(",")}
+    row = next(csv.reader([first], delimiter=csv_delimiter(first)), [])
+    cells = {cell.strip() for cell in row}
     return "csv" if cells & {"headline", "title"} else None
 
 

@@ -1,4 +1,4 @@
-"""Feeds: RSS 2.0, RSS 1.0 (RDF Site Summary), Atom 1.0 (RFC 4287) and JSON Feed 1.1.
+"""Feeds: RSS 2.0, RSS 1.0 (RDF Site Summary) and 0.9, Atom 1.0 (RFC 4287) and JSON Feed 1.1.
 
 Parsed here rather than by feedparser: feedparser reads the whole document into memory
 and is lenient (it guesses at broken XML), where an import must stream (a large archive
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
+from html import unescape
 from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
-from . import html, xmlsafe
+from . import bylines, html, slugs, xmlsafe
 from .common import Agent, Publisher, RawItem, Term, agent_from_rss, entities
 from .model import Event, Options, Site, fault
 
@@ -30,6 +32,24 @@ def _media_image(element: Element) -> str:
     """An image from an enclosure or Media RSS (media:content, media:thumbnail, also
     nested in media:group)."""
     return _enclosure_image(element) or _media_rss_image(element)
+
+
+_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
+_NOT_A_PICTURE = re.compile(
+    r"\.gif(?:$|\?)|icon|mime|smil(?:e|ey)|emoji|emoticon|spacer|pixel|/feeds?/|style_?images",
+    re.IGNORECASE,
+)
+
+
+def body_image(markup: str) -> str:
+    """The first image of an item's HTML that is a picture, not a file-type icon, a
+    smiley, a spacer or an animated banner (a GIF): what an item without an enclosure
+    or Media RSS image is shown with (Movable Type puts a zip icon first)."""
+    for found in _IMG.finditer(markup or ""):
+        url = unescape(found.group(1))
+        if url.startswith(("http://", "https://")) and not _NOT_A_PICTURE.search(url):
+            return url
+    return ""
 
 
 def _enclosure_image(element: Element) -> str:
@@ -86,31 +106,39 @@ def _rss2_item(path: str, element: Element, position: int, language: str) -> Raw
     """Authors from dc:creator, else from RSS's own `author` (an e-mail address, with the
     name in brackets or none at all)."""
     creators = _dc_creators(element) or [
-        agent
+        Agent(name)
         for agent in map(
             agent_from_rss, (xmlsafe.text(x) for x in xmlsafe.children(element, "author"))
         )
         if agent
+        for name in bylines.names(agent.name)
     ]
+    body = xmlsafe.child_text(element, "encoded", CONTENT)
+    summary = xmlsafe.child_text(element, "description", "")
     return RawItem(
         file=path,
         position=position,
         ident=xmlsafe.child_text(element, "guid"),
         link=xmlsafe.child_text(element, "link", ""),
         title=xmlsafe.child_text(element, "title", ""),
-        html=xmlsafe.child_text(element, "encoded", CONTENT),
-        summary=xmlsafe.child_text(element, "description", ""),
+        html=body,
+        summary=summary,
         published=xmlsafe.child_text(element, "pubDate") or xmlsafe.child_text(element, "date", DC),
         updated=xmlsafe.child_text(element, "updated", ATOM),
         authors=creators,
         terms=_named_terms(xmlsafe.children(element, "category", "")),
-        image=_media_image(element),
+        image=_media_image(element) or body_image(body or summary),
         language=language,
     )
 
 
 def _dc_creators(element: Element) -> list[Agent]:
-    return [Agent(xmlsafe.text(c)) for c in xmlsafe.children(element, "creator", DC)]
+    """The people of dc:creator bylines, several in one cut apart (lod.ingest.bylines)."""
+    return [
+        Agent(name)
+        for creator in xmlsafe.children(element, "creator", DC)
+        for name in bylines.names(xmlsafe.text(creator))
+    ]
 
 
 def _named_terms(elements: list[Element]) -> list[Term]:
@@ -135,7 +163,26 @@ def read_rss1(path: str, options: Options) -> Iterator[Event]:
             yield from publisher.site(site)
             continue
         yield from publisher.site(site)
-        yield from entities(_rss1_item(path, element, position, site), publisher.slug, options)
+        item = _rss1_item(path, element, position, site)
+        if not item.published:
+            yield fault(path, item.label, "date", _undated(element))
+            continue
+        yield from entities(item, publisher.slug, options)
+
+
+RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
+
+
+def _undated(item: Element) -> str:
+    """Why an RSS 0.9/1.0 item has no date. The channel's own date, when it has one, is
+    not taken for its items': it says when the feed was made, and would give every item
+    the same publication date, which the dataset would then state as a fact."""
+    if xmlsafe.namespace(item.tag) == RSS090:
+        return (
+            "missing: RSS 0.9 gives its items no date (the channel's is not theirs);"
+            " import these articles from their pages or from a feed that dates them"
+        )
+    return "missing: no dc:date (the channel's date is not the item's)"
 
 
 def _rss1_site(channel: Element) -> Site:
@@ -180,11 +227,22 @@ def _atom_text(element: Element | None) -> tuple[str, bool]:
     return "".join(element.itertext()), kind == "html"
 
 
-def _atom_link(element: Element) -> str:
-    for link in xmlsafe.children(element, "link", ATOM):
-        if link.get("rel", "alternate") == "alternate" and link.get("href"):
-            return link.get("href")
-    return ""
+def _atom_link(element: Element, site: str = "") -> str:
+    """The entry's page: its alternate link; for a link-blog entry, whose alternate link
+    is the page it points to on another site (Daring Fireball), its `related` link on the
+    feed's own site, when it has one: the post is the publisher's, the page it links to
+    is not."""
+    links = [
+        (link.get("rel", "alternate"), link.get("href"))
+        for link in xmlsafe.children(element, "link", ATOM)
+        if link.get("href")
+    ]
+    alternate = next((href for rel, href in links if rel == "alternate"), "")
+    own = slugs.host(site)
+    if own and alternate and slugs.host(alternate) != own:
+        related = (href for rel, href in links if rel == "related" and slugs.host(href) == own)
+        return next(related, alternate)
+    return alternate
 
 
 def read_atom(path: str, options: Options) -> Iterator[Event]:
@@ -197,30 +255,32 @@ def read_atom(path: str, options: Options) -> Iterator[Event]:
             language = element.get(XML_LANG, "")
             continue
         if publisher.slug is None:
-            yield from publisher.site(
-                Site(
-                    html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
-                    _atom_link(root),
-                    language,
-                    html.to_text(_atom_text(xmlsafe.child(root, "subtitle", ATOM))[0]),
-                )
+            site = Site(
+                html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
+                _atom_link(root),
+                language,
+                html.to_text(_atom_text(xmlsafe.child(root, "subtitle", ATOM))[0]),
             )
+            yield from publisher.site(site)
         if event == "item":
-            item = _atom_entry(path, element, position, language)
+            item = _atom_entry(path, element, position, language, site.url)
             yield from entities(item, publisher.slug, options)
 
 
-def _atom_entry(path: str, element: Element, position: int, language: str) -> RawItem:
+def _atom_entry(
+    path: str, element: Element, position: int, language: str, site: str = ""
+) -> RawItem:
     content, content_html = _atom_text(xmlsafe.child(element, "content", ATOM))
     summary, summary_html = _atom_text(xmlsafe.child(element, "summary", ATOM))
     title, title_html = _atom_text(xmlsafe.child(element, "title", ATOM))
     authors = [
         Agent(
-            xmlsafe.child_text(a, "name", ATOM),
+            " ".join(xmlsafe.child_text(a, "name", ATOM).split()),
             xmlsafe.child_text(a, "uri", ATOM),
             xmlsafe.child_text(a, "uri", ATOM),
         )
         for a in xmlsafe.children(element, "author", ATOM)
+        if not bylines.is_generic(xmlsafe.child_text(a, "name", ATOM))
     ]
     terms = [
         Term(c.get("term", ""), c.get("label") or c.get("term", ""))
@@ -231,15 +291,15 @@ def _atom_entry(path: str, element: Element, position: int, language: str) -> Ra
         file=path,
         position=position,
         ident=xmlsafe.child_text(element, "id", ATOM),
-        link=_atom_link(element),
-        title=title if title_html else html_escape(title),
+        link=_atom_link(element, site),
+        title=title if title_html else as_html(title),
         html=content if content_html else _paragraphs(content),
-        summary=summary if summary_html else html_escape(summary),
+        summary=summary if summary_html else as_html(summary),
         published=xmlsafe.child_text(element, "published", ATOM),
         updated=xmlsafe.child_text(element, "updated", ATOM),
         authors=authors,
         terms=terms,
-        image=_media_image(element),
+        image=_media_image(element) or body_image(content if content_html else ""),
         language=element.get(XML_LANG, "") or language,
     )
 
@@ -248,6 +308,16 @@ def html_escape(text: str) -> str:
     from html import escape
 
     return escape(text or "", quote=False)
+
+
+def as_html(text: str) -> str:
+    """Plain text (an Atom text construct, a JSON Feed title or summary) as HTML, its
+    character references decoded first: Movable Type and others write `&nbsp;` and
+    `&amp;` in text that is not HTML, where by the specification they would be shown as
+    written; nobody means a literal `&nbsp;`."""
+    from html import unescape
+
+    return html_escape(unescape(text or ""))
 
 
 def _paragraphs(text: str) -> str:
@@ -289,8 +359,8 @@ def read_json_feed(path: str, options: Options) -> Iterator[Event]:
             file=path,
             position=position,
             **{name: _json_text(entry, *keys) for name, keys in JSON_ITEM.items()},
-            title=html_escape(_json_text(entry, "title")),
-            summary=html_escape(_json_text(entry, "summary")),
+            title=as_html(_json_text(entry, "title")),
+            summary=as_html(_json_text(entry, "summary")),
             authors=_json_authors(entry) or feed_authors,
             terms=[Term(str(t), str(t)) for t in entry.get("tags") or [] if str(t).strip()],
             language=_json_text(entry, "language", default=language),
@@ -322,7 +392,7 @@ def _json_text(entry: dict, *keys: str, default="") -> str:
 def _json_authors(entry: dict) -> list[Agent]:
     found = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
     return [
-        Agent(_json_text(a, "name"), _json_text(a, "url"), _json_text(a, "url"))
+        Agent(" ".join(_json_text(a, "name").split()), _json_text(a, "url"), _json_text(a, "url"))
         for a in found
-        if isinstance(a, dict) and a.get("name")
+        if isinstance(a, dict) and a.get("name") and not bylines.is_generic(str(a["name"]))
     ]

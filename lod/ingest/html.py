@@ -110,6 +110,12 @@ def _clean_link(link: Tag, base: str | None) -> None:
     link.attrs = {"href": href, **({"title": link["title"]} if link.get("title") else {})}
 
 
+def shortcodes(text: str) -> str:
+    """WordPress's shortcodes in HTML a site rendered (those it no longer knows): as
+    lod.ingest.wpcontent turns them, without the export's attachments."""
+    return wpcontent.shortcodes(text, wpcontent.Media(), "")
+
+
 def to_markdown(html: str | None, base: str | None = None, wordpress: bool = False) -> str:
     """Clean Markdown of an HTML fragment (entities decoded); '' for nothing."""
     if not html or not html.strip():

@@ -3,8 +3,13 @@
 What Yoast and most news CMSs emit: a `NewsArticle`/`Article` (or `BlogPosting`) with its
 author, publisher, about and mentions, and the `Organization`, `Person`, `Event` and
 `Place` nodes they link, often in one `@graph` tied together by `@id`. Each page is one
-item: a page with broken JSON-LD, or an article with no headline or date, is a fault of
-that page (so `--skip-invalid` goes on with the other pages).
+item with one article, its main one (main_article): the other Article nodes on it
+(related-stories teasers, the same article marked up twice) are noted, not imported. What
+that article leaves out, the page's meta tags and text give (lod.ingest.pagemeta). JSON-LD
+is read as themes write it (lod.ingest.lenient); a block that still cannot be read is a
+note when the rest of the page gives records, and the page's fault when nothing does. An
+article with no headline or date, or a page with nothing lod imports (saying what it
+carries instead), is a fault of that page (so `--skip-invalid` goes on with the others).
 
 Microdata and RDFa are read here (on BeautifulSoup's tree, no network) rather than by
 extruct, which would bring lxml, pyRdfa and a dozen more packages for what is, in the
@@ -13,17 +18,20 @@ pages news sites serve, a simple nesting of `itemscope`/`itemprop` or `typeof`/`
 
 from __future__ import annotations
 
-import json
+import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
+from html import unescape
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 from ..vocab import SCHEMA, SDO, schema_subclasses
-from . import html, slugs, xmlsafe
+from . import html, lenient, pagemeta, slugs, xmlsafe
 from .common import NO_HEADLINE, BadDate, article_dates, date, present, site_entity
-from .model import Entity, Event, Options, Site, fault
+from .model import Entity, Event, Options, Site, Skipped, fault
 
 ARTICLE = {"Article", "NewsArticle", "BlogPosting", "Report", "SocialMediaPosting"}
 KIND_ROOTS = (
@@ -34,6 +42,11 @@ KIND_ROOTS = (
     ("place", SDO.Place),
 )
 SCHEMA_PREFIXES = ("https://schema.org/", "http://schema.org/", "schema:")
+PAGE_TEXT = 0.8  # of a plain-text articleBody's length, that the page's text must have
+NO_DATE = (
+    "missing: no publication date (none in its schema.org, nor in the page's"
+    " article:published_time or other date meta tags)"
+)
 
 
 def _kind_of(types: list[str]) -> tuple[str | None, str | None]:
@@ -81,33 +94,51 @@ def _url(value) -> str:
         if isinstance(item, dict):
             item = item.get("url") or item.get("contentUrl") or item.get("@id") or ""
         if isinstance(item, str) and item.strip().startswith(("http://", "https://")):
-            return item.strip()
+            return _untracked(item.strip())
     return ""
+
+
+def _untracked(url: str) -> str:
+    """A web address without its `utm_*` campaign parameters (songkick's links carry
+    them): they say where a visitor came from, not what the page is."""
+    if "utm_" not in url:
+        return url
+    parts = urlsplit(url)
+    kept = [p for p in parts.query.split("&") if p and not p.lower().startswith("utm_")]
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 # -- extraction --------------------------------------------------------------------------
 
 
-def _json_ld(soup: BeautifulSoup, file: str) -> tuple[list[dict], list]:
-    """The nodes of every JSON-LD block (each block's objects, or their @graph's), and a
-    fault for each block that is not JSON."""
-    nodes, faults = [], []
+@dataclass
+class Unread:
+    """A JSON-LD block from which nothing could be read."""
+
+    number: int
+    line: int  # of the <script> in the page
+    message: str
+
+    def label(self) -> str:
+        return f"JSON-LD block {self.number}"
+
+    def reason(self) -> str:
+        return f"broken JSON-LD: {self.message}"
+
+
+def _json_ld(soup: BeautifulSoup) -> tuple[list[dict], list[Unread]]:
+    """The nodes of every JSON-LD block (each block's objects, or their @graph's), read
+    leniently (lod.ingest.lenient), and the blocks that could not be read at all."""
+    nodes, unread = [], []
     for number, script in enumerate(soup.find_all("script", attrs={"type": _is_json_ld}), 1):
         try:
-            data = json.loads(script.string or script.get_text() or "")
-        except json.JSONDecodeError as bad:
-            faults.append(
-                fault(
-                    file,
-                    f"JSON-LD block {number}",
-                    "",
-                    f"broken JSON-LD: {bad.msg} (line {bad.lineno} of the block)",
-                    line=getattr(script, "sourceline", 0) or 0,
-                )
-            )
+            data, _ = lenient.loads(script.string or script.get_text() or "")
+        except lenient.Unreadable as bad:
+            line = getattr(script, "sourceline", 0) or 0
+            unread.append(Unread(number, line, f"{bad.message} (line {bad.line} of the block)"))
             continue
         nodes.extend(_graph(data))
-    return [n for n in nodes if isinstance(n, dict)], faults
+    return [n for n in nodes if isinstance(n, dict)], unread
 
 
 def _is_json_ld(media_type: str | None) -> bool:
@@ -171,18 +202,37 @@ class _Embedded:
 
     def _walk(self, tag: Tag, node: dict) -> None:
         for sub in tag.find_all(True, recursive=False):
-            names = sub.get(self.prop)
+            names = self._names(sub)
             if names:
-                names = names if isinstance(names, str) else " ".join(names)
-                value = self.node(sub) if sub.has_attr(self.scope) else _prop_value(sub)
-                for name in names.split():
-                    name = name.rsplit("/", 1)[-1].split(":")[-1]
-                    node.setdefault(name, []).append(value)
+                value = self._value(sub, names)
+                for name in names:
+                    values = node.setdefault(name, [])
+                    values.extend(value) if isinstance(value, list) else values.append(value)
                 if sub.has_attr(self.scope):
                     continue
             elif sub.has_attr(self.scope):
                 continue  # a separate item
             self._walk(sub, node)
+
+    def _names(self, tag: Tag) -> list[str]:
+        names = tag.get(self.prop)
+        if not names:
+            return []
+        names = names if isinstance(names, str) else " ".join(names)
+        return [name.rsplit("/", 1)[-1].split(":")[-1] for name in names.split()]
+
+    def _value(self, tag: Tag, names: list[str]):
+        """A nested item's node; an articleBody's HTML (its paragraphs and links are
+        the article's); else the property's value as text."""
+        if tag.has_attr(self.scope):
+            return self.node(tag)
+        plain = not any(tag.has_attr(a) for a, _ in VALUE_ATTRIBUTES)
+        if "articleBody" in names and plain:
+            return pagemeta.inner_html(pagemeta.narrow(tag))
+        if "keywords" in names and plain and tag.find("a"):
+            # a list of tag links (TYPO3: `Themen:` and a link per topic): one each
+            return [" ".join(a.get_text(" ").split()) for a in tag.find_all("a")]
+        return _prop_value(tag)
 
 
 MICRODATA = _Embedded("itemscope", "itemtype", "itemprop", ("itemid",))
@@ -214,8 +264,8 @@ class _Page:
                 self.by_id.setdefault(node["@id"], node)
         self.out: list[Event] = []
         self.refs: dict[int, str] = {}
-        self.page_url = _link(soup, "canonical") or _meta(soup, "og:url")
-        self.site_name = _meta(soup, "og:site_name")
+        self.page_url = pagemeta.page_url(soup)
+        self.site_name = pagemeta.meta(soup, "og:site_name")
         self.language = (soup.html.get("lang", "") if soup.html else "") or ""
 
     def site(self) -> Site:
@@ -355,13 +405,15 @@ class _Page:
     # the article
 
     def article(self, node: dict) -> Iterator[Event]:
-        """The article's linked records, then the article; or its faults."""
-        label = node.get("@id") or _url(node.get("url")) or self.page_url or "the page"
+        """The article's linked records, then the article; or its faults. What it leaves
+        out, the page's meta tags may give (lod.ingest.pagemeta)."""
+        node = {**pagemeta.page_node(self.soup), **{k: v for k, v in node.items() if _given(v)}}
+        url = self.url_of(node)
+        label = url or node.get("@id") or "the page"
         headline, dates, problems = self._checked(node, label)
         if problems:
             yield from problems
             return
-        url = _url(node.get("url")) or _url(node.get("mainEntityOfPage")) or self.page_url
         fields = {
             "headline": headline,
             **dates,
@@ -386,6 +438,27 @@ class _Page:
             origin=f"{self.file}: {label}",
         )
 
+    def url_of(self, node: dict) -> str:
+        """The article's address: its own `url`, else the page's (canonical link, og:url),
+        else its mainEntityOfPage's (the WebPage node's `url` in a Yoast graph, never its
+        `@id`, which is the page's address with `#webpage` after it)."""
+        own = self.absolute(_url(node.get("url")) or _text(node.get("url")))
+        if own or self.page_url:
+            return own or self.page_url
+        for value in _as_list(node.get("mainEntityOfPage")):
+            page = self.resolve(value)
+            found = _url((page or {}).get("url")) if page else _url(value)
+            if found or page:
+                return (found or _url(page.get("@id"))).split("#", 1)[0]
+        return ""
+
+    def absolute(self, url: str) -> str:
+        """A web address, made absolute against the page's own; '' for anything else."""
+        url = (url or "").strip()
+        if url and self.page_url and "://" not in url:
+            url = urljoin(self.page_url, url)
+        return url if url.startswith(("http://", "https://")) and " " not in url else ""
+
     def _checked(self, node: dict, label: str) -> tuple[str, dict, list]:
         """(headline, dates, faults): an article needs a headline (or a name) and a
         publication date (or a creation date)."""
@@ -395,6 +468,8 @@ class _Page:
         dates, problems = article_dates(
             self.file, label, published, modified, missing="datePublished"
         )
+        if not published:  # article_dates' first fault: say where it was looked for
+            problems[0] = fault(self.file, label, "datePublished", NO_DATE)
         if not headline:
             problems.insert(0, fault(self.file, label, "headline", NO_HEADLINE))
         return headline, dates, problems
@@ -431,19 +506,45 @@ class _Page:
         return entity.ref
 
     def _body(self, node: dict, headline: str, url: str) -> str:
-        """The articleBody (HTML or text), else the page's own: the element marked
-        articleBody, else its <article>, less the <h1> that repeats the headline."""
-        text = node.get("articleBody")
-        if _text(text):
-            text = text if isinstance(text, str) else _text(text)
-            return html.to_markdown(text, url) if "<" in text else text.strip()
-        container = self.soup.find(attrs={"itemprop": "articleBody"}) or self.soup.find("article")
+        """The articleBody (HTML, HTML escaped once more, or text), else the page's own
+        text (lod.ingest.pagemeta.text_container) less the <h1> that repeats the
+        headline. An articleBody in plain text gives way to the page's text when that is
+        about as long or longer: the same text with its paragraphs and links, or the
+        whole of an articleBody cut short (l'Express writes only its first lines)."""
+        text = next((t for t in _as_list(node.get("articleBody")) if isinstance(t, str)), "")
+        body = _body_text(text, url) if text.strip() else ""
+        if body and "<" in text:
+            return body
+        page = self._page_text(headline, url)
+        return page if len(page) >= PAGE_TEXT * len(body) else body
+
+    def _page_text(self, headline: str, url: str) -> str:
+        container = pagemeta.text_container(self.soup)
         if container is None:
             return ""
         for heading in container.find_all("h1"):
             if " ".join(heading.get_text(" ").split()) == headline:
                 heading.decompose()
-        return html.to_markdown(str(container), url or None)
+        return html.to_markdown(pagemeta.inner_html(container), url or None)
+
+
+def _body_text(text: str, url: str) -> str:
+    """An articleBody as Markdown: HTML converted (also when it was escaped twice, as
+    `&lt;p&gt;`), plain text kept with a paragraph for each of its lines."""
+    if "<" not in text and re.search(r"&lt;/?(?:p|div|h\d|br|a)\b", text):
+        text = unescape(text)
+    if "<" in text:
+        return html.to_markdown(text, url or None)
+    return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _given(value) -> bool:
+    """A field that says something: not None, not empty, not a list of empty strings."""
+    if isinstance(value, list):
+        return any(_given(v) for v in value)
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None
 
 
 def _common(node: dict, fields: dict) -> dict:
@@ -457,16 +558,6 @@ def _common(node: dict, fields: dict) -> dict:
             description=_text(node.get("description")),
         ),
     }
-
-
-def _link(soup: BeautifulSoup, rel: str) -> str:
-    tag = soup.find("link", rel=rel)
-    return tag.get("href", "") if tag else ""
-
-
-def _meta(soup: BeautifulSoup, name: str) -> str:
-    tag = soup.find("meta", property=name)
-    return tag.get("content", "") if tag else ""
 
 
 def _slug(ref: str) -> str:
@@ -506,6 +597,38 @@ def _article_slug(node: dict, url: str, headline: str) -> str:
 
 
 def read(path: str, options: Options) -> Iterator[Event]:
+    """The page's records: its main article (lod.ingest.pages.main_article) with what it
+    links, and every other node of a kind lod imports; a note (Skipped) for each JSON-LD
+    block that could not be read and for the other articles on the page; a fault of the
+    page when nothing in it can be imported, saying why."""
+    soup = yield from _soup(path, options)
+    if soup is None:
+        return
+    nodes, unread = _json_ld(soup)
+    nodes += MICRODATA.items(soup) + RDFA.items(soup)
+    page = _Page(path, soup, options, nodes)
+    yield page.site()
+    articles = [n for n in nodes if _kind_of(_types(n))[0] == "article"]
+    main, others = main_article(articles, page)
+    page.add_linked(nodes)
+    linked = page.take()
+    if main is None and not linked:
+        yield from _refused(path, soup, nodes, articles, unread)
+        return
+    yield from linked
+    for block in unread:
+        yield Skipped(path, block.label(), f"{block.reason()}; the rest of the page was read")
+    if others:
+        yield Skipped(path, "the page", _others(others))
+    if main is None:
+        yield Skipped(path, "the page", _why_no_article(soup, nodes, articles))
+    else:
+        yield from page.article(main)
+
+
+def _soup(path: str, options: Options):
+    """The page parsed (a generator: it yields the fault of a page in no known encoding,
+    and returns None then)."""
     xmlsafe.check_size(path, options.max_item_bytes)
     with open(path, "rb") as handle:
         raw = handle.read()
@@ -514,22 +637,159 @@ def read(path: str, options: Options) -> Iterator[Event]:
         soup = BeautifulSoup(raw, "html.parser")
     if soup.original_encoding is None and raw and not _decodes(raw):
         yield fault(path, "the page", "", "unknown text encoding", hint="save it as UTF-8")
+        return None
+    return soup
+
+
+# -- which article is the page's ---------------------------------------------------------
+
+
+def main_article(articles: list[dict], page: _Page) -> tuple[dict | None, list[dict]]:
+    """(the page's own article, the other article nodes): a page is one article, and the
+    other Article nodes on it are "related stories" teasers, ItemList members or the same
+    article marked up twice. The page's own is the only one, else the one that is best
+    tied to the page (own_score): its address is the page's, it names the page as its
+    mainEntityOfPage, its headline is the page's title, it has an articleBody; the
+    largest body settles a tie. When none is tied to the page, none is its own; a page
+    that says it is an article (og:type) is then described by its meta tags, if they
+    give a headline."""
+    if len(articles) == 1:
+        return articles[0], []
+    scored = [
+        (own_score(n, page), len(_text(n.get("articleBody"))), -i) for i, n in enumerate(articles)
+    ]
+    if articles:
+        best = max(range(len(articles)), key=lambda i: scored[i])
+        if scored[best][0] > 0:
+            return articles[best], articles[:best] + articles[best + 1 :]
+    if pagemeta.is_article(page.soup) and pagemeta.title(page.soup):
+        return {"@type": "Article"}, articles
+    return None, articles
+
+
+def own_score(node: dict, page: _Page) -> int:
+    """How surely an article node is the page's own (see main_article)."""
+    score = 0
+    if page.page_url and _same_page(page.page_url, _addresses(node, page)):
+        score += 8
+    if _given(node.get("mainEntityOfPage")):
+        score += 4
+    if _same_title(_text(node.get("headline")) or _text(node.get("name")), page.soup):
+        score += 4
+    if _text(node.get("articleBody")):
+        score += 2
+    return score
+
+
+def _addresses(node: dict, page: _Page) -> list[str]:
+    """Every address an article node gives itself: url, @id, mainEntityOfPage."""
+    found = [_text(node.get("url")), node.get("@id")]
+    for value in _as_list(node.get("mainEntityOfPage")):
+        found.append(value.get("@id") or value.get("url") if isinstance(value, dict) else value)
+    return [page.absolute(u) for u in found if isinstance(u, str) and u]
+
+
+def _same_page(url: str, others: list[str]) -> bool:
+    key = _page_key(url)
+    return any(_page_key(other) == key for other in others if other)
+
+
+def _page_key(url: str) -> str:
+    """An address compared as a page: scheme, `www.`, fragment and final slash ignored."""
+    url = url.split("#", 1)[0].split("://", 1)[-1].removeprefix("www.")
+    return url.rstrip("/").lower()
+
+
+def _same_title(headline: str, soup: BeautifulSoup) -> bool:
+    """The headline is the page's title (og:title, <title>), or a part of it: sites add
+    their name to titles, and kickers to headlines."""
+    headline = " ".join(headline.casefold().split())
+    if len(headline) < 10:
+        return False
+    for title in (pagemeta.title(soup), soup.title.string if soup.title else ""):
+        title = " ".join((title or "").casefold().split())
+        if len(title) >= 10 and (headline in title or title in headline):
+            return True
+    return False
+
+
+def _others(others: list[dict]) -> str:
+    count = len(others)
+    return (
+        f"{count} other Article node{'s' if count != 1 else ''} on the page (teasers,"
+        " related stories or the same article marked up twice): not imported"
+    )
+
+
+# -- why nothing was imported ------------------------------------------------------------
+
+STRUCTURE = {
+    "BreadcrumbList",
+    "Breadcrumb",
+    "ListItem",
+    "ItemList",
+    "WebPage",
+    "WebSite",
+    "ImageObject",
+    "Image",
+    "SiteNavigationElement",
+    "WPHeader",
+    "WPFooter",
+    "WPSideBar",
+    "SearchAction",
+    "Comment",
+    "Item",
+    "Document",
+}
+"""schema.org types (and Drupal's RDFa Item/Document) that describe a page's structure,
+not something a newsroom publishes."""
+
+
+def _refused(path, soup, nodes, articles, unread) -> Iterator[Event]:
+    """The fault of a page from which nothing can be imported: its unreadable JSON-LD
+    blocks when it has any, else why it holds no article."""
+    if unread:
+        for block in unread:
+            yield fault(path, block.label(), "", block.reason(), line=block.line)
         return
-    nodes, faults = _json_ld(soup, path)
-    if faults:
-        yield from faults
-        return
-    nodes += MICRODATA.items(soup) + RDFA.items(soup)
-    page = _Page(path, soup, options, nodes)
-    yield page.site()
-    articles = [n for n in nodes if _kind_of(_types(n))[0] == "article"]
-    page.add_linked(nodes)
-    if not articles and not page.out:
-        yield fault(path, "the page", "", "no schema.org found (JSON-LD, microdata or RDFa)")
-        return
-    yield from page.take()
-    for node in articles:
-        yield from page.article(node)
+    yield fault(path, "the page", "", _why_no_article(soup, nodes, articles))
+
+
+def _why_no_article(soup, nodes: list[dict], articles: list[dict]) -> str:
+    if articles:
+        count = len(articles)
+        return (
+            f"no article of its own: the {count} Article node{'s' if count != 1 else ''} on"
+            " it are teasers of other pages (none has the page's address or title)"
+        )
+    others = _foreign_types(nodes)
+    if others:
+        listed = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+        return (
+            f"carries schema.org {listed}, which lod does not import (it imports articles,"
+            " organisations, people, events and places)"
+        )
+    kinds = [n for n in nodes if _kind_of(_types(n))[0] is not None]
+    listed = ", ".join(sorted({t for n in (kinds or nodes) for t in _types(n) if t}))
+    if kinds:
+        return f"no article: its schema.org is only {listed}, imported as such"
+    if nodes:
+        return f"carries only page structure (schema.org {listed or 'nodes'}), no article"
+    return "no schema.org found (JSON-LD, microdata or RDFa)"
+
+
+def _foreign_types(nodes: list[dict]) -> list[str]:
+    """The types of the page's nodes that are neither of a kind lod imports nor page
+    structure, in the order met."""
+    found: list[str] = []
+    for node in nodes:
+        types = _types(node)
+        if _kind_of(types)[0] is not None:
+            continue
+        for name in types:
+            if name and name not in STRUCTURE and name not in found:
+                found.append(name)
+    return found
 
 
 def _decodes(raw: bytes) -> bool:

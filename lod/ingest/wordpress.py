@@ -347,12 +347,22 @@ class Topics:
         return found
 
     def _with_ancestors(self, term: Term) -> list[Term]:
-        chain, seen = [term], {term.slug_source}
-        while chain[-1].broader and chain[-1].broader not in seen:
-            parent = self.final[chain[-1].broader]
-            seen.add(parent.slug_source)
-            chain.append(parent)
-        return chain
+        return _with_ancestors(term, self.final)
+
+
+def _with_ancestors(term: Term, terms: dict[str, Term]) -> list[Term]:
+    """The term and its ancestors, by `broader` in `terms` (by slug); a parent not in
+    them ends the chain, and the last term loses its `broader` (lod.ingest.wpjson reads
+    the REST API's categories with it too)."""
+    chain, seen = [term], {term.slug_source}
+    while chain[-1].broader and chain[-1].broader not in seen:
+        parent = terms.get(chain[-1].broader)
+        if parent is None:  # a parent not exported
+            chain[-1] = Term(chain[-1].slug_source, chain[-1].label)
+            break
+        seen.add(parent.slug_source)
+        chain.append(parent)
+    return chain
 
 
 def _first_plain(slugs: list[str]) -> str:

@@ -264,18 +264,9 @@ def _proposal(
 
 
 def review(proposals: list[Proposal]) -> list[str]:
-    """The review list: per article, what would be added, and the ambiguous names."""
-    lines = []
-    for proposal in proposals:
-        if not (proposal.about or proposal.mentions or proposal.ambiguous):
-            continue
-        lines.append(f"{proposal.ref}  ({proposal.file})")
-        for name, hits in (("about", proposal.about), ("mentions", proposal.mentions)):
-            for hit in hits:
-                times = f" x{hit.count}" if hit.count > 1 else ""
-                lines.append(f'  {name:9} + {hit.ref}  "{hit.name}"{times}')
-        for name, refs in sorted(proposal.ambiguous.items()):
-            lines.append(f'  ambiguous   "{name}": {", ".join(refs)} (add by hand)')
+    """The review list: per article, what would be added, and the ambiguous names; then
+    the count of links proposed, and the names left out as common words."""
+    lines = [line for proposal in proposals for line in _reviewed(proposal)]
     count = sum(len(p.about) + len(p.mentions) for p in proposals)
     articles = sum(1 for p in proposals if p.about or p.mentions)
     lines.append(f"{count} link{'s' if count != 1 else ''} proposed in {articles} article(s)")
@@ -283,6 +274,20 @@ def review(proposals: list[Proposal]) -> list[str]:
     if common:
         shown = ", ".join(f'"{name}" ({ref}) in {n}' for (ref, name), n in common.most_common())
         lines.append(f"left out as common words (articles): {shown}")
+    return lines
+
+
+def _reviewed(proposal: Proposal) -> list[str]:
+    """One article's lines of the review: none when it has nothing to add or to ask."""
+    if not (proposal.about or proposal.mentions or proposal.ambiguous):
+        return []
+    lines = [f"{proposal.ref}  ({proposal.file})"]
+    for name, hits in (("about", proposal.about), ("mentions", proposal.mentions)):
+        for hit in hits:
+            times = f" x{hit.count}" if hit.count > 1 else ""
+            lines.append(f'  {name:9} + {hit.ref}  "{hit.name}"{times}')
+    for name, refs in sorted(proposal.ambiguous.items()):
+        lines.append(f'  ambiguous   "{name}": {", ".join(refs)} (add by hand)')
     return lines
 
 

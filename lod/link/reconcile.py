@@ -322,27 +322,46 @@ class NameIndex:
     ) -> dict[int, tuple[float, str]]:
         """Each candidate record's score and why: by id, by name over the shortlist, by a
         condition's hit; capped where the query gives identifiers the record lacks."""
-        scored: dict[int, tuple[float, str]] = {}
-        for name in names:  # an entity id as the query: `organisation/x` or its IRI
-            position = self._position(name) if "/" in name else None
-            if position is not None:
-                scored[position] = (EXACT, "id")
-        for text in (t for t in (normalise(n[:MAX_QUERY_CHARS]) for n in names) if t):
-            for position in self._retrieve(text.split(), allowed):
-                score = self._score_name(text, self.entries[position])
-                if score[0] >= MIN_SCORE and score[0] > scored.get(position, (-1, ""))[0]:
-                    scored[position] = score
+        scored = self._by_id(names)
+        for position, score in self._by_name(names, allowed):
+            if score[0] > scored.get(position, (-1, ""))[0]:
+                scored[position] = score
         for position, reason in conditions.hits.items():
             scored[position] = (EXACT, reason)
         given = {_authority(k) for k in conditions.given_keys}
-        if given:  # an exact name without the identifier given is less certain
-            for position, (score, reason) in list(scored.items()):
-                if position in conditions.hits:
-                    continue
-                keys = {_authority(k) for k in self.entries[position]["sameAs"]}
-                cap = SAME_AS_CAP / 2 if (keys & given) - {""} else SAME_AS_CAP
-                scored[position] = (min(score, cap), reason)
+        if given:
+            self._cap(scored, conditions.hits, given)
         return scored
+
+    def _by_id(self, names: list[str]) -> dict[int, tuple[float, str]]:
+        """The records of the names that are an entity id (`organisation/x` or its IRI):
+        an exact match."""
+        found = (self._position(name) for name in names if "/" in name)
+        return {position: (EXACT, "id") for position in found if position is not None}
+
+    def _by_name(
+        self, names: list[str], allowed: frozenset[int] | None
+    ) -> Iterable[tuple[int, tuple[float, str]]]:
+        """Each name's shortlisted records with their score, those scoring at least
+        MIN_SCORE (a record of several names once a name)."""
+        for text in (t for t in (normalise(n[:MAX_QUERY_CHARS]) for n in names) if t):
+            for position in self._retrieve(text.split(), allowed):
+                score = self._score_name(text, self.entries[position])
+                if score[0] >= MIN_SCORE:
+                    yield position, score
+
+    def _cap(
+        self, scored: dict[int, tuple[float, str]], hits: dict[int, str], given: set[str]
+    ) -> None:
+        """An exact name without the identifier the query gives is less certain: each
+        record not hit by an identifier is capped at SAME_AS_CAP, at half of it when it has
+        an identifier of an authority given (another entity, there, it seems)."""
+        for position, (score, reason) in list(scored.items()):
+            if position in hits:
+                continue
+            keys = {_authority(k) for k in self.entries[position]["sameAs"]}
+            cap = SAME_AS_CAP / 2 if (keys & given) - {""} else SAME_AS_CAP
+            scored[position] = (min(score, cap), reason)
 
     def _condition_hits(self, condition: Condition) -> list[list[int]] | None:
         pid = condition.pid.strip().casefold()

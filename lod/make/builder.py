@@ -182,24 +182,40 @@ class Builder:
             return
         with lock(output(self.settings)):
             self.progress("keep")
-            written, last = self.on_disk
-            if self.journal is not None and (
-                in_background or written + len(self.journal) <= MAX_STEPS
-            ):
-                for step in self.journal:
-                    if not save_step(self.settings, written + 1, step, last):
-                        break
-                    written, last = written + 1, step.build.id
+            written, last = self._save_steps(in_background)
+            # a snapshot is due when the steps do not reach this build, or are too many
             due = last != self.state.build.id or written > MAX_STEPS
-            # the writer holds the lock until it is done
-            if due and in_background and detached(partial(save_state, self.settings, self.state)):
-                self.journal, self.on_disk = None, (0, "")  # written or not: unknown here
-                self.shared_with_writer = True
+            if due and in_background and self._save_detached():
                 return
             if due and save_state(self.settings, self.state):
                 written, last = 0, self.state.build.id
             self.journal = [] if last == self.state.build.id else None
             self.on_disk = (written, last)
+
+    def _save_steps(self, in_background: bool) -> tuple[int, str]:
+        """The journal's steps written after those on disk, in order until one is not
+        (those after it could not be replayed): (the steps on disk, the build the last
+        made). None are written without a journal (what is on disk is no ancestor of this
+        build), nor, in the foreground, past MAX_STEPS (the steps a next process replays at
+        most: a snapshot is written instead)."""
+        written, last = self.on_disk
+        if self.journal is None or (not in_background and written + len(self.journal) > MAX_STEPS):
+            return written, last
+        for step in self.journal:
+            if not save_step(self.settings, written + 1, step, last):
+                break
+            written, last = written + 1, step.build.id
+        return written, last
+
+    def _save_detached(self) -> bool:
+        """The snapshot handed to a detached process, which holds the build lock until it
+        is done; whether one could be started. Once it is, what is on disk is unknown here
+        (written or not), and the state is shared with the writer."""
+        if not detached(partial(save_state, self.settings, self.state)):
+            return False
+        self.journal, self.on_disk = None, (0, "")
+        self.shared_with_writer = True
+        return True
 
     def _resume(self) -> None:
         """Take the state the last process left on disk (its snapshot and steps replayed),

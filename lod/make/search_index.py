@@ -49,21 +49,23 @@ def _text(values) -> str:
 
 
 def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, list]:
-    """One record's row and its links (facet, value)."""
+    """One record's row and its links (facet, value, role)."""
     pairs = graph.by_subject.get(subject, set())
     by: dict = {}
     for predicate, obj in pairs:
         by.setdefault(predicate, []).append(obj)
+    return _row(subject, kind, by), _links(pairs, subject, base)
+
+
+def _row(subject: URIRef, kind: str, by: dict) -> dict:
+    """The record's row from its values by predicate: the first label is the title (the
+    IRI's last segment without one), the other labels and the alternate names are names."""
     labels = [v for p in LABELS for v in sorted(by.get(p, ()))]
     names = [v for p in ALTERNATE_NAMES for v in sorted(by.get(p, ()))]
     date = next((str(v) for p in LISTING_DATES for v in sorted(by.get(p, ()))), "")
-    modified = str(min(by[_MODIFIED])) if _MODIFIED in by else date
     description = sorted(by.get(_DESCRIPTION, []))
     body = sorted(by.get(_BODY, []))
-    summary = " ".join(_text(description or body).split())
-    if len(summary) > SUMMARY_CHARS:
-        summary = summary[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
-    row = {
+    return {
         "iri": str(subject),
         "kind": kind,
         "title": _text(labels[:1]) or str(subject).rsplit("/", 1)[-1],
@@ -71,10 +73,26 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
         "description": _text(description),
         "body": _text(body),
         "date": date,
-        "modified": modified,
+        # The earliest modification date, else the listing date: a record never modified
+        # was last changed when it was made.
+        "modified": str(min(by[_MODIFIED])) if _MODIFIED in by else date,
         "year": date[:4] if date[:4].isdigit() else "",
-        "summary": summary,
+        "summary": _summary(description or body),
     }
+
+
+def _summary(values) -> str:
+    """What a result shows of a record: its description (else its body) on one line, cut
+    at a word before SUMMARY_CHARS with an ellipsis, so no word is shown broken."""
+    summary = " ".join(_text(values).split())
+    if len(summary) > SUMMARY_CHARS:
+        summary = summary[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+    return summary
+
+
+def _links(pairs, subject: URIRef, base: str) -> list[tuple[str, str, str]]:
+    """The record's links to other records of a facet kind, (facet, value, role) sorted;
+    links to itself and outside the dataset are no facet."""
     links: dict[str, tuple[str, str]] = {}  # value -> (facet, role), the first role of RANKS
     prefix = id_prefix(base)
     for predicate, obj in pairs:
@@ -87,7 +105,7 @@ def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, 
             found = kind_and_slug(base, key)
             if found and found[0] in FACET_KINDS:
                 links[key] = (found[0], role)
-    return row, sorted((facet, value, role) for value, (facet, role) in links.items())
+    return sorted((facet, value, role) for value, (facet, role) in links.items())
 
 
 ROLES = {SDO.author: "author", SDO.about: "about"}

@@ -201,26 +201,46 @@ def evaluate(shapes: list[NodeShape], data: Data, focus: set[Node] | None = None
 
 
 def _focus_nodes(shape: NodeShape, data: Data, among: set[Node] | None) -> set[Node]:
-    """The shape's focus nodes (those in `among` only, when given)."""
+    """The shape's focus nodes (those in `among` only, when given). The data is indexed by
+    subject, so a node is found as a triple's object (sh:targetObjectsOf) only by a pass
+    over all of it: a shape with such a target looks at every node, even among a few."""
     if among is None or shape.objects_of:
-        found = set(shape.nodes)
-        if shape.classes:
-            found.update(node for node in data.types if _in_class(shape, node, data))
-        if shape.subjects_of or shape.objects_of:
-            for subject, pairs in data.by_subject.items():
-                for predicate, obj in pairs:
-                    if predicate in shape.subjects_of:
-                        found.add(subject)
-                    if predicate in shape.objects_of:
-                        found.add(obj)
+        found = _every_focus_node(shape, data)
         return found if among is None else found & among
-    return {
-        node
-        for node in among
-        if node in shape.nodes
+    return {node for node in among if _targets(shape, node, data)}
+
+
+def _every_focus_node(shape: NodeShape, data: Data) -> set[Node]:
+    """Every node the shape targets, each kind of target looked up where it is cheapest:
+    nodes named, instances from the types, subjects and objects in one pass over the
+    triples (only when the shape targets by predicate)."""
+    found = set(shape.nodes)
+    if shape.classes:
+        found.update(node for node in data.types if _in_class(shape, node, data))
+    if shape.subjects_of or shape.objects_of:
+        found.update(_targets_by_predicate(shape, data))
+    return found
+
+
+def _targets_by_predicate(shape: NodeShape, data: Data) -> Iterable[Node]:
+    """The subjects of the shape's sh:targetSubjectsOf predicates and the objects of its
+    sh:targetObjectsOf predicates."""
+    for subject, pairs in data.by_subject.items():
+        for predicate, obj in pairs:
+            if predicate in shape.subjects_of:
+                yield subject
+            if predicate in shape.objects_of:
+                yield obj
+
+
+def _targets(shape: NodeShape, node: Node, data: Data) -> bool:
+    """Whether the shape targets the node, read from the node alone: named, an instance of
+    a target class, or the subject of a target predicate (not sh:targetObjectsOf)."""
+    return (
+        node in shape.nodes
         or _in_class(shape, node, data)
         or any(p in shape.subjects_of for p, _ in data.by_subject.get(node, ()))
-    }
+    )
 
 
 def _in_class(shape: NodeShape, node: Node, data: Data) -> bool:
@@ -232,32 +252,62 @@ def _in_class(shape: NodeShape, node: Node, data: Data) -> bool:
 def _evaluate_constraints(
     constraints: Constraints, focus: Node, values: dict[Node, list[Node]], data: Data
 ) -> Iterable[Finding]:
+    """The findings of one shape's constraints on a focus node: a finding for each value
+    that does not conform, and one without a value for the values together (their count,
+    their languages), component by component in the order of COMPONENTS."""
     path = constraints.path
     nodes = [focus] if path is None else values.get(path, [])
+    for component in COMPONENTS:
+        for value in component(constraints, nodes, values, data):
+            shown = value.n3() if value is not None and value != focus else ""
+            yield Finding(
+                constraints.severity, str(focus), str(path or ""), constraints.message, shown
+            )
 
-    def finding(value: Node | None) -> Finding:
-        shown = value.n3() if value is not None and value != focus else ""
-        return Finding(
-            constraints.severity, str(focus), str(path or ""), constraints.message, shown
-        )
 
+# Each constraint component: (constraints, the value nodes, the focus node's values by
+# predicate, the data) -> the values that do not conform, None for the values together.
+
+
+def _counts(constraints: Constraints, nodes: list[Node], values, data: Data) -> Iterable[None]:
+    """sh:minCount, sh:maxCount."""
     if constraints.min_count is not None and len(nodes) < constraints.min_count:
-        yield finding(None)
+        yield None
     if constraints.max_count is not None and len(nodes) > constraints.max_count:
-        yield finding(None)
-    for node in nodes:
-        if not all(check(node, data) for check in constraints.values):
-            yield finding(node)
+        yield None
+
+
+def _value_failures(
+    constraints: Constraints, nodes: list[Node], values, data: Data
+) -> Iterable[Node]:
+    """The value checks (sh:class, sh:datatype, sh:nodeKind, sh:in, the ranges, sh:or):
+    each value failing any of them, once."""
+    return [n for n in nodes if not all(check(n, data) for check in constraints.values)]
+
+
+def _above_bounds(
+    constraints: Constraints, nodes: list[Node], values, data: Data
+) -> Iterable[Node]:
+    """sh:lessThanOrEquals: per other predicate, each value above any of its values."""
     for other in constraints.less_or_equal:
         for node in nodes:
             if not all(_less_or_equal(node, bound) for bound in values.get(other, ())):
-                yield finding(node)
+                yield node
+
+
+def _languages_repeated(
+    constraints: Constraints, nodes: list[Node], values, data: Data
+) -> Iterable[None]:
+    """sh:uniqueLang: a language tag (in any case) on two values."""
     if constraints.unique_lang:
         languages = [
             str(n.language).lower() for n in nodes if isinstance(n, Literal) and n.language
         ]
         if len(languages) != len(set(languages)):
-            yield finding(None)
+            yield None
+
+
+COMPONENTS = (_counts, _value_failures, _above_bounds, _languages_repeated)
 
 
 # Compiling: the shapes graph into NodeShape and Constraints, or Unsupported.

@@ -406,8 +406,23 @@ class _NodeReader:
             )
 
 
+DELIMITERS = ",;\t"
+
+
+def csv_delimiter(text: str) -> str:
+    """A CSV's delimiter, from its header row: whichever of `,`, `;` and tab cuts it into
+    the most cells (`,` on a tie). Spreadsheets set to a language that writes decimal
+    commas (German, French, Spanish …) save CSV with `;`."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+
+    def cells(delimiter: str) -> int:
+        return len(next(csv.reader([first], delimiter=delimiter), []))
+
+    return max(DELIMITERS, key=lambda d: (cells(d), d == ","))
+
+
 def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text), strict=True)
     try:
         header = next(reader)
         header_line = reader.line_num

@@ -53,44 +53,12 @@ class RemoteStore:
         own, seen, pointing = self._own(iri, subject)
         if not own:
             return description
-        target = ox.NamedNode(iri)
-        incoming = []
-        if pointing:
-            through = " ".join(iri_ref(p) for p in pointing)
-            rows = self.client.select(
-                f"SELECT ?n ?s ?p WHERE {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ "
-                f"VALUES ?y {{ {through} }} ?x ?y {subject} }} }} UNION {{ SELECT ?s ?p WHERE "
-                f"{{ VALUES ?p {{ {through} }} ?s ?p {subject} }} ORDER BY ?s ?p "
-                f"OFFSET {int(offset)} LIMIT {int(limit)} }} }}",
-                self.graph,
-            )
-            for row in rows:
-                if row["n"] is not None:
-                    description.incoming = int(row["n"].value)
-                else:
-                    incoming.append(ox.Triple(row["s"], row["p"], target))
-            incoming.sort(key=lambda t: (t.subject.value, t.predicate.value))
+        incoming, description.incoming = self._incoming(iri, subject, pointing, offset, limit)
         rows = self.client.select(  # its data document (foaf:Document, void:inDataset)
             f"SELECT ?s ?p ?o WHERE {{ ?s {PRIMARY_TOPIC} {subject} . ?s ?p ?o }}", self.graph
         )
         own += sorted((ox.Triple(r["s"], r["p"], r["o"]) for r in rows), key=str)
-        linked = {t.object for t in own} | {t.subject for t in incoming}
-        linked = {
-            n.value
-            for n in linked
-            if isinstance(n, ox.NamedNode) and n.value != iri and n.value not in seen
-        }
-        linked = sorted(linked | {n.split("#", 1)[0] for n in linked if "#" in n} - {iri})
-        context = []
-        if linked:
-            values = " ".join(iri_ref(n) for n in linked)
-            predicates = " ".join(f"<{p.value}>" for p in sorted(CONTEXT, key=str))
-            rows = self.client.select(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} "
-                f"VALUES ?p {{ {predicates} }} ?s ?p ?o }}",
-                self.graph,
-            )
-            context = sorted((ox.Triple(r["s"], r["p"], r["o"]) for r in rows), key=str)
+        context = self._context(_linked(iri, seen, own, incoming))
         description.triples = list(dict.fromkeys(own + incoming + context))
         return description
 
@@ -99,6 +67,29 @@ class RemoteStore:
         nodes, however deep); the hash nodes' IRIs; the predicates that point to it in
         any graph of the store (a superset of the build's)."""
         prefix = iri + "#"
+        rows, pointing = self._across_graphs(subject, prefix)
+        own: list[ox.Triple] = []
+        seen = {iri}
+        queried = {iri} | {row["s"].value for row in rows}
+        while rows:
+            triples = [ox.Triple(row["s"], row["p"], row["o"]) for row in rows]
+            own.extend(triples)
+            seen |= {t.subject.value for t in triples}
+            deeper = sorted(_hash_nodes(triples, prefix) - queried)
+            if not deeper:
+                break
+            queried |= set(deeper)
+            values = " ".join(iri_ref(n) for n in deeper)
+            rows = self.client.select(
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}", self.graph
+            )
+        own.sort(key=lambda t: (t.subject.value != iri, str(t)))  # the store's order is its own
+        return list(dict.fromkeys(own)), seen - {iri}, pointing
+
+    def _across_graphs(self, subject: str, prefix: str) -> tuple[list[dict], list[str]]:
+        """The first query, over all the store's graphs (see `describe`): the rows of the
+        resource's triples and of the hash nodes it links to in the build's graph, and the
+        predicates that point to the resource in any graph, sorted."""
         rows = self.client.select(
             f"SELECT ?g ?s ?p ?o ?y WHERE {{ "
             f"{{ GRAPH ?g {{ VALUES ?s {{ {subject} }} ?s ?p ?o }} }} UNION "
@@ -109,31 +100,46 @@ class RemoteStore:
         )
         pointing = sorted({row["y"].value for row in rows if row["y"] is not None})
         rows = [row for row in rows if row["g"] is not None and row["g"].value == self.graph]
-        own: list[ox.Triple] = []
-        seen = {iri}
-        queried = {iri} | {row["s"].value for row in rows if row["s"].value != iri}
-        while rows:
-            triples = [ox.Triple(row["s"], row["p"], row["o"]) for row in rows]
-            own.extend(triples)
-            seen |= {t.subject.value for t in triples}
-            deeper = sorted(
-                {
-                    t.object.value
-                    for t in triples
-                    if isinstance(t.object, ox.NamedNode)
-                    and t.object.value.startswith(prefix)
-                    and t.object.value not in queried
-                }
-            )
-            if not deeper:
-                break
-            queried |= set(deeper)
-            values = " ".join(iri_ref(n) for n in deeper)
-            rows = self.client.select(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}", self.graph
-            )
-        own.sort(key=lambda t: (t.subject.value != iri, str(t)))  # the store's order is its own
-        return list(dict.fromkeys(own)), seen - {iri}, pointing
+        return rows, pointing
+
+    def _incoming(
+        self, iri: str, subject: str, pointing: list[str], offset: int, limit: int
+    ) -> tuple[list[ox.Triple], int]:
+        """One page of the links to the resource, in (subject, predicate) order, and how
+        many there are: one query on the build's graph, through the predicates that point
+        to it (none: no links, and no query)."""
+        if not pointing:
+            return [], 0
+        target = ox.NamedNode(iri)
+        through = " ".join(iri_ref(p) for p in pointing)
+        rows = self.client.select(
+            f"SELECT ?n ?s ?p WHERE {{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ "
+            f"VALUES ?y {{ {through} }} ?x ?y {subject} }} }} UNION {{ SELECT ?s ?p WHERE "
+            f"{{ VALUES ?p {{ {through} }} ?s ?p {subject} }} ORDER BY ?s ?p "
+            f"OFFSET {int(offset)} LIMIT {int(limit)} }} }}",
+            self.graph,
+        )
+        count, incoming = 0, []
+        for row in rows:
+            if row["n"] is not None:
+                count = int(row["n"].value)
+            else:
+                incoming.append(ox.Triple(row["s"], row["p"], target))
+        incoming.sort(key=lambda t: (t.subject.value, t.predicate.value))
+        return incoming, count
+
+    def _context(self, linked: list[str]) -> list[ox.Triple]:
+        """The type, labels, url and address of each linked resource, one query for all."""
+        if not linked:
+            return []
+        values = " ".join(iri_ref(n) for n in linked)
+        predicates = " ".join(f"<{p.value}>" for p in sorted(CONTEXT, key=str))
+        rows = self.client.select(
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} "
+            f"VALUES ?p {{ {predicates} }} ?s ?p ?o }}",
+            self.graph,
+        )
+        return sorted((ox.Triple(r["s"], r["p"], r["o"]) for r in rows), key=str)
 
     def run(
         self,
@@ -176,6 +182,28 @@ class RemoteStore:
             return results.serialize(format=accept_results.oxigraph)
         except (SyntaxError, ValueError) as error:
             raise EngineError(f"the store's answer does not parse: {error}") from None
+
+
+def _hash_nodes(triples: list[ox.Triple], prefix: str) -> set[str]:
+    """The IRIs of the hash nodes (IRIs starting `prefix`) the triples link to."""
+    return {
+        t.object.value
+        for t in triples
+        if isinstance(t.object, ox.NamedNode) and t.object.value.startswith(prefix)
+    }
+
+
+def _linked(iri: str, seen: set[str], own: list[ox.Triple], incoming: list[ox.Triple]) -> list[str]:
+    """The resources a document says something of, sorted: those its triples link to and
+    those linking to it, but not itself or its hash nodes (`seen`, whose triples it holds
+    whole); for a hash node of another record (a role, a part), that record too."""
+    nodes = {t.object for t in own} | {t.subject for t in incoming}
+    linked = {
+        n.value
+        for n in nodes
+        if isinstance(n, ox.NamedNode) and n.value != iri and n.value not in seen
+    }
+    return sorted(linked | {n.split("#", 1)[0] for n in linked if "#" in n} - {iri})
 
 
 def _boolean(results):

@@ -17,6 +17,8 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -127,6 +129,23 @@ def _marked(text: str) -> str:
     return escape(text).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
+@contextmanager
+def _bounded(db: sqlite3.Connection, timeout: float | None) -> Iterator[None]:
+    """The search's statements, stopped past `timeout` seconds (SQLite looks at the clock
+    every PROGRESS_STEPS steps): QueryTimeout; any other error of SQLite a BadSearch."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if deadline is not None:
+        db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeout(f"search stopped after {timeout:g} s") from None
+        raise BadSearch(f"this search cannot be read: {error}") from None  # in case
+    finally:
+        db.set_progress_handler(None, 0)
+
+
 class SearchIndex:
     """A build's search.sqlite, read-only (a connection per thread)."""
 
@@ -166,34 +185,37 @@ class SearchIndex:
         if page < 1 or page > MAX_PAGE:
             raise BadSearch(f"page is a number from 1 to {MAX_PAGE}")
         db = self._db()
-        self._terms(db)
+        condition, params = self._condition(db, query.match, filters)
+        with _bounded(db, timeout):
+            facets = self._facets(db, condition, params)
+            total = sum(count for _, count in facets.get("kind", ()))
+            hits = self._page(db, query.match, condition, params, page, page_size)
+        return Results(query.text, total, page, page_size, hits, facets, filters)
+
+    def _condition(self, db, match: str, filters: dict[str, str]) -> tuple[str, list]:
+        """The SQL condition on the text table for a search and its filters, and its
+        parameters; a facet value the index does not know matches nothing."""
+        self._terms(db)  # reads the ids of the facet values too
         terms = self._ids
         where = ["text MATCH ?"]
-        params: list = [query.match]
+        params: list = [match]
         for facet, value in sorted(filters.items()):
             where.append("rowid IN (SELECT id FROM links WHERE term = ?)")
             params.append(terms.get((facet, value), -1))
-        condition = " AND ".join(where)
+        return " AND ".join(where), params
+
+    def _page(
+        self, db, match: str, condition: str, params: list, page: int, page_size: int
+    ) -> list[Hit]:
+        """One page of the matching records, best first (BM25 over the weighted columns;
+        the first indexed first among equals)."""
         weights = ", ".join(str(w) for w in WEIGHTS)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if deadline is not None:
-            db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
-        try:
-            facets = self._facets(db, condition, params)
-            total = sum(count for _, count in facets.get("kind", ()))
-            best = db.execute(
-                f"SELECT rowid, bm25(text, {weights}) AS rank FROM text WHERE {condition} "
-                "ORDER BY rank, rowid LIMIT ? OFFSET ?",
-                [*params, page_size, (page - 1) * page_size],
-            ).fetchall()
-            hits = [self._hit(db, query.match, rowid, rank) for rowid, rank in best]
-        except sqlite3.OperationalError as error:
-            if deadline is not None and time.monotonic() > deadline:
-                raise QueryTimeout(f"search stopped after {timeout:g} s") from None
-            raise BadSearch(f"this search cannot be read: {error}") from None  # in case
-        finally:
-            db.set_progress_handler(None, 0)
-        return Results(query.text, total, page, page_size, hits, facets, filters)
+        best = db.execute(
+            f"SELECT rowid, bm25(text, {weights}) AS rank FROM text WHERE {condition} "
+            "ORDER BY rank, rowid LIMIT ? OFFSET ?",
+            [*params, page_size, (page - 1) * page_size],
+        ).fetchall()
+        return [self._hit(db, match, rowid, rank) for rowid, rank in best]
 
     def _hit(self, db, match: str, rowid: int, rank: float) -> Hit:
         """A result with its title highlighted and a snippet (made for the page's results

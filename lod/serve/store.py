@@ -159,39 +159,68 @@ class EmbeddedStore:
     def describe(self, iri: str, offset: int = 0, limit: int = INCOMING_PAGE) -> Description:
         """Own triples and hash nodes, label, type, url and address of each linked resource,
         and one page of the links that point to it."""
-        store = self.oxigraph
         subject = ox.NamedNode(iri)
-        own: list[ox.Triple] = []
-        pending, seen = [subject], {iri}
-        while pending:
-            node = pending.pop()
-            for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph()):
-                own.append(quad.triple)
-                obj = quad.object
-                if (
-                    isinstance(obj, ox.NamedNode)
-                    and obj.value.startswith(iri + "#")
-                    and obj.value not in seen
-                ):
-                    seen.add(obj.value)
-                    pending.append(obj)
+        own, seen = self._own(subject)
         description = Description(iri, offset=offset)
         if not own:
             return description
+        incoming, description.incoming = self._incoming(subject, offset, limit)
+        own.extend(self._document(subject))
+        context = self._context(subject, seen, own, incoming)
+        description.triples = _unique(own + incoming + context)
+        return description
+
+    def _own(self, subject: ox.NamedNode) -> tuple[list[ox.Triple], set[str]]:
+        """The resource's triples and its hash nodes' (those it reaches through hash nodes,
+        however deep, each once); the IRIs of the resource and its hash nodes."""
+        prefix = subject.value + "#"
+        own: list[ox.Triple] = []
+        pending, seen = [subject], {subject.value}
+        while pending:
+            node = pending.pop()
+            for quad in self.oxigraph.quads_for_pattern(node, None, None, ox.DefaultGraph()):
+                own.append(quad.triple)
+                obj = quad.object
+                if _within(obj, prefix) and obj.value not in seen:
+                    seen.add(obj.value)
+                    pending.append(obj)
+        return own, seen
+
+    def _incoming(
+        self, subject: ox.NamedNode, offset: int, limit: int
+    ) -> tuple[list[ox.Triple], int]:
+        """One page of the links that point to the resource, and how many there are: read
+        one past the page, and counted by the engine only when there are more (without a
+        Python object each)."""
+        store = self.oxigraph
         pointing = store.quads_for_pattern(None, None, subject, ox.DefaultGraph())
         first = list(islice(pointing, offset + limit + 1))
         incoming = [quad.triple for quad in first[offset : offset + limit]]
         if len(first) <= offset + limit:
-            description.incoming = len(first)
-        else:  # more than a page: counted by the engine, without a Python object each
-            count = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {subject} }}"
-            description.incoming = int(next(iter(store.query(count)))["n"].value)
-        # its data document (foaf:Document, void:inDataset), whatever page of links is shown
-        for quad in store.quads_for_pattern(None, PRIMARY_TOPIC, subject, ox.DefaultGraph()):
-            own.extend(
-                q.triple
-                for q in store.quads_for_pattern(quad.subject, None, None, ox.DefaultGraph())
-            )
+            return incoming, len(first)
+        count = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p {subject} }}"
+        return incoming, int(next(iter(store.query(count)))["n"].value)
+
+    def _document(self, subject: ox.NamedNode) -> list[ox.Triple]:
+        """The triples of the resource's data document (foaf:Document, void:inDataset),
+        whatever page of links is shown."""
+        store = self.oxigraph
+        return [
+            q.triple
+            for quad in store.quads_for_pattern(None, PRIMARY_TOPIC, subject, ox.DefaultGraph())
+            for q in store.quads_for_pattern(quad.subject, None, None, ox.DefaultGraph())
+        ]
+
+    def _context(
+        self,
+        subject: ox.NamedNode,
+        seen: set[str],
+        own: list[ox.Triple],
+        incoming: list[ox.Triple],
+    ) -> list[ox.Triple]:
+        """What the document says of each resource it links to or is linked from (its
+        type, labels, url and address), in IRI order; not of its own hash nodes, whose
+        triples it holds whole."""
         linked = {t.object for t in own if isinstance(t.object, ox.NamedNode)}
         linked |= {t.subject for t in incoming if isinstance(t.subject, ox.NamedNode)}
         context = []
@@ -200,8 +229,7 @@ class EmbeddedStore:
                 context.extend(self.about(node))
                 if "#" in node.value:  # a role or part of another record: its record's label
                     context.extend(self.about(ox.NamedNode(node.value.split("#", 1)[0])))
-        description.triples = _unique(own + incoming + context)
-        return description
+        return context
 
 
 class MemoryStore(EmbeddedStore):
@@ -237,6 +265,11 @@ def _about(store: ox.Store, node: ox.NamedNode) -> tuple[ox.Triple, ...]:
         for quad in store.quads_for_pattern(node, None, None, ox.DefaultGraph())
         if quad.predicate in CONTEXT
     )
+
+
+def _within(term, prefix: str) -> bool:
+    """Whether a term is one of a resource's hash nodes (its IRI and `#` are `prefix`)."""
+    return isinstance(term, ox.NamedNode) and term.value.startswith(prefix)
 
 
 def _unique(triples: list[ox.Triple]) -> list[ox.Triple]:

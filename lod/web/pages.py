@@ -102,31 +102,10 @@ class Labels:
     """The label and types of every IRI in a description."""
 
     def __init__(self, triples: list[ox.Triple], language: str):
-        self.labels: dict[str, str] = {}
-        self.types: dict[str, list[str]] = {}
-        ranked: dict[str, tuple] = {}
-        roles: dict[str, str] = {}  # role node -> its role name ("" when it has none)
-        for t in triples:
-            if not isinstance(t.subject, ox.NamedNode):
-                continue
-            subject = t.subject.value
-            if t.predicate == ROLE_NAME and isinstance(t.object, ox.Literal):
-                roles[subject] = t.object.value
-            elif t.predicate == TYPE and t.object == ROLE:
-                roles.setdefault(subject, "")
-            if t.predicate == TYPE and isinstance(t.object, ox.NamedNode):
-                self.types.setdefault(subject, []).append(
-                    humanize(local_name(t.object.value)).capitalize()
-                )
-            elif t.predicate.value in LABEL_IRIS and isinstance(t.object, ox.Literal):
-                rank = (
-                    LABEL_IRIS.index(t.predicate.value),
-                    0 if t.object.language in (None, language) else 1,
-                )
-                if subject not in ranked or rank < ranked[subject]:
-                    ranked[subject] = rank
-                    self.labels[subject] = t.object.value
-        for role, name in roles.items():  # "moderator of <the event>", not the role's IRI
+        named = [t for t in triples if isinstance(t.subject, ox.NamedNode)]
+        self.types: dict[str, list[str]] = _types(named)
+        self.labels: dict[str, str] = _labels(named, language)
+        for role, name in _roles(named).items():  # "moderator of <the event>", not the role's IRI
             if role not in self.labels:
                 owner = role.split("#", 1)[0]
                 self.labels[role] = f"{name or 'contributor'} of {self.labels.get(owner, owner)}"
@@ -138,6 +117,47 @@ class Labels:
         if iri.startswith(str(SDO._NS)):
             return humanize(local_name(iri))
         return iri
+
+
+def _types(triples: list[ox.Triple]) -> dict[str, list[str]]:
+    """Each subject's types in words (`News article`), in the order of the triples."""
+    types: dict[str, list[str]] = {}
+    for t in triples:
+        if t.predicate == TYPE and isinstance(t.object, ox.NamedNode):
+            types.setdefault(t.subject.value, []).append(
+                humanize(local_name(t.object.value)).capitalize()
+            )
+    return types
+
+
+def _labels(triples: list[ox.Triple], language: str) -> dict[str, str]:
+    """Each subject's label: of the first predicate of LABEL_IRIS it has, in the page's
+    language (or in none) before another; the first in the triples among equals."""
+    labels: dict[str, str] = {}
+    ranked: dict[str, tuple] = {}
+    for t in triples:
+        if t.predicate.value in LABEL_IRIS and isinstance(t.object, ox.Literal):
+            subject = t.subject.value
+            rank = (
+                LABEL_IRIS.index(t.predicate.value),
+                0 if t.object.language in (None, language) else 1,
+            )
+            if subject not in ranked or rank < ranked[subject]:
+                ranked[subject] = rank
+                labels[subject] = t.object.value
+    return labels
+
+
+def _roles(triples: list[ox.Triple]) -> dict[str, str]:
+    """The role nodes (a schema:Role, or a node with a roleName) and their role name, ""
+    when they have none (the last named when several)."""
+    roles: dict[str, str] = {}
+    for t in triples:
+        if t.predicate == ROLE_NAME and isinstance(t.object, ox.Literal):
+            roles[t.subject.value] = t.object.value
+        elif t.predicate == TYPE and t.object == ROLE:
+            roles.setdefault(t.subject.value, "")
+    return roles
 
 
 def build_page(

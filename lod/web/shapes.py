@@ -74,35 +74,46 @@ def _page(graph: Graph, fmt: Format) -> str:
 
 def _summary(graph: Graph, short) -> list[dict]:
     """Each node shape: its name, target classes and property constraints, sorted."""
-    shapes = []
-    for shape in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str):
-        properties = []
-        for node in graph.objects(shape, SH.property):
-            path = graph.value(node, SH.path)
-            if not isinstance(path, URIRef):
-                continue  # sequence or inverse paths: read them in the Turtle
-            low, high = graph.value(node, SH.minCount), graph.value(node, SH.maxCount)
-            kinds = [graph.value(node, p) for p in KINDS]
-            choices = graph.value(node, SH["or"])
-            if choices is not None:  # sh:or ( [ sh:datatype xsd:date ] [ … ] )
-                either = [graph.value(c, p) for c in Collection(graph, choices) for p in KINDS]
-                kinds.append(Literal(" or ".join(short(k) for k in either if k is not None)))
-            properties.append(
-                {
-                    "path": short(path),
-                    "count": f"{low or 0}..{high if high is not None else '*'}",
-                    "value": ", ".join(
-                        k if isinstance(k, Literal) else short(k) for k in kinds if k is not None
-                    ),
-                    "severity": short(graph.value(node, SH.severity) or SH.Violation),
-                    "message": str(graph.value(node, SH.message) or ""),
-                }
-            )
-        shapes.append(
+    return [
+        {
+            "name": short(shape) if isinstance(shape, URIRef) else "(unnamed)",
+            "targets": [short(c) for c in sorted(graph.objects(shape, SH.targetClass))],
+            "properties": sorted(_properties(graph, shape, short), key=lambda p: p["path"]),
+        }
+        for shape in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str)
+    ]
+
+
+def _properties(graph: Graph, shape, short) -> list[dict]:
+    """A shape's property constraints on a plain path (sequence and inverse paths are
+    left to the Turtle): the path, how many values, what each must be, and what a value
+    that does not conform is (its severity and message)."""
+    properties = []
+    for node in graph.objects(shape, SH.property):
+        path = graph.value(node, SH.path)
+        if not isinstance(path, URIRef):
+            continue
+        low, high = graph.value(node, SH.minCount), graph.value(node, SH.maxCount)
+        properties.append(
             {
-                "name": short(shape) if isinstance(shape, URIRef) else "(unnamed)",
-                "targets": [short(c) for c in sorted(graph.objects(shape, SH.targetClass))],
-                "properties": sorted(properties, key=lambda p: p["path"]),
+                "path": short(path),
+                "count": f"{low or 0}..{high if high is not None else '*'}",
+                "value": ", ".join(_kinds(graph, node, short)),
+                "severity": short(graph.value(node, SH.severity) or SH.Violation),
+                "message": str(graph.value(node, SH.message) or ""),
             }
         )
-    return shapes
+    return properties
+
+
+def _kinds(graph: Graph, node, short) -> list[str]:
+    """What a value must be, each as a reader reads it: a datatype, class or node kind, and
+    the choices of an sh:or ( [ sh:datatype xsd:date ] [ … ] ) as one `a or b` (a literal,
+    which is no IRI, as it is written)."""
+    found = (graph.value(node, p) for p in KINDS)
+    kinds = [str(k) if isinstance(k, Literal) else short(k) for k in found if k is not None]
+    choices = graph.value(node, SH["or"])
+    if choices is not None:
+        either = [graph.value(c, p) for c in Collection(graph, choices) for p in KINDS]
+        kinds.append(" or ".join(short(k) for k in either if k is not None))
+    return kinds

@@ -178,38 +178,51 @@ _FIXED = {
 
 
 def describe(field: Field, kind: Kind) -> tuple[str, str]:
-    """(the value a publisher writes, what it becomes in RDF)."""
+    """(the value a publisher writes, what it becomes in RDF): by the first class of
+    DESCRIBED the field is (a subclass before its base), else by its predicates."""
     predicates = ", ".join(f"`{curie(p)}`" for p in field.predicates)
-    if isinstance(field, fields.Link):
-        refs = " or ".join(field.kinds) if len(field.kinds) < 7 else "any kind"
-        form = "`slug`" if len(field.kinds) == 1 else "`kind/slug`"
-        value = f"reference: {refs} ({form})"
-        rdf = predicates + (f"; the inverse `{curie(field.inverse)}`" if field.inverse else "")
-        return value, rdf
-    if isinstance(field, fields.Subtype):
-        root = curie(field.root).removeprefix("schema:")
-        return (
-            f"a schema.org subtype of {root} (`NGO`, `Report` …)",
-            f"`rdf:type` (besides `{curie(kind.classes[0])}`)",
-        )
-    fixed = next((text for cls, text in _FIXED.items() if isinstance(field, cls)), None)
-    if fixed is not None:
-        return fixed
-    if isinstance(field, fields.Coordinate):
-        return (
-            f"decimal from -{field.limit} to {field.limit}",
-            f"{predicates} (`xsd:decimal`) on the `#geo` `schema:GeoCoordinates` node",
-        )
-    if isinstance(field, fields.WebLink):
-        return ("http(s) URL" if field.web_only else "absolute IRI"), predicates
-    if isinstance(field, fields.Value):
-        return _value(field, predicates)
+    for cls, described in DESCRIBED:
+        if isinstance(field, cls):
+            return described(field, kind, predicates)
     if field.predicates and all(p in (SKOS.prefLabel, SDO.name) for p in field.predicates):
         return "text", predicates + " (tagged with the record's language)"
     return "see lod/make/convert", predicates
 
 
-def _value(field: fields.Value, predicates: str) -> tuple[str, str]:
+def _link(field: fields.Link, kind: Kind, predicates: str) -> tuple[str, str]:
+    """A reference: the kinds it may name (all of them: any), a slug alone when it may
+    name one kind only."""
+    refs = " or ".join(field.kinds) if len(field.kinds) < 7 else "any kind"
+    form = "`slug`" if len(field.kinds) == 1 else "`kind/slug`"
+    rdf = predicates + (f"; the inverse `{curie(field.inverse)}`" if field.inverse else "")
+    return f"reference: {refs} ({form})", rdf
+
+
+def _subtype(field: fields.Subtype, kind: Kind, predicates: str) -> tuple[str, str]:
+    root = curie(field.root).removeprefix("schema:")
+    return (
+        f"a schema.org subtype of {root} (`NGO`, `Report` …)",
+        f"`rdf:type` (besides `{curie(kind.classes[0])}`)",
+    )
+
+
+def _fixed(field: Field, kind: Kind, predicates: str) -> tuple[str, str]:
+    """A field whose description is written out in _FIXED (the first class it is)."""
+    return next(text for cls, text in _FIXED.items() if isinstance(field, cls))
+
+
+def _coordinate(field: fields.Coordinate, kind: Kind, predicates: str) -> tuple[str, str]:
+    return (
+        f"decimal from -{field.limit} to {field.limit}",
+        f"{predicates} (`xsd:decimal`) on the `#geo` `schema:GeoCoordinates` node",
+    )
+
+
+def _web_link(field: fields.WebLink, kind: Kind, predicates: str) -> tuple[str, str]:
+    return ("http(s) URL" if field.web_only else "absolute IRI"), predicates
+
+
+def _value(field: fields.Value, kind: Kind, predicates: str) -> tuple[str, str]:
     """A plain value: prose, a date, a language tag or a name."""
     if field.prose:
         return "text", predicates + " (tagged with the record's language)"
@@ -222,6 +235,17 @@ def _value(field: fields.Value, predicates: str) -> tuple[str, str]:
     if name == "language":
         return "language tag (BCP 47)", predicates
     return "text", predicates + " (a plain string)"
+
+
+# How each class of field is described, tried in this order.
+DESCRIBED = (
+    (fields.Link, _link),
+    (fields.Subtype, _subtype),
+    (tuple(_FIXED), _fixed),
+    (fields.Coordinate, _coordinate),
+    (fields.WebLink, _web_link),
+    (fields.Value, _value),
+)
 
 
 def markdown() -> str:

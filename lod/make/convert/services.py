@@ -22,8 +22,6 @@ from ...vocab import KINDS
 from . import values
 from .fields import Invalid
 
-FIELDS = ("label", "manifest", "ids", "types", "properties")
-
 
 @dataclass(frozen=True)
 class LinkService:
@@ -76,45 +74,74 @@ def parse(raw: Any, fault) -> tuple[LinkService, ...]:
 
 
 def _service(i: int, item: dict, fault) -> LinkService | None:
+    """One service, or None when a field is unknown or wrong (each fault reported)."""
     ok = True
     for name in item:
         if name not in FIELDS:
             fault(i, name, "unknown field; allowed: " + ", ".join(FIELDS))
             ok = False
     found: dict[str, Any] = {}
-    for name in ("label", "manifest", "ids"):
-        raw = item.get(name)
-        if not isinstance(raw, str) or not raw.strip():
-            fault(i, name, "missing: a required field")
-            ok = False
-            continue
+    for name, read in _READERS.items():
         try:
-            if name == "manifest":
-                found[name] = str(values.iri(raw, web_only=True))
-            elif name == "ids":
-                pattern = raw.strip()
-                if pattern.count("{id}") != 1:
-                    raise Invalid(f"`{pattern}` must hold `{{id}}` once")
-                values.iri(pattern.replace("{id}", "x"))
-                found[name] = pattern
-            else:
-                found[name] = values.text(raw)
+            # A missing field reads as an empty mapping: no mapping is a required string
+            # (so `missing`), and no types or properties is none.
+            found[name] = read(item.get(name, {}))
         except Invalid as bad:
             fault(i, name, bad.message)
             ok = False
-    for name in ("types", "properties"):
-        raw = item.get(name, {})
-        if not isinstance(raw, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
-        ):
-            fault(i, name, "must be a mapping of names to the service's ids")
-            ok = False
-            continue
-        if name == "types":
-            unknown = [k for k in raw if k not in KINDS]
-            if unknown:
-                fault(i, name, f"`{unknown[0]}` is not a kind; use one of " + ", ".join(KINDS))
-                ok = False
-                continue
-        found[name] = tuple(sorted((k, v.strip()) for k, v in raw.items()))
     return LinkService(**found) if ok else None
+
+
+def _required(raw: Any) -> str:
+    """A required field's value: a string that is not blank."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid("missing: a required field")
+    return raw
+
+
+def _label(raw: Any) -> str:
+    return values.text(_required(raw))
+
+
+def _manifest(raw: Any) -> str:
+    """The manifest's URL: fetched, so on the web (http or https)."""
+    return str(values.iri(_required(raw), web_only=True))
+
+
+def _ids(raw: Any) -> str:
+    """The IRI pattern: `{id}` once, so that an id makes one IRI and the part before it
+    names the target graph; an IRI once an id is put in."""
+    pattern = _required(raw).strip()
+    if pattern.count("{id}") != 1:
+        raise Invalid(f"`{pattern}` must hold `{{id}}` once")
+    values.iri(pattern.replace("{id}", "x"))
+    return pattern
+
+
+def _mapping(raw: Any) -> tuple[tuple[str, str], ...]:
+    """A mapping of our names to the service's ids (none blank), as sorted pairs."""
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in raw.items()
+    ):
+        raise Invalid("must be a mapping of names to the service's ids")
+    return tuple(sorted((k, v.strip()) for k, v in raw.items()))
+
+
+def _types(raw: Any) -> tuple[tuple[str, str], ...]:
+    """Kinds to the service's types: a key that is no kind is a mistake, not ignored."""
+    found = _mapping(raw)
+    unknown = [k for k in raw if k not in KINDS]
+    if unknown:
+        raise Invalid(f"`{unknown[0]}` is not a kind; use one of " + ", ".join(KINDS))
+    return found
+
+
+# Each field's reader, in the order their faults are reported.
+_READERS = {
+    "label": _label,
+    "manifest": _manifest,
+    "ids": _ids,
+    "types": _types,
+    "properties": _mapping,
+}
+FIELDS = tuple(_READERS)
