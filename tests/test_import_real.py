@@ -633,6 +633,10 @@ def test_skipped_items_are_counted_by_reason_unless_verbose(tmp_path):
         "1× scheduled, 1× draft, 1× password-protected",
         "created 183, changed 0; 0 unchanged, 0 kept as edited, 131 skipped, 0 invalid",
     ]
+    code, output = run(REAL / "wxr-1.0-wp-2.8.4-postmeta.xml", "--data", tmp_path / "draft")
+    assert f"{REAL}/wxr-1.0-wp-2.8.4-postmeta.xml: item http://test.wordpress.org/postmeta: " in (
+        output
+    )  # one item skipped: its own line
     code, output = run(REAL / UNIT, "--data", tmp_path / "again", "--verbose")
     lines = output.splitlines()
     assert sum(line.endswith(": skipped (nav menu item)") for line in lines) == 70

@@ -65,15 +65,18 @@ class Report:
 
 def skipped_by_reason(skipped: list[Skipped]) -> list[str]:
     """One line per file: `file: skipped 12: 9× attachment, 2× draft, 1× nav menu item`,
-    the most frequent reason first."""
-    by_file: dict[str, Counter] = {}
+    the most frequent reason first (a file that skipped one item: that item's line)."""
+    by_file: dict[str, list[Skipped]] = {}
     for item in skipped:
-        by_file.setdefault(item.file, Counter())[item.reason] += 1
-    return [
-        f"{file}: skipped {sum(reasons.values())}: "
-        + ", ".join(f"{count}× {reason}" for reason, count in reasons.most_common())
-        for file, reasons in by_file.items()
-    ]
+        by_file.setdefault(item.file, []).append(item)
+    lines = []
+    for file, items in by_file.items():
+        reasons = Counter(item.reason for item in items)
+        counted = ", ".join(f"{count}× {reason}" for reason, count in reasons.most_common())
+        lines.append(
+            str(items[0]) if len(items) == 1 else f"{file}: skipped {len(items)}: {counted}"
+        )
+    return lines
 
 
 def import_sources(
