@@ -452,7 +452,7 @@ def init_command(folder, title, base, publisher, publisher_url, language, licens
     for path in written:
         click.echo(f"created {path}")
     where = "" if folder == Path(".") else f"cd {folder} && "
-    click.echo(f"next: {where}lod build && lod serve   (then open http://127.0.0.1:5000/)")
+    click.echo(f"next: {where}lod build --trial && lod serve   (then open http://127.0.0.1:5000/)")
 
 
 @cli.command("import")

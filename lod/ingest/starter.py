@@ -161,8 +161,9 @@ id. A record refers to another as `kind/id`: `organisation/un-headquarters`,
 After an edit:
 
 ```sh
-lod build     # check and publish; every mistake is listed with its file and line
-lod serve     # look at it on http://127.0.0.1:5000/
+lod build --trial   # check and build to look at; every mistake listed with its file and line
+lod serve           # look at it on http://127.0.0.1:5000/
+lod build           # publish: from now on each record's address is permanent
 ```
 
 A build that finds a mistake changes nothing that is published. A record once published
