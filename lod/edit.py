@@ -48,6 +48,9 @@ BOM = "\ufeff"
 NULL_TAG = "tag:yaml.org,2002:null"
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\r\t]*")
 _FLOW = re.compile(r"[,\[\]{}]")
+_NULL = re.compile(r"~|null|Null|NULL")  # what YAML reads as no value at all
+# Characters YAML refuses, or reads as a line break, even in a quoted scalar: escaped there.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 class EditError(LodError):
@@ -67,13 +70,18 @@ def scalar(value: Any, flow: bool = False) -> str:
     value = str(value)
     plain = (
         _PLAIN.fullmatch(value) is not None
+        and _NULL.fullmatch(value) is None
+        and _UNPRINTABLE.search(value) is None
         and ": " not in value
         and " #" not in value
         and not value.endswith((":", " "))
         and value.strip() == value
         and not (flow and _FLOW.search(value))
     )
-    return value if plain else json.dumps(value, ensure_ascii=False)
+    if plain:
+        return value
+    quoted = json.dumps(value, ensure_ascii=False)
+    return _UNPRINTABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", quoted)
 
 
 def field(key: str, value: Any, indent: str = "", newline: str = "\n") -> list[str]:

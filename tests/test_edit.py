@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from lod.edit import EditError, Source, add_values, scalar
+from lod.edit import field as field_lines
 from lod.ingest import import_sources
 from lod.make import sources
 
@@ -314,3 +315,19 @@ def test_reimport_adds_the_sources_topics_to_the_publishers(tmp_path, written, u
     loaded = sources.load(tmp_path / "data")
     (record,) = [r for r in loaded.records if r.id == "secheresse-onu-appel"]
     assert {"topic/climat", "topic/nations-unies"} <= set(record.values["about"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["null", "Null", "NULL", "~", "a\x85b", "a\u2028b", "a\x7fb", "\x1b[31m", "bom\ufeff"],
+    ids=["null", "Null", "NULL", "tilde", "NEL", "LS", "DEL", "ESC", "BOM"],
+)
+def test_a_value_yaml_would_lose_is_written_so_the_build_reads_it_back(tmp_path, text):
+    """A topic called "null" (a tag on a programming blog), or a title with a control
+    character, written by the importer, is read back by the build as the same text."""
+    path = tmp_path / "topics" / "t.yaml"
+    path.parent.mkdir()
+    path.write_text("".join(["id: t\n", *field_lines("name", text)]), "utf-8")
+    errors: list = []
+    (record,) = sources.read(path, "topic", errors)
+    assert not errors and record.values["name"] == text
