@@ -129,6 +129,18 @@ class NoBuild(LodError):
         super().__init__(f"no build in {out}: run `lod build` first")
 
 
+class TrialNotPublished(LodError):
+    """A trial build (`lod build --trial`) asked to be published: its IRIs are not in the
+    ledger, so publishing it would let them disappear unnoticed later."""
+
+    def __init__(self, build_id: str):
+        self.build_id = build_id
+        super().__init__(
+            f"build {build_id} is a trial (lod build --trial): its IRIs are not permanent, so "
+            "it is not published; build without --trial, then publish"
+        )
+
+
 class NotPublished(LodError):
     """The remote store names no build, or one this machine's build folder lacks."""
 

@@ -134,8 +134,6 @@ class Build:
     warnings: tuple = field(default=(), compare=False, repr=False)
     # The published IRIs this build dropped (lod build --allow-removals), when it made it.
     removed: tuple = field(default=(), compare=False, repr=False)
-    # Whether it was a trial build (lod build --trial), when this process made it.
-    trial: bool = field(default=False, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -144,6 +142,12 @@ class Build:
     @property
     def base(self) -> str:
         return self.manifest["base"]
+
+    @property
+    def trial(self) -> bool:
+        """A trial build (`lod build --trial`): its IRIs are not in the ledger, so it is
+        never published to a remote store."""
+        return bool(self.manifest.get("trial"))
 
     @property
     def store_path(self) -> Path:

@@ -194,3 +194,26 @@ def test_lod_build_trial_says_so(started):
 def test_trial_and_publish_together_is_a_usage_error(started):
     done = CliRunner().invoke(cli, ["build", "--trial", "--publish", "--data", str(started)])
     assert done.exit_code == 2 and "--trial" in done.output
+
+
+def test_a_trial_build_is_never_published_to_a_remote_store(started):
+    """`lod build --trial && lod publish`: refused before anything is sent (its IRIs are
+    not in the ledger, so a later build could drop them unnoticed)."""
+    from lod.layout import open_build
+
+    data, out = started / "data", started / "dist"
+    build(Settings(data=data, out=out), trial=True)
+    assert open_build(out).trial and open_build(out).manifest["trial"] is True
+    nowhere = "http://127.0.0.1:9/sparql"  # nothing listens: nothing may be sent anyway
+    done = CliRunner().invoke(
+        cli,
+        ["publish", "--out", str(out)],
+        env={
+            "LOD_SPARQL_ENDPOINT": nowhere,
+            "LOD_SPARQL_UPDATE": nowhere,
+            "LOD_SPARQL_GRAPH_STORE": nowhere,
+        },
+    )
+    assert done.exit_code == 1 and "is a trial" in done.output, done.output
+    build(Settings(data=data, out=out))
+    assert not open_build(out).trial and "trial" not in open_build(out).manifest

@@ -174,7 +174,10 @@ def write(
     partial, final = out.partial(build_id), out.build(build_id)
     try:
         kept_parts = (members, listings, hashed)
-        _write(partial, validated, parts, kept_parts, fill_store, build_id, created, progress)
+        trial = kept is not None and not kept.lasting
+        _write(
+            partial, validated, parts, kept_parts, fill_store, (build_id, created, trial), progress
+        )
         if kept is not None:
             kept.write(partial)
         os.rename(partial, final)
@@ -187,9 +190,8 @@ def write(
         raise PublishError(exc.filename or out.root, exc.strerror or str(exc)) from None
     prune(out, keep=final)
     removed = tuple(kept.removed) if kept is not None else ()
-    trial = kept is not None and not kept.lasting
     warnings = tuple(validated.report.warnings)
-    return replace(open_build(out.root), warnings=warnings, removed=removed, trial=trial)
+    return replace(open_build(out.root), warnings=warnings, removed=removed)
 
 
 def _write(
@@ -198,13 +200,13 @@ def _write(
     parts: list[Part],
     kept: tuple[Members, Listings, changes.Hashed],
     fill_store: StoreFiller,
-    build_id: str,
-    created: datetime,
+    stamp: tuple[str, datetime, bool],
     progress: Progress,
 ) -> None:
     """The build's files into `path` (`kept`: what the last build made of the parts and
-    records, brought up to this one)."""
+    records, brought up to this one; `stamp`: its id, time, and whether it is a trial)."""
     members, listings, hashed = kept
+    build_id, created, trial = stamp
     path.mkdir(parents=True)
     progress("dumps")
     files = members.write(path, parts)
@@ -259,6 +261,8 @@ def _write(
         "warnings": len(report.warnings),
         "files": files,
     }
+    if trial:  # (only then: a published build's manifest is as it always was)
+        manifest["trial"] = True
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
 
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..errors import LodError, PublishError, QueryError
+from ..errors import LodError, PublishError, QueryError, TrialNotPublished
 from ..formats import Format
 from ..remote import (
     CHUNK_BYTES,
@@ -49,7 +49,10 @@ def publish(
 
     A build graph already in the store with all its triples (a build published before:
     a roll-back) is switched to without loading. Raises PublishError when the store
-    cannot take the build; the pointer is then unchanged."""
+    cannot take the build; the pointer is then unchanged; TrialNotPublished, before
+    anything is sent, for a trial build."""
+    if build.trial:
+        raise TrialNotPublished(build.id)
     started = time.monotonic()
     base, expected = build.base, build.manifest["triples"]
     graph, control, dataset = graph_iri(base, build.id), control_iri(base), dataset_iri(base)
