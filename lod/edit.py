@@ -354,15 +354,30 @@ def _last_line(node: yaml.Node) -> int:
 
 # a record in CSV
 
+DELIMITERS = ",;\t"
+
+
+def csv_delimiter(text: str) -> str:
+    """A CSV's delimiter, from its header row: whichever of `,`, `;` and tab cuts it into
+    the most cells (`,` on a tie). Spreadsheets set to a language that writes decimal
+    commas (German, French, Spanish …) save CSV with `;`."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+
+    def cells(delimiter: str) -> int:
+        return len(next(csv.reader([first], delimiter=delimiter), []))
+
+    return max(DELIMITERS, key=lambda d: (cells(d), d == ","))
+
 
 def _add_to_row(source: Source, record_id: str, field: str, values: Sequence[str]) -> list[str]:
-    rows, spans = _csv_rows(source, record_id)
+    delimiter = csv_delimiter(source.lines[0] if source.lines else "")
+    rows, spans = _csv_rows(source, record_id, delimiter)
     names = [name.strip() for name in rows[0]]
     found = _row_of(source, rows, names, record_id)
     if field not in names:
         added = list(dict.fromkeys(values))
         if added:
-            _add_column(source, rows, spans, field, found, ";".join(added))
+            _add_column(source, (rows, spans, delimiter), field, found, ";".join(added))
         return added
     row, column = list(rows[found]), names.index(field)
     existing = [v.strip() for v in row[column].split(";") if v.strip()]
@@ -371,7 +386,8 @@ def _add_to_row(source: Source, record_id: str, field: str, values: Sequence[str
         row[column] = ";".join(existing + added)
         first, after = spans[found]
         out = io.StringIO()
-        csv.writer(out, lineterminator=_ending(source.lines[after - 1])).writerow(row)
+        ending = _ending(source.lines[after - 1])
+        csv.writer(out, delimiter=delimiter, lineterminator=ending).writerow(row)
         source.lines[first:after] = [out.getvalue()]
     return added
 
@@ -387,9 +403,12 @@ def _row_of(source: Source, rows: list[list[str]], names: list[str], record_id: 
     raise EditError(source.path, record_id, "no such record in this file")
 
 
-def _csv_rows(source: Source, record_id: str) -> tuple[list[list[str]], list[tuple[int, int]]]:
+def _csv_rows(
+    source: Source, record_id: str, delimiter: str
+) -> tuple[list[list[str]], list[tuple[int, int]]]:
     """The rows, and where each is: (its first line, the line after it)."""
-    reader = csv.reader(io.StringIO("".join(source.lines), newline=""), strict=True)
+    text = io.StringIO("".join(source.lines), newline="")
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     rows, spans, before = [], [], 0
     try:
         for row in reader:
@@ -403,9 +422,10 @@ def _csv_rows(source: Source, record_id: str) -> tuple[list[list[str]], list[tup
     return rows, spans
 
 
-def _add_column(source: Source, rows, spans, field: str, found: int, cell: str) -> None:
+def _add_column(source: Source, table, field: str, found: int, cell: str) -> None:
     """A new last column `field`: the header's name, `cell` on row `found`, empty on the
-    others."""
+    others (`table`: the rows, where each is, the file's delimiter)."""
+    rows, spans, delimiter = table
     lines = source.lines
     for i, (_first, after) in enumerate(spans):
         if not rows[i]:
@@ -413,12 +433,12 @@ def _add_column(source: Source, rows, spans, field: str, found: int, cell: str) 
         last = after - 1
         text = field if i == 0 else (cell if i == found else "")
         ending = _ending(lines[last]) or (source.newline if last < len(lines) - 1 else "")
-        lines[last] = lines[last].rstrip("\r\n") + "," + _csv_cell(text) + ending
+        lines[last] = lines[last].rstrip("\r\n") + delimiter + _csv_cell(text, delimiter) + ending
 
 
-def _csv_cell(text: str) -> str:
+def _csv_cell(text: str, delimiter: str) -> str:
     if not text:
         return ""  # the writer would quote a lone empty cell
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow([text])
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow([text])
     return out.getvalue()

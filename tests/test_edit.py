@@ -331,3 +331,22 @@ def test_a_value_yaml_would_lose_is_written_so_the_build_reads_it_back(tmp_path,
     errors: list = []
     (record,) = sources.read(path, "topic", errors)
     assert not errors and record.values["name"] == text
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_links_are_added_to_csv_files_with_other_delimiters(tmp_path, delimiter):
+    """The build reads `;` and tab separated files (spreadsheets in many languages save
+    them): so does every edit of them, a cell added and a column added."""
+    path = tmp_path / "organisations.csv"
+    d = delimiter
+    path.write_text(f"id{d}name{d}sameAs\nacme{d}ACME, Inc.{d}\nzeta{d}Zeta{d}\n", "utf-8")
+    added = add_values(path, "acme", "sameAs", ["https://www.wikidata.org/entity/Q1"])
+    assert added == ["https://www.wikidata.org/entity/Q1"]
+    add_values(path, "zeta", "url", ["https://zeta.example.org/"])
+    errors: list = []
+    records = {r.id: r.values for r in sources.read(path, "organisation", errors)}
+    assert not errors
+    assert records["acme"]["name"] == "ACME, Inc."
+    assert records["acme"]["sameAs"] == "https://www.wikidata.org/entity/Q1"
+    assert records["zeta"]["url"] == "https://zeta.example.org/"
+    assert path.read_text("utf-8").splitlines()[0] == f"id{d}name{d}sameAs{d}url"

@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..edit import csv_delimiter
 from ..errors import ImportSourceError
-from ..make.sources import csv_delimiter
 
 HEAD = 65536
 _ROOT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
@@ -88,7 +88,7 @@ def _root(text: bytes) -> str:
 
 def _table(stripped: bytes) -> str | None:
     """A CSV of articles: a header row naming the headline (its delimiter `,`, `;` or
-    tab, as lod.make.sources.csv_delimiter finds it)."""
+    tab, as lod.edit.csv_delimiter finds it)."""
     first = stripped.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
     row = next(csv.reader([first], delimiter=csv_delimiter(first)), [])
     cells = {cell.strip() for cell in row}

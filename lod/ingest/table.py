@@ -4,7 +4,7 @@ also builds as it is in data/articles/: the build's CSV reader, in lod.make.sour
 a `body` column.)
 
 The delimiter is `,`, `;` or tab, whichever cuts the header row into the most cells (as the
-build reads it: lod.make.sources.csv_delimiter). A column that is no article field is
+build reads it: lod.edit.csv_delimiter). A column that is no article field is
 refused with the file, the header's line and the column, and the field it most likely
 means (`tags`: `keywords`), before anything is written: accepted, it would only fail the
 build. A row that names no publisher (and no --publisher) is published, as a feed's items
@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..edit import csv_delimiter
 from ..errors import ImportSourceError
 from ..make.convert import article as article_kind
-from ..make.sources import csv_delimiter
 from . import html, slugs, xmlsafe
 from .common import BadDate, date, site_entity
 from .model import Entity, Event, Options, Site, fault

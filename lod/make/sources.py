@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from ..edit import csv_delimiter
 from ..errors import SourceError
 from ..vocab import KINDS
 
@@ -404,21 +405,6 @@ class _NodeReader:
             raise SourceError(
                 self.file, self.line(node), field_name, f"YAML tag {node.tag} is not allowed"
             )
-
-
-DELIMITERS = ",;\t"
-
-
-def csv_delimiter(text: str) -> str:
-    """A CSV's delimiter, from its header row: whichever of `,`, `;` and tab cuts it into
-    the most cells (`,` on a tie). Spreadsheets set to a language that writes decimal
-    commas (German, French, Spanish …) save CSV with `;`."""
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-
-    def cells(delimiter: str) -> int:
-        return len(next(csv.reader([first], delimiter=delimiter), []))
-
-    return max(DELIMITERS, key=lambda d: (cells(d), d == ","))
 
 
 def _read_csv(file: str, text: str, kind: str) -> Iterator[Record]:
