@@ -169,6 +169,9 @@ def test_closed_pages_are_immutable(history):
     )
     last = client.get(f"/ldes/{pages}", headers=TRIG)
     assert "immutable" not in last.headers["Cache-Control"]
+    # the page to read says "page 1 of N", N growing with builds: never kept for a year
+    read = client.get("/ldes/1", headers={"Accept": "text/html"})
+    assert read.mimetype == "text/html" and "immutable" not in read.headers["Cache-Control"]
     # a closed page is the same file in every build that has it
     older = builds[-2].path / "ldes" / "000001.jsonl"
     newer = builds[-1].path / "ldes" / "000001.jsonl"

@@ -230,3 +230,18 @@ def test_credentials_never_go_over_plain_http_to_another_machine(tmp_path):
     with pytest.raises(SyncFailed) as failed:
         sync("http://news.example.org", tmp_path / "data", credentials=Credentials("a", "b c"))
     assert "credentials are only sent over HTTPS (or to this machine)" in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "address", ["admin:s3cretpw@blog.example.com", "ftp://admin:s3cretpw@blog.example.com/"]
+)
+def test_an_address_that_is_not_http_never_shows_its_password(tmp_path, address):
+    """`user:password@host` without a scheme parses as the scheme `admin`: the message must
+    name the fault, not echo the address (a systemd journal keeps it)."""
+    from click.testing import CliRunner
+
+    from lod.cli import cli
+
+    done = CliRunner().invoke(cli, ["sync", address, "--data", str(tmp_path / "data")])
+    assert done.exit_code != 0
+    assert "s3cretpw" not in done.output and "not an http(s) address" in done.output

@@ -146,10 +146,13 @@ def sync(
 
 
 def _shown(url: str) -> str:
-    """An address as a message may show it: without any user or password."""
+    """An address as a message may show it: without any user or password; not at all when
+    it is no http(s) address (`user:password@host` parses as a scheme)."""
     parts = urlsplit(url or "")
     host = parts.netloc.rpartition("@")[2]
-    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else "(no address)"
+    if parts.scheme not in ("http", "https") or not host:
+        return "(not an http(s) address)"
+    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def _drop_if_empty(data: Path, created: bool) -> None:

@@ -71,7 +71,7 @@ def site_address(url: str) -> str:
     no trailing slash; ValueError saying what is wrong."""
     parts = urlsplit((url or "").strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"`{url}` is not an http(s) address of a site")
+        raise ValueError("not an http(s) address of a site")  # (it may hold a password)
     if parts.username or parts.password:
         raise ValueError(
             f"the address holds credentials: give them in {USER} and {PASSWORD}, never in the URL"

@@ -132,7 +132,7 @@ def page(number: int, extension: str | None = None):
 
     quads = partial(page_quads, found, number, _stream_url(), _page_url, base)
     fmt = _chosen(extension)
-    if found.closed(number):
+    if found.closed(number) and fmt is not None:  # the page to read names the page count
         first_build = found.index["builds"][0]["id"]  # a history started again differs
         return _respond(quads, fmt, html, f"ldes-{first_build}-{number}", IMMUTABLE)
     return _respond(quads, fmt, html, f"{served().etag}-ldes-{number}", "public, max-age=60")
