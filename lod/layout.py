@@ -317,9 +317,9 @@ ENTRIES = (
     Entry(
         "ledger/published-iris.txt",
         "every IRI ever published here: a build may not drop one silently",
-        "`lod build`, after switching",
-        "`lod build`",
-        "grows with each build that adds records",
+        "`lod build` (not `--trial`), after switching",
+        "`lod build`, `--trial` too",
+        "grows with each published build that adds records",
         "**never**: back it up with data/; without it, IRIs can disappear unnoticed",
     ),
     Entry(
