@@ -51,8 +51,7 @@ def publish(
     a roll-back) is switched to without loading. Raises PublishError when the store
     cannot take the build; the pointer is then unchanged; TrialNotPublished, before
     anything is sent, for a trial build."""
-    if build.trial:
-        raise TrialNotPublished(build.id)
+    _publishable(build)
     started = time.monotonic()
     base, expected = build.base, build.manifest["triples"]
     graph, control, dataset = graph_iri(base, build.id), control_iri(base), dataset_iri(base)
@@ -105,6 +104,12 @@ def publish(
         switched,
         time.monotonic() - started,
     )
+
+
+def _publishable(build) -> None:
+    """Only a build whose IRIs are in the ledger is published: not a trial build."""
+    if build.trial:
+        raise TrialNotPublished(build.id)
 
 
 def _load(client: SparqlClient, graph: str, dump, chunk_bytes: int) -> None:
