@@ -76,30 +76,43 @@ def _shows_an_image(media: Element) -> bool:
     return name == "content" and (media.get("medium") == "image" or kind.startswith("image/"))
 
 
-def read_rss2(path: str, options: Options) -> Iterator[Event]:
+def _read_items(path: str, options: Options, tag: str, site_of, item_of) -> Iterator[Event]:
+    """A feed whose site is described by its root element, before its items (RSS 2.0,
+    Atom): the site (`site_of(path, root)`) and its publisher first, then each `tag`
+    element's records (`item_of(path, element, position, site)`), one item at a time."""
     publisher = Publisher(options)
-    root = None
-    language = ""
-    for event, element, position in xmlsafe.stream(path, {"item"}, options.max_bytes):
+    root, site = None, None
+    for event, element, position in xmlsafe.stream(path, {tag}, options.max_bytes):
         if event == "start":
             root = element
             continue
-        if publisher.slug is None:
-            channel = xmlsafe.child(root, "channel")
-            if channel is None:
-                raise ImportSourceError(path, 0, "channel", "an RSS 2.0 feed needs a <channel>")
-            language = xmlsafe.child_text(channel, "language")
-            yield from publisher.site(
-                Site(
-                    html.to_text(xmlsafe.child_text(channel, "title")),
-                    xmlsafe.child_text(channel, "link", ""),
-                    language,
-                    html.to_text(xmlsafe.child_text(channel, "description")),
-                )
-            )
+        if site is None:
+            site = site_of(path, root)
+            yield from publisher.site(site)
         if event == "item":
-            item = _rss2_item(path, element, position, language)
-            yield from entities(item, publisher.slug, options)
+            yield from entities(item_of(path, element, position, site), publisher.slug, options)
+
+
+def read_rss2(path: str, options: Options) -> Iterator[Event]:
+    return _read_items(
+        path,
+        options,
+        "item",
+        _rss2_site,
+        lambda path, element, position, site: _rss2_item(path, element, position, site.language),
+    )
+
+
+def _rss2_site(path: str, root: Element) -> Site:
+    channel = xmlsafe.child(root, "channel")
+    if channel is None:
+        raise ImportSourceError(path, 0, "channel", "an RSS 2.0 feed needs a <channel>")
+    return Site(
+        html.to_text(xmlsafe.child_text(channel, "title")),
+        xmlsafe.child_text(channel, "link", ""),
+        xmlsafe.child_text(channel, "language"),
+        html.to_text(xmlsafe.child_text(channel, "description")),
+    )
 
 
 def _rss2_item(path: str, element: Element, position: int, language: str) -> RawItem:
@@ -246,25 +259,24 @@ def _atom_link(element: Element, site: str = "") -> str:
 
 
 def read_atom(path: str, options: Options) -> Iterator[Event]:
-    publisher = Publisher(options)
-    root = None
-    language = ""
-    for event, element, position in xmlsafe.stream(path, {"entry"}, options.max_bytes):
-        if event == "start":
-            root = element
-            language = element.get(XML_LANG, "")
-            continue
-        if publisher.slug is None:
-            site = Site(
-                html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
-                _atom_link(root),
-                language,
-                html.to_text(_atom_text(xmlsafe.child(root, "subtitle", ATOM))[0]),
-            )
-            yield from publisher.site(site)
-        if event == "item":
-            item = _atom_entry(path, element, position, language, site.url)
-            yield from entities(item, publisher.slug, options)
+    return _read_items(
+        path,
+        options,
+        "entry",
+        _atom_site,
+        lambda path, element, position, site: _atom_entry(
+            path, element, position, site.language, site.url
+        ),
+    )
+
+
+def _atom_site(path: str, root: Element) -> Site:
+    return Site(
+        html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
+        _atom_link(root),
+        root.get(XML_LANG, ""),
+        html.to_text(_atom_text(xmlsafe.child(root, "subtitle", ATOM))[0]),
+    )
 
 
 def _atom_entry(
