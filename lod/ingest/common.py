@@ -160,7 +160,6 @@ class RawItem:
     terms: list[Term] = field(default_factory=list)
     image: str = ""
     language: str = ""
-    wordpress: bool = False
     kind: str = "article"  # or "document" (a WordPress page)
 
     @property
@@ -278,10 +277,10 @@ def _body(item: RawItem) -> tuple[str, str]:
     one (JSON Feed's content_text), else the summary, which is then the body and no longer
     a description of it."""
     base = item.link or None
-    body = html.to_markdown(item.html, base, wordpress=item.wordpress) or item.text_body.strip()
+    body = html.to_markdown(item.html, base) or item.text_body.strip()
     if body or not item.summary:
         return body, html.to_text(item.summary)
-    return html.to_markdown(item.summary, base, wordpress=item.wordpress), ""
+    return html.to_markdown(item.summary, base), ""
 
 
 def _slug(item: RawItem, title: str) -> str:

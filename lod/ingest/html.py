@@ -2,7 +2,7 @@
 
 Kept: headings, paragraphs, lists, links, images, tables, quotes, code. Removed: scripts,
 styles, frames, forms, tracking pixels, comments (WordPress block comments among them).
-WordPress post content (`wordpress=True`) is first rendered as its site shows it
+WordPress post content comes here already rendered as its site shows it
 (lod.ingest.wpcontent: paragraphs, shortcodes, players and embeds as links). Links with
 active schemes (`javascript:`, `data:`…: lod.vocab.ACTIVE_SCHEMES) lose their target and
 keep their text, as the site shows any such IRI (lod.web.pages.href); relative links are
@@ -116,12 +116,10 @@ def shortcodes(text: str) -> str:
     return wpcontent.shortcodes(text, wpcontent.Media(), "")
 
 
-def to_markdown(html: str | None, base: str | None = None, wordpress: bool = False) -> str:
+def to_markdown(html: str | None, base: str | None = None) -> str:
     """Clean Markdown of an HTML fragment (entities decoded); '' for nothing."""
     if not html or not html.strip():
         return ""
-    if wordpress:
-        html = wpcontent.render(html)
     import warnings
 
     with warnings.catch_warnings():

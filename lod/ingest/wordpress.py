@@ -343,14 +343,11 @@ class Topics:
             known = reference(category)
             term = self.by_slug.get(known[:2]) if known else None
             if term is not None:
-                found.extend(self._with_ancestors(term))
+                found.extend(with_ancestors(term, self.final))
         return found
 
-    def _with_ancestors(self, term: Term) -> list[Term]:
-        return _with_ancestors(term, self.final)
 
-
-def _with_ancestors(term: Term, terms: dict[str, Term]) -> list[Term]:
+def with_ancestors(term: Term, terms: dict[str, Term]) -> list[Term]:
     """The term and its ancestors, by `broader` in `terms` (by slug); a parent not in
     them ends the chain, and the last term loses its `broader` (lod.ingest.wpjson reads
     the REST API's categories with it too)."""

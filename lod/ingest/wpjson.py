@@ -30,7 +30,7 @@ from typing import Any
 from . import html
 from .common import Agent, RawItem, Term, local_with_offset
 from .model import Site
-from .wordpress import STATUS, _with_ancestors
+from .wordpress import STATUS, with_ancestors
 
 EMBED = "author,wp:term,wp:featuredmedia"
 _MORE = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…)\s*$")
@@ -149,7 +149,6 @@ def item(post: dict, lookups: Lookups, *, file: str, kind: str = "article") -> R
         authors=_authors(post, lookups),
         terms=_terms(post, lookups),
         image=image,
-        wordpress=False,
         kind=kind,
     )
 
@@ -194,7 +193,7 @@ def _terms(post: dict, lookups: Lookups) -> list[Term]:
     for ident in post.get("categories") or []:
         category = lookups.categories.get(ident)
         if category:
-            found.extend(_with_ancestors(by_slug[text_of(category.get("slug"))], by_slug))
+            found.extend(with_ancestors(by_slug[text_of(category.get("slug"))], by_slug))
     for ident in post.get("tags") or []:
         tag = lookups.tags.get(ident)
         if tag:
