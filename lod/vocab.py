@@ -123,7 +123,9 @@ class SDO(DefinedNamespace):
     subEvent: URIRef
     subOrganization: URIRef
     superEvent: URIRef
+    translationOfWork: URIRef
     url: URIRef
+    workTranslation: URIRef
     worksFor: URIRef
 
 

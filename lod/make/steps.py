@@ -255,6 +255,8 @@ def _write(
         "title": info.title,
         "description": info.description,
         "language": info.language,
+        "languages": list(info.languages),
+        "titles": info.titles,
         "triples": sum(part.lines for part in parts),
         "counts": _counts(validated.conversion),
         "latest": lists["article"][:LATEST],

@@ -57,17 +57,15 @@ def describe(
     add = desc.add
     add((dataset, RDF.type, VOID.Dataset))
     add((dataset, RDF.type, DCAT.Dataset))
-    add((dataset, DCTERMS.title, Literal(info.title, lang=info.language)))
-    add((dataset, DCTERMS.description, Literal(info.description, lang=info.language)))
+    for tag, title in info.titles.items():
+        add((dataset, DCTERMS.title, Literal(title, lang=tag)))
+    for tag, description in info.descriptions.items():
+        add((dataset, DCTERMS.description, Literal(description, lang=tag)))
     add((dataset, DCTERMS.license, info.license))
     add((dataset, DCTERMS.publisher, info.publisher))
-    add(
-        (
-            dataset,
-            DCTERMS.language,
-            URIRef(f"http://id.loc.gov/vocabulary/iso639-1/{info.language.split('-')[0]}"),
-        )
-    )
+    for tag in dict.fromkeys(tag.split("-")[0] for tag in info.languages):
+        scheme = "iso639-1" if len(tag) == 2 else "iso639-2"
+        add((dataset, DCTERMS.language, URIRef(f"http://id.loc.gov/vocabulary/{scheme}/{tag}")))
     if census.latest is not None:
         add((dataset, DCTERMS.modified, Literal(census.latest[:10], datatype=XSD.date)))
     add((dataset, VOID.uriSpace, Literal(id_prefix(base))))

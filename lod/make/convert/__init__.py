@@ -14,11 +14,11 @@ from rdflib import Literal, URIRef
 
 from ...errors import SourceError, UnknownReference
 from ...triples import Triples
-from ...vocab import FOAF, KINDS, RDF, VOID, dataset_iri, doc_iri, mint, schema_subclasses
+from ...vocab import FOAF, KINDS, RDF, SDO, VOID, dataset_iri, doc_iri, mint, schema_subclasses
 from ..sources import FOLDER_KINDS, Record, Sources
 from . import article, document, event, organisation, person, place, topic, values
 from . import services as link_services
-from .fields import Context, Invalid, Kind, Unknown
+from .fields import Context, Invalid, Kind, Text, Unknown
 
 REGISTRY: dict[str, Kind] = {
     module.KIND.name: module.KIND
@@ -30,14 +30,32 @@ REGISTRY: dict[str, Kind] = {
 class DatasetInfo:
     """data/dataset.yaml, checked."""
 
-    title: str
-    description: str
+    titles: dict[str, str]  # {language: text}, in the order written
+    descriptions: dict[str, str]
     license: URIRef
     publisher: URIRef
-    language: str
+    languages: tuple[str, ...]  # the default first, then the fallback order
     base: str
     modified: Literal | None = None
     link_services: tuple[link_services.LinkService, ...] = ()  # `linkServices`
+
+    @property
+    def language(self) -> str:
+        """The dataset's first language: a plain string's, a record's by default."""
+        return self.languages[0]
+
+    @property
+    def title(self) -> str:
+        return _first(self.titles, self.languages)
+
+    @property
+    def description(self) -> str:
+        return _first(self.descriptions, self.languages)
+
+
+def _first(texts: dict[str, str], languages: tuple[str, ...]) -> str:
+    """The text in the first of `languages` it is written in, else the first written."""
+    return next((texts[tag] for tag in languages if tag in texts), next(iter(texts.values())))
 
 
 @dataclass
@@ -49,7 +67,7 @@ class Conversion:
     index: dict[str, dict[str, Record]] = field(default_factory=dict)  # index_records'
 
 
-DATASET_FIELDS = ("title", "description", "license", "publisher", "language", "base")
+DATASET_FIELDS = ("title", "description", "license", "publisher", "languages", "base")
 OPTIONAL_DATASET_FIELDS = ("linkServices",)
 
 
@@ -114,7 +132,7 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
     def fault(name: str, message: str, hint: str = "") -> None:
         errors.append(SourceError(record.file, record.line_of(name), name, message, hint))
 
-    known = DATASET_FIELDS + OPTIONAL_DATASET_FIELDS
+    known = DATASET_FIELDS + OPTIONAL_DATASET_FIELDS + ("language",)
     for name in record.values:
         if name not in known:
             fault(name, "unknown field", _did_you_mean(name, known))
@@ -136,22 +154,52 @@ def _dataset(record, base_override, index, errors) -> DatasetInfo | None:
 
 def _dataset_fields(record, base_override, errors, fault) -> dict[str, object]:
     """The required fields read (`LOD_BASE`, when set, over `base`); a bad `LOD_BASE` is
-    the setting's fault, not dataset.yaml's."""
+    the setting's fault, not dataset.yaml's. `language: en` is `languages: [en]`."""
     found: dict[str, object] = {}
-    for name in DATASET_FIELDS:
+    given = dict(record.values)
+    named = {name: name for name in DATASET_FIELDS}
+    if "language" in given:
+        if "languages" in given:
+            fault("language", "given besides `languages`", "keep `languages`, the list of all")
+        else:
+            given["languages"], named["languages"] = given.pop("language"), "language"
+    for name in sorted(DATASET_FIELDS, key=lambda name: name != "languages"):  # it first
         overridden = name == "base" and bool(base_override)
-        raw = base_override if overridden else record.values.get(name)
+        raw = base_override if overridden else given.get(name)
         if raw is None:
-            fault(name, "missing: a required field")
+            fault(named[name], "missing: a required field")
             continue
         try:
-            found[name] = _DATASET_READERS.get(name, values.text)(values.text(raw))
+            if name in ("title", "description"):
+                found[name + "s"] = _texts(raw, found.get("languages", ("en",)))
+            else:
+                found[name] = _DATASET_READERS.get(name, values.text)(raw)
         except Invalid as bad:
             if overridden:
                 errors.append(SourceError("LOD_BASE", 0, "", bad.message, bad.hint))
             else:
-                fault(name, bad.message, bad.hint)
+                fault(named[name], bad.message, bad.hint)
     return found
+
+
+def _languages(raw) -> tuple[str, ...]:
+    """An ordered list of BCP 47 tags (one tag alone is a list of one), none twice."""
+    tags = tuple(values.language(tag) for tag in (raw if isinstance(raw, list) else [raw]))
+    if not tags:
+        raise Invalid("is empty", "list the languages, the default first: [en, fr]")
+    twice = sorted({tag for tag in tags if tags.count(tag) > 1})
+    if twice:
+        raise Invalid(f"`{twice[0]}` is listed twice")
+    return tags
+
+
+def _texts(raw, languages: tuple[str, ...]) -> dict[str, str]:
+    """A text or a language map {fr: …}: the text in each language."""
+    if not isinstance(raw, dict):
+        return {languages[0]: values.text(raw)}
+    if not raw:
+        raise Invalid("is empty")
+    return {values.language(tag): values.text(text) for tag, text in raw.items()}
 
 
 def _link_services(record, errors) -> tuple[link_services.LinkService, ...]:
@@ -190,10 +238,13 @@ def contribution(
 
 # How each required field of dataset.yaml is read (its text, once checked as text).
 _DATASET_READERS = {
-    "license": values.iri,
-    "language": values.language,
-    "base": values.base,
-    "publisher": lambda raw: ("organisation", values.slug(raw.removeprefix("organisation/"))),
+    "license": lambda raw: values.iri(values.text(raw)),
+    "languages": _languages,
+    "base": lambda raw: values.base(values.text(raw)),
+    "publisher": lambda raw: (
+        "organisation",
+        values.slug(values.text(raw).removeprefix("organisation/")),
+    ),
 }
 
 
@@ -227,7 +278,9 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
             language = values.language(record.values["inLanguage"])
         except Invalid:
             pass  # reported with the other fields below
-    ctx = Context(dataset.base, graph, index, language, schema_subclasses)
+    elif kind.field("inLanguage"):  # a work always says its language
+        graph.add((subject, SDO.inLanguage, Literal(language)))
+    ctx = Context(dataset.base, graph, index, language, schema_subclasses, dataset.language)
 
     for cls in kind.classes:
         graph.add((subject, RDF.type, cls))
@@ -237,7 +290,7 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
     graph.add((document, VOID.inDataset, dataset_iri(dataset.base)))
 
     for name, raw in record.values.items():
-        spec = kind.field(name)
+        spec, raw = _field(kind, name, raw)
         if spec is None:
             _unknown_field(record, kind, name, errors)
             continue
@@ -247,8 +300,9 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
             faults = [bad]
         for bad in faults:
             fault(name, bad)
+    given = {_field(kind, name, raw)[0] for name, raw in record.values.items() if raw}
     for spec in kind.fields:
-        if spec.required and record.values.get(spec.name) in (None, "", []):
+        if spec.required and spec not in given:
             errors.append(
                 SourceError(
                     record.file,
@@ -261,10 +315,26 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
         _body(record, kind, ctx, subject, errors)
 
 
+def _field(kind: Kind, name: str, raw):
+    """The field a key names, and its value: `name@fr: …` is `name: {fr: …}` (a text field
+    only); (None, raw) when the kind has no such field."""
+    spec = kind.field(name)
+    if spec is None and "@" in name:
+        field_name, _, tag = name.partition("@")
+        spec = kind.field(field_name)
+        if isinstance(spec, Text) and tag:
+            return spec, {tag: raw}
+        return None, raw
+    return spec, raw
+
+
 def _unknown_field(record: Record, kind: Kind, name: str, errors: list[SourceError]) -> None:
     """A field the kind does not have, with the closest one it has; a CSV column is
     reported once, at its header."""
     hint = _did_you_mean(name, [f.name for f in kind.fields])
+    field_name = name.partition("@")[0]
+    if field_name != name and kind.field(field_name) is not None:
+        hint = f"`{field_name}` takes no language: only text fields do"
     if not record.header_line:
         errors.append(
             SourceError(
@@ -292,7 +362,7 @@ def _body(record: Record, kind: Kind, ctx: Context, subject, errors: list[Source
         )
         return
     try:
-        ctx.add(subject, kind.body, ctx.prose(record.body))
+        ctx.add(subject, kind.body, ctx.tagged(record.body))
     except Invalid as bad:
         errors.append(SourceError(record.file, record.body_line, "body", bad.message))
 

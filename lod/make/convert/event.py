@@ -9,6 +9,7 @@ from .fields import (
     Kind,
     Link,
     Recording,
+    Text,
     Value,
     VirtualLocation,
     common_fields,
@@ -20,7 +21,7 @@ KIND = Kind(
     name="event",
     classes=(SDO.Event,),
     fields=(
-        Value("name", SDO.name, required=True),
+        Text("name", SDO.name, required=True),
         Value("startDate", SDO.startDate, DATE),
         Value("endDate", SDO.endDate, DATE),
         Link("location", SDO.location, ("place",)),

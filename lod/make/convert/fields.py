@@ -38,14 +38,21 @@ class Context:
     base: str
     triples: Triples
     index: dict[str, dict[str, Any]]
-    language: str
+    language: str  # of a plain string: the record's inLanguage, else the dataset's first
     subtypes: Callable[[URIRef], set[URIRef]]
+    default_language: str = ""  # the dataset's first language (a record's when it has none)
 
     def add(self, subject, predicate, obj) -> None:
         self.triples.add((subject, predicate, obj))
 
-    def prose(self, raw: str) -> Literal:
-        return Literal(values.text(raw), lang=self.language)
+    def tagged(self, raw: Any, tag: str | None = None) -> Literal:
+        """Text as an rdf:langString: in `tag`, or in the record's language."""
+        return Literal(values.text(raw), lang=values.language(tag) if tag else self.language)
+
+    def language_of(self, kind: str, slug: str) -> str:
+        """The language a record is written in (its inLanguage, else the dataset's)."""
+        written = self.index[kind][slug].values.get("inLanguage")
+        return written if isinstance(written, str) else self.default_language
 
     def ref(self, raw: str, kinds: tuple[str, ...]) -> URIRef:
         """Resolve `kind/slug` (or a bare slug where one kind only is admitted)."""
@@ -115,27 +122,55 @@ class Field:
 
 
 class Value(Field):
-    """A literal: plain text, language-tagged prose, a date, a number…"""
+    """A typed literal: a date, a number, a language tag…"""
 
-    def __init__(
-        self,
-        name: str,
-        predicate: URIRef,
-        parse: Callable[[Any], Any] = values.text,
-        *,
-        prose: bool = False,
-        **options,
-    ):
+    def __init__(self, name: str, predicate: URIRef, parse: Callable[[Any], Any], **options):
         super().__init__(name, predicates=[predicate], **options)
-        self.parse, self.prose = parse, prose
+        self.parse = parse
 
     def emit_one(self, ctx, subject, item, number):
-        if self.prose:
-            obj = ctx.prose(item)
-        else:
-            parsed = self.parse(item)
-            obj = parsed if isinstance(parsed, Literal | URIRef) else Literal(parsed)
+        parsed = self.parse(item)
+        obj = parsed if isinstance(parsed, Literal | URIRef) else Literal(parsed)
         ctx.add(subject, self.predicates[0], obj)
+
+
+class Text(Field):
+    """Text people read, in one language or several: a string (in the record's language),
+    a language map `{en: …, fr: …}` (a list per language where the field takes many), or a
+    `name@fr` key or CSV column. Each value an rdf:langString, on every predicate."""
+
+    def __init__(self, name: str, *predicates: URIRef, **options):
+        super().__init__(name, predicates=predicates, **options)
+
+    def items(self, raw: Any, from_csv: bool) -> list[Any]:
+        """(language or None, text, position) for each value; the position is the item
+        (a list's, or a language map's key) a fault points at."""
+        if not isinstance(raw, dict):
+            many = super().items(raw, from_csv)
+            return [(None, item, index if self.many else None) for index, item in enumerate(many)]
+        found = []
+        for index, (tag, value) in enumerate(raw.items()):
+            try:
+                found += [(tag, item, index) for item in super().items(value, from_csv)]
+            except Invalid as bad:
+                bad.item = index
+                raise bad from None
+        return found
+
+    def emit(self, ctx: Context, subject: URIRef, items: list[Any]) -> list[Invalid]:
+        faults = []
+        for tag, item, position in items:
+            try:
+                literal = ctx.tagged(item, tag)
+            except Invalid as bad:
+                bad.item = position
+                if tag is not None:
+                    bad.message = f"{tag}: {bad.message}"
+                faults.append(bad)
+                continue
+            for predicate in self.predicates:
+                ctx.add(subject, predicate, literal)
+        return faults
 
 
 class Link(Field):
@@ -220,7 +255,9 @@ class Contributors(Field):
         ctx.add(role, RDF.type, SDO.Role)
         ctx.add(role, SDO.contributor, agent)
         if item.get("role") is not None:
-            ctx.add(role, SDO.roleName, Literal(values.text(item["role"])))
+            names = item["role"] if isinstance(item["role"], dict) else {None: item["role"]}
+            for tag, name in names.items():
+                ctx.add(role, SDO.roleName, ctx.tagged(name, tag))
 
 
 class Parts(Field):
@@ -236,7 +273,7 @@ class Parts(Field):
         ctx.add(subject, SDO.hasPart, part)
         ctx.add(part, SDO.isPartOf, subject)
         ctx.add(part, RDF.type, SDO.CreativeWork)
-        ctx.add(part, SDO.name, ctx.prose(item))
+        ctx.add(part, SDO.name, ctx.tagged(item))
         ctx.add(part, SDO.position, Literal(number))
 
 
@@ -305,6 +342,35 @@ class Coordinate(Field):
         ctx.add(node, self.predicates[0], values.decimal(item, -self.limit, self.limit))
 
 
+class Translation(Link):
+    """translationOf: the original this record translates (`schema:translationOfWork`, and
+    `schema:workTranslation` back). Translations hang from their original, one level, so a
+    group is the original and its translations; each in a language of its own."""
+
+    def __init__(self, kind: str):
+        super().__init__(
+            "translationOf", SDO.translationOfWork, (kind,), inverse=SDO.workTranslation
+        )
+
+    def emit_one(self, ctx, subject, item, number):
+        target = ctx.ref(item, self.kinds)
+        kind, slug = self.kinds[0], str(target).rsplit("/", 1)[1]
+        original = ctx.index[kind][slug]
+        if target == subject:
+            raise Invalid("a record cannot be a translation of itself")
+        if original.values.get("translationOf") is not None:
+            raise Invalid(
+                f"`{kind}/{slug}` is itself a translation",
+                f"name its original: translationOf: {original.values['translationOf']}",
+            )
+        if ctx.language_of(kind, slug) == ctx.language:
+            raise Invalid(
+                f"`{kind}/{slug}` is in {ctx.language} too",
+                "a translation says its own language: set inLanguage",
+            )
+        super().emit_one(ctx, subject, item, number)
+
+
 class FormerIds(Field):
     """Slugs the record was published under before (its file renamed): each old IRI
     `dcterms:isReplacedBy` this one, and the app answers 301 from it (lod.make.permanence)."""
@@ -325,7 +391,7 @@ def common_fields() -> list[Field]:
     return [
         WebLink("sameAs", SDO.sameAs, OWL.sameAs, web_only=False, many=True),
         WebLink("url", SDO.url),
-        Value("description", SDO.description, prose=True),
+        Text("description", SDO.description),
         FormerIds(),
     ]
 

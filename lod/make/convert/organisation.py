@@ -1,15 +1,15 @@
 """Organisations: schema:Organization, or a schema.org subtype of it (NGO …)."""
 
 from ...vocab import SDO
-from .fields import DATE, Kind, Link, Subtype, Value, WebLink, common_fields
+from .fields import DATE, Kind, Link, Subtype, Text, Value, WebLink, common_fields
 
 KIND = Kind(
     name="organisation",
     classes=(SDO.Organization,),
     fields=(
-        Value("name", SDO.name, required=True),
+        Text("name", SDO.name, required=True),
         Subtype(SDO.Organization),
-        Value("alternateName", SDO.alternateName, many=True),
+        Text("alternateName", SDO.alternateName, many=True),
         Link(
             "parentOrganization",
             SDO.parentOrganization,

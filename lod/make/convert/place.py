@@ -1,14 +1,14 @@
 """Places: schema:Place, coordinates on a #geo node, containment both ways."""
 
 from ...vocab import SDO
-from .fields import Coordinate, Kind, Link, Value, common_fields
+from .fields import Coordinate, Kind, Link, Text, common_fields
 
 KIND = Kind(
     name="place",
     classes=(SDO.Place,),
     fields=(
-        Value("name", SDO.name, required=True),
-        Value("address", SDO.address),
+        Text("name", SDO.name, required=True),
+        Text("address", SDO.address),
         Coordinate("latitude", SDO.latitude, 90),
         Coordinate("longitude", SDO.longitude, 180),
         Link("containedInPlace", SDO.containedInPlace, ("place",), inverse=SDO.containsPlace),
