@@ -19,6 +19,7 @@ CORE = {
     "triples",
     "text",
     "edit",
+    "languages",
     "layout",
     "remote",
 }
