@@ -131,7 +131,7 @@ CASES = [
         replace("name: Cecilie Kern\n", "name: {first: Cecilie, last: Kern}\n"),
         4,
         "name",
-        "expected text",
+        "`first` is not a BCP 47 language tag",
     ),
     case(
         "contributor-without-ref",
@@ -453,13 +453,88 @@ CASES = [
         "unknown",
         "place",
     ),
+    # several languages
+    case(
+        "language-key-not-a-tag",
+        PERSON,
+        replace("jobTitle: Global", "jobTitle@english: Global"),
+        5,
+        "jobTitle@english",
+        "`english` is not a BCP 47 language tag",
+    ),
+    case(
+        "language-map-value-empty",
+        PERSON,
+        replace("name: Cecilie Kern\n", "name:\n  en: Cecilie Kern\n  fr: ''\n"),
+        6,
+        "name",
+        "fr: is empty",
+    ),
+    case(
+        "language-on-a-date",
+        ARTICLE,
+        replace("datePublished: 2021-02-20\n", "datePublished@fr: 2021-02-20\n"),
+        6,
+        "datePublished@fr",
+        "unknown article field",
+        "`datePublished` takes no language",
+    ),
+    case(
+        "two-names-in-one-language",
+        PERSON,
+        replace("name: Cecilie Kern\n", "name: Cecilie Kern\nname@en: C. Kern\n"),
+        4,
+        "name",
+        "one per language",
+    ),
+    case(
+        "translation-of-itself",
+        ARTICLE,
+        replace(
+            "inLanguage: en\n",
+            "inLanguage: en\ntranslationOf: "
+            "commission-on-social-development-examines-role-of-digital-technologies\n",
+        ),
+        11,
+        "translationOf",
+        "cannot be a translation of itself",
+    ),
+    case(
+        "translation-in-the-same-language",
+        "documents/documents.yaml",
+        replace(
+            "  name: Civil Society Declaration\n",
+            "  name: Civil Society Declaration\n"
+            "  translationOf: csocd59-migration-displacement-side-event-recording\n",
+        ),
+        11,
+        "translationOf",
+        "is in en too",
+        "set inLanguage",
+    ),
     # dataset.yaml
+    case(
+        "dataset-languages-twice",
+        DATASET,
+        replace("language: en\n", "languages: [en, fr, en]\n"),
+        11,
+        "languages",
+        "`en` is listed twice",
+    ),
+    case(
+        "dataset-language-and-languages",
+        DATASET,
+        replace("language: en\n", "language: en\nlanguages: [en, fr]\n"),
+        11,
+        "language",
+        "given besides `languages`",
+    ),
     case(
         "dataset-field-missing",
         DATASET,
         replace("language: en\n", ""),
         3,
-        "language",
+        "languages",
         "missing: a required field",
     ),
     case(

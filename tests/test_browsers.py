@@ -95,7 +95,9 @@ def test_a_page_of_the_change_stream_names_its_resources(client):
 
 def test_the_shapes_page_says_what_an_article_needs(client):
     page = client.get("/shapes", headers={"Accept": BROWSER}).get_data(as_text=True)
-    assert "schema:NewsArticle" in page and "an article needs one headline" in page
+    assert (
+        "schema:NewsArticle" in page and "an article needs a headline with a language tag" in page
+    )
 
 
 def test_an_unknown_format_of_the_stream_is_404(client):

@@ -232,7 +232,7 @@ def test_query_who_moderated_the_side_event(built):
         SELECT ?name WHERE {
           ?e schema:name ?title ; schema:contributor ?role .
           FILTER CONTAINS(?title, "Migration, Displacement")
-          ?role schema:roleName "moderator" ; schema:contributor ?who .
+          ?role schema:roleName "moderator"@en ; schema:contributor ?who .
           ?who schema:name ?name }""",
     )
     assert rows == [{"name": "Cecilie Kern"}]

@@ -31,6 +31,14 @@ class Unknown(Invalid):
         self.kind, self.slug = kind, slug
 
 
+def _language_key(tag: str) -> str:
+    """A language map's key, checked: the usual slip is a mapping that is not one."""
+    try:
+        return values.language(tag)
+    except Invalid as bad:
+        raise Invalid(bad.message, "a mapping here is a language map: {en: …, fr: …}") from None
+
+
 @dataclass
 class Context:
     """What a field needs while converting one record."""
@@ -46,8 +54,15 @@ class Context:
         self.triples.add((subject, predicate, obj))
 
     def tagged(self, raw: Any, tag: str | None = None) -> Literal:
-        """Text as an rdf:langString: in `tag`, or in the record's language."""
-        return Literal(values.text(raw), lang=values.language(tag) if tag else self.language)
+        """Text as an rdf:langString: in `tag` (a language map's key), or in the record's
+        language."""
+        language = _language_key(tag) if tag else self.language
+        try:
+            return Literal(values.text(raw), lang=language)
+        except Invalid as bad:
+            if tag:
+                bad.message = f"{tag}: {bad.message}"
+            raise
 
     def language_of(self, kind: str, slug: str) -> str:
         """The language a record is written in (its inLanguage, else the dataset's)."""
@@ -164,8 +179,6 @@ class Text(Field):
                 literal = ctx.tagged(item, tag)
             except Invalid as bad:
                 bad.item = position
-                if tag is not None:
-                    bad.message = f"{tag}: {bad.message}"
                 faults.append(bad)
                 continue
             for predicate in self.predicates:

@@ -27,7 +27,7 @@ title: Example news
 description: The examples of docs/fields.md.
 license: https://creativecommons.org/licenses/by/4.0/
 publisher: organisation/example-ngo
-language: en
+languages: [en, fr]
 base: https://lod.example.org/
 """
 # One example file per kind; together (with DATASET) a dataset that builds.
@@ -59,7 +59,9 @@ The summit opened on **Friday** with ...
     "organisation": (
         "example-ngo.yaml",
         """\
-name: Example NGO
+name:
+  en: Example NGO
+  fr: ONG Exemple
 type: NGO
 alternateName: [ENGO]
 location: geneva
@@ -102,8 +104,8 @@ affiliation: [example-ngo]
     "place": (
         "places.csv",
         """\
-id,name,address,latitude,longitude,sameAs
-geneva,Geneva,,46.2044,6.1432,http://www.wikidata.org/entity/Q71
+id,name,name@fr,address,latitude,longitude,sameAs
+geneva,Geneva,Genève,,46.2044,6.1432,http://www.wikidata.org/entity/Q71
 """,
     ),
     "topic": (
@@ -147,6 +149,11 @@ def curie(iri: URIRef) -> str:
 
 # What the fields whose form is their own become: (the value written, the RDF made).
 _FIXED = {
+    fields.Translation: (
+        "the original this record translates (`slug`)",
+        "`schema:translationOfWork`; the inverse `schema:workTranslation`. The original is "
+        "not itself a translation, and its `inLanguage` differs",
+    ),
     fields.Contributors: (
         "list of `{ref: person/… or organisation/…, role: text}`",
         "`schema:contributor` to a `#role-n` `schema:Role` node with `schema:roleName` "
@@ -184,8 +191,6 @@ def describe(field: Field, kind: Kind) -> tuple[str, str]:
     for cls, described in DESCRIBED:
         if isinstance(field, cls):
             return described(field, kind, predicates)
-    if field.predicates and all(p in (SKOS.prefLabel, SDO.name) for p in field.predicates):
-        return "text", predicates + " (tagged with the record's language)"
     return "see lod/make/convert", predicates
 
 
@@ -222,10 +227,13 @@ def _web_link(field: fields.WebLink, kind: Kind, predicates: str) -> tuple[str, 
     return ("http(s) URL" if field.web_only else "absolute IRI"), predicates
 
 
+def _text(field: fields.Text, kind: Kind, predicates: str) -> tuple[str, str]:
+    each = "" if field.many else ", one per language"
+    return "text, or a language map", f"{predicates} (`rdf:langString`{each})"
+
+
 def _value(field: fields.Value, kind: Kind, predicates: str) -> tuple[str, str]:
-    """A plain value: prose, a date, a language tag or a name."""
-    if field.prose:
-        return "text", predicates + " (tagged with the record's language)"
+    """A typed value: a date or a language tag."""
     name = getattr(field.parse, "__name__", "")
     if name == "date_or_datetime":
         return (
@@ -234,14 +242,15 @@ def _value(field: fields.Value, kind: Kind, predicates: str) -> tuple[str, str]:
         )
     if name == "language":
         return "language tag (BCP 47)", predicates
-    return "text", predicates + " (a plain string)"
+    return "see lod/make/convert", predicates
 
 
 # How each class of field is described, tried in this order.
 DESCRIBED = (
+    (tuple(_FIXED), _fixed),
     (fields.Link, _link),
     (fields.Subtype, _subtype),
-    (tuple(_FIXED), _fixed),
+    (fields.Text, _text),
     (fields.Coordinate, _coordinate),
     (fields.WebLink, _web_link),
     (fields.Value, _value),
@@ -261,6 +270,14 @@ def markdown() -> str:
         "leave it out (the file name is the id). A record of kind `k` is the IRI",
         "`{base}id/k/{id}`, described by the document `{base}doc/k/{id}`. *one* takes a single",
         "value, *list* a YAML list (or one value).",
+        "",
+        "Text fields (names, headlines, descriptions, bodies …) are in the record's",
+        "language: an article's or document's `inLanguage`, else the dataset's first",
+        "language. A text field may give one value per language instead, as a language map",
+        "(`name: {en: United Nations, fr: Organisation des Nations Unies}`; a list per",
+        "language where the field takes a list), or as `name@fr:` keys (in YAML and front",
+        "matter) and `name@fr` columns (in CSV). Each language is a BCP 47 tag. Each value",
+        "becomes an `rdf:langString`; a field that takes one value takes one per language.",
         "",
         "Kinds: " + ", ".join(f"[{name}](#{name})" for name in REGISTRY) + ".",
         "",
@@ -301,9 +318,11 @@ def markdown() -> str:
     lines += [
         "## dataset.yaml",
         "",
-        "`data/dataset.yaml` describes the dataset: `title`, `description`, `license` (an IRI),",
-        "`publisher` (an organisation), `language` (the default `inLanguage`) and `base` (the",
-        "base IRI, ending in `/`; `LOD_BASE` overrides it). All are required.",
+        "`data/dataset.yaml` describes the dataset: `title`, `description` (text or a language",
+        "map), `license` (an IRI), `publisher` (an organisation), `languages` (the languages",
+        "it publishes in, BCP 47 tags in order: the first is every record's default and",
+        "pages fall back in this order; `language: en` alone is `languages: [en]`) and `base`",
+        "(the base IRI, ending in `/`; `LOD_BASE` overrides it). All are required.",
         "",
         "```yaml",
         DATASET.rstrip("\n"),
