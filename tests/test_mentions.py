@@ -273,3 +273,19 @@ def test_names_in_urls_are_not_mentions():
     assert found(matcher, text) == []
     linked = '[The WordPress handbook](https://make.wordpress.org/ "CSS at the UN")'
     assert found(matcher, linked) == ["organisation/un", "topic/css", "topic/wordpress"]
+
+
+def test_names_in_every_language_are_matched_in_articles_of_that_language():
+    """The six-language test dataset: a French and an Arabic article name the Commission
+    in their own language (a language map) and UN Headquarters (a `name@ar` CSV column)."""
+    found = {
+        p.ref: {(f.ref, f.name) for f in p.about + p.mentions}
+        for p in mentions.propose(FIXTURES / "languages")
+    }
+    commission = "organisation/commission-for-social-development"
+    assert (commission, "Commission du développement social") in found[
+        "article/commission-examine-technologies-numeriques"
+    ]
+    arabic = found["article/lajna-tabhath-dawr-altiknulujiyat"]
+    assert (commission, "لجنة التنمية الاجتماعية") in arabic
+    assert ("place/united-nations-headquarters", "مقر الأمم المتحدة") in arabic

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import BuildFailed
+from ..languages import fallback, pick
 from ..make.convert import Conversion, convert
 from ..make.convert.services import LinkService
 from ..make.sources import load
@@ -131,6 +132,7 @@ class _Ours:
         self.graph = converted.triples
         self.records = converted.records
         self.base = converted.dataset.base
+        self.languages = fallback(converted.dataset.language, converted.dataset.languages)
         self.service = service
         # the space as same_as_key writes the IRIs in it: https as http, and the slash
         # it ends with kept (same_as_key drops a slash only at the end of an IRI)
@@ -140,15 +142,19 @@ class _Ours:
         return str(subject).removeprefix(id_prefix(self.base))
 
     def name(self, subject) -> str:
+        """Its label in the dataset's first language it has (falling back in order)."""
         for predicate in LABELS:
-            value = self.graph.value(subject, predicate)
-            if value is not None:
-                return str(value)
+            labels = [(v.language, str(v)) for v in self.graph.objects(subject, predicate)]
+            if labels:
+                return pick(labels, self.languages)
         return self.id(subject)
 
     def names(self, subject) -> set[str]:
+        """Every name and alternate name, in every language."""
         found = {self.name(subject)} | {
-            str(v) for v in self.graph.objects(subject, SDO.alternateName)
+            str(v)
+            for predicate in (*LABELS, SDO.alternateName)
+            for v in self.graph.objects(subject, predicate)
         }
         return {normalise(n) for n in found} - {""}
 

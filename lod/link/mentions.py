@@ -208,11 +208,9 @@ def names_of(records: list[sources.Record]) -> Iterable[tuple[str, str]]:
         if not fields or not isinstance(record.id, str):
             continue
         ref = f"{record.kind}/{record.id}"
-        for name in fields:
-            value = record.values.get(name)
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str) and item.strip():
-                    yield ref, item.strip()
+        for name in fields:  # in every language: an article may name it in its own
+            for _, text in record.texts(name):
+                yield ref, text
 
 
 def _refs(value) -> list[str]:
@@ -224,7 +222,7 @@ def propose(data: Path | str, only: set[str] | None = None) -> list[Proposal]:
     """A proposal for every article of data/ (or those whose ref is in `only`)."""
     loaded = sources.load(Path(data))
     matcher = Matcher(names_of(loaded.records))
-    default = loaded.dataset.values.get("language") if loaded.dataset else None
+    default = sources.first_language(loaded.dataset)
     proposals = []
     for record in loaded.records:
         if record.kind != "article" or not isinstance(record.id, str):

@@ -49,6 +49,21 @@ class Record:
     from_csv: bool = False
     header_line: int = 0  # a CSV row's header (where its column names are written)
 
+    def texts(self, name: str) -> list[tuple[str | None, str]]:
+        """A text field's values as written, each with its language (None: the record's),
+        from every form a text takes: a string, a list, a language map, `name@fr` keys."""
+        found: list[tuple[str | None, str]] = []
+        for key, value in self.values.items():
+            field_name, _, tag = key.partition("@")
+            if field_name != name:
+                continue
+            by_language = value if isinstance(value, dict) else {tag or None: value}
+            for language, items in by_language.items():
+                for item in items if isinstance(items, list) else [items]:
+                    if isinstance(item, str) and item.strip():
+                        found.append((language, item.strip()))
+        return found
+
     def line_of(self, name: str, item: int | None = None) -> int:
         """The line of a field, or of one item of a list field."""
         items = self.item_lines.get(name, [])
@@ -62,6 +77,16 @@ class Sources:
     dataset: Record | None
     records: list[Record] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
+
+
+def first_language(dataset: Record | None) -> str | None:
+    """dataset.yaml's first language as written (`languages: [en, fr]` or `language: en`),
+    for readers of data/ that do not convert it; None when it says none."""
+    if dataset is None:
+        return None
+    written = dataset.values.get("languages", dataset.values.get("language"))
+    first = written[0] if isinstance(written, list) and written else written
+    return first if isinstance(first, str) else None
 
 
 class _Refused(Exception):
