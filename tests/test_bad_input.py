@@ -522,6 +522,14 @@ CASES = [
         "`en` is listed twice",
     ),
     case(
+        "dataset-language-not-registered",
+        DATASET,
+        replace("language: en\n", "languages: [en, fe]\n"),
+        11,
+        "languages",
+        "`fe` is not a BCP 47 language tag",
+    ),
+    case(
         "dataset-language-and-languages",
         DATASET,
         replace("language: en\n", "language: en\nlanguages: [en, fr]\n"),

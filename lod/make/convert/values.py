@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+import langcodes
 from rdflib import Literal, URIRef
 
 from ...vocab import SLUG, XSD, BadIri, checked_iri
@@ -93,8 +94,17 @@ def base(value: str) -> str:
 
 
 def language(value: str) -> str:
+    """A BCP 47 tag whose subtags are in the IANA registry (langcodes), so a slip such as
+    `fe` for `fr` is caught, not published.
+
+    >>> language("fr-CA")
+    'fr-CA'
+    >>> language("fe")
+    Traceback (most recent call last):
+    lod.make.convert.values.Invalid: `fe` is not a BCP 47 language tag
+    """
     value = text(value)
-    if not LANGUAGE_TAG.fullmatch(value):
+    if not LANGUAGE_TAG.fullmatch(value) or not langcodes.tag_is_valid(value):
         raise Invalid(f"`{value}` is not a BCP 47 language tag", "e.g. `en` or `fr-CA`")
     return value
 
