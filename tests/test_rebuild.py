@@ -262,3 +262,18 @@ def _without_id(path: Path) -> str:
     return "\n".join(
         line for line in text.splitlines() if '"id"' not in line and '"created"' not in line
     )
+
+
+def test_an_original_that_changes_language_has_its_translations_checked_again(tmp_path):
+    data = Path(shutil.copytree(DATA.parent / "tests" / "fixtures" / "languages", tmp_path / "d"))
+    builder = Builder(Settings(data=data, out=tmp_path / "out"))
+    builder.build()
+    original = data / "articles" / "commission-examines-digital-technologies.md"
+    edit(original, "Examines the Role", "Examines Again the Role")
+    assert_same_as_fresh(builder.build(), data, tmp_path)
+    edit(original, "inLanguage: en", "inLanguage: fr")  # now in its French translation's
+    with pytest.raises(BuildFailed) as failed:
+        builder.build()
+    (error,) = failed.value.errors
+    assert error.file.endswith("commission-examine-technologies-numeriques.md")
+    assert error.field == "translationOf" and "is in fr too" in error.message

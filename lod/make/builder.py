@@ -412,6 +412,8 @@ def _edit(
     old = [r for path in changed for r in state.by_file.get(path, [])]
     new = [r for path in changed for r in by_file.get(path, [])]
     kept = _in_place(found, state, changed, old, new)
+    if _originals_moved(old, new, state.validated.conversion.index):
+        return None
     if kept is not None:
         index, records = kept
     else:  # records came, went or changed ids: index them all again
@@ -428,6 +430,29 @@ def _edit(
     removed = [t for t in made_before if t not in made]
     added = [t for t in made if t not in made_before]
     return _Edit(records, index, made, removed, added)
+
+
+def _originals_moved(old: list[Record], new: list[Record], index) -> bool:
+    """Whether an edited record that others translate changed its language or became a
+    translation itself: its translations are checked against it (convert.fields.Translation),
+    so a full build checks them again."""
+    facts = {
+        (r.kind, r.id): (r.values.get("inLanguage"), r.values.get("translationOf")) for r in old
+    }
+    moved = {
+        f"{r.kind}/{r.id}"
+        for r in new
+        if facts.get((r.kind, r.id), (None, None))
+        != (r.values.get("inLanguage"), r.values.get("translationOf"))
+    }
+    if not moved:
+        return False
+    return any(
+        f"{kind}/{str(record.values.get('translationOf', '')).rsplit('/', 1)[-1]}" in moved
+        for kind in ("article", "document")
+        for record in index.get(kind, {}).values()
+        if record.values.get("translationOf")
+    )
 
 
 def _in_place(found: Found, state: State, changed: list[str], old, new) -> tuple | None:
