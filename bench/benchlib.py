@@ -27,9 +27,15 @@ OUT = BENCH / "out"
 PYTHON = sys.executable
 
 
+def _languages(size: str) -> list[str]:
+    """The languages a size asks for: `10k:en,fr,es` (bench/generate.py --languages)."""
+    _, _, languages = size.partition(":")
+    return languages.split(",") if languages else []
+
+
 def articles(size: str) -> int:
-    """`1k` -> 1000, `100k` -> 100000, `2500` -> 2500."""
-    text = size.strip().lower()
+    """`1k` -> 1000, `100k` -> 100000, `2500` -> 2500, `10k:en,fr` -> 10000."""
+    text = size.partition(":")[0].strip().lower()
     if text.endswith("k"):
         return int(float(text[:-1]) * 1000)
     if text.endswith("m"):
@@ -38,9 +44,11 @@ def articles(size: str) -> int:
 
 
 def name(size: str) -> str:
-    """The canonical folder name of a size: 10000 -> 10k."""
+    """The canonical folder name of a size: 10000 -> 10k, 10k:en,fr -> 10k-en-fr."""
     n = articles(size)
-    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+    return (f"{n // 1000}k" if n % 1000 == 0 else str(n)) + "".join(
+        f"-{tag}" for tag in _languages(size)
+    )
 
 
 def corpus(size: str) -> Path:
@@ -51,8 +59,10 @@ def corpus(size: str) -> Path:
     partial = CORPUS / f".partial-{name(size)}-{os.getpid()}"
     print(f"generating {articles(size)} articles -> {path} ...", flush=True)
     started = time.perf_counter()
+    languages = ["--languages", ",".join(_languages(size))] if _languages(size) else []
     subprocess.run(
-        [PYTHON, str(BENCH / "generate.py"), str(articles(size)), str(partial)], check=True
+        [PYTHON, str(BENCH / "generate.py"), str(articles(size)), str(partial), *languages],
+        check=True,
     )
     if path.exists():
         shutil.rmtree(path)
