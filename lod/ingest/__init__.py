@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ImportFailed, ImportSourceError
@@ -92,6 +92,8 @@ def import_sources(
     or, with skip_invalid, on a fault that is not one item's."""
     options = options or Options()
     writer = Writer(Path(data), update=update, dry_run=dry_run)
+    if not options.language:  # a translation's original is in the dataset's first language
+        options = replace(options, language=writer.language)
     errors: list[ImportSourceError] = []
     try:
         for file, kind, named in detection.expand([str(s) for s in sources]):

@@ -159,8 +159,9 @@ class RawItem:
     authors: list[Agent] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
     image: str = ""
-    language: str = ""
+    language: str = ""  # a BCP 47 tag (lod.ingest.languages), '' when unknown
     kind: str = "article"  # or "document" (a WordPress page)
+    translation_of: str = ""  # the slug of the record (of the same kind) it translates
 
     @property
     def label(self) -> str:
@@ -236,13 +237,17 @@ def entities(item: RawItem, publisher: str, options: Options) -> Iterator[Event]
 
 def _record(item: RawItem, title: str, dates: dict, publisher: str, people, topics) -> Entity:
     """The item's own record: an article, or a document (a WordPress page: no publisher,
-    image, language or description; no dateModified)."""
+    image or description; no dateModified). A translation names its original."""
     body, summary = _body(item)
     credits = present(
         author=[p.ref for p in _unique(people)], about=[t.ref for t in _unique(topics)]
     )
+    language = present(
+        inLanguage=item.language,
+        translationOf=f"{item.kind}/{item.translation_of}" if item.translation_of else "",
+    )
     if item.kind == "document":
-        fields = {"name": title, "datePublished": dates["datePublished"], **credits}
+        fields = {"name": title, "datePublished": dates["datePublished"], **credits, **language}
     else:
         fields = {
             "headline": title,
@@ -251,13 +256,13 @@ def _record(item: RawItem, title: str, dates: dict, publisher: str, people, topi
             **credits,
             **present(
                 image=_web(item.image, item.link or None) or _first_image(body),
-                inLanguage=item.language,
+                **language,
                 description=summary,
             ),
         }
     return Entity(
         item.kind,
-        _slug(item, title),
+        record_slug(item),
         {**fields, **present(url=_web(item.link, None))},
         body=body,
         identity=item.ident or item.link or title,
@@ -283,12 +288,16 @@ def _body(item: RawItem) -> tuple[str, str]:
     return html.to_markdown(item.summary, base), ""
 
 
-def _slug(item: RawItem, title: str) -> str:
-    """From the source's own permalink slug, else its link, else its identifier (the path
-    of one that is a URL), else its title."""
+def record_slug(item: RawItem) -> str:
+    """The slug of the item's own record: from the source's own permalink slug, else its
+    link, else its identifier (the path of one that is a URL), else its title."""
     ident = slugs.from_url(item.ident) if "/" in item.ident else item.ident
     return slugs.slug_for(
-        item.slug_source, slugs.from_url(item.link), ident, title, fallback=item.kind
+        item.slug_source,
+        slugs.from_url(item.link),
+        ident,
+        html.to_text(item.title),
+        fallback=item.kind,
     )
 
 

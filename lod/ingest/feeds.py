@@ -16,7 +16,7 @@ from html import unescape
 from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
-from . import bylines, html, slugs, xmlsafe
+from . import bylines, html, languages, slugs, xmlsafe
 from .common import Agent, Publisher, RawItem, Term, agent_from_rss, entities
 from .model import Event, Options, Site, fault
 
@@ -110,9 +110,19 @@ def _rss2_site(path: str, root: Element) -> Site:
     return Site(
         html.to_text(xmlsafe.child_text(channel, "title")),
         xmlsafe.child_text(channel, "link", ""),
-        xmlsafe.child_text(channel, "language"),
+        languages.first(
+            xmlsafe.child_text(channel, "language"),
+            xmlsafe.child_text(channel, "language", DC),
+            channel.get(XML_LANG),
+            root.get(XML_LANG),
+        ),
         html.to_text(xmlsafe.child_text(channel, "description")),
     )
+
+
+def _item_language(element: Element, feed: str) -> str:
+    """An item's own language (its xml:lang, its dc:language), else its feed's."""
+    return languages.first(element.get(XML_LANG), xmlsafe.child_text(element, "language", DC), feed)
 
 
 def _rss2_item(path: str, element: Element, position: int, language: str) -> RawItem:
@@ -141,7 +151,7 @@ def _rss2_item(path: str, element: Element, position: int, language: str) -> Raw
         authors=creators,
         terms=_named_terms(xmlsafe.children(element, "category", "")),
         image=_media_image(element) or body_image(body or summary),
-        language=language,
+        language=_item_language(element, language),
     )
 
 
@@ -202,7 +212,7 @@ def _rss1_site(channel: Element) -> Site:
     return Site(
         xmlsafe.child_text(channel, "title"),
         xmlsafe.child_text(channel, "link"),
-        xmlsafe.child_text(channel, "language", DC),
+        languages.first(xmlsafe.child_text(channel, "language", DC), channel.get(XML_LANG)),
         html.to_text(xmlsafe.child_text(channel, "description")),
     )
 
@@ -219,7 +229,7 @@ def _rss1_item(path: str, element: Element, position: int, site: Site) -> RawIte
         published=xmlsafe.child_text(element, "date", DC),
         authors=_dc_creators(element),
         terms=_named_terms(xmlsafe.children(element, "subject", DC)),
-        language=xmlsafe.child_text(element, "language", DC) or site.language,
+        language=_item_language(element, site.language),
     )
 
 
@@ -274,7 +284,7 @@ def _atom_site(path: str, root: Element) -> Site:
     return Site(
         html.to_text(_atom_text(xmlsafe.child(root, "title", ATOM))[0]),
         _atom_link(root),
-        root.get(XML_LANG, ""),
+        languages.tag(root.get(XML_LANG)),
         html.to_text(_atom_text(xmlsafe.child(root, "subtitle", ATOM))[0]),
     )
 
@@ -312,7 +322,16 @@ def _atom_entry(
         authors=authors,
         terms=terms,
         image=_media_image(element) or body_image(content if content_html else ""),
-        language=element.get(XML_LANG, "") or language,
+        language=_entry_language(element, language),
+    )
+
+
+def _entry_language(entry: Element, feed: str) -> str:
+    """The language of an entry's text: its content's xml:lang (the body may be in another
+    language than the entry's metadata), else the entry's, else the feed's."""
+    content = xmlsafe.child(entry, "content", ATOM)
+    return languages.first(
+        content.get(XML_LANG) if content is not None else "", entry.get(XML_LANG), feed
     )
 
 
@@ -353,7 +372,7 @@ def read_json_feed(path: str, options: Options) -> Iterator[Event]:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1): read whole (capped), it is
     JSON; `authors` (1.1) and `author` (1.0) both read."""
     feed = _json_feed(path, options)
-    language = feed.get("language") or ""
+    language = languages.tag(feed.get("language"))
     site = Site(
         _json_text(feed, "title"),
         _json_text(feed, "home_page_url"),
@@ -375,7 +394,7 @@ def read_json_feed(path: str, options: Options) -> Iterator[Event]:
             summary=as_html(_json_text(entry, "summary")),
             authors=_json_authors(entry) or feed_authors,
             terms=[Term(str(t), str(t)) for t in entry.get("tags") or [] if str(t).strip()],
-            language=_json_text(entry, "language", default=language),
+            language=languages.first(entry.get("language"), language),
         )
         yield from entities(item, publisher.slug, options)
 

@@ -53,6 +53,7 @@ class Options:
     max_bytes: int = 512 * 1024 * 1024  # a larger source file is refused
     max_item_bytes: int = 16 * 1024 * 1024  # a larger item (body) is refused
     publisher: str | None = None  # an organisation slug to publish under, else the site's
+    language: str = ""  # the dataset's first language (a translation's original is in it)
 
 
 @dataclass

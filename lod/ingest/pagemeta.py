@@ -40,8 +40,8 @@ MIN_TEXT = 200  # characters of paragraphs below which an element is not taken f
 
 
 def meta(soup: BeautifulSoup, *names: str) -> str:
-    """The content of the first of names found as a <meta> property, name or itemprop
-    (matched without regard to case), else ''."""
+    """The content of the first of names found as a <meta> property, name, itemprop or
+    http-equiv (matched without regard to case), else ''."""
     found = _metas(soup)
     for name in names:
         if found.get(name):
@@ -54,7 +54,8 @@ def _metas(soup: BeautifulSoup) -> dict[str, str]:
     if cached is None:
         cached = {}
         for tag in soup.find_all("meta"):
-            key = tag.get("property") or tag.get("name") or tag.get("itemprop") or ""
+            names = ("property", "name", "itemprop", "http-equiv")
+            key = next((tag.get(name) for name in names if tag.get(name)), "")
             content = " ".join((tag.get("content") or "").split())
             if isinstance(key, str) and content:
                 cached.setdefault(key.strip().lower(), content)

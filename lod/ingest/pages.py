@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 from ..vocab import SCHEMA, SDO, schema_subclasses
-from . import html, lenient, pagemeta, slugs, xmlsafe
+from . import html, languages, lenient, pagemeta, slugs, xmlsafe
 from .common import NO_HEADLINE, BadDate, article_dates, date, present, site_entity
 from .model import Entity, Event, Options, Site, Skipped, fault
 
@@ -87,6 +87,29 @@ def _text(value) -> str:
         if isinstance(item, str | int | float) and str(item).strip():
             return html.to_text(str(item))
     return ""
+
+
+def page_language(soup: BeautifulSoup) -> str:
+    """The page's language: its `<html lang>` (or `xml:lang`), else what its meta tags say
+    (og:locale's `fr_FR`, Content-Language, Dublin Core)."""
+    root = soup.html
+    return languages.first(
+        root.get("lang") if root else "",
+        root.get("xml:lang") if root else "",
+        pagemeta.meta(soup, "og:locale", "content-language", "dc.language", "dcterms.language"),
+    )
+
+
+def _language_values(node: dict) -> list:
+    """What a node's inLanguage may hold: a tag, or a schema:Language (`alternateName`
+    its code, `name` maybe one too)."""
+    found = []
+    for item in _as_list(node.get("inLanguage")):
+        if isinstance(item, dict):
+            found += [item.get("alternateName"), item.get("@value"), item.get("name")]
+        else:
+            found.append(item)
+    return found
 
 
 def _url(value) -> str:
@@ -266,7 +289,7 @@ class _Page:
         self.refs: dict[int, str] = {}
         self.page_url = pagemeta.page_url(soup)
         self.site_name = pagemeta.meta(soup, "og:site_name")
-        self.language = (soup.html.get("lang", "") if soup.html else "") or ""
+        self.language = page_language(soup)
 
     def site(self) -> Site:
         return Site(self.site_name or slugs.host(self.page_url) or "", self.page_url, self.language)
@@ -422,7 +445,7 @@ class _Page:
             **present(
                 keywords=_keywords(node.get("keywords")),
                 image=_url(self.resolve(node.get("image")) or node.get("image")),
-                inLanguage=_text(node.get("inLanguage")) or self.language,
+                inLanguage=languages.first(*_language_values(node), self.language),
                 description=_text(node.get("description")),
                 url=url,
             ),

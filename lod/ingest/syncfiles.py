@@ -237,14 +237,14 @@ class SyncWriter(Writer):
                 return
         super()._add_work(entity)
 
-    def _plan(self, entity: Entity) -> None:
+    def _plan(self, entity: Entity) -> Planned | None:
         old = self.expected.get(entity.identity)
         if entity.kind in BODY_KINDS and old and old != entity.ref:
             old_file = self.file_of(old)
             if old_file is not None and old_file.is_file() and old_file not in self.removals:
                 self._rename(entity, old, old_file)
-                return
-        super()._plan(entity)
+                return None
+        return super()._plan(entity)
 
     def _rename(self, entity: Entity, old: str, old_file: Path) -> None:
         """The record moved to its new slug: the old file merged with the post, `id` and

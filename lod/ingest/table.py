@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from ..edit import csv_delimiter
 from ..errors import ImportSourceError
 from ..make.convert import article as article_kind
-from . import html, slugs, xmlsafe
+from . import html, languages, slugs, xmlsafe
 from .common import BadDate, date, site_entity
 from .model import Entity, Event, Options, Site, fault
 
@@ -40,7 +40,24 @@ def _list(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
-CELLS = {"datePublished": date, "dateModified": date, **dict.fromkeys(LISTS, _list)}
+class BadLanguage(ValueError):
+    pass
+
+
+def _language(value: str) -> str:
+    """A language cell as BCP 47 writes it (`en_US`, `EN-us`: `en-US`)."""
+    found = languages.tag(value)
+    if not found:
+        raise BadLanguage(f"not a language tag: `{value}`")
+    return found
+
+
+CELLS = {
+    "datePublished": date,
+    "dateModified": date,
+    "inLanguage": _language,
+    **dict.fromkeys(LISTS, _list),
+}
 """How a column's cell becomes a field (any other column: its text)."""
 
 
@@ -168,7 +185,7 @@ def _row(
 
 def _fields(path: str, label: str, line: int, row: dict) -> tuple[dict, list]:
     """The row's fields in column order (empty cells left out), and its faults: a
-    headline or date missing, a date that is not one."""
+    headline or date missing, a date or a language that is not one."""
     problems = [
         fault(path, label, name, "missing", line=line)
         for name in ("headline", "datePublished")
@@ -182,6 +199,9 @@ def _fields(path: str, label: str, line: int, row: dict) -> tuple[dict, list]:
             fields[name] = CELLS.get(name, str)(value)
         except BadDate as bad:
             problems.append(fault(path, label, name, f"not a date: {bad}", line=line))
+        except BadLanguage as bad:
+            hint = "BCP 47, e.g. `en` or `pt-BR`"
+            problems.append(fault(path, label, name, str(bad), line=line, hint=hint))
     return fields, problems
 
 

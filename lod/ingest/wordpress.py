@@ -46,8 +46,8 @@ from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element
 
 from ..errors import ImportSourceError
-from . import html, wpcontent, xmlsafe
-from .common import Agent, Publisher, RawItem, Term, local_with_offset
+from . import html, languages, wpcontent, wplang, xmlsafe
+from .common import Agent, Publisher, RawItem, Term, local_with_offset, record_slug
 from .common import entities as records
 from .model import Entity, Event, Fault, Options, Site, Skipped
 
@@ -89,11 +89,15 @@ def _meta(element: Element, key: str) -> str:
 @dataclass
 class Survey:
     """What a first pass over the export finds: whether it is one (its namespaces), its
-    attachments, and the offsets its dates give (site time against UTC)."""
+    attachments, the offsets its dates give (site time against UTC), and the languages
+    and translations of the posts it imports (lod.ingest.wplang)."""
 
+    options: Options = field(default_factory=Options)
     media: wpcontent.Media = field(default_factory=wpcontent.Media)
+    translations: wplang.Translations = field(default_factory=wplang.Translations)
     offsets: list[tuple[datetime, timedelta]] = field(default_factory=list)
     namespaces: set[str] = field(default_factory=set)
+    language: str = ""  # the site's (its channel's, in its posts' terms)
     references: dict[tuple[str, str, str], None] = field(default_factory=dict)  # ordered set
 
     @property
@@ -112,10 +116,51 @@ class Survey:
         offset = _offset(local, _utc(element, "post_date"))
         if offset is not None:
             self.offsets.append((local, offset))
+        if not _unpublished(element, self.options) and _wp(element, "post_id").isdigit():
+            self._language(element)
+
+    def _language(self, element: Element) -> None:
+        """An imported post's language and translation group, as Polylang (taxonomies)
+        or WPML's Export and Import (custom fields) write them."""
+        named = {
+            category.get("domain"): category.get("nicename") or xmlsafe.text(category)
+            for category in xmlsafe.children(element, "category", "")
+        }
+        kind = "document" if _wp(element, "post_type") == "page" else "article"
+        item = RawItem(
+            "",
+            0,
+            ident=xmlsafe.child_text(element, "guid"),
+            link=xmlsafe.child_text(element, "link", ""),
+            slug_source=_wp(element, "post_name"),
+            title=entities.escape(_headline(xmlsafe.child_text(element, "title", ""), ""), False),
+            kind=kind,
+        )
+        self.translations.post(
+            wplang.Post(int(_wp(element, "post_id")), kind, record_slug(item)),
+            polylang=(
+                named.get(wplang.POLYLANG_LANGUAGE, ""),
+                named.get(wplang.POLYLANG_GROUP, ""),
+            ),
+            wpml=tuple(
+                _meta(element, key)
+                for key in (wplang.WPML_LANGUAGE, wplang.WPML_GROUP, wplang.WPML_SOURCE)
+            ),
+        )
 
     def channel(self, channel: Element) -> None:
         self.namespaces.update(xmlsafe.namespace(sub.tag) for sub in channel)
         self.offsets.sort()
+        for term in _wp_children(channel, "term"):
+            taxonomy = _wp(term, "term_taxonomy")
+            slug, description = _wp(term, "term_slug"), _wp(term, "term_description")
+            if taxonomy == wplang.POLYLANG_LANGUAGE:
+                self.translations.language_term(slug, description)
+            elif taxonomy == wplang.POLYLANG_GROUP:
+                self.translations.group_term(slug, description)
+        site = languages.tag(xmlsafe.child_text(channel, "language"))
+        self.translations.settle(self.options.language or site)
+        self.language = self.translations.in_own_terms(site)
 
     def nearest_offset(self, local: datetime) -> timedelta | None:
         """The offset of the post nearest in time that gives one."""
@@ -129,7 +174,7 @@ class Survey:
 def survey(path: str, options: Options) -> Survey:
     """The first pass; ImportSourceError when the file has no element in the export
     namespace (nothing of it could be read)."""
-    found = Survey()
+    found = Survey(options)
     root = None
     for event, element, _ in xmlsafe.stream(path, {"item"}, options.max_bytes):
         if event == "start":
@@ -416,7 +461,7 @@ def _channel(export: Export, root: Element) -> Site:
     channel = xmlsafe.child(root, "channel")
     if channel is None:
         raise ImportSourceError(export.path, 0, "channel", "a WordPress export needs a <channel>")
-    export.language = xmlsafe.child_text(channel, "language")
+    export.language = export.survey.language
     export.authors, export.topics = (
         Authors.of(channel),
         Topics.of(channel, export.survey.references),
@@ -481,12 +526,13 @@ def _item(export: Export, element: Element, position: int) -> RawItem:
     )
     published, modified = _dates(element, export.survey)
     thumbnail = export.survey.media.attachments.get(_meta(element, "_thumbnail_id"))
+    placed = export.survey.translations.of(int(post)) if post.isdigit() else None
     return RawItem(
         file=export.path,
         position=position,
         ident=xmlsafe.child_text(element, "guid"),
         link=xmlsafe.child_text(element, "link", ""),
-        slug_source=_wp(element, "post_name"),
+        slug_source=(placed.slug if placed else "") or _wp(element, "post_name"),
         title=entities.escape(_headline(xmlsafe.child_text(element, "title", ""), body), False),
         html=body,
         summary=_excerpt(element),
@@ -495,8 +541,9 @@ def _item(export: Export, element: Element, position: int) -> RawItem:
         authors=_creators(element, export.authors),
         terms=export.topics.of_item(element),
         image=thumbnail.url if thumbnail else "",
-        language=export.language,
+        language=(placed.language if placed else "") or export.language,
         kind="document" if _wp(element, "post_type") == "page" else "article",
+        translation_of=placed.translation_of if placed else "",
     )
 
 

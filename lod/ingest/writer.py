@@ -24,7 +24,7 @@ from .. import edit
 from ..errors import ImportFailed, ImportSourceError, PublishError
 from ..make import sources
 from ..vocab import KINDS
-from . import slugs
+from . import languages, slugs
 from .model import Entity, Site, Tally
 
 BODY_KINDS = {"article", "document"}
@@ -97,10 +97,17 @@ class Writer:
         self.data = Path(self.data)
         self.stage = self.data / f".import-{uuid.uuid4().hex[:12]}"
         self.known: dict[tuple[str, str], str] = {}  # (kind, slug) -> file, already in data/
+        self.language = ""  # the dataset's first language, when it has a dataset.yaml
         if self.data.is_dir():
-            for record in sources.load(self.data).records:
+            loaded = sources.load(self.data)
+            for record in loaded.records:
                 if isinstance(record.id, str):
                     self.known.setdefault((record.kind, record.id), record.file)
+            if loaded.dataset is not None:
+                self.language = _first_language(loaded.dataset.values)
+        self.languages: dict[str, None] = {}  # of the works imported, in the order met
+        self.moved: dict[str, str] = {}  # a work's ref as read -> as written (a suffix added)
+        self.pending: list[tuple[Planned, str]] = []  # translations whose original is unmet
         self.seen: dict[str, str] = {}  # kind/slug -> identity, in this import
         self.site: Site | None = None
         self.publisher: str | None = None  # of the first article: dataset.yaml's
@@ -126,6 +133,10 @@ class Writer:
         self._plan(entity)
 
     def _add_work(self, entity: Entity) -> None:
+        read_as = entity.ref
+        original = entity.fields.get("translationOf")
+        if original in self.moved:
+            entity.fields["translationOf"] = self.moved[original]
         for _ in range(2):
             first = self.seen.get(entity.ref)
             if first is not None:
@@ -146,10 +157,16 @@ class Writer:
                     entity.slug = slugs.with_suffix(entity.slug, entity.identity)
                     continue
             break
+        if entity.ref != read_as:
+            self.moved[read_as] = entity.ref
         self.seen[entity.ref] = entity.identity
-        self._plan(entity)
+        if entity.fields.get("inLanguage"):
+            self.languages.setdefault(entity.fields["inLanguage"], None)
+        planned = self._plan(entity)
+        if planned is not None and original and original not in self.seen:
+            self.pending.append((planned, original))
 
-    def _plan(self, entity: Entity) -> None:
+    def _plan(self, entity: Entity) -> Planned | None:
         target = self.target(entity)
         if target.exists():
             try:
@@ -159,10 +176,10 @@ class Writer:
                 existing, content = None, render(entity)
             if content == existing:
                 self.tally.unchanged.append(entity.ref)
-                return
+                return None
             if not self.update:
                 self.tally.kept.append(entity.ref)
-                return
+                return None
             status = "changed"
         else:
             content = render(entity)
@@ -175,19 +192,35 @@ class Writer:
             planned.staged = True
         getattr(self.tally, status).append(entity.ref)
         self.planned.append(planned)
+        return planned
+
+    def _relink(self) -> None:
+        """Translations written before their original, whose original was then written
+        under another slug (a suffix added): made to name it as written."""
+        for planned, original in self.pending:
+            moved = self.moved.get(original)
+            if moved is None or not planned.staged:
+                continue
+            staged = self.stage / planned.path
+            source = edit.Source(staged.read_text("utf-8"), staged)
+            source.record().set("translationOf", moved)
+            staged.write_text(source.text(), "utf-8")
 
     def found_site(self, site: Site) -> None:
         if self.site is None:
             self.site = site
 
     def finish(self) -> None:
-        """A new data/dataset.yaml, when there is none, from the first source's site and
-        the first article's publisher."""
+        """Translations named as written; a new data/dataset.yaml, when there is none, from
+        the first source's site, the first article's publisher and the languages of what
+        was imported."""
+        self._relink()
         target = self.data / "dataset.yaml"
         if target.exists() or self.site is None or self.publisher is None:
             return
         site, publisher = self.site, self.publisher
         title = site.title or "Imported news"
+        found = self.dataset_languages()
         lines = [
             "# Written by `lod import` from the first source imported: check every line.\n",
             *edit.field("title", title),
@@ -195,7 +228,8 @@ class Writer:
             "# the licence your content is published under\n",
             *edit.field("license", "https://creativecommons.org/licenses/by/4.0/"),
             *edit.field("publisher", publisher),
-            *edit.field("language", (site.language or "en").split("_")[0]),
+            *(edit.field("languages", found) if len(found) > 1 else ()),
+            *(edit.field("language", found[0]) if len(found) == 1 else ()),
             "# the address the data will be published at (ends with /)\n",
             *edit.field("base", "https://lod.example.org/"),
         ]
@@ -206,6 +240,16 @@ class Writer:
             planned.staged = True
         self.tally.created.append("dataset.yaml")
         self.planned.append(planned)
+
+    def dataset_languages(self) -> list[str]:
+        """The languages of a new dataset: those of the works imported, the site's own
+        first (a site in en-US whose posts say `en` is in `en`), then in the order met;
+        the site's alone when no work says one, `en` when neither does."""
+        site = self.site.language if self.site else ""
+        found = list(self.languages)
+        ordered = [tag for tag in found if languages.same(tag, site)]
+        ordered += [tag for tag in found if tag not in ordered]
+        return ordered or [site or "en"]
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
@@ -252,6 +296,14 @@ class Writer:
             self.abort()
             raise PublishError(self.data, f"{failure}; nothing was changed") from None
         shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _first_language(dataset: dict) -> str:
+    """The first language a dataset.yaml names (`languages: [fr, en]`, or the older
+    `language: fr`), '' when it names none."""
+    named = dataset.get("languages") or dataset.get("language")
+    named = named[0] if isinstance(named, list) and named else named
+    return languages.tag(named)
 
 
 def fail(errors: list[ImportSourceError], writer: Writer) -> None:
