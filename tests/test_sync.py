@@ -359,3 +359,15 @@ def test_what_is_not_embedded_is_asked_for_once_by_id(tmp_path):
         assert load((data / "people" / "ann-editor.yaml").read_text())["name"] == "Ann Editor"
         assert front(data / "articles" / "post-1.md")["author"] == ["person/ann-editor"]
         assert "author" not in front(data / "articles" / "post-6.md")
+
+
+def test_a_posts_polylang_language_is_its_articles(tmp_path):
+    """Polylang Pro adds `lang` (the language's code) to the API's posts."""
+    with FakeWordPress(count=3) as site:
+        site.posts[0]["lang"] = "fr"
+        site.posts[1]["lang"] = "pt_BR"
+        data = tmp_path / "data"
+        sync(site.url, data)
+        assert front(data / "articles" / "post-1.md")["inLanguage"] == "fr"
+        assert front(data / "articles" / "post-2.md")["inLanguage"] == "pt-BR"
+        assert "inLanguage" not in front(data / "articles" / "post-3.md")

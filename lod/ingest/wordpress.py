@@ -31,6 +31,9 @@ with --skip-invalid.
   by some plugins, old exports), the offset is that of the post nearest in time whose
   dates give one; when no post gives one, the time is kept without an offset.
 - **Featured image**: the post's `_thumbnail_id` attachment, else its first image.
+- **Languages and translations** of a multilingual site, as Polylang and WPML's Export and
+  Import write them: each post's `inLanguage`, and `translationOf` for the translations of
+  a group (lod.ingest.wplang, read in the first pass).
 """
 
 from __future__ import annotations

@@ -14,7 +14,11 @@ What the API gives differently:
   not a description and is dropped (a post's manual excerpt is kept);
 - the featured image (`featured_media`) is the article's `image`; its caption, when it
   has one, opens the body as a figure (image and caption), the Markdown the importer makes
-  of a `[caption]`: the data model has no field for an image's caption.
+  of a `[caption]`: the data model has no field for an image's caption;
+- a post's language is Polylang Pro's `lang` field (Polylang's free plugin and WPML add
+  none to the API); its `translations` ({language: post id}) are not read yet: linking a
+  translation to its original across syncs needs the original's record, which an
+  incremental sync may not have read.
 
 Users, terms and media come embedded in the posts (`_embed`); what is not embedded (an
 embed refused, a user the site hides) is asked for by id (`Lookups.missing`).
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from . import html
+from . import html, languages
 from .common import Agent, RawItem, Term, local_with_offset
 from .model import Site
 from .wordpress import STATUS, with_ancestors
@@ -149,6 +153,7 @@ def item(post: dict, lookups: Lookups, *, file: str, kind: str = "article") -> R
         authors=_authors(post, lookups),
         terms=_terms(post, lookups),
         image=image,
+        language=languages.tag(text_of(post.get("lang"))),
         kind=kind,
     )
 
