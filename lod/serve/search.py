@@ -297,98 +297,102 @@ class SearchIndex:
         (facet -> value: kind, the language of the text matched, topic, organisation,
         person and event IRIs, year), those matching in the reader's `language` first
         (any tag of its primary language: `fr` and `fr-CA` are one), then best first,
-        page `page`; the facet counts over all the matching records. Past `timeout`
-        seconds the search is stopped: QueryTimeout."""
+        page `page`; the facet counts over all the matching records (languages when the
+        index has more than one). Past `timeout` seconds the search is stopped:
+        QueryTimeout."""
         query = parse(text)
         filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
         if page < 1 or page > MAX_PAGE:
             raise BadSearch(f"page is a number from 1 to {MAX_PAGE}")
         db = self._db()
-        matched, params = self._matched(db, query, filters)
         reader = primary(language) if language else None
         mine = [no for no, tag in self.languages.items() if primary(tag) == reader]
         with _bounded(db, timeout):
-            facets = self._facets(db, matched, params)
+            facets = self._facets(db, *self._rows(db, query, filters, ranked=False)[:2])
             total = sum(count for _, count in facets.get("kind", ()))
-            best = self._page(db, matched, params, mine, page, page_size)
-            hits = [self._hit(db, query, *found) for found in best]
+            best = self._page(db, *self._rows(db, query, filters), mine, page, page_size)
+            hits = [self._hit(db, query, row, rank) for row, rank in best]
         return Results(query.text, total, page, page_size, hits, facets, filters)
 
-    def _matched(self, db, query: Query, filters: dict[str, str]) -> tuple[str, list]:
-        """The common table `matched(id, language, rank)` of a search and its filters: a
-        row per record and language whose text holds the query, with its parameters; the
-        query is looked for in each language (of the language filter, if any) as that
+    def _rows(
+        self, db, query: Query, filters: dict[str, str], ranked: bool = True
+    ) -> tuple[str, list, int]:
+        """A query of the rows (`row`, and its BM25 `rank` over the weighted columns when
+        `ranked`) of the records and languages whose text holds the query and whose
+        records pass the filters, its parameters, and the number of languages searched.
+        The query is looked for in each language (of the language filter, if any) as that
         language's words, in its range of rows. A facet value the index does not know
         matches nothing."""
         self._terms(db)  # reads the ids of the facet values too
-        weights = ", ".join(str(w) for w in WEIGHTS)
+        rank = f", bm25(text, {', '.join(str(w) for w in WEIGHTS)}) AS rank" if ranked else ""
+        where, kept = "", []
+        for facet, value in sorted(filters.items()):
+            if facet != "language":
+                where += f" AND (rowid & {MASK}) IN (SELECT id FROM links WHERE term = ?)"
+                kept.append(self._ids.get((facet, value), -1))
         wanted = filters.get("language")
         arms, params = [], []
         for no, tag in sorted(self.languages.items()):
             if wanted is None or tag == canonical(wanted):
                 arms.append(
-                    f"SELECT rowid, bm25(text, {weights}) FROM text "
-                    "WHERE text MATCH ? AND rowid BETWEEN ? AND ?"
+                    f"SELECT rowid AS row{rank} FROM text "
+                    f"WHERE text MATCH ? AND rowid BETWEEN ? AND ?{where}"
                 )
                 words = words_of(tag, self.stemmed)
-                params += [query.match(words), no << SHIFT, (no << SHIFT) | MASK]
-        where = ""
-        for facet, value in sorted(filters.items()):
-            if facet != "language":
-                where += " AND id IN (SELECT id FROM links WHERE term = ?)"
-                params.append(self._ids.get((facet, value), -1))
-        union = " UNION ALL ".join(arms) or "SELECT 0, 0 WHERE 0"
-        return (
-            f"WITH hits(row, rank) AS ({union}), matched AS MATERIALIZED ("
-            f"SELECT row & {MASK} AS id, row >> {SHIFT} AS language, rank FROM hits "
-            f"WHERE 1{where})"
-        ), params
+                params += [query.match(words), no << SHIFT, (no << SHIFT) | MASK, *kept]
+        union = (
+            " UNION ALL ".join(arms) or f"SELECT 0 AS row{', 0 AS rank' if ranked else ''} WHERE 0"
+        )
+        return union, params, len(arms)
 
     def _page(
-        self, db, matched: str, params: list, mine: list[int], page: int, page_size: int
-    ) -> list[tuple[int, int, float]]:
-        """One page of the matching records, (id, language, rank): those matching in the
-        reader's languages (`mine`) first, then best first (BM25 over the weighted
-        columns; the first indexed first among equals), each in the language it matches
-        best in, the reader's first."""
-        reader = f"language IN ({', '.join(str(no) for no in mine)})"
+        self, db, rows: str, params: list, arms: int, mine: list[int], page: int, size: int
+    ) -> list[tuple[int, float]]:
+        """One page of the matching records, each the row of the language it matches best
+        in (the reader's languages `mine` first), with its rank: those matching in the
+        reader's languages first, then best first (the first indexed first among
+        equals)."""
+        limit = [*params, size, (page - 1) * size]
+        if arms <= 1:  # one language searched: a row a record, no language to prefer
+            return db.execute(f"{rows} ORDER BY rank, row LIMIT ? OFFSET ?", limit).fetchall()
+        reader = f"(row >> {SHIFT}) IN ({', '.join(str(no) for no in mine)})"
         return db.execute(
-            f"{matched} SELECT id, language, rank FROM ("
-            f"SELECT id, language, rank, {reader} AS mine, row_number() OVER ("
-            f"PARTITION BY id ORDER BY {reader} DESC, rank, language) AS n FROM matched) "
-            "WHERE n = 1 ORDER BY mine DESC, rank, id LIMIT ? OFFSET ?",
-            [*params, page_size, (page - 1) * page_size],
+            f"WITH rows AS ({rows}) SELECT row, rank FROM ("
+            f"SELECT row, rank, {reader} AS mine, row_number() OVER ("
+            f"PARTITION BY row & {MASK} ORDER BY {reader} DESC, rank, row) AS n FROM rows) "
+            f"WHERE n = 1 ORDER BY mine DESC, rank, row & {MASK} LIMIT ? OFFSET ?",
+            limit,
         ).fetchall()
 
-    def _hit(self, db, query: Query, rowid: int, language: int, rank: float) -> Hit:
-        """A result: its text in `language`, the title highlighted and a snippet (made
-        for the page's results only: highlighting every match would cost as much as the
-        search)."""
-        tag = self.languages[language]
+    def _hit(self, db, query: Query, row: int, rank: float) -> Hit:
+        """A result: its text of the row's language, the title highlighted and a snippet
+        (made for the page's results only: highlighting every match would cost as much as
+        the search)."""
+        tag = self.languages[row >> SHIFT]
         words = words_of(tag, self.stemmed)
         terms = [(term.keys(words), term.prefix) for term in query.wanted]
         title, names, description, body = db.execute(
-            "SELECT title, names, description, body FROM texts WHERE row = ?",
-            (language << SHIFT | rowid,),
+            "SELECT title, names, description, body FROM texts WHERE row = ?", (row,)
         ).fetchone()
         iri, kind, date, own, summary = db.execute(
-            "SELECT iri, kind, date, title, summary FROM records WHERE id = ?", (rowid,)
+            "SELECT iri, kind, date, title, summary FROM records WHERE id = ?", (row & MASK,)
         ).fetchone()
         shown = _title(title, words, terms) if title else escape(own)
         snippet = _snippet((description, body, names), words, terms) or escape(summary)
         return Hit(iri, kind, shown, date, snippet, -rank, tag)
 
-    def _facets(self, db, matched: str, params: list) -> dict[str, list[tuple[str, int]]]:
+    def _facets(self, db, rows: str, params: list) -> dict[str, list[tuple[str, int]]]:
         """Each facet's values with their counts over all the matching records, the
-        FACET_VALUES commonest first (years newest first); a language counts the records
-        whose text in it matches. Every record has one kind, so the kind counts add up to
-        the number of matches."""
-        counts = db.execute(
-            f"{matched} SELECT 0, term, count(*) FROM links "
-            "WHERE id IN (SELECT id FROM matched) GROUP BY term "
-            "UNION ALL SELECT 1, language, count(DISTINCT id) FROM matched GROUP BY language",
-            params,
-        ).fetchall()
+        FACET_VALUES commonest first (years newest first); a language, when the index
+        has more than one, counts the records whose text in it matches (a row each).
+        Every record has one kind, so the kind counts add up to the number of matches."""
+        sql = (
+            f"WITH rows AS ({rows}) SELECT 0, term, count(*) FROM links "
+            f"WHERE id IN (SELECT row & {MASK} FROM rows) GROUP BY term"
+        )
+        if len(self.languages) > 1:
+            sql += f" UNION ALL SELECT 1, row >> {SHIFT}, count(*) FROM rows GROUP BY 2"
+        counts = db.execute(sql, params).fetchall()
         counts.sort(key=lambda row: -row[2])
         facets: dict[str, list[tuple[str, int]]] = {}
         names = self._terms(db)
