@@ -363,18 +363,21 @@ def search_command(text, kind, lang, language, limit, as_json, out) -> None:
     from .serve.search import SearchIndex
 
     settings = _settings(None, out)
-    found = SearchIndex(open_build(settings.out).path).search(
+    index = SearchIndex(open_build(settings.out).path)
+    found = index.search(
         text, {"kind": kind or "", "language": language or ""}, page_size=limit, language=lang
     )
     if as_json:
         hits = [hit.as_json() for hit in found.hits]
         click.echo(orjson.dumps({"query": found.query, "total": found.total, "results": hits}))
         return
+    several = len(index.languages) > 1  # then each result says its language
     for hit in found.hits:
         line = hit.as_json()
         date = f"  {line['date'][:10]}" if line["date"] else ""
-        click.echo(f"{line['kind']:<12} {line['title']}{date}  [{line['language']}]")
-        click.echo(f"             {line['iri']}\n             {line['snippet']}")
+        shown = f"  [{line['language']}]" if several else ""
+        click.echo(f"{line['kind']:<12} {line['title']}{date}{shown}\n             {line['iri']}")
+        click.echo(f"             {line['snippet']}")
     click.echo(f"({len(found.hits)} of {found.total})")
 
 

@@ -222,7 +222,7 @@ class _Writer:
     def keys(self, tag: str, columns) -> tuple[str, ...]:
         """What the full-text table holds of a row: each column's keys, joined by spaces."""
         words = words_of(tag, self.stemmed)
-        return tuple(" ".join(words.keys(column)) for column in columns)
+        return tuple(" ".join(words.keys(column)) if column else "" for column in columns)
 
     def replace(self, db: sqlite3.Connection, changed) -> None:
         """The rows of the records `changed` (IRIs) deleted, and made again for those that
