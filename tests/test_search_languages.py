@@ -183,6 +183,17 @@ def test_a_record_matching_in_several_languages_is_one_result(index):
     assert results.hits[0].language == "fr"
 
 
+@pytest.mark.parametrize("language", [None, "en", "fr"])
+def test_pages_of_several_languages_hold_each_record_once(index, language):
+    first = index.search("unesco", page_size=1, language=language)
+    second = index.search("unesco", page=2, page_size=1, language=language)
+    assert slugs(first) + slugs(second) == slugs(index.search("unesco", language=language))
+    assert first.total == second.total == 2
+    nations = index.search("nations", page_size=1, language=language)  # in en and fr
+    assert nations.total == 1 and slugs(nations) == ["united-nations"]
+    assert index.search("nations", page=2, page_size=1, language=language).hits == []
+
+
 def test_the_language_facet_counts_and_filters(index):
     results = index.search("development")
     assert dict(results.facets["language"]) == {"en": 1}
