@@ -281,6 +281,14 @@ def vocabulary(folder: Path) -> list:
         db.close()
 
 
+def test_an_index_written_in_batches_is_the_same(tmp_path, monkeypatch):
+    written(tmp_path / "whole")
+    monkeypatch.setattr(search_index, "BATCH", 3)
+    batched = written(tmp_path / "batched")
+    assert vocabulary(tmp_path / "batched") == vocabulary(tmp_path / "whole")
+    assert batched.search("unesco").total == 2 and batched.search("nations").total == 1
+
+
 def test_an_index_written_otherwise_is_written_again_whole(tmp_path):
     """A rebuild copies the last index only when it was written as it would be: not when
     it was not stemmed (nor of another version, stemmer or dataset language)."""

@@ -40,6 +40,7 @@ from .changes import Diff
 
 FACET_KINDS = ("topic", "organisation", "person", "event")
 SUMMARY_CHARS = 300
+BATCH = 5000  # records written at a time
 _MODIFIED, _DESCRIPTION, _BODY = SDO.dateModified, SDO.description, SDO.articleBody
 _COLUMNS = (LABELS, ALTERNATE_NAMES, (_DESCRIPTION,), (_BODY,))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -252,7 +253,8 @@ class _Writer:
         self.insert(db, sorted(wanted, key=str))
 
     def insert(self, db: sqlite3.Connection, subjects) -> None:
-        """The rows of `subjects`, numbered after the last (in bulk inserts)."""
+        """The rows of `subjects`, numbered after the last (in bulk inserts of BATCH
+        records: the text of them all, as written and as keys, would be held twice)."""
         known: dict[tuple[str, str], int] = {}
         languages = {tag: no for no, tag in db.execute("select no, tag from languages")}
         start = db.execute("select coalesce(max(id), 0) from records").fetchone()[0] + 1
@@ -276,17 +278,23 @@ class _Writer:
                 (rowid, _term(db, facet, value, known), role, kind, row["date"])
                 for facet, value, role in found
             ]
-        db.executemany(
-            "insert into records(id, iri, kind, title, date, modified, year, summary) "
-            "values (:id, :iri, :kind, :title, :date, :modified, :year, :summary)",
-            rows,
-        )
-        db.executemany("insert into texts values (?, ?, ?, ?, ?)", texts)
-        db.executemany(
-            "insert into text(rowid, title, names, description, body) values (?, ?, ?, ?, ?)",
-            keys,
-        )
-        db.executemany("insert into links values (?, ?, ?, ?, ?)", links)
+            if len(rows) == BATCH:
+                _write_rows(db, rows, texts, keys, links)
+                rows, texts, keys, links = [], [], [], []
+        _write_rows(db, rows, texts, keys, links)
+
+
+def _write_rows(db: sqlite3.Connection, rows, texts, keys, links) -> None:
+    db.executemany(
+        "insert into records(id, iri, kind, title, date, modified, year, summary) "
+        "values (:id, :iri, :kind, :title, :date, :modified, :year, :summary)",
+        rows,
+    )
+    db.executemany("insert into texts values (?, ?, ?, ?, ?)", texts)
+    db.executemany(
+        "insert into text(rowid, title, names, description, body) values (?, ?, ?, ?, ?)", keys
+    )
+    db.executemany("insert into links values (?, ?, ?, ?, ?)", links)
 
 
 def _term(db: sqlite3.Connection, facet: str, value: str, known: dict) -> int:

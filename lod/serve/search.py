@@ -209,6 +209,7 @@ def _marked(text: str, spans: list, found: list, first: int, last: int) -> str:
 
 
 def _title(text: str, words: Words, terms) -> str:
+    """A title whole, escaped, its matches in <mark>."""
     spans = words.spans(text)
     if not spans:
         return escape(text)
