@@ -349,27 +349,34 @@ def query(sparql, fmt, out) -> None:
 @click.argument("text", metavar="QUERY")
 @click.option("--kind", type=click.Choice(list(KINDS)), help="Only records of this kind.")
 @click.option(
+    "--lang", metavar="TAG", help="The reader's language (BCP 47): records in it come first."
+)
+@click.option("--language", metavar="TAG", help="Only records whose text in this language matches.")
+@click.option(
     "--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Results shown."
 )
 @click.option("--json", "as_json", is_flag=True, help="The results as JSON.")
 @out_option
-def search_command(text, kind, limit, as_json, out) -> None:
-    """Full-text search of the current build: words (all required), "a phrase", pre*,
-    -word to leave out; best first."""
+def search_command(text, kind, lang, language, limit, as_json, out) -> None:
+    """Full-text search of the current build, in every language: words (all required), "a
+    phrase", pre*, -word to leave out; best first."""
     from .serve.search import SearchIndex
 
     settings = _settings(None, out)
-    found = SearchIndex(open_build(settings.out).path).search(
-        text, {"kind": kind or ""}, page_size=limit
+    index = SearchIndex(open_build(settings.out).path)
+    found = index.search(
+        text, {"kind": kind or "", "language": language or ""}, page_size=limit, language=lang
     )
     if as_json:
         hits = [hit.as_json() for hit in found.hits]
         click.echo(orjson.dumps({"query": found.query, "total": found.total, "results": hits}))
         return
+    several = len(index.languages) > 1  # then each result says its language
     for hit in found.hits:
         line = hit.as_json()
         date = f"  {line['date'][:10]}" if line["date"] else ""
-        click.echo(f"{line['kind']:<12} {line['title']}{date}\n             {line['iri']}")
+        shown = f"  [{line['language']}]" if several else ""
+        click.echo(f"{line['kind']:<12} {line['title']}{date}{shown}\n             {line['iri']}")
         click.echo(f"             {line['snippet']}")
     click.echo(f"({len(found.hits)} of {found.total})")
 

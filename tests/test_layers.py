@@ -18,6 +18,7 @@ CORE = {
     "formats",
     "triples",
     "text",
+    "fulltext",
     "edit",
     "languages",
     "layout",

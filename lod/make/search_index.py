@@ -1,17 +1,23 @@
-"""The full-text index of a build: search.sqlite, an SQLite FTS5 table of every record's
-labels, names, alternate names, headline, description and article body, with what the
+"""The full-text index of a build: search.sqlite, an SQLite FTS5 index of every record's
+labels, names, alternate names, headline, description and article body, each language's
+text apart and stemmed by that language's Snowball stemmer (lod.fulltext), with what the
 search pages and the feeds show of each record and the links they facet and group by.
 
 Tables:
-    records(id, iri, kind, title, date, modified, year, summary)   one row a record
-    text(title, names, description, body)   FTS5, rowid = records.id; tokenised by
-        unicode61 with diacritics removed (accents and case folded), stemmed by Porter
-        when the dataset's language is English
+    records(id, iri, kind, title, date, modified, year, summary)   one row a record; its
+        title and summary in the dataset's language when it has one
+    languages(no, tag)   each language of the text: a literal's tag, or the dataset's
+        language for text without one
+    texts(row, title, names, description, body)   a record's text in one language as it
+        is written (what a result shows); row = languages.no << SHIFT | records.id
+    text(title, names, description, body)   FTS5 over the rows of `texts`, contentless:
+        the keys of their words (lod.fulltext.Words) joined by spaces, where FTS5's ascii
+        tokenizer cuts them; a row is deleted by giving FTS5 the keys it was made of
     terms(term, facet, value)   each facet value: a topic's, organisation's, person's or
         event's IRI, a kind, a year
     links(id, term, role, kind, date)   the record's terms: what it is about, mentions, is
         by (author, publisher, organizer …), its kind and its year
-    meta(key, value)   the index's version and tokeniser
+    meta(key, value)   the index's version, its stemmer, the language of untagged text
 
 A build writes the index whole, or (the Builder's rebuild) copies the previous build's and
 replaces the rows of the records that changed (lod.make.changes says which).
@@ -26,58 +32,70 @@ from pathlib import Path
 
 from rdflib import URIRef
 
+from ..fulltext import SHIFT, STEMMER, VERSION, canonical, words_of
 from ..layout import SEARCH_INDEX
 from ..triples import Triples
 from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, id_prefix, kind_and_slug
 from .changes import Diff
 
-VERSION = 2
 FACET_KINDS = ("topic", "organisation", "person", "event")
 SUMMARY_CHARS = 300
+BATCH = 5000  # records written at a time
 _MODIFIED, _DESCRIPTION, _BODY = SDO.dateModified, SDO.description, SDO.articleBody
+_COLUMNS = (LABELS, ALTERNATE_NAMES, (_DESCRIPTION,), (_BODY,))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def tokenizer(language: str) -> str:
-    """FTS5's tokenizer for a dataset language (BCP 47)."""
-    folding = "unicode61 remove_diacritics 2"
-    return f"porter {folding}" if language.lower().split("-")[0] == "en" else folding
 
 
 def _text(values) -> str:
     return _CONTROL.sub(" ", " ".join(str(v) for v in values))
 
 
-def entry(graph: Triples, subject: URIRef, kind: str, base: str) -> tuple[dict, list]:
-    """One record's row and its links (facet, value, role)."""
+def entry(
+    graph: Triples, subject: URIRef, kind: str, base: str, language: str
+) -> tuple[dict, list]:
+    """One record's row and its links (facet, value, role); text without a language tag
+    is in `language`."""
     pairs = graph.by_subject.get(subject, set())
     by: dict = {}
     for predicate, obj in pairs:
         by.setdefault(predicate, []).append(obj)
-    return _row(subject, kind, by), _links(pairs, subject, base)
+    return _row(subject, kind, by, language), _links(pairs, subject, base)
 
 
-def _row(subject: URIRef, kind: str, by: dict) -> dict:
-    """The record's row from its values by predicate: the first label is the title (the
-    IRI's last segment without one), the other labels and the alternate names are names."""
-    labels = [v for p in LABELS for v in sorted(by.get(p, ()))]
-    names = [v for p in ALTERNATE_NAMES for v in sorted(by.get(p, ()))]
+def _row(subject: URIRef, kind: str, by: dict, language: str) -> dict:
+    """The record's row from its values by predicate, with its text by language (`texts`:
+    tag -> title, names, description, body). In each language the first label is the
+    title, the other labels and the alternate names are names. The record's own title and
+    summary (its description, else its body) are those of `language` when it has them,
+    else of its other languages (the title the IRI's last segment when it has no label)."""
+    by_language: dict[str, tuple[list, list, list, list]] = {}
+    for column, predicates in enumerate(_COLUMNS):
+        for predicate in predicates:
+            for value in sorted(by.get(predicate, ())):
+                tag = canonical(getattr(value, "language", None) or language)
+                by_language.setdefault(tag, ([], [], [], []))[column].append(value)
+    texts = {
+        tag: (_text(labels[:1]), _text(labels[1:] + names), _text(description), _text(body))
+        for tag, (labels, names, description, body) in sorted(by_language.items())
+    }
+    home = canonical(language)
+    ordered = [v for _, v in sorted(by_language.items(), key=lambda i: (i[0] != home, i[0]))]
+    title = next((labels[0] for labels, *_ in ordered if labels), None)
+    shown = next((d for _, _, d, _ in ordered if d), None) or next(
+        (b for *_, b in ordered if b), []
+    )
     date = next((str(v) for p in LISTING_DATES for v in sorted(by.get(p, ()))), "")
-    description = sorted(by.get(_DESCRIPTION, []))
-    body = sorted(by.get(_BODY, []))
     return {
         "iri": str(subject),
         "kind": kind,
-        "title": _text(labels[:1]) or str(subject).rsplit("/", 1)[-1],
-        "names": _text(labels[1:] + names),
-        "description": _text(description),
-        "body": _text(body),
+        "title": _text([title]) if title is not None else str(subject).rsplit("/", 1)[-1],
+        "texts": texts,
         "date": date,
         # The earliest modification date, else the listing date: a record never modified
         # was last changed when it was made.
         "modified": str(min(by[_MODIFIED])) if _MODIFIED in by else date,
         "year": date[:4] if date[:4].isdigit() else "",
-        "summary": _summary(description or body),
+        "summary": _summary(shown),
     }
 
 
@@ -118,6 +136,11 @@ create table records(id integer primary key, iri text unique not null, kind text
     title text not null, date text not null, modified text not null, year text not null,
     summary text not null);
 create index records_kind_date on records(kind, date);
+create table languages(no integer primary key, tag text unique not null);
+create table texts(row integer primary key, title text not null, names text not null,
+    description text not null, body text not null);
+create virtual table text using fts5(title, names, description, body, content='',
+    tokenize='ascii');
 create table terms(term integer primary key, facet text not null, value text not null,
     unique(facet, value));
 create table links(id integer not null, term integer not null, role text not null,
@@ -135,18 +158,27 @@ def write(
     language: str,
     diff: Diff | None = None,
     previous: Path | None = None,
+    stemmed: bool = True,
 ) -> None:
     """search.sqlite into the build folder `path`: the previous build's index (`previous`,
     its folder) with the rows of `diff`'s resources replaced, when both are given and the
-    index there is of this version; else every record's."""
+    index there was written as this one would be; else every record's. Text without a
+    language tag is in `language`; `stemmed` false folds the words of every language
+    without stemming them (the baseline of bench/search_quality.py)."""
     target = path / SEARCH_INDEX
     source = previous / SEARCH_INDEX if previous is not None else None
+    meta = {
+        "version": str(VERSION),
+        "stemmer": STEMMER if stemmed else "none",
+        "language": canonical(language),
+    }
+    index = _Writer(graph, records, base, meta["language"], stemmed)
     if diff is not None and diff.since is not None and source is not None and source.is_file():
         shutil.copyfile(source, target)
         db = _unjournaled(target)
         try:
-            if _meta(db) == {"version": str(VERSION), "tokenizer": tokenizer(language)}:
-                _replace(db, graph, records, base, diff.changed)
+            if _meta(db) == meta:
+                index.replace(db, diff.changed)
                 db.commit()
                 return
         finally:
@@ -155,15 +187,8 @@ def write(
     db = _unjournaled(target)
     try:
         db.executescript(SCHEMA)
-        db.execute(
-            "create virtual table text using fts5(title, names, description, body, "
-            f"tokenize='{tokenizer(language)}')"
-        )
-        db.executemany(
-            "insert into meta values (?, ?)",
-            [("version", str(VERSION)), ("tokenizer", tokenizer(language))],
-        )
-        _insert(db, graph, records, base, sorted(records, key=str))
+        db.executemany("insert into meta values (?, ?)", sorted(meta.items()))
+        index.insert(db, sorted(records, key=str))
         db.commit()
         db.execute("insert into text(text) values ('optimize')")
         db.commit()
@@ -188,42 +213,86 @@ def _meta(db: sqlite3.Connection) -> dict:
         return {}
 
 
-def _replace(db: sqlite3.Connection, graph: Triples, records: dict, base: str, changed) -> None:
-    for iri in changed:
-        found = db.execute("select id from records where iri = ?", (iri,)).fetchone()
-        if found is not None:
+class _Writer:
+    """The rows of records written into an index, and replaced."""
+
+    def __init__(self, graph: Triples, records: dict, base: str, language: str, stemmed: bool):
+        self.graph, self.records, self.base = graph, records, base
+        self.language, self.stemmed = language, stemmed
+
+    def keys(self, tag: str, columns) -> tuple[str, ...]:
+        """What the full-text table holds of a row: each column's keys, joined by spaces."""
+        words = words_of(tag, self.stemmed)
+        return tuple(" ".join(words.keys(column)) if column else "" for column in columns)
+
+    def replace(self, db: sqlite3.Connection, changed) -> None:
+        """The rows of the records `changed` (IRIs) deleted, and made again for those that
+        still are records."""
+        numbers = [no for (no,) in db.execute("select no from languages")]
+        for iri in changed:
+            found = db.execute("select id from records where iri = ?", (iri,)).fetchone()
+            if found is None:
+                continue
+            rows = [no << SHIFT | found[0] for no in numbers]
+            marks = ", ".join("?" * len(rows))
+            texts = db.execute(
+                "select row, tag, title, names, description, body from texts "
+                f"join languages on no = row >> {SHIFT} where row in ({marks})",
+                rows,
+            ).fetchall()
+            # a contentless FTS5 table forgets a row given the very keys it was made of
+            db.executemany(
+                "insert into text(text, rowid, title, names, description, body) "
+                "values ('delete', ?, ?, ?, ?, ?)",
+                [(row, *self.keys(tag, columns)) for row, tag, *columns in texts],
+            )
+            db.execute(f"delete from texts where row in ({marks})", rows)
             db.execute("delete from records where id = ?", found)
-            db.execute("delete from text where rowid = ?", found)
             db.execute("delete from links where id = ?", found)
-    wanted = [s for s in (URIRef(i) for i in changed) if s in records]
-    _insert(db, graph, records, base, sorted(wanted, key=str))
+        wanted = [s for s in (URIRef(i) for i in changed) if s in self.records]
+        self.insert(db, sorted(wanted, key=str))
+
+    def insert(self, db: sqlite3.Connection, subjects) -> None:
+        """The rows of `subjects`, numbered after the last (in bulk inserts of BATCH
+        records: the text of them all, as written and as keys, would be held twice)."""
+        known: dict[tuple[str, str], int] = {}
+        languages = {tag: no for no, tag in db.execute("select no, tag from languages")}
+        start = db.execute("select coalesce(max(id), 0) from records").fetchone()[0] + 1
+        rows, texts, keys, links = [], [], [], []
+        for rowid, subject in enumerate(subjects, start):
+            kind = self.records[subject].kind
+            row, found = entry(self.graph, subject, kind, self.base, self.language)
+            row["id"] = rowid
+            rows.append(row)
+            for tag, columns in row["texts"].items():
+                if tag not in languages:
+                    insert = "insert into languages(tag) values (?)"
+                    languages[tag] = db.execute(insert, (tag,)).lastrowid
+                number = languages[tag] << SHIFT | rowid
+                texts.append((number, *columns))
+                keys.append((number, *self.keys(tag, columns)))
+            found.append(("kind", kind, "kind"))
+            if row["year"]:
+                found.append(("year", row["year"], "year"))
+            links += [
+                (rowid, _term(db, facet, value, known), role, kind, row["date"])
+                for facet, value, role in found
+            ]
+            if len(rows) == BATCH:
+                _write_rows(db, rows, texts, keys, links)
+                rows, texts, keys, links = [], [], [], []
+        _write_rows(db, rows, texts, keys, links)
 
 
-def _insert(db: sqlite3.Connection, graph: Triples, records: dict, base: str, subjects) -> None:
-    """The rows of `subjects`, numbered after the last (in three bulk inserts)."""
-    known: dict[tuple[str, str], int] = {}
-    start = db.execute("select coalesce(max(id), 0) from records").fetchone()[0] + 1
-    rows, texts, links = [], [], []
-    for rowid, subject in enumerate(subjects, start):
-        kind = records[subject].kind
-        row, found = entry(graph, subject, kind, base)
-        row["id"] = rowid
-        rows.append(row)
-        texts.append((rowid, row["title"], row["names"], row["description"], row["body"]))
-        found.append(("kind", kind, "kind"))
-        if row["year"]:
-            found.append(("year", row["year"], "year"))
-        links += [
-            (rowid, _term(db, facet, value, known), role, kind, row["date"])
-            for facet, value, role in found
-        ]
+def _write_rows(db: sqlite3.Connection, rows, texts, keys, links) -> None:
     db.executemany(
         "insert into records(id, iri, kind, title, date, modified, year, summary) "
         "values (:id, :iri, :kind, :title, :date, :modified, :year, :summary)",
         rows,
     )
+    db.executemany("insert into texts values (?, ?, ?, ?, ?)", texts)
     db.executemany(
-        "insert into text(rowid, title, names, description, body) values (?, ?, ?, ?, ?)", texts
+        "insert into text(rowid, title, names, description, body) values (?, ?, ?, ?, ?)", keys
     )
     db.executemany("insert into links values (?, ?, ?, ?, ?)", links)
 

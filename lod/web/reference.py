@@ -56,8 +56,9 @@ ROUTES = {
     "`/sitemap-{n}.xml`",
     "/sitemap-<int:number>.xml": "one part of a large sitemap",
     "/robots.txt": "names the sitemap; keeps crawlers off `/sparql` and `/search`",
-    "/search": "full-text search (`?q=`): an HTML page (no script needed), JSON for `Accept: "
-    "application/json`; facets `&kind=`, `&topic=`, `&organisation=`, `&person=`, `&event=`, "
+    "/search": "full-text search (`?q=`) in every language: an HTML page (no script needed), "
+    "JSON for `Accept: application/json`; `&lang=` the reader's language, whose results come "
+    "first; facets `&kind=`, `&language=`, `&topic=`, `&organisation=`, `&person=`, `&event=`, "
     "`&year=`; `&page=` ([Search, feeds and the change stream](search.md))",
     "/opensearch.xml": 'the OpenSearch description every page links (`<link rel="search">`), '
     "so browsers offer the site's search",

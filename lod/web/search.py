@@ -42,19 +42,22 @@ def search():
     )
     filters = {facet: request.args.get(facet, "") for facet in FACETS}
     filters = {k: v[:2000] for k, v in filters.items() if v}
+    reader = request.args.get("lang", "")[:100]  # the reader's language: its hits first
     raw_page = request.args.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 0
     if not text.strip() and not wants_json:
-        return _response(render_template("search.html", results=None, q=text))
+        return _response(render_template("search.html", results=None, q=text, reader=reader))
     queries = current_app.extensions["lod.queries"]
     with queries.slot():
-        results = index().search(text, filters, page if page else -1, timeout=queries.timeout)
+        results = index().search(
+            text, filters, page if page else -1, timeout=queries.timeout, language=reader
+        )
     names = labels()
     base = served().base
 
     def link(changes: dict) -> str:
         """This search's URL with `changes` to its arguments (an empty value drops one)."""
-        args = {"q": results.query, **results.filters, **changes}
+        args = {"q": results.query, "lang": reader, **results.filters, **changes}
         return url_for("search.search") + "?" + urlencode({k: v for k, v in args.items() if v})
 
     if wants_json:
@@ -64,6 +67,7 @@ def search():
             "page": results.page,
             "pages": results.pages,
             "filters": results.filters,
+            "lang": reader,
             "results": [
                 hit.as_json() | {"page": href(hit.iri, base, request.script_root)}
                 for hit in results.hits
@@ -84,6 +88,7 @@ def search():
             "search.html",
             results=results,
             q=results.query,
+            reader=reader,
             names=names,
             href=lambda iri, base: href(iri, base, request.script_root),
             base=base,
