@@ -4,7 +4,9 @@
 answered again from the build's cache, headers and body as the app sent them, without going
 through Flask (negotiation, reading and checking the query):
 
-* a document, `GET /doc/<kind>/<slug>.<ext>` with no query string;
+* a document, `GET /doc/<kind>/<slug>.<ext>` with no query string (an HTML page only when
+  the dataset has one language: with more, its language is negotiated, so its answer varies
+  by Accept-Language, and the app says so; lod.web.reader);
 * a SPARQL query's answer, `GET /sparql?query=…` or a query POSTed (application/sparql-query
   or a form, at most QUERY_BODY bytes): the front reads the request (lod.web.sparql.asked)
   and the route uses what it read, so the query is read, checked and hashed once.
