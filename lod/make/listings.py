@@ -334,9 +334,10 @@ class Listings:
 
 
 def list_entry(said: Said, subject: URIRef, languages: Sequence[str]) -> dict:
-    """Its label in the dataset's order (`label`) and, in a dataset of several languages, in
-    each (`labels`, for pages in the reader's language); its dates; a work's language and
-    original (`translationOf`), for the pages' and the sitemap's language versions."""
+    """Its label in the dataset's order (`label`) and in each language (`labels`, for pages
+    in the reader's language: left out when it is the label in the first language alone, as
+    most are); its dates; a work's language and original (`translationOf`), for the pages'
+    and the sitemap's language versions."""
     labels: dict[str, str] = {}  # {tag: text}, "" for a text without one
     for name in next(filter(None, (said.objects(p) for p in LABELS)), []):
         labels.setdefault(name.language or "", str(name))
@@ -348,7 +349,7 @@ def list_entry(said: Said, subject: URIRef, languages: Sequence[str]) -> dict:
         "date": str(dated) if dated is not None else "",
         "modified": str(modified) if modified is not None else "",
     }
-    if len(languages) > 1:
+    if labels != {languages[0]: entry["label"]}:
         entry["labels"] = labels
     for key, predicate in (("language", SDO.inLanguage), ("translationOf", SDO.translationOfWork)):
         value = said.value(predicate)

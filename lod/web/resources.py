@@ -261,7 +261,8 @@ def listing(kind: str):
     fmt = negotiated([Format.HTML, Format.JSONLD])  # 406 naming them for anything else
     if fmt is Format.JSONLD:
         response = Response(
-            _list_json(kind, shown, page, pages, len(entries)), mimetype="application/json"
+            _list_json(kind, shown, page, pages, len(entries), offered(served().build.manifest)[0]),
+            mimetype="application/json",
         )
         response.headers["Vary"] = "Accept"
         return conditional(response, f"list-{fmt.extension}-{page}")
@@ -289,9 +290,14 @@ def listing(kind: str):
 
 def labelled(entry: dict, here: Reader) -> dict:
     """A lists.json entry with its label in the reader's language (`text`, `lang`)."""
-    labels = entry.get("labels") or {"": entry["label"]}  # a dataset of one language
-    text, lang = here.pick(labels.items())
+    text, lang = here.pick(labels_of(entry, here.offered[0]).items())
     return {**entry, "text": text, "lang": lang}
+
+
+def labels_of(entry: dict, first: str) -> dict[str, str]:
+    """A lists.json entry's label in each language, {tag: text} (lists.json leaves it out
+    when it is the label in the dataset's `first` language alone)."""
+    return entry.get("labels") or {first: entry["label"]}
 
 
 def local_href(iri: str, base: str) -> str | None:
@@ -341,7 +347,7 @@ def _number(raw: str, name: str) -> int:
     return int(raw)
 
 
-def _list_json(kind, shown, page, pages, total) -> str:
+def _list_json(kind, shown, page, pages, total, first: str) -> str:
     return json.dumps(
         {
             "kind": kind,
@@ -352,7 +358,7 @@ def _list_json(kind, shown, page, pages, total) -> str:
                 {
                     "@id": e["iri"],
                     "label": e["label"],
-                    **({"labels": e["labels"]} if "labels" in e else {}),
+                    "labels": labels_of(e, first),
                     "date": e["date"] or None,
                 }
                 for e in shown
