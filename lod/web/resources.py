@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
@@ -17,15 +18,16 @@ from werkzeug.wrappers import Request
 
 from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
+from ..languages import negotiate as negotiate_language
 from ..languages import rank
-from ..serve.cache import Key, document_key
+from ..serve.cache import document_key
 from ..serve.current import Served
 from ..serve.store import INCOMING_PAGE
 from ..vocab import KINDS, SLUG, dataset_iri, id_prefix
 from . import moved
 from .current import served
 from .errors import HttpError
-from .front import keep, kept
+from .front import Named, keep, kept
 from .pages import build_page, href
 from .reader import PARAMETER, Reader, menu_name, offered, reader, said
 from .versions import DEFAULT, Versions
@@ -226,26 +228,33 @@ def _hreflang(here: Reader, base: str, path: str, **more) -> list[tuple[str, str
     return [*found, (DEFAULT, f"{base}{path}" + (f"?{urlencode(extra)}" if extra else ""))]
 
 
-def named(asked: Request, current: Served) -> Key | None:
-    """The key of the document `GET /doc/<kind>/<slug>.<ext>` with no query string names,
-    as document_response makes it (lod.web.front looks it up before the app); None for any
-    other request, and for a page when the dataset has several languages (its language is
-    negotiated, and its answer varies by Accept-Language: the app says so)."""
+def named(asked: Request, current: Served) -> Named | None:
+    """What names the document `GET /doc/<kind>/<slug>.<ext>` asks for, with no query
+    string (or, for a page, `?lang=` and an offered tag alone), as document_response names
+    it (lod.web.front looks it up before the app): a page's key has its language, and a
+    negotiated one this request's Vary; None for any other request."""
     parts = asked.path.split("/")
-    if asked.method != "GET" or asked.query_string or len(parts) != 4:
+    if asked.method != "GET" or len(parts) != 4:
         return None
     kind, (slug, _, extension) = parts[2], parts[3].partition(".")
     fmt = Format.from_extension(extension)
     if fmt is None or kind not in KINDS or not SLUG.fullmatch(slug):
         return None
-    language = ""
-    if fmt is Format.HTML:
-        languages = offered(current.build.manifest)
-        if len(languages) > 1:
-            return None
-        language = languages[0]
-    iri = f"{id_prefix(current.base)}{kind}/{slug}"
-    return document_key(iri, fmt, 0, asked.script_root, language)
+    key = partial(
+        document_key, f"{id_prefix(current.base)}{kind}/{slug}", fmt, 0, asked.script_root
+    )
+    if fmt is not Format.HTML:
+        return None if asked.query_string else Named(key())
+    languages = offered(current.build.manifest)
+    if not asked.query_string:
+        here = Reader(
+            negotiate_language(asked.headers.get("Accept-Language"), languages), languages
+        )
+        return Named(key(here.variant), (("Vary", "Accept-Language"),) if here.varies else ())
+    query = asked.query_string.decode("latin-1")
+    if query.partition("=")[::2] not in ((PARAMETER, tag) for tag in languages):
+        return None  # anything else (a tag in another case, ?offset=…): the app
+    return Named(key(Reader(query.partition("=")[2], languages, chosen=True).variant))
 
 
 @blueprint.get("/doc/<kind>/")
