@@ -142,7 +142,7 @@ def test_sitemap_urls_are_on_the_serving_host(built):
 
 def test_sitemap_escapes_what_it_writes():
     """Record slugs and hosts cannot hold `&` or `<`, but the writer escapes all the same."""
-    body = ET.tostring(crawl._urlset([("http://x.example/doc/a?b=1&c=<d>", "2021-02-08")]))
+    body = ET.tostring(crawl._urlset([("http://x.example/doc/a?b=1&c=<d>", "2021-02-08", ())]))
     assert b"&amp;c=&lt;d&gt;" in body
     assert locations(body) == ["http://x.example/doc/a?b=1&c=<d>"]
 

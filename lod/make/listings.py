@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from itertools import accumulate
 from operator import attrgetter
@@ -17,6 +17,7 @@ import orjson
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
+from ..languages import fallback, pick
 from ..layout import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
 from ..triples import Triples
@@ -312,7 +313,7 @@ class Listings:
         base = conversion.dataset.base
         for subject in records if changed is None else [s for s in changed if s in records]:
             said = Said(graph.by_subject.get(subject, ()))
-            self.lists[subject] = list_entry(said, subject)
+            self.lists[subject] = list_entry(said, subject, conversion.dataset.languages)
             entry = Indexed.of(names_entry(said, subject, records[subject], base, self.ancestors))
             old = self.names.get(subject)
             if old is None:
@@ -332,16 +333,29 @@ class Listings:
         return _index(entries, self.counts, base, self.lookups)
 
 
-def list_entry(said: Said, subject: URIRef) -> dict:
-    label = next(filter(None, (said.value(p) for p in LABELS)), "")
+def list_entry(said: Said, subject: URIRef, languages: Sequence[str]) -> dict:
+    """Its label in the dataset's order (`label`) and in each language (`labels`, for pages
+    in the reader's language: left out when it is the label in the first language alone, as
+    most are); its dates; a work's language and original (`translationOf`), for the pages'
+    and the sitemap's language versions."""
+    labels: dict[str, str] = {}  # {tag: text}, "" for a text without one
+    for name in next(filter(None, (said.objects(p) for p in LABELS)), []):
+        labels.setdefault(name.language or "", str(name))
     dated = next(filter(None, (said.value(p) for p in LISTING_DATES)), None)
     modified = said.value(SDO.dateModified) or dated  # the sitemap's lastmod
-    return {
+    entry = {
         "iri": str(subject),
-        "label": str(label),
+        "label": pick(labels.items(), fallback(languages[0], languages)) or "",
         "date": str(dated) if dated is not None else "",
         "modified": str(modified) if modified is not None else "",
     }
+    if labels != {languages[0]: entry["label"]}:
+        entry["labels"] = labels
+    for key, predicate in (("language", SDO.inLanguage), ("translationOf", SDO.translationOfWork)):
+        value = said.value(predicate)
+        if value is not None:
+            entry[key] = str(value)
+    return entry
 
 
 def lists_by_kind(listings: Listings, conversion: Conversion) -> dict[str, list[dict]]:

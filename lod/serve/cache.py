@@ -7,8 +7,9 @@ that build is served. Answers are kept in one SQLite file per build,
 (gunicorn workers on one machine: WAL mode lets them read while one writes).
 
 One key scheme (`Key`) names every answer: what it is of (a resource's IRI, or a query's
-digest: its text and dataset), its format, its page (a document's first incoming link) and
-the path the app is mounted at (links in pages and in Link headers start there). The web
+digest: its text and dataset), its format, its page (a document's first incoming link), the
+path the app is mounted at (links in pages and in Link headers start there) and, for a page
+a person reads, its language (a French page is never an English reader's answer). The web
 layer (lod.web.front) looks answers up and keeps them by these keys; this module knows no
 HTTP: headers are name and value pairs it keeps beside the body.
 
@@ -88,12 +89,13 @@ class Key:
     fmt: str  # the format's media type
     page: int = 0  # a document's first incoming link (`?offset=`)
     root: str = ""  # the path the app is mounted at (SCRIPT_NAME)
+    language: str = ""  # an HTML page's: as negotiated (`fr`), or as its URL chose (`lang=fr`)
 
 
-def document_key(iri: str, fmt: Format, offset: int, root: str) -> Key:
+def document_key(iri: str, fmt: Format, offset: int, root: str, language: str = "") -> Key:
     """The key of a resource's document in `fmt` from incoming link `offset`, served under
-    `root`."""
-    return Key(DOCUMENT, iri, fmt.media_type, offset, root)
+    `root`, in `language` (an HTML page's; RDF formats carry every language)."""
+    return Key(DOCUMENT, iri, fmt.media_type, offset, root, language)
 
 
 def query_key(query: Query, fmt: Format | ResultFormat, root: str) -> Key:
@@ -235,7 +237,8 @@ class BuildCache:
             self._local.connection = None
 
     def _key(self, key: Key) -> str:
-        return "\x00".join([self.build_id, key.kind, key.of, key.fmt, str(key.page), key.root])
+        fields = [self.build_id, key.kind, key.of, key.fmt, str(key.page), key.root]
+        return "\x00".join([*fields, key.language] if key.language else fields)
 
     def _open_checked(self) -> None:
         """Create the file (or open it) and check it names this build; a file of this build

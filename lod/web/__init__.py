@@ -17,6 +17,7 @@ from . import crawl, dumps, errors, feeds, ldes, moved, reconcile, resources, se
 from .current import cache_of, served
 from .front import DOCUMENTS, SPARQL, Front
 from .pages import readable_date
+from .reader import page_reader
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(_cors)
     app.after_request(_no_date)
     app.jinja_env.globals["served"] = served
+    app.jinja_env.globals["page_reader"] = page_reader
     app.jinja_env.filters["date"] = readable_date
     app.jinja_env.globals["format_names"] = {f.media_type: f.title for f in Format}
     app.wsgi_app = Front(

@@ -4,7 +4,9 @@
 answered again from the build's cache, headers and body as the app sent them, without going
 through Flask (negotiation, reading and checking the query):
 
-* a document, `GET /doc/<kind>/<slug>.<ext>` with no query string;
+* a document, `GET /doc/<kind>/<slug>.<ext>` with no query string; an HTML page in the
+  language Accept-Language asks (lod.web.reader), or `?lang=` names, each kept apart, with
+  its `Vary: Accept-Language` when it was negotiated (`Named.headers`: this request's);
 * a SPARQL query's answer, `GET /sparql?query=…` or a query POSTed (application/sparql-query
   or a form, at most QUERY_BODY bytes): the front reads the request (lod.web.sparql.asked)
   and the route uses what it read, so the query is read, checked and hashed once.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Response, request
 from werkzeug.wrappers import Request
@@ -42,11 +45,22 @@ HOP_HEADERS = frozenset({"date", "connection", "keep-alive", "transfer-encoding"
 CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
 
 
+@dataclass(frozen=True)
+class Named:
+    """What names a request's answer, and headers of this request only that go with it (a
+    page whose language was negotiated: `Vary: Accept-Language`, which the kept answer, kept
+    for every request naming the same key, cannot hold)."""
+
+    key: Key
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 class Front:
     """WSGI middleware (see the module docstring). `cache_of(served)` gives a build's
     BuildCache (or None); `namers` map a path's start to what names its request: a function
-    of the request (Werkzeug's) and the build served, giving a Key or None; `max_body` is the
-    app's LOD_MAX_BODY (a longer body the app refuses, so the front never reads it)."""
+    of the request (Werkzeug's) and the build served, giving a Key, a Named or None;
+    `max_body` is the app's LOD_MAX_BODY (a longer body the app refuses, so the front never
+    reads it)."""
 
     def __init__(
         self,
@@ -70,14 +84,14 @@ class Front:
             return self.app(environ, start_response)
         if cache is None or not cache.enabled:
             return self.app(environ, start_response)
-        key = self._name(environ, served)
-        if key is not None:
-            kept = cache.get(key)
+        named = self._name(environ, served)
+        if named is not None:
+            kept = cache.get(named.key)
             if kept is not None:
                 headers, body = kept
-                start_response("200 OK", headers)
+                start_response("200 OK", [*headers, *named.headers])
                 return [body]
-            environ[LOOKED] = (cache.build_id, key)
+            environ[LOOKED] = (cache.build_id, named.key)
         return self._answer(environ, start_response, cache)
 
     def _answer(self, environ, start_response, cache: BuildCache):
@@ -109,7 +123,7 @@ class Front:
         cache.keep(key, [(n, v) for n, v in captured[1] if n.lower() not in dropped], body)
         return [body]
 
-    def _name(self, environ, served) -> Key | None:
+    def _name(self, environ, served) -> Named | None:
         """What names the request's answer, or None when the app must answer it. A query's
         body is read here (and given to the app as it was)."""
         if any(environ.get(name) for name in CONDITIONAL):
@@ -118,11 +132,11 @@ class Front:
         namer = next((n for start, n in self.namers.items() if path.startswith(start)), None)
         if namer is None or not self._readable(environ):
             return None
-        key = namer(Request(environ), served)
+        named = namer(Request(environ), served)
         body = environ.get("wsgi.input")
         if isinstance(body, io.BytesIO):  # the body the front read: the app reads it again
             body.seek(0)
-        return key
+        return Named(named) if isinstance(named, Key) else named
 
     def _readable(self, environ) -> bool:
         """Whether the request's body, if any, is one the front may read: a query POSTed with

@@ -1,12 +1,17 @@
 """A resource's description as a page a person reads: labels instead of IRIs, readable
 dates, nested nodes (roles, parts, coordinates) shown inside their record, the Markdown
 body rendered safely. Pure: no Flask here, so it is tested without a server.
+
+Labels are in the reader's language, falling back in the order lod.languages.rank gives
+(the reader's, the dataset's languages in order, a text without one, any other by its
+tag), never by chance; each text keeps its language tag, for the page's `lang` and `dir`.
+The resource's own values are all shown, in every language, the reader's first.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -14,6 +19,7 @@ import nh3
 import pyoxigraph as ox
 from markdown_it import MarkdownIt
 
+from ..languages import rank
 from ..serve.store import LABELS, TYPE, Description
 from ..vocab import FOAF, OWL, SDO, id_prefix
 
@@ -64,7 +70,7 @@ NOT_SHOWN_INCOMING = {str(FOAF.primaryTopic)}
 class Value:
     text: str
     href: str | None = None
-    lang: str | None = None
+    lang: str | None = None  # of the text (a literal's, or a linked resource's label's)
     node: Node | None = None  # a nested node shown in place (a role, a part …)
 
 
@@ -81,6 +87,7 @@ class Node:
     label: str
     types: list[str]
     properties: list[Property] = field(default_factory=list)
+    lang: str | None = None  # the label's
 
 
 @dataclass
@@ -91,6 +98,7 @@ class Page:
     incoming_count: int
     offset: int
     page_size: int
+    body_lang: str | None = None
 
     @property
     def next_offset(self) -> int | None:
@@ -99,24 +107,30 @@ class Page:
 
 
 class Labels:
-    """The label and types of every IRI in a description."""
+    """The label and types of every IRI in a description, labels in the language of
+    `order` (lod.languages.fallback)."""
 
-    def __init__(self, triples: list[ox.Triple], language: str):
+    def __init__(self, triples: list[ox.Triple], order: Sequence[str]):
         named = [t for t in triples if isinstance(t.subject, ox.NamedNode)]
         self.types: dict[str, list[str]] = _types(named)
-        self.labels: dict[str, str] = _labels(named, language)
-        for role, name in _roles(named).items():  # "moderator of <the event>", not the role's IRI
+        self.labels: dict[str, ox.Literal] = _labels(named, order)
+        for role, name in _roles(named, order).items():  # "moderator of <the event>"
             if role not in self.labels:
                 owner = role.split("#", 1)[0]
-                self.labels[role] = f"{name or 'contributor'} of {self.labels.get(owner, owner)}"
+                self.labels[role] = ox.Literal(f"{name or 'contributor'} of {self.of(owner)}")
 
     def of(self, iri: str) -> str:
         """Its label; a schema.org term (an enumeration value) by its name; else the IRI."""
         if iri in self.labels:
-            return self.labels[iri]
+            return self.labels[iri].value
         if iri.startswith(str(SDO._NS)):
             return humanize(local_name(iri))
         return iri
+
+    def language(self, iri: str) -> str | None:
+        """The language of its label (None: none, or no label)."""
+        label = self.labels.get(iri)
+        return label.language if label is not None else None
 
 
 def _types(triples: list[ox.Triple]) -> dict[str, list[str]]:
@@ -130,46 +144,56 @@ def _types(triples: list[ox.Triple]) -> dict[str, list[str]]:
     return types
 
 
-def _labels(triples: list[ox.Triple], language: str) -> dict[str, str]:
-    """Each subject's label: of the first predicate of LABEL_IRIS it has, in the page's
-    language (or in none) before another; the first in the triples among equals."""
-    labels: dict[str, str] = {}
+def _labels(triples: list[ox.Triple], order: Sequence[str]) -> dict[str, ox.Literal]:
+    """Each subject's label: of the first predicate of LABEL_IRIS it has, in the language
+    `order` ranks first (lod.languages.rank); by its text among equals, never by chance."""
+    labels: dict[str, ox.Literal] = {}
     ranked: dict[str, tuple] = {}
     for t in triples:
         if t.predicate.value in LABEL_IRIS and isinstance(t.object, ox.Literal):
             subject = t.subject.value
-            rank = (
+            place = (
                 LABEL_IRIS.index(t.predicate.value),
-                0 if t.object.language in (None, language) else 1,
+                rank(t.object.language, order),
+                t.object.value,
             )
-            if subject not in ranked or rank < ranked[subject]:
-                ranked[subject] = rank
-                labels[subject] = t.object.value
+            if subject not in ranked or place < ranked[subject]:
+                ranked[subject] = place
+                labels[subject] = t.object
     return labels
 
 
-def _roles(triples: list[ox.Triple]) -> dict[str, str]:
-    """The role nodes (a schema:Role, or a node with a roleName) and their role name, ""
-    when they have none (the last named when several)."""
-    roles: dict[str, str] = {}
+def _roles(triples: list[ox.Triple], order: Sequence[str]) -> dict[str, str]:
+    """The role nodes (a schema:Role, or a node with a roleName) and their role name in
+    the language `order` ranks first, "" when they have none."""
+    names: dict[str, list[ox.Literal]] = {}
     for t in triples:
         if t.predicate == ROLE_NAME and isinstance(t.object, ox.Literal):
-            roles[t.subject.value] = t.object.value
+            names.setdefault(t.subject.value, []).append(t.object)
         elif t.predicate == TYPE and t.object == ROLE:
-            roles.setdefault(t.subject.value, "")
-    return roles
+            names.setdefault(t.subject.value, [])
+    return {
+        role: min(found, key=lambda n: (rank(n.language, order), n.value)).value if found else ""
+        for role, found in names.items()
+    }
 
 
 def build_page(
-    description: Description, base: str, language: str, page_size: int, root: str = ""
+    description: Description,
+    base: str,
+    order: Sequence[str],
+    page_size: int,
+    root: str = "",
+    query: str = "",
 ) -> Page:
-    """The page of a description; links to our resources go under `root`, the path the
-    app is mounted at (SCRIPT_NAME)."""
+    """The page of a description in the language `order` ranks first (lod.languages.
+    fallback); links to our resources go under `root`, the path the app is mounted at
+    (SCRIPT_NAME), and end with `query` (`?lang=fr`, the reader's choice kept)."""
     iri = description.iri
-    labels = Labels(description.triples, language)
+    labels = Labels(description.triples, order)
 
     def link(target: str) -> str | None:
-        return href(target, base, root)
+        return href(target, base, root, query)
 
     by_subject: dict[str, list[ox.Triple]] = {}
     incoming = []
@@ -179,22 +203,24 @@ def build_page(
             by_subject.setdefault(subject, []).append(t)
         elif t.object == ox.NamedNode(iri):
             incoming.append(t)
-    nested = {s: _node(s, ts, labels, link, {}) for s, ts in by_subject.items() if s != iri}
-    node = _node(iri, by_subject.get(iri, []), labels, link, nested)
+    nested = {s: _node(s, ts, labels, link, {}, order) for s, ts in by_subject.items() if s != iri}
+    node = _node(iri, by_subject.get(iri, []), labels, link, nested, order)
     linked = {t.object for t in by_subject.get(iri, [])}
     incoming = [
         t
         for t in incoming
         if t.subject not in linked and t.predicate.value not in NOT_SHOWN_INCOMING
     ]
-    body = next((t.object.value for t in by_subject.get(iri, []) if t.predicate == BODY), None)
+    bodies = [t.object for t in by_subject.get(iri, []) if t.predicate == BODY]
+    body = min(bodies, key=lambda b: (rank(b.language, order), b.value), default=None)
     return Page(
         node=node,
-        body_html=render_markdown(body) if body else None,
-        incoming=_incoming(incoming, labels, link),
+        body_html=render_markdown(body.value) if body is not None else None,
+        incoming=_incoming(incoming, labels, link, order),
         incoming_count=description.incoming,
         offset=description.offset,
         page_size=page_size,
+        body_lang=body.language if body is not None else None,
     )
 
 
@@ -209,15 +235,16 @@ LINKABLE = ("http://", "https://")
 Link = Callable[[str], str | None]  # an IRI's local URL
 
 
-def href(iri: str, base: str, root: str = "") -> str | None:
+def href(iri: str, base: str, root: str = "", query: str = "") -> str | None:
     """Where a link to `iri` goes from a page: our resources to their local page (under
-    `root`, the app's mount point), other web IRIs as they are; None (shown as text, never
-    a link) for any other scheme, so no `javascript:` or `data:` IRI in the data can
-    become a live link."""
+    `root`, the app's mount point, `query` after it), other web IRIs as they are; None
+    (shown as text, never a link) for any other scheme, so no `javascript:` or `data:` IRI
+    in the data can become a live link."""
     if iri.startswith(f"{id_prefix(base)}dataset"):
         return f"{root}/.well-known/void"
     if iri.startswith(id_prefix(base)):
-        return f"{root}/doc/" + iri[len(base) + 3 :]
+        path, mark, fragment = iri[len(base) + 3 :].partition("#")
+        return f"{root}/doc/{path}{query}{mark}{fragment}"
     if iri.startswith(base):
         return f"{root}/" + iri[len(base) :]
     return iri if iri.lower().startswith(LINKABLE) else None
@@ -252,32 +279,44 @@ def readable_date(value: str) -> str:
 
 
 def _node(
-    iri: str, triples: list[ox.Triple], labels: Labels, link: Link, nested: dict[str, Node]
+    iri: str,
+    triples: list[ox.Triple],
+    labels: Labels,
+    link: Link,
+    nested: dict[str, Node],
+    order: Sequence[str],
 ) -> Node:
-    title = labels.of(iri)
+    title = labels.labels.get(iri)
     values: dict[str, list[Value]] = {}
     for t in triples:
         predicate = t.predicate.value
         if predicate in HIDDEN:
             continue
-        if predicate in LABEL_IRIS and isinstance(t.object, ox.Literal) and t.object.value == title:
+        if predicate in LABEL_IRIS and t.object == title:
             continue  # already the page's title
         values.setdefault(predicate, []).append(_value(t.object, labels, link, nested))
-    properties = _properties(values, lambda p: humanize(local_name(p)))
+    properties = _properties(values, lambda p: humanize(local_name(p)), order)
     properties.sort(key=lambda p: (ORDER.index(p.iri) if p.iri in ORDER else len(ORDER), p.label))
-    return Node(iri, title, labels.types.get(iri, []), properties)
+    return Node(iri, labels.of(iri), labels.types.get(iri, []), properties, labels.language(iri))
 
 
-def _properties(values: dict[str, list[Value]], label) -> list[Property]:
-    """One row per label (schema:publisher and dcterms:publisher read the same)."""
+def _properties(values: dict[str, list[Value]], label, order: Sequence[str]) -> list[Property]:
+    """One row per label (schema:publisher and dcterms:publisher read the same), its texts
+    in the reader's language first (lod.languages.rank), then by their text."""
     rows: dict[str, Property] = {}
     for predicate, found in values.items():
         name = label(predicate)
         row = rows.setdefault(name, Property(predicate, name, []))
         row.values.extend(v for v in found if v not in row.values)
     for row in rows.values():
-        row.values.sort(key=lambda v: v.text.casefold())
+        row.values.sort(key=lambda v: (_place(v, order), v.text.casefold()))
     return list(rows.values())
+
+
+def _place(value: Value, order: Sequence[str]) -> tuple[int, str]:
+    """A text's place among its property's values: the reader's language first (links go
+    by their label alone)."""
+    return (0, "") if value.href or value.node else rank(value.lang, order)
 
 
 def _value(term, labels: Labels, link: Link, nested: dict[str, Node]) -> Value:
@@ -286,14 +325,19 @@ def _value(term, labels: Labels, link: Link, nested: dict[str, Node]) -> Value:
     iri = term.value
     if iri in nested:
         node = nested[iri]
-        return Value(node.label, link(iri), node=node)
-    return Value(labels.of(iri), link(iri))
+        return Value(node.label, link(iri), node.lang, node=node)
+    return Value(labels.of(iri), link(iri), labels.language(iri))
 
 
-def _incoming(triples: list[ox.Triple], labels: Labels, link: Link) -> list[Property]:
+def _incoming(
+    triples: list[ox.Triple], labels: Labels, link: Link, order: Sequence[str]
+) -> list[Property]:
     values: dict[str, list[Value]] = {}
     for t in triples:
         subject = t.subject.value
-        values.setdefault(t.predicate.value, []).append(Value(labels.of(subject), link(subject)))
-    rows = _properties(values, lambda p: INVERSE_LABELS.get(p) or humanize(local_name(p)) + " of")
+        found = Value(labels.of(subject), link(subject), labels.language(subject))
+        values.setdefault(t.predicate.value, []).append(found)
+    rows = _properties(
+        values, lambda p: INVERSE_LABELS.get(p) or humanize(local_name(p)) + " of", order
+    )
     return sorted(rows, key=lambda p: p.label)

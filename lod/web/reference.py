@@ -17,7 +17,9 @@ from ..config import Settings
 
 # Each rule of the url_map (Flask's syntax) -> what it answers.
 ROUTES = {
-    "/": "the home page: title, counts per kind, latest articles, links to dumps, SPARQL, VoID",
+    "/": "the home page: title, counts per kind, latest articles, links to dumps, SPARQL, VoID; "
+    "in the reader's language (`?lang=`, else `Accept-Language`: "
+    "[Pages in the reader's language](reader-language.md))",
     "/id/<kind>/<slug>": "`303 See Other` to `/doc/{kind}/{slug}`; `404` at once for an unknown "
     "resource; `301 Moved Permanently` to the record's IRI now for a former slug; `410 Gone`, "
     "with the reason and date `data/gone.yaml` gives, for a removed record "
@@ -26,9 +28,11 @@ ROUTES = {
     "/doc/<kind>/<name>": "the resource's document, negotiated (HTML, Turtle, JSON-LD, "
     "N-Triples, RDF/XML), or one format by its suffix (`{slug}.html`, `.ttl`, `.jsonld`, `.nt`, "
     "`.rdf`: no negotiation); `?offset=` pages the links pointing to it; a former slug `301` "
-    "to the document now (every suffix form too), a removed record `410`, as under `/id/`",
-    "/doc/<kind>/": "the records of a kind, newest first where dated, 50 a page (`?page=`); "
-    "JSON for `Accept: application/json`",
+    "to the document now (every suffix form too), a removed record `410`, as under `/id/`; "
+    "the HTML page in the reader's language (`?lang=`, else `Accept-Language`), the other "
+    "formats in every language",
+    "/doc/<kind>/": "the records of a kind, newest first where dated, 50 a page (`?page=`), "
+    "named in the reader's language (`?lang=`); JSON for `Accept: application/json`",
     "/sparql": "the SPARQL 1.1 Protocol (`GET ?query=`, a `POST` form, `POST "
     "application/sparql-query`); the query page for browsers; the service description with no "
     "query ([Serving](serving.md))",
@@ -52,8 +56,8 @@ ROUTES = {
     "`limit=`)",
     "/reconcile/suggest/type": "auto-completion of types",
     "/reconcile/suggest/property": "auto-completion of properties",
-    "/sitemap.xml": "every resource page with its `lastmod`; past 50,000 pages an index of "
-    "`/sitemap-{n}.xml`",
+    "/sitemap.xml": "every resource page with its `lastmod`, and its language versions with "
+    "`xhtml:link hreflang`; past 50,000 pages an index of `/sitemap-{n}.xml`",
     "/sitemap-<int:number>.xml": "one part of a large sitemap",
     "/robots.txt": "names the sitemap; keeps crawlers off `/sparql` and `/search`",
     "/search": "full-text search (`?q=`) in every language: an HTML page (no script needed), "

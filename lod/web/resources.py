@@ -1,27 +1,36 @@
 """Resources: /id (303), /doc (content negotiation), lists per kind, the home page, /healthz.
 
 `*/*` and a missing Accept get Turtle: a client that names no type is a data client (curl,
-a crawler library); browsers always ask for text/html, and get HTML.
+a crawler library); browsers always ask for text/html, and get HTML. Pages a person reads
+are in the reader's language (lod.web.reader), and name their other language versions
+(lod.web.versions); the RDF formats carry every language, whatever the reader's.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Request
 
 from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
-from ..serve.cache import Key, document_key
+from ..languages import negotiate as negotiate_language
+from ..languages import rank
+from ..serve.cache import document_key
 from ..serve.current import Served
 from ..serve.store import INCOMING_PAGE
 from ..vocab import KINDS, SLUG, dataset_iri, id_prefix
 from . import moved
 from .current import served
 from .errors import HttpError
-from .front import keep, kept
+from .front import Named, keep, kept
 from .pages import build_page, href
+from .reader import PARAMETER, Reader, menu_name, offered, reader, said
+from .versions import DEFAULT, Versions
 
 blueprint = Blueprint("resources", __name__)
 OFFERED = [Format.TURTLE, Format.HTML, Format.JSONLD, Format.NTRIPLES, Format.RDFXML]
@@ -32,10 +41,20 @@ LIST_PAGE = 50
 @blueprint.get("/")
 def home():
     build = served().build
+    here = reader()
+    latest = [labelled(entry, here) for entry in build.manifest["latest"]]
     response = Response(
-        render_template("home.html", manifest=build.manifest, kinds=KINDS, href=local_href)
+        render_template(
+            "home.html",
+            manifest=build.manifest,
+            kinds=KINDS,
+            latest=latest,
+            href=local_href,
+            languages=_switcher(here, lambda tag: url_for("resources.home", lang=tag)),
+            hreflang=_hreflang(here, build.base, ""),
+        )
     )
-    return conditional(response, "home")
+    return conditional(said(response, here), f"home-{here.variant}")
 
 
 @blueprint.get("/healthz")
@@ -84,7 +103,8 @@ def document(kind: str, name: str):
             )
         return document_response(iri, fmt, _alternates(kind, slug))
     fmt = negotiated(OFFERED)
-    location = url_for("resources.document", kind=kind, name=f"{slug}.{fmt.extension}")
+    query = reader().query if fmt is Format.HTML else {}
+    location = url_for("resources.document", kind=kind, name=f"{slug}.{fmt.extension}", **query)
     return document_response(iri, fmt, _alternates(kind, slug), location)
 
 
@@ -106,34 +126,37 @@ def document_response(
     iri: str, fmt: Format, alternates: list[tuple[str, str]], location: str | None = None
 ) -> Response:
     """A resource's document in one format, rendered once per build (lod.web.front keeps
-    it); `location`, the format's own URL, when negotiated."""
+    it), a page once per language; `location`, the format's own URL, when negotiated. A
+    page's Vary is this request's: a page in a language negotiated among several varies
+    by Accept-Language, one whose URL chose it does not."""
     offset = _number(request.args.get("offset", "0"), "offset")
-    key = document_key(iri, fmt, offset, request.script_root)
+    here = reader() if fmt is Format.HTML else None
+    variant = here.variant if here else ""
+    key = document_key(iri, fmt, offset, request.script_root, variant)
     response = kept(key)
     if response is None:
-        response = _document(iri, fmt, offset, alternates)
-        keep(key, per_request=NEGOTIATED if location is not None else ())
-    if location is not None:
+        response = _document(iri, fmt, offset, alternates, here)
+        keep(key, per_request=NEGOTIATED if location is not None or here else ())
+    negotiation = ("Accept",) if location is not None else ()
+    if here is not None:
+        said(response, here, *negotiation)
+    elif location is not None:
         response.headers["Vary"] = "Accept"
+    if location is not None:
         response.headers["Content-Location"] = location
     return response.make_conditional(request)
 
 
-def _document(iri: str, fmt: Format, offset: int, alternates: list[tuple[str, str]]) -> Response:
+def _document(
+    iri: str, fmt: Format, offset: int, alternates: list[tuple[str, str]], here: Reader | None
+) -> Response:
     current = served()
     description = current.store.describe(iri, offset, INCOMING_PAGE)
     if not description.exists:
         raise HttpError(404, f"No resource <{iri}> in this dataset.")
-    if fmt is Format.HTML:
-        page = build_page(
-            description,
-            current.base,
-            current.build.manifest["language"],
-            INCOMING_PAGE,
-            request.script_root,
-        )
+    if here is not None:
         jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
-        body = render_template("resource.html", page=page, jsonld=jsonld, alternates=alternates)
+        body = _page(description, here, offset, jsonld, alternates)
     else:
         body = serialize_triples(description.triples, fmt)
     response = Response(body, mimetype=fmt.media_type)
@@ -141,21 +164,97 @@ def _document(iri: str, fmt: Format, offset: int, alternates: list[tuple[str, st
         response.headers["Link"] = ", ".join(
             f'<{url}>; rel="alternate"; type="{media}"' for url, media in alternates
         )
+    if here is not None:
+        said(response, here)
+        return tagged(response, f"{fmt.extension}-{offset}-{here.variant}")
     return tagged(response, f"{fmt.extension}-{offset}")
 
 
-def named(asked: Request, current: Served) -> Key | None:
-    """The key of the document `GET /doc/<kind>/<slug>.<ext>` with no query string names,
-    as document_response makes it (lod.web.front looks it up before the app); None for any
-    other request."""
+def _page(
+    description, here: Reader, offset: int, jsonld: str, alternates: list[tuple[str, str]]
+) -> str:
+    """The resource's page in the reader's language: its translations ("also in"), the
+    language switcher, and every language version as an hreflang alternate."""
+    iri, base, root = description.iri, served().base, request.script_root
+    known = versions()
+    translations = sorted(known.translations(iri).items(), key=lambda t: rank(t[0], here.order))
+
+    def in_language(work: str, tag: str) -> str | None:  # its page in `tag` if offered
+        query = f"?{PARAMETER}={tag}" if tag in here.offered else here.url_query()
+        return href(work, base, root, query)
+
+    def switched(tag: str) -> str | None:  # this page, this page of links, in `tag`
+        chosen = Reader(tag, here.offered, chosen=True)
+        return href(iri, base, root, chosen.url_query(offset=offset or None))
+
+    return render_template(
+        "resource.html",
+        page=build_page(description, base, here.order, INCOMING_PAGE, root, here.url_query()),
+        jsonld=jsonld,
+        alternates=alternates,
+        translations=[(tag, menu_name(tag), in_language(work, tag)) for tag, work in translations],
+        languages=_switcher(here, switched),
+        hreflang=[(v.hreflang, _public(v.iri, base, v.lang)) for v in known.of(iri)],
+    )
+
+
+def versions() -> Versions:
+    """The language versions of the pages of the build served (made once per build)."""
+    current = served()
+    languages = offered(current.build.manifest)
+    return current.memo("versions", lambda: Versions(current.lists, languages))
+
+
+def _switcher(here: Reader, url: Callable[[str], str]) -> list[tuple[str, str, str]]:
+    """The language switcher's links (tag, the language's own name, URL): plain links, no
+    script; none when there is one language."""
+    if len(here.offered) < 2:
+        return []
+    return [(tag, menu_name(tag), url(tag)) for tag in here.offered]
+
+
+def _public(iri: str, base: str, lang: str | None) -> str:
+    """A page's public URL (an hreflang alternate must be absolute): on the dataset's base,
+    where its IRIs are served, so a kept page names no request's host."""
+    return base + href(iri, base, "", f"?{PARAMETER}={lang}" if lang else "")[1:]
+
+
+def _hreflang(here: Reader, base: str, path: str, **more) -> list[tuple[str, str]]:
+    """A home or list page's versions: one per language, and `x-default`, as negotiated."""
+    if len(here.offered) < 2:
+        return []
+    extra = {k: v for k, v in more.items() if v is not None}
+    found = [(tag, f"{base}{path}?{urlencode({PARAMETER: tag, **extra})}") for tag in here.offered]
+    return [*found, (DEFAULT, f"{base}{path}" + (f"?{urlencode(extra)}" if extra else ""))]
+
+
+def named(asked: Request, current: Served) -> Named | None:
+    """What names the document `GET /doc/<kind>/<slug>.<ext>` asks for, with no query
+    string (or, for a page, `?lang=` and an offered tag alone), as document_response names
+    it (lod.web.front looks it up before the app): a page's key has its language, and a
+    negotiated one this request's Vary; None for any other request."""
     parts = asked.path.split("/")
-    if asked.method != "GET" or asked.query_string or len(parts) != 4:
+    if asked.method != "GET" or len(parts) != 4:
         return None
     kind, (slug, _, extension) = parts[2], parts[3].partition(".")
     fmt = Format.from_extension(extension)
     if fmt is None or kind not in KINDS or not SLUG.fullmatch(slug):
         return None
-    return document_key(f"{id_prefix(current.base)}{kind}/{slug}", fmt, 0, asked.script_root)
+    key = partial(
+        document_key, f"{id_prefix(current.base)}{kind}/{slug}", fmt, 0, asked.script_root
+    )
+    if fmt is not Format.HTML:
+        return None if asked.query_string else Named(key())
+    languages = offered(current.build.manifest)
+    if not asked.query_string:
+        here = Reader(
+            negotiate_language(asked.headers.get("Accept-Language"), languages), languages
+        )
+        return Named(key(here.variant), (("Vary", "Accept-Language"),) if here.varies else ())
+    query = asked.query_string.decode("latin-1")
+    if query.partition("=")[::2] not in ((PARAMETER, tag) for tag in languages):
+        return None  # anything else (a tag in another case, ?offset=…): the app
+    return Named(key(Reader(query.partition("=")[2], languages, chosen=True).variant))
 
 
 @blueprint.get("/doc/<kind>/")
@@ -171,28 +270,50 @@ def listing(kind: str):
     fmt = negotiated([Format.HTML, Format.JSONLD])  # 406 naming them for anything else
     if fmt is Format.JSONLD:
         response = Response(
-            _list_json(kind, shown, page, pages, len(entries)), mimetype="application/json"
+            _list_json(kind, shown, page, pages, len(entries), offered(served().build.manifest)[0]),
+            mimetype="application/json",
         )
-    else:
-        response = Response(
-            render_template(
-                "list.html",
-                kind=kind,
-                entries=shown,
-                page=page,
-                pages=pages,
-                total=len(entries),
-                href=local_href,
-                base=served().base,
-            )
+        response.headers["Vary"] = "Accept"
+        return conditional(response, f"list-{fmt.extension}-{page}")
+    here = reader()
+    number = page if page > 1 else None
+    response = Response(
+        render_template(
+            "list.html",
+            kind=kind,
+            entries=[labelled(entry, here) for entry in shown],
+            page=page,
+            pages=pages,
+            total=len(entries),
+            href=local_href,
+            base=served().base,
+            languages=_switcher(
+                here, lambda tag: url_for("resources.listing", kind=kind, lang=tag, page=number)
+            ),
+            hreflang=_hreflang(here, served().base, f"doc/{kind}/", page=number),
         )
-    response.headers["Vary"] = "Accept"
-    return conditional(response, f"list-{fmt.extension}-{page}")
+    )
+    said(response, here, "Accept")
+    return conditional(response, f"list-{fmt.extension}-{page}-{here.variant}")
+
+
+def labelled(entry: dict, here: Reader) -> dict:
+    """A lists.json entry with its label in the reader's language (`text`, `lang`)."""
+    text, lang = here.pick(labels_of(entry, here.offered[0]).items())
+    return {**entry, "text": text, "lang": lang}
+
+
+def labels_of(entry: dict, first: str) -> dict[str, str]:
+    """A lists.json entry's label in each language, {tag: text} (lists.json leaves it out
+    when it is the label in the dataset's `first` language alone)."""
+    return entry.get("labels") or {first: entry["label"]}
 
 
 def local_href(iri: str, base: str) -> str | None:
-    """pages.href under the app's mount point (SCRIPT_NAME)."""
-    return href(iri, base, request.script_root)
+    """pages.href under the app's mount point (SCRIPT_NAME), the reader's choice of
+    language kept."""
+    query = reader().url_query() if "reader" in g else ""
+    return href(iri, base, request.script_root, query)
 
 
 def conditional(response: Response, variant: str) -> Response:
@@ -235,7 +356,7 @@ def _number(raw: str, name: str) -> int:
     return int(raw)
 
 
-def _list_json(kind, shown, page, pages, total) -> str:
+def _list_json(kind, shown, page, pages, total, first: str) -> str:
     return json.dumps(
         {
             "kind": kind,
@@ -243,7 +364,13 @@ def _list_json(kind, shown, page, pages, total) -> str:
             "page": page,
             "pages": pages,
             "items": [
-                {"@id": e["iri"], "label": e["label"], "date": e["date"] or None} for e in shown
+                {
+                    "@id": e["iri"],
+                    "label": e["label"],
+                    "labels": labels_of(e, first),
+                    "date": e["date"] or None,
+                }
+                for e in shown
             ],
         }
     )

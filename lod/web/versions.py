@@ -1,0 +1,68 @@
+"""The language versions of a record's page: its page in each of the dataset's languages
+(`?lang=fr`) and its translations (schema:workTranslation), as search engines read them
+(hreflang alternates, on the page and in the sitemap) and as a reader follows them ("also
+in: français, العربية").
+
+A work and its translations are one cluster, the original its root. Every page of a cluster
+names the same versions, so that search engines find them agreeing, each naming the others
+and itself: in each language, the translation written in it, else the original's page in
+that language; a translation in a language the dataset does not list, its own page; and
+`x-default`, the original's page as negotiated. A record that is no work, or has no
+translation, is a cluster of its own. Made once per build from lists.json (each work's
+`language` and `translationOf`), never a query per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DEFAULT = "x-default"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a page: its hreflang, the record whose page it is, and the `?lang=`
+    its URL carries (None: the page as negotiated)."""
+
+    hreflang: str
+    iri: str
+    lang: str | None
+
+
+class Versions:
+    """The clusters of one build's records (see the module docstring)."""
+
+    def __init__(self, lists: dict[str, list[dict]], languages: Sequence[str]):
+        self.languages = tuple(languages)
+        self.root: dict[str, str] = {}  # a translation -> its original
+        self.members: dict[str, dict[str, str]] = {}  # an original -> {tag: work}
+        works = [e for kind in lists.values() for e in kind if "language" in e]
+        known = {e["iri"] for e in works}
+        parent = {e["iri"]: e["translationOf"] for e in works if e.get("translationOf") in known}
+        for iri in parent:
+            root, seen = iri, {iri}
+            while root in parent and parent[root] not in seen:  # a translation's translation
+                root = parent[root]
+                seen.add(root)
+            self.root[iri] = root
+        # originals first: where a translation shares its original's language, the original
+        for entry in sorted(works, key=lambda e: e["iri"] in self.root):
+            root = self.root.get(entry["iri"], entry["iri"])
+            self.members.setdefault(root, {}).setdefault(entry["language"], entry["iri"])
+
+    def translations(self, iri: str) -> dict[str, str]:
+        """The other works of the cluster of `iri`, by language: {tag: work}."""
+        root = self.root.get(iri, iri)
+        return {tag: work for tag, work in self.members.get(root, {}).items() if work != iri}
+
+    def of(self, iri: str) -> list[Version]:
+        """Every version of the page of `iri`, the same for each page of its cluster; none
+        when there is one language and no translation."""
+        root = self.root.get(iri, iri)
+        members = self.members.get(root, {})
+        if len(self.languages) < 2 and len(members) < 2:
+            return []
+        found = [Version(tag, members.get(tag, root), tag) for tag in self.languages]
+        found += [Version(t, w, None) for t, w in members.items() if t not in self.languages]
+        return [*found, Version(DEFAULT, root, None)]
