@@ -42,7 +42,8 @@ ROUTES = {
     "/shapes.<extension>": "the shapes in one format: `ttl`, `jsonld`, `nt`, `rdf`",
     "/healthz": '`{"status": "ok", "build": …, "triples": …}`; 503 when the store is down',
     "/reconcile": "the W3C reconciliation service for OpenRefine: the manifest, a 0.2 batch "
-    "(`queries=`), 0.2 data extension (`extend=`) ([Reconciliation](reconciliation.md))",
+    "(`queries=`), 0.2 data extension (`extend=`); every route answers in the language "
+    "`lang=` or `Accept-Language` asks for ([Reconciliation](reconciliation.md#languages))",
     "/reconcile/match": 'a 1.0-draft batch (`{"queries": […]}`)',
     "/reconcile/reconcile": "the same as `/reconcile/match` (the draft's text names this route)",
     "/reconcile/extend": "1.0-draft data extension",
