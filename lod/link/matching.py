@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import BuildFailed
+from ..languages import fallback, pick
 from ..make.convert import Conversion, convert
 from ..make.convert.services import LinkService
 from ..make.sources import load
@@ -131,6 +132,7 @@ class _Ours:
         self.graph = converted.triples
         self.records = converted.records
         self.base = converted.dataset.base
+        self.order = fallback(converted.dataset.language, converted.dataset.languages)
         self.service = service
         # the space as same_as_key writes the IRIs in it: https as http, and the slash
         # it ends with kept (same_as_key drops a slash only at the end of an IRI)
@@ -140,15 +142,19 @@ class _Ours:
         return str(subject).removeprefix(id_prefix(self.base))
 
     def name(self, subject) -> str:
+        """The record's name the service is asked by: in the first of the dataset's
+        languages it has one in (lod.languages.pick, never by chance)."""
         for predicate in LABELS:
-            value = self.graph.value(subject, predicate)
-            if value is not None:
-                return str(value)
+            texts = [(v.language, str(v)) for v in self.graph.objects(subject, predicate)]
+            if texts:
+                return pick(texts, self.order)
         return self.id(subject)
 
     def names(self, subject) -> set[str]:
+        """Its names and alternate names in every language, normalised: a candidate
+        named any of them has its name."""
         found = {self.name(subject)} | {
-            str(v) for v in self.graph.objects(subject, SDO.alternateName)
+            str(v) for p in (*LABELS, SDO.alternateName) for v in self.graph.objects(subject, p)
         }
         return {normalise(n) for n in found} - {""}
 

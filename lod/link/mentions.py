@@ -2,7 +2,9 @@
 propose `mentions` (and `about`, where the name is in the headline).
 
 Names: organisations (name, alternateName), people, places, events, documents (name),
-topics (name, altLabel). Both names and text are compared after `text.normalise`
+topics (name, altLabel), in every language a record gives them in (a language map,
+`name@fr` keys and columns), whatever the article's. Both names and text are compared
+after `text.normalise`
 (casefolded, accents folded, punctuation to spaces), so matching is case- and
 accent-insensitive and on word boundaries. One exception keeps precision: a name written
 as an acronym (`UN`, `WHO`, `MIA-MGA`: two to eight capitals and digits) matches only where
@@ -203,16 +205,25 @@ class Matcher:
 
 
 def names_of(records: list[sources.Record]) -> Iterable[tuple[str, str]]:
+    """(ref, name) of every name of the records, field by field, in every language."""
     for record in records:
         fields = NAME_FIELDS.get(record.kind)
         if not fields or not isinstance(record.id, str):
             continue
         ref = f"{record.kind}/{record.id}"
         for name in fields:
-            value = record.values.get(name)
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str) and item.strip():
-                    yield ref, item.strip()
+            for key, value in record.values.items():
+                if key == name or key.startswith(f"{name}@"):
+                    yield from ((ref, text) for text in _texts(value))
+
+
+def _texts(value) -> list[str]:
+    """The texts of a field's value: a string, a list of them, or a language map of
+    either (`{en: United Nations, fr: …}`)."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    items = value if isinstance(value, list) else [value]
+    return [item.strip() for item in items if isinstance(item, str) and item.strip()]
 
 
 def _refs(value) -> list[str]:
@@ -224,7 +235,7 @@ def propose(data: Path | str, only: set[str] | None = None) -> list[Proposal]:
     """A proposal for every article of data/ (or those whose ref is in `only`)."""
     loaded = sources.load(Path(data))
     matcher = Matcher(names_of(loaded.records))
-    default = loaded.dataset.values.get("language") if loaded.dataset else None
+    default = _first_language(loaded.dataset.values) if loaded.dataset else None
     proposals = []
     for record in loaded.records:
         if record.kind != "article" or not isinstance(record.id, str):
@@ -235,6 +246,13 @@ def propose(data: Path | str, only: set[str] | None = None) -> list[Proposal]:
             language = language if isinstance(language, str) else None
             proposals.append(_proposal(matcher, ref, record, language))
     return proposals
+
+
+def _first_language(dataset: dict) -> str | None:
+    """dataset.yaml's language: `language`, else the first of `languages`."""
+    languages = dataset.get("languages")
+    first = languages[0] if isinstance(languages, list) and languages else None
+    return dataset.get("language") or first
 
 
 def _proposal(
