@@ -63,9 +63,11 @@ ROUTES = {
     "/opensearch.xml": 'the OpenSearch description every page links (`<link rel="search">`), '
     "so browsers offer the site's search",
     "/feeds/articles.<fmt>": "the 50 latest articles: `atom` (Atom 1.0), `rss` (RSS 2.0), "
-    "`json` (JSON Feed 1.1)",
+    "`json` (JSON Feed 1.1); `articles.{language}.{fmt}` (`articles.fr.atom`) those in one of "
+    "the dataset's languages ([Feeds](search.md#feeds))",
     "/feeds/<kind>/<slug>.<fmt>": "the latest articles about, mentioning or by a topic, "
-    "organisation, person or event, in the same formats",
+    "organisation, person or event, in the same formats; `{slug}.{language}.{fmt}` those in "
+    "one of the dataset's languages",
     "/ldes": "the change stream between builds: a Linked Data Event Stream (W3C TREE) in TriG, "
     "N-Quads or JSON-LD, negotiated",
     "/ldes.<extension>": "the stream in one format: `trig`, `nq`, `jsonld`",
