@@ -346,9 +346,16 @@ def test_extension_0_2_in_a_language_has_no_fields_0_2_lacks(server):
 def test_the_index_keeps_every_language(built):
     index = json.loads((built.path / "reconcile.json").read_text("utf-8"))
     assert index["languages"] == ["en", "fr", "es", "ar", "ru", "zh"]
-    un = next(e for e in index["entries"] if e["id"] == UN)
-    assert un["labels"] == UN_NAMES
-    assert un["name"] == "United Nations"  # the first language's, whatever the sort order
+    entries = {e["id"]: e for e in index["entries"]}
+    assert entries[UN]["labels"] == UN_NAMES
+    # the first language's, whatever the sort order
+    assert entries[UN]["name"] == "United Nations" and "lang" not in entries[UN]  # the first
+    assert entries[CSD]["descriptions"].keys() == {"en", "fr"}
+    assert entries[CSD]["description"].startswith("The advisory body")
+    # written in one language: not repeated, as every app process holds the index
+    assert "labels" not in entries[MIA_MGA] and "descriptions" not in entries[MIA_MGA]
+    event = entries["event/csocd59"]
+    assert "lang" not in event and event["labels"].keys() == {"en", "fr"}
 
 
 def test_lists_keep_every_language(built):
@@ -356,12 +363,18 @@ def test_lists_keep_every_language(built):
     lists = json.loads((built.path / "lists.json").read_text("utf-8"))
     un = next(e for e in lists["organisation"] if e["iri"].endswith("/united-nations"))
     assert un["label"] == "United Nations"  # the first language's, whatever the sort order
-    assert un["labels"]["zh"] == "联合国" and len(un["labels"]) == 6
-    assert {e["iri"].rsplit("/", 1)[1]: e["language"] for e in lists["article"]} == {
-        "commission-examines-digital-technologies": "en",
+    assert un["labels"]["zh"] == "联合国" and len(un["labels"]) == 6 and "lang" not in un
+    mia_mga = next(e for e in lists["organisation"] if e["iri"].endswith("/mia-mga"))
+    assert "labels" not in mia_mga  # one language: not repeated
+    # the language of a work, and of a label, when it is not the first (en)
+    assert {e["iri"].rsplit("/", 1)[1]: e.get("language") for e in lists["article"]} == {
+        "commission-examines-digital-technologies": None,
         "commission-examine-technologies-numeriques": "fr",
         "lajna-tabhath-dawr-altiknulujiyat": "ar",
     }
+    assert {e["label"]: e.get("lang") for e in lists["article"]}[
+        "لجنة التنمية الاجتماعية تبحث دور التكنولوجيات الرقمية"
+    ] == "ar"
     assert all("language" not in e for e in lists["topic"])
 
 

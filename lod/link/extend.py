@@ -145,7 +145,7 @@ class Extension:
             return []
         pid = property_id(raw_pid)
         if pid == "description":
-            found = self.index.shown(entry.get("descriptions", {}), language)
+            found = self.index.shown(self.index.texts(entry)[1], language)
             return [] if found is None else [_in({"str": found[1]}, found[0], tagged)]
         row = self.row(entity_id).get(pid, [])
         chosen = self.index.first({extra[0] for _, _, *extra in row if extra}, language)
@@ -156,7 +156,7 @@ class Extension:
                     found.append(_in({"str": value}, chosen, tagged))
             elif tag == "ref":
                 target = self.index.entry(value)
-                name = self.index.shown(target.get("labels", {}), language) if target else None
+                name = self.index.shown(self.index.texts(target)[0], language) if target else None
                 lang, text = name or ("", target["name"] if target else value)
                 found.append(_in({"id": value, "name": text}, lang, tagged))
             elif tag == "date":

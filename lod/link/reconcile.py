@@ -231,6 +231,16 @@ class NameIndex:
         order = self.order(language)
         return min(tags, key=lambda tag: rank(tag, order), default=None)
 
+    def texts(self, entry: dict) -> tuple[dict[str, str], dict[str, str]]:
+        """A record's names and descriptions by language ({tag: text}; the index keeps
+        them apart only for a record written in several languages, and the tag of its
+        name only when it is not the dataset's first language)."""
+        if "labels" in entry:
+            return entry["labels"], entry.get("descriptions", {})
+        lang = entry.get("lang", self.languages[0])
+        described = {lang: entry["description"]} if "description" in entry else {}
+        return {lang: entry["name"]}, described
+
     def shown(self, texts: dict[str, str], language: str | None = None) -> tuple[str, str] | None:
         """The (tag, text) of {tag: text} to show in `language`, falling back in the
         dataset's order; None when there is none. The tag is "" for a text in no language."""
@@ -444,7 +454,8 @@ class NameIndex:
         self, position: int, score: float, match: bool, reason: str, language: str | None
     ) -> Candidate:
         entry = self.entries[position]
-        tag, name = self.shown(entry.get("labels", {}), language) or ("", entry["name"])
+        labels, descriptions = self.texts(entry)
+        tag, name = self.shown(labels, language) or ("", entry["name"])
         return Candidate(
             id=entry["id"],
             name=name,
@@ -452,7 +463,7 @@ class NameIndex:
             match=match,
             kind=entry["kind"],
             types=tuple(entry["types"]),
-            description=entry.get("descriptions", {}).get(tag),
+            description=descriptions.get(tag),
             reason=reason,
             lang=tag or None,
         )

@@ -3,9 +3,12 @@ pages, the home page and the sitemap) and in reconcile.json (names, types, sameA
 the reconciliation service), kept per record so that a rebuild makes again only the entries
 of the records that changed.
 
-Both keep a record's label and description in every language it has them in, as
-{language tag: text} ("" for a text with no language), beside the one shown by default: the
-first of the dataset's languages it is written in (lod.languages.pick)."""
+Both keep a record's label (and description) in the first of the dataset's languages it is
+written in (lod.languages.rank), with that language's tag (`lang`, "" for a text with no
+language) unless it is the dataset's first language. A record written in several languages
+also has them all, as {tag: text} (`labels`, and `descriptions` in reconcile.json); one in
+one language does not repeat them, as every app process holds both files. In lists.json an
+article or document has its `language` (inLanguage), again unless it is the first."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import orjson
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
-from ..languages import fallback, pick
+from ..languages import fallback, rank
 from ..layout import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
 from ..triples import Triples
@@ -56,6 +59,8 @@ def tokens(name: str) -> list[str]:
     ['联合国总部', 'un', '联合', '合国', '国总', '总部']
     """
     words = name.split()
+    if name.isascii():  # most names: no need to look for those scripts
+        return words
     runs = (run for word in words for run in _UNSPACED.findall(word))
     return words + [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
 
@@ -139,10 +144,12 @@ class Said:
         return found
 
 
-def shown(texts: dict[str, str], languages) -> str | None:
-    """The text of {tag: text} shown by default: in the first of the dataset's `languages`
-    it is written in (then one with no language, then by tag)."""
-    return pick(texts.items(), fallback(languages[0], languages))
+def shown(texts: dict[str, str], languages) -> tuple[str, str] | None:
+    """(tag, text) of {tag: text} shown by default: in the first of the dataset's
+    `languages` it is written in (then one with no language, then by tag); None for none."""
+    order = fallback(languages[0], languages)
+    tag = min(texts, key=lambda t: rank(t, order), default=None)
+    return None if tag is None else (tag, texts[tag])
 
 
 def names_entry(
@@ -155,22 +162,26 @@ def names_entry(
     direct = sorted(c for c in said.text(RDF.type) if c.startswith(SCHEMA))
     descriptions = {tag: _short(text) for tag, text in said.by_language(SDO.description).items()}
     date = next(iter(said.text(*DESCRIPTIVE_DATES)), None)
+    tag, name = shown(labels, languages) or shown(descriptions, languages) or ("", slug)
     found = {
         "id": f"{record.kind}/{slug}",
-        "name": shown(labels, languages) or slug,
+        "name": labels.get(tag, slug),
         "kind": record.kind,
         "types": [c.removeprefix(SCHEMA) for c in direct],
         "classes": sorted({a for cls in direct for a in ancestors(cls)}),
         "names": sorted({normalise(n) for n in names} - {""}),
         "sameAs": sorted({same_as_key(v) for v in said.text(*SAME_AS)}),
     }
-    if labels:
+    if tag != languages[0]:
+        found["lang"] = tag
+    if len(labels.keys() | descriptions.keys()) > 1:
         found["labels"] = labels
+        if descriptions:
+            found["descriptions"] = descriptions
     alternates = {normalise(n) for n in said.text(*ALTERNATE_NAMES)} - {""}
     found["alternates"] = sorted(alternates - set(found["names"]))
     if descriptions:
-        found["description"] = shown(descriptions, languages)
-        found["descriptions"] = descriptions
+        found["description"] = shown(descriptions, languages)[1]
     if date is not None:
         found["date"] = date
     found["values"] = property_values(said, base)
@@ -385,20 +396,25 @@ class Listings:
 
 def list_entry(said: Said, subject: URIRef, languages) -> dict:
     """A record's entry in lists.json: its label (in the first of the dataset's `languages`
-    it has one in) and labels ({tag: text}), dates, and an article's or document's
-    language (its inLanguage), by which feeds and lists choose."""
+    it has one in) with its `lang`, and its `labels` ({tag: text}) when it has them in
+    several languages; dates; an article's or document's language (its inLanguage), by
+    which feeds and lists choose (`lang` and `language` only when not the first)."""
     labels = said.by_language(*LABELS)
+    tag, label = shown(labels, languages) or ("", "")
     dated = next(filter(None, (said.value(p) for p in LISTING_DATES)), None)
     modified = said.value(SDO.dateModified) or dated  # the sitemap's lastmod
     found = {
         "iri": str(subject),
-        "label": shown(labels, languages) or "",
-        "labels": labels,
+        "label": label,
         "date": str(dated) if dated is not None else "",
         "modified": str(modified) if modified is not None else "",
     }
+    if tag != languages[0]:
+        found["lang"] = tag
+    if len(labels) > 1:
+        found["labels"] = labels
     language = said.value(SDO.inLanguage)
-    if language is not None:
+    if language is not None and str(language) != languages[0]:
         found["language"] = str(language)
     return found
 

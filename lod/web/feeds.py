@@ -126,7 +126,7 @@ def _page_record() -> tuple[str, str] | None | bool:
     if len(parts) == 4 and parts[1] == "doc" and parts[2] in KINDS:
         slug, _, extension = parts[3].partition(".")
         iri = f"{id_prefix(served().base)}{parts[2]}/{slug}"
-        if extension in ("", "html") and iri in _labels():
+        if extension in ("", "html") and iri in _listed():
             return parts[2], slug
     return False
 
@@ -169,12 +169,12 @@ def _title(language: str | None) -> str:
     return pick(manifest["titles"].items(), _order(language)) or manifest["title"]
 
 
-def _labels() -> dict[str, dict[str, str]]:
-    """Each record's labels by language ({tag: text}) by IRI, from lists.json."""
+def _listed() -> dict[str, dict]:
+    """Each record's entry in lists.json by IRI."""
     current = served()
     return current.memo(
-        "feed-labels",
-        lambda: {e["iri"]: e["labels"] for entries in current.lists.values() for e in entries},
+        "feed-listed",
+        lambda: {e["iri"]: e for entries in current.lists.values() for e in entries},
     )
 
 
@@ -182,20 +182,26 @@ def _name(iri: str, language: str | None) -> tuple[str, str] | None:
     """(tag, name) of a record in `language` (None: the dataset's first), falling back
     in the dataset's order; the IRI itself for one outside the dataset; None for one of the
     dataset that is not there."""
-    labels = _labels().get(iri)
-    if labels is None:
+    listed = _listed().get(iri)
+    if listed is None:
         return None if iri.startswith(id_prefix(served().base)) else ("", iri)
+    # lists.json has a record's labels by language when it has several, else its one label
+    # and its language (unless it is the first)
+    lang = listed.get("lang", served().build.manifest["languages"][0])
+    labels = listed.get("labels") or ({lang: listed["label"]} if listed["label"] else {})
     order = _order(language)
     tag = min(labels, key=lambda t: rank(t, order), default=None)
     return ("", iri.rsplit("/", 1)[-1]) if tag is None else (tag, labels[tag])
 
 
 def _article_languages() -> dict[str, str]:
-    """Each article's language (its inLanguage) by IRI, from lists.json."""
+    """Each article's language (its inLanguage) by IRI, from lists.json (which names it
+    when it is not the dataset's first)."""
     current = served()
+    first = current.build.manifest["languages"][0]
     return current.memo(
         "feed-languages",
-        lambda: {e["iri"]: e.get("language", "") for e in current.lists.get("article", [])},
+        lambda: {e["iri"]: e.get("language", first) for e in current.lists.get("article", [])},
     )
 
 
