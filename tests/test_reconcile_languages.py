@@ -400,3 +400,17 @@ def test_the_default_name_is_the_first_dataset_languages():
     assert untagged.match("bet")[0].name == "Plain"
     assert untagged.match("bet")[0].lang is None
     assert untagged.match("bet", language="ar")[0].lang == "ar"
+
+
+def test_a_1_0_querys_own_lang_is_the_language_of_its_text_not_of_the_answer(server):
+    batch = {
+        "queries": [{"conditions": [{"matchType": "name", "propertyValue": "ONU"}], "lang": "fr"}]
+    }
+    conforms(V10, "reconciliation-query-batch", batch)
+    response = server.request(
+        "POST", "/reconcile/match", json=batch, headers={"Accept-Language": "zh"}
+    )
+    conforms(V10, "reconciliation-result-batch", response.json())
+    top = response.json()["results"][0]["candidates"][0]
+    assert (top["id"], top["name"], top["lang"]) == (UN, "联合国", "zh")
+    said_in(response, "zh")
