@@ -43,7 +43,7 @@ REDIRECTS = "redirects.json"
 GONE = "gone.json"
 
 DUMP_FORMATS = (Format.NTRIPLES, Format.TURTLE, Format.JSONLD)
-RECONCILE_INDEX_VERSION = 1  # the shape of reconcile.json
+RECONCILE_INDEX_VERSION = 2  # the shape of reconcile.json (2: names in every language)
 BUILD_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 STATE = "builder.state"  # in cache/: the snapshot; STATE.1, .2, … its journal
 

@@ -111,7 +111,8 @@ def test_extend_1_0(server):
     answer = extend_10(server, QUERY)
     rows = {row["id"]: {p["id"]: p["values"] for p in row["properties"]} for row in answer["rows"]}
     assert [row["id"] for row in answer["rows"]] == QUERY["ids"]
-    assert rows[CSD]["parentOrganization"] == [{"id": UN, "name": "United Nations"}]
+    un = {"id": UN, "name": "United Nations", "lang": "en", "dir": "ltr"}  # the draft's fields
+    assert rows[CSD]["parentOrganization"] == [un]
     assert rows[EVENT]["startDate"] == [{"date": "2021-02-08T00:00:00Z"}]
     # the same answer as a form field
     form = server.request("POST", "/reconcile/extend", data={"extend": json.dumps(QUERY)})

@@ -718,7 +718,8 @@ def test_kept_lookups_follow_edits_as_a_fresh_index_does(tmp_path):
     rebuild), and makes them anew when a record comes: either way the index is the one
     made fresh of the same graph."""
     checked = validated(Settings(data=DATA, out=tmp_path))
-    graph, conversion, base = checked.graph, checked.conversion, checked.conversion.dataset.base
+    graph, conversion = checked.graph, checked.conversion
+    base, languages = conversion.dataset.base, conversion.dataset.languages
     listings = Listings()
     listings.update(graph, conversion)
     listings.indexes(base)
@@ -727,10 +728,10 @@ def test_kept_lookups_follow_edits_as_a_fresh_index_does(tmp_path):
     def fresh() -> dict:
         ancestors = Ancestors()
         entries = [
-            names_entry(Said.of(graph, s), s, r, base, ancestors)
+            names_entry(Said.of(graph, s), s, r, base, ancestors, languages)
             for s, r in conversion.records.items()
         ]
-        return indexes(entries, base)[0]
+        return indexes(entries, base, languages)[0]
 
     un = URIRef(f"{base}id/{UN}")
     name = graph.value(un, SDO.name)
@@ -780,7 +781,9 @@ def synthetic(names: dict[str, list[str]], same_as: dict[str, str] | None = None
             graph.add((subject, SDO.alternateName, Literal(alternate)))
         if same_as and slug in same_as:
             graph.add((subject, OWL.sameAs, URIRef(same_as[slug])))
-    conversion = SimpleNamespace(dataset=SimpleNamespace(base=base), records=records)
+    conversion = SimpleNamespace(
+        dataset=SimpleNamespace(base=base, languages=("en",)), records=records
+    )
     return NameIndex(json.loads(json.dumps(build_index(graph, conversion))))
 
 
@@ -811,7 +814,8 @@ def test_skos_labels_are_names():
     graph.add((subject, SKOS.prefLabel, Literal("Sustainable Development Goals", lang="en")))
     graph.add((subject, SKOS.altLabel, Literal("Objectifs de développement durable", lang="fr")))
     conversion = SimpleNamespace(
-        dataset=SimpleNamespace(base=base), records={subject: SimpleNamespace(kind="topic")}
+        dataset=SimpleNamespace(base=base, languages=("en",)),
+        records={subject: SimpleNamespace(kind="topic")},
     )
     index = NameIndex(build_index(graph, conversion))
     assert index.match("objectifs de developpement durable")[0].match is True

@@ -10,6 +10,11 @@ Property ids are the names the data uses: schema.org local names (`name`, `start
 `description`. A schema.org IRI or `schema:` name is the same property. A value is
 `{"id", "name"}` for another record (a reconciled entity), `{"date"}` (ISO date-time),
 `{"int"}`, `{"float"}` or `{"str"}` (other IRIs, such as `sameAs` links, are strings).
+
+Texts written in several languages (names, alternate names, job titles …) are given in the
+language asked for, else in the next of the dataset's languages that has any, as a
+record's name is; the 1.0 draft's answers say each text's `lang` and `dir`, which API 0.2
+has no field for.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 
 import orjson
 
+from ..languages import direction
 from ..text import normalise
 from ..vocab import KINDS
 from .reconcile import SCHEMA, NameIndex
@@ -119,7 +125,7 @@ class Extension:
             kinds = Counter(
                 value.split("/", 1)[0]
                 for row in rows
-                for tag, value in row.get(pid, [])
+                for tag, value, *_ in row.get(pid, [])
                 if tag == "ref"
             )
             if kinds:
@@ -128,20 +134,31 @@ class Extension:
             found.append(column)
         return found
 
-    def values(self, entity_id: str, raw_pid: str) -> list[dict]:
-        """One record's values of one property (none for an unknown record or property)."""
+    def values(
+        self, entity_id: str, raw_pid: str, language: str | None = None, tagged: bool = False
+    ) -> list[dict]:
+        """One record's values of one property (none for an unknown record or property),
+        texts and the names of linked records in `language` (see the module); `tagged`:
+        each with its `lang` and `dir` (the 1.0 draft)."""
         entry = self.index.entry(entity_id)
         if entry is None:
             return []
         pid = property_id(raw_pid)
         if pid == "description":
-            return [{"str": entry["description"]}] if entry.get("description") else []
+            found = self.index.shown(self.index.texts(entry)[1], language)
+            return [] if found is None else [_in({"str": found[1]}, found[0], tagged)]
+        row = self.row(entity_id).get(pid, [])
+        chosen = self.index.first({extra[0] for _, _, *extra in row if extra}, language)
         found = []
-        for tag, value in self.row(entity_id).get(pid, []):
-            if tag == "ref":
+        for tag, value, *extra in row:
+            if extra:  # a text in a language: only those of the language chosen
+                if extra[0] == chosen:
+                    found.append(_in({"str": value}, chosen, tagged))
+            elif tag == "ref":
                 target = self.index.entry(value)
-                name = target["name"] if target else value
-                found.append({"id": value, "name": name})
+                name = self.index.shown(self.index.texts(target)[0], language) if target else None
+                lang, text = name or ("", target["name"] if target else value)
+                found.append(_in({"id": value, "name": text}, lang, tagged))
             elif tag == "date":
                 found.append({"date": _datetime(value)} if _datetime(value) else {"str": value})
             elif tag == "int":
@@ -151,6 +168,14 @@ class Extension:
             else:
                 found.append({"str": value})
         return found
+
+
+def _in(value: dict, lang: str, tagged: bool) -> dict:
+    """A value with the language of its text and its direction, when `tagged` and it has
+    a language."""
+    if tagged and lang:
+        value.update(lang=lang, dir=direction(lang))
+    return value
 
 
 def _datetime(value: str) -> str | None:

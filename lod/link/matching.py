@@ -132,7 +132,7 @@ class _Ours:
         self.graph = converted.triples
         self.records = converted.records
         self.base = converted.dataset.base
-        self.languages = fallback(converted.dataset.language, converted.dataset.languages)
+        self.order = fallback(converted.dataset.language, converted.dataset.languages)
         self.service = service
         # the space as same_as_key writes the IRIs in it: https as http, and the slash
         # it ends with kept (same_as_key drops a slash only at the end of an IRI)
@@ -142,19 +142,19 @@ class _Ours:
         return str(subject).removeprefix(id_prefix(self.base))
 
     def name(self, subject) -> str:
-        """Its label in the dataset's first language it has (falling back in order)."""
+        """The record's name the service is asked by: in the first of the dataset's
+        languages it has one in (lod.languages.pick, never by chance)."""
         for predicate in LABELS:
-            labels = [(v.language, str(v)) for v in self.graph.objects(subject, predicate)]
-            if labels:
-                return pick(labels, self.languages)
+            texts = [(v.language, str(v)) for v in self.graph.objects(subject, predicate)]
+            if texts:
+                return pick(texts, self.order)
         return self.id(subject)
 
     def names(self, subject) -> set[str]:
-        """Every name and alternate name, in every language."""
+        """Its names and alternate names in every language, normalised: a candidate
+        named any of them has its name."""
         found = {self.name(subject)} | {
-            str(v)
-            for predicate in (*LABELS, SDO.alternateName)
-            for v in self.graph.objects(subject, predicate)
+            str(v) for p in (*LABELS, SDO.alternateName) for v in self.graph.objects(subject, p)
         }
         return {normalise(n) for n in found} - {""}
 

@@ -2,7 +2,9 @@
 propose `mentions` (and `about`, where the name is in the headline).
 
 Names: organisations (name, alternateName), people, places, events, documents (name),
-topics (name, altLabel). Both names and text are compared after `text.normalise`
+topics (name, altLabel), in every language a record gives them in (a language map,
+`name@fr` keys and columns), whatever the article's. Both names and text are compared
+after `text.normalise`
 (casefolded, accents folded, punctuation to spaces), so matching is case- and
 accent-insensitive and on word boundaries. One exception keeps precision: a name written
 as an acronym (`UN`, `WHO`, `MIA-MGA`: two to eight capitals and digits) matches only where

@@ -6,7 +6,8 @@ Pure, no HTTP: `build_index` runs at build time and gives the JSON written as th
 
 Names are compared after `normalise` (NFKD, combining marks dropped, casefolded,
 punctuation to spaces), so accents, case and punctuation never stop a match. Candidates
-come from an inverted index of normalised tokens, rarest tokens first, so a query never
+come from an inverted index of normalised tokens (lod.make.listings.tokens: words, and
+pairs of characters in Chinese and Japanese), rarest tokens first, so a query never
 scans every record; only the shortlist is scored:
 
     100  the query is a record's name, or its id, or a `sameAs` value given names it
@@ -16,6 +17,11 @@ scans every record; only the shortlist is scored:
 
 `match` is true only for one exact candidate (name, alternate name, id or sameAs) that
 is at least MATCH_MARGIN ahead of the next one.
+
+Names and alternate names in every language are matched alike; a candidate is named in the
+language asked for (`language`), else the next of the dataset's languages it has a name in
+(lod.languages.fallback), and says which (`lang`); its description is one in that same
+language or none, so that a candidate's texts are in the one language it declares.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ from pathlib import Path
 import orjson
 from rapidfuzz import fuzz
 
+from ..languages import fallback, rank
 from ..layout import RECONCILE_INDEX_VERSION
+from ..make.listings import tokens
 from ..text import normalise, same_as_key
 from ..vocab import KINDS, SDO, doc_prefix, id_prefix
 
@@ -152,6 +160,7 @@ class Candidate:
     types: tuple[str, ...]
     description: str | None = None
     reason: str = ""  # name, alternate, id, sameAs or fuzzy
+    lang: str | None = None  # the language of its name and description, when it has one
 
     def type_list(self) -> list[dict[str, str]]:
         """[{id, name}]: the kind first, then the record's schema.org classes (other than
@@ -168,6 +177,7 @@ class NameIndex:
         if data.get("version") != RECONCILE_INDEX_VERSION:
             raise ValueError(f"reconciliation index version {data.get('version')!r}")
         self.base: str = data["base"]
+        self.languages: tuple[str, ...] = tuple(data["languages"])
         self.entries: list[dict] = data["entries"]
         self.tokens: dict[str, list[int]] = data["tokens"]
         self.same_as: dict[str, list[int]] = data["sameAs"]
@@ -211,6 +221,32 @@ class NameIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def order(self, language: str | None = None) -> tuple[str, ...]:
+        """Where to look for a text asked in `language` (None: the dataset's first)."""
+        return fallback(language or self.languages[0], self.languages)
+
+    def first(self, tags: Iterable[str], language: str | None = None) -> str | None:
+        """Of the language tags a text is written in, the one to show it in for `language`
+        (lod.languages.rank over `order`); None when there is none."""
+        order = self.order(language)
+        return min(tags, key=lambda tag: rank(tag, order), default=None)
+
+    def texts(self, entry: dict) -> tuple[dict[str, str], dict[str, str]]:
+        """A record's names and descriptions by language ({tag: text}; the index keeps
+        them apart only for a record written in several languages, and the tag of its
+        name only when it is not the dataset's first language)."""
+        if "labels" in entry:
+            return entry["labels"], entry.get("descriptions", {})
+        lang = entry.get("lang", self.languages[0])
+        described = {lang: entry["description"]} if "description" in entry else {}
+        return {lang: entry["name"]}, described
+
+    def shown(self, texts: dict[str, str], language: str | None = None) -> tuple[str, str] | None:
+        """The (tag, text) of {tag: text} to show in `language`, falling back in the
+        dataset's order; None when there is none. The tag is "" for a text in no language."""
+        tag = self.first(texts, language)
+        return None if tag is None else (tag, texts[tag])
+
     # types and entries
 
     def members(self, type_id: str) -> frozenset[int]:
@@ -234,10 +270,12 @@ class NameIndex:
         position = self._position(entity_id)
         return None if position is None else self.entries[position]
 
-    def candidate(self, entity_id: str) -> Candidate | None:
+    def candidate(self, entity_id: str, language: str | None = None) -> Candidate | None:
         """An id's record as a (scoreless) candidate: name, types, description."""
         position = self._position(entity_id)
-        return None if position is None else self._candidate(position, 0.0, False, "id")
+        if position is None:
+            return None
+        return self._candidate(position, 0.0, False, "id", language)
 
     def _position(self, entity_id: str) -> int | None:
         entity_id = entity_id.strip()
@@ -268,10 +306,12 @@ class NameIndex:
         properties: Iterable[Condition] = (),
         limit: int = DEFAULT_LIMIT,
         type_strict: str = "any",
+        language: str | None = None,
     ) -> list[Candidate]:
-        """Candidates for one query, best first: `query` names (one or several), an
-        optional type (or types: a record of any of them, or with `type_strict="all"` of
-        every one) and property conditions; at most `limit` of them."""
+        """Candidates for one query, best first: `query` names (one or several, in any
+        language), an optional type (or types: a record of any of them, or with
+        `type_strict="all"` of every one) and property conditions; at most `limit` of them,
+        named in `language`."""
         names = [query] if isinstance(query, str) else list(query or [])
         types = [type] if isinstance(type, str) else list(type or [])
         allowed = self._allowed(types, type_strict)
@@ -288,7 +328,7 @@ class NameIndex:
         )
         decided = _decided(candidates)
         return [
-            self._candidate(position, round(score, 1), decided and i == 0, reason)
+            self._candidate(position, round(score, 1), decided and i == 0, reason, language)
             for i, (score, reason, position) in enumerate(candidates[:limit])
         ]
 
@@ -345,7 +385,7 @@ class NameIndex:
         """Each name's shortlisted records with their score, those scoring at least
         MIN_SCORE (a record of several names once a name)."""
         for text in (t for t in (normalise(n[:MAX_QUERY_CHARS]) for n in names) if t):
-            for position in self._retrieve(text.split(), allowed):
+            for position in self._retrieve(tokens(text), allowed):
                 score = self._score_name(text, self.entries[position])
                 if score[0] >= MIN_SCORE:
                     yield position, score
@@ -394,11 +434,11 @@ class NameIndex:
         if text in entry["alternates"]:
             return ALTERNATE, "alternate"
         best = 0.0
-        query_tokens = set(text.split())
+        query_tokens = set(tokens(text))
         query_weight = self._weight(query_tokens)
         for factor, labels in ((1.0, entry["names"]), (0.95, entry["alternates"])):
             for label in labels:
-                label_tokens = set(label.split())
+                label_tokens = set(tokens(label))
                 shared = self._weight(query_tokens & label_tokens)
                 recall, precision = shared / query_weight, shared / self._weight(label_tokens)
                 words = (2 * recall + precision) / 3
@@ -410,32 +450,43 @@ class NameIndex:
         """The IDF weight of some tokens: rare words count for more than common ones."""
         return sum(self._idf.get(t, self._unseen) for t in tokens) or 1.0
 
-    def _candidate(self, position: int, score: float, match: bool, reason: str) -> Candidate:
+    def _candidate(
+        self, position: int, score: float, match: bool, reason: str, language: str | None
+    ) -> Candidate:
         entry = self.entries[position]
+        labels, descriptions = self.texts(entry)
+        tag, name = self.shown(labels, language) or ("", entry["name"])
         return Candidate(
             id=entry["id"],
-            name=entry["name"],
+            name=name,
             score=score,
             match=match,
             kind=entry["kind"],
             types=tuple(entry["types"]),
-            description=entry.get("description"),
+            description=descriptions.get(tag),
             reason=reason,
+            lang=tag or None,
         )
 
     # auto-completion
 
     def suggest(
-        self, prefix: str, type: str | None = None, limit: int = DEFAULT_LIMIT, cursor: int = 0
+        self,
+        prefix: str,
+        type: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: int = 0,
+        language: str | None = None,
     ) -> list[Candidate]:
-        """Records whose name or alternate name starts with `prefix` (each word of it a
-        word start), names that start with it first; every record for an empty prefix."""
+        """Records whose name or alternate name in any language starts with `prefix` (each
+        word of it a word start), names that start with it first; every record for an
+        empty prefix; named in `language`."""
         allowed = self.members(type) if type else None
         words = normalise(prefix[:MAX_QUERY_CHARS]).split()
         if not words:  # everything, shortest names first
             chosen = (p for p in self._by_length if allowed is None or p in allowed)
             return [
-                self._candidate(position, 0.0, False, "suggest")
+                self._candidate(position, 0.0, False, "suggest", language)
                 for position in itertools.islice(chosen, cursor, cursor + limit)
             ]
         longest = max(words, key=len)
@@ -456,15 +507,15 @@ class NameIndex:
                 ranked.append((rank, len(entry["name"]), entry["name"].casefold(), position))
         ranked.sort()
         return [
-            self._candidate(position, 0.0, False, "suggest")
+            self._candidate(position, 0.0, False, "suggest", language)
             for *_, position in ranked[cursor : cursor + limit]
         ]
 
     @staticmethod
     def _suggest_rank(text: str, words: list[str], entry: dict) -> int | None:
-        for rank, labels in ((0, entry["names"]), (1, entry["alternates"])):
+        for tier, labels in ((0, entry["names"]), (1, entry["alternates"])):
             if any(label.startswith(text) for label in labels):
-                return rank
+                return tier
         for labels in (entry["names"], entry["alternates"]):
             for label in labels:
                 tokens = label.split()

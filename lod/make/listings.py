@@ -1,13 +1,21 @@
 """What a build lists of each record: its entry in lists.json (label, date, for the list
 pages, the home page and the sitemap) and in reconcile.json (names, types, sameAs keys, for
 the reconciliation service), kept per record so that a rebuild makes again only the entries
-of the records that changed."""
+of the records that changed.
+
+Both keep a record's label (and description) in the first of the dataset's languages it is
+written in (lod.languages.rank), with that language's tag (`lang`, "" for a text with no
+language) unless it is the dataset's first language. A record written in several languages
+also has them all, as {tag: text} (`labels`, and `descriptions` in reconcile.json); one in
+one language does not repeat them, as every app process holds both files. In lists.json an
+article or document has its `language` (inLanguage), again unless it is the first."""
 
 from __future__ import annotations
 
+import re
 from bisect import insort
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from functools import cache
 from itertools import accumulate
 from operator import attrgetter
@@ -17,7 +25,7 @@ import orjson
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
-from ..languages import fallback, pick
+from ..languages import fallback, rank
 from ..layout import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
 from ..triples import Triples
@@ -38,6 +46,23 @@ from .convert import Conversion
 
 SCHEMA = str(SDO._NS)
 DESCRIPTION_CHARS = 200
+# runs of the scripts written without spaces between words: Han, Hiragana and Katakana
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
+def tokens(name: str) -> list[str]:
+    """What the reconciliation index finds a normalised name by: its words, and in the
+    scripts written without spaces between words (Chinese, Japanese) each pair of
+    characters too, so that part of such a name finds it (`联合国` in `联合国总部`).
+
+    >>> tokens("联合国总部 un")
+    ['联合国总部', 'un', '联合', '合国', '国总', '总部']
+    """
+    words = name.split()
+    if name.isascii():  # most names: no need to look for those scripts
+        return words
+    runs = (run for word in words for run in _UNSPACED.findall(word))
+    return words + [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
 
 
 class Ancestors:
@@ -68,16 +93,17 @@ def build_index(graph, conversion) -> dict:
     """The reconciliation index of a build's records (JSON-ready, deterministic).
 
     `graph` is the build's graph (a lod.triples.Triples or an rdflib Graph);
-    `conversion` the build's lod.make.convert.Conversion: its dataset's base and its records
-    (subject -> record of a kind)."""
-    base = conversion.dataset.base
+    `conversion` the build's lod.make.convert.Conversion: its dataset's base, languages and
+    records (subject -> record of a kind)."""
+    base, languages = conversion.dataset.base, conversion.dataset.languages
     ancestors = Ancestors()
     return index_of(
         [
-            names_entry(Said.of(graph, s), s, record, base, ancestors)
+            names_entry(Said.of(graph, s), s, record, base, ancestors, languages)
             for s, record in conversion.records.items()
         ],
         base,
+        languages,
     )
 
 
@@ -109,27 +135,53 @@ class Said:
     def text(self, *predicates: URIRef) -> list[str]:
         return [str(o) for o in self.objects(*predicates)]
 
+    def by_language(self, *predicates: URIRef) -> dict[str, str]:
+        """The first text of the predicates (in their order) in each language: {tag: text},
+        "" for a text with no language tag."""
+        found: dict[str, str] = {}
+        for text in self.objects(*predicates):
+            found.setdefault(getattr(text, "language", None) or "", str(text))
+        return found
 
-def names_entry(said: Said, subject: URIRef, record, base: str, ancestors: Ancestors) -> dict:
-    """One record's entry in the index."""
+
+def shown(texts: dict[str, str], languages) -> tuple[str, str] | None:
+    """(tag, text) of {tag: text} shown by default: in the first of the dataset's
+    `languages` it is written in (then one with no language, then by tag); None for none."""
+    order = fallback(languages[0], languages)
+    tag = min(texts, key=lambda t: rank(t, order), default=None)
+    return None if tag is None else (tag, texts[tag])
+
+
+def names_entry(
+    said: Said, subject: URIRef, record, base: str, ancestors: Ancestors, languages
+) -> dict:
+    """One record's entry in the index (`languages`: the dataset's, in order)."""
     slug = kind_and_slug(base, str(subject))[1]
     names = said.text(*LABELS)
+    labels = said.by_language(*LABELS)
     direct = sorted(c for c in said.text(RDF.type) if c.startswith(SCHEMA))
-    description = said.text(SDO.description)
+    descriptions = {tag: _short(text) for tag, text in said.by_language(SDO.description).items()}
     date = next(iter(said.text(*DESCRIPTIVE_DATES)), None)
+    tag, name = shown(labels, languages) or shown(descriptions, languages) or ("", slug)
     found = {
         "id": f"{record.kind}/{slug}",
-        "name": names[0] if names else slug,
+        "name": labels.get(tag, slug),
         "kind": record.kind,
         "types": [c.removeprefix(SCHEMA) for c in direct],
         "classes": sorted({a for cls in direct for a in ancestors(cls)}),
         "names": sorted({normalise(n) for n in names} - {""}),
         "sameAs": sorted({same_as_key(v) for v in said.text(*SAME_AS)}),
     }
+    if tag != languages[0]:
+        found["lang"] = tag
+    if len(labels.keys() | descriptions.keys()) > 1:
+        found["labels"] = labels
+        if descriptions:
+            found["descriptions"] = descriptions
     alternates = {normalise(n) for n in said.text(*ALTERNATE_NAMES)} - {""}
     found["alternates"] = sorted(alternates - set(found["names"]))
-    if description:
-        found["description"] = _short(description[0])
+    if descriptions:
+        found["description"] = shown(descriptions, languages)[1]
     if date is not None:
         found["date"] = date
     found["values"] = property_values(said, base)
@@ -144,13 +196,14 @@ VALUE_CHARS = 1000
 def property_values(said: Said, base: str) -> dict[str, list[list[str]]]:
     """A record's statements as {property: [[tag, value], …]}, sorted: tag `ref` for
     another record (`kind/slug`), `iri` for any other IRI, `date`, `int`, `float` or `str`
-    for a literal. Hash nodes, types and long prose are left out."""
+    for a literal; a text in a language is [`str`, value, language]. Hash nodes, types and
+    long prose are left out."""
     prefix = id_prefix(base)
-    found: dict[str, set[tuple[str, str]]] = {}
+    found: dict[str, set[tuple[str, ...]]] = {}
     for predicate, objects in said.by_property.items():
         if predicate in SKIPPED:
             continue
-        values: set[tuple[str, str]] = set()
+        values: set[tuple[str, ...]] = set()
         for obj in objects:
             if isinstance(obj, URIRef):
                 iri = str(obj)
@@ -159,6 +212,8 @@ def property_values(said: Said, base: str) -> dict[str, list[list[str]]]:
                         values.add(("ref", iri.removeprefix(prefix)))
                 else:
                     values.add(("iri", iri))
+            elif isinstance(obj, Literal) and obj.language:
+                values.add(("str", str(obj)[:VALUE_CHARS], obj.language))
             elif isinstance(obj, Literal):
                 values.add((_tag(str(obj.datatype or "")), str(obj)[:VALUE_CHARS]))
         if values:
@@ -193,13 +248,14 @@ def _tag(datatype: str) -> str:
     return "str"
 
 
-def index_of(entries: list[dict], base: str) -> dict:
+def index_of(entries: list[dict], base: str, languages) -> dict:
     """The index of the entries: sorted by id, with its token and sameAs lookups."""
-    return indexes(entries, base)[0]
+    return indexes(entries, base, languages)[0]
 
 
-def indexes(entries: list[dict], base: str) -> tuple[dict, bytes]:
-    """The index of the entries (reconcile.json) and their property values (extend.jsonl).
+def indexes(entries: list[dict], base: str, languages) -> tuple[dict, bytes]:
+    """The index of the entries (reconcile.json) and their property values (extend.jsonl),
+    with the dataset's `languages` (in order: the reconciliation service falls back in it).
 
     The values are kept out of the index, which every app process holds in memory: they
     are one JSON line per entry, in the index's order, found by the index's
@@ -208,7 +264,7 @@ def indexes(entries: list[dict], base: str) -> tuple[dict, bytes]:
     schema.org class, the records having each property (for property proposals)."""
     indexed = sorted((Indexed.of(entry) for entry in entries), key=attrgetter("id"))
     counts = Counter(pair for entry in indexed for pair in entry.counted)
-    return _index(indexed, counts, base, Lookups(indexed))
+    return _index(indexed, counts, (base, tuple(languages)), Lookups(indexed))
 
 
 class Indexed(NamedTuple):
@@ -235,7 +291,7 @@ class Indexed(NamedTuple):
             entry["id"],
             {k: v for k, v in entry.items() if k != "values"},
             orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n",
-            tuple(sorted({t for n in entry["names"] + entry["alternates"] for t in n.split()})),
+            tuple(sorted({t for n in entry["names"] + entry["alternates"] for t in tokens(n)})),
             entry["sameAs"],
             (entry["kind"], *entry["classes"]),
             tuple(has),
@@ -272,9 +328,10 @@ class Lookups:
                 insort(lookup.setdefault(key, []), position)
 
 
-def _index(entries: list[Indexed], counts: Counter, base: str, lookups: Lookups):
-    """The index and extend.jsonl of the entries (sorted by id; `lookups`: theirs, whose
-    dicts the index shares: serialise it before they change)."""
+def _index(entries: list[Indexed], counts: Counter, dataset: tuple, lookups: Lookups):
+    """The index and extend.jsonl of the entries (sorted by id; `dataset`: its base and
+    languages; `lookups`: theirs, whose dicts the index shares: serialise it before they
+    change)."""
     properties: dict[str, dict[str, int]] = {}
     for (type_id, name), count in sorted(counts.items()):
         if count:
@@ -282,7 +339,8 @@ def _index(entries: list[Indexed], counts: Counter, base: str, lookups: Lookups)
     offsets = [0, *accumulate(len(entry.line) for entry in entries)]
     index = {
         "version": RECONCILE_INDEX_VERSION,
-        "base": base,
+        "base": dataset[0],
+        "languages": list(dataset[1]),
         "entries": [entry.bare for entry in entries],
         "tokens": lookups.tokens,
         "sameAs": lookups.same_as,
@@ -301,6 +359,7 @@ class Listings:
         self.counts: Counter = Counter()  # extend.properties, kept up to date
         self.lookups: Lookups | None = None  # those of the last index made, kept up to date
         self.ancestors = Ancestors()
+        self.languages: tuple[str, ...] = ()  # the dataset's
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
         """The entries of the records whose subject is in `changed` (every record's when
@@ -310,11 +369,13 @@ class Listings:
             del self.lists[gone]
             self.counts.subtract(self.names.pop(gone).counted)
             self.lookups = None
-        base = conversion.dataset.base
+        base, languages = conversion.dataset.base, conversion.dataset.languages
+        self.languages = languages  # a change of dataset.yaml is a full build, a new Listings
         for subject in records if changed is None else [s for s in changed if s in records]:
             said = Said(graph.by_subject.get(subject, ()))
-            self.lists[subject] = list_entry(said, subject, conversion.dataset.languages)
-            entry = Indexed.of(names_entry(said, subject, records[subject], base, self.ancestors))
+            self.lists[subject] = list_entry(said, subject, languages)
+            record = records[subject]
+            entry = Indexed.of(names_entry(said, subject, record, base, self.ancestors, languages))
             old = self.names.get(subject)
             if old is None:
                 self.lookups = None
@@ -330,32 +391,36 @@ class Listings:
         entries = sorted(self.names.values(), key=attrgetter("id"))
         if self.lookups is None:
             self.lookups = Lookups(entries)
-        return _index(entries, self.counts, base, self.lookups)
+        return _index(entries, self.counts, (base, self.languages), self.lookups)
 
 
-def list_entry(said: Said, subject: URIRef, languages: Sequence[str]) -> dict:
-    """Its label in the dataset's order (`label`) and in each language (`labels`, for pages
-    in the reader's language: left out when it is the label in the first language alone, as
-    most are); its dates; a work's language and original (`translationOf`), for the pages'
-    and the sitemap's language versions."""
-    labels: dict[str, str] = {}  # {tag: text}, "" for a text without one
-    for name in next(filter(None, (said.objects(p) for p in LABELS)), []):
-        labels.setdefault(name.language or "", str(name))
+def list_entry(said: Said, subject: URIRef, languages) -> dict:
+    """A record's entry in lists.json: its label (in the first of the dataset's `languages`
+    it has one in) with its `lang`, and its `labels` ({tag: text}) when it has them in
+    several languages; dates; an article's or document's language (its inLanguage), by
+    which feeds and lists choose (`lang` and `language` only when not the first), and the
+    original it translates (`translationOf`)."""
+    labels = said.by_language(*LABELS)
+    tag, label = shown(labels, languages) or ("", "")
     dated = next(filter(None, (said.value(p) for p in LISTING_DATES)), None)
     modified = said.value(SDO.dateModified) or dated  # the sitemap's lastmod
-    entry = {
+    found = {
         "iri": str(subject),
-        "label": pick(labels.items(), fallback(languages[0], languages)) or "",
+        "label": label,
         "date": str(dated) if dated is not None else "",
         "modified": str(modified) if modified is not None else "",
     }
-    if labels != {languages[0]: entry["label"]}:
-        entry["labels"] = labels
-    for key, predicate in (("language", SDO.inLanguage), ("translationOf", SDO.translationOfWork)):
-        value = said.value(predicate)
-        if value is not None:
-            entry[key] = str(value)
-    return entry
+    if tag != languages[0]:
+        found["lang"] = tag
+    if len(labels) > 1:
+        found["labels"] = labels
+    language = said.value(SDO.inLanguage)
+    if language is not None and str(language) != languages[0]:
+        found["language"] = str(language)
+    original = said.value(SDO.translationOfWork)
+    if original is not None:  # for the pages' and the sitemap's language versions
+        found["translationOf"] = str(original)
+    return found
 
 
 def lists_by_kind(listings: Listings, conversion: Conversion) -> dict[str, list[dict]]:

@@ -18,6 +18,14 @@ plus the routes of the 1.0 draft where they differ.
 Entity ids are `kind/slug`, so `{base}doc/{id}` is the record's page. Matching itself is
 lod.link.reconcile.NameIndex, read once per build from its reconcile.json. A malformed batch
 is a 400 in the app's one error shape, and nothing of it is answered.
+
+Names are matched in every language. Answers (candidates, suggestions, previews, extended
+values) are in the language asked for, falling back in the dataset's order: `lang=` in the
+query string or form (so that a service URL such as /reconcile?lang=fr, which OpenRefine
+keeps, answers in French; the manifest it gets there carries it to suggest and preview),
+else Accept-Language (the 1.0 draft), else the dataset's first language, which the
+manifest's `lang` names. Such answers say the language chosen (Content-Language) and vary
+by Accept-Language; 1.0-draft answers give each candidate's and text's own `lang` and `dir`.
 """
 
 from __future__ import annotations
@@ -28,7 +36,9 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from markupsafe import Markup
 
+from ..languages import chosen, direction, negotiate
 from ..layout import EXTEND_VALUES, RECONCILE_INDEX
 from ..link.extend import MAX_IDS, MAX_PROPERTIES, Extension
 from ..link.reconcile import BadQuery, Candidate, Condition, NameIndex
@@ -56,7 +66,8 @@ def service():
     """The manifest, or the answer to a 0.2 query batch (`queries=`, GET or POST form)."""
     raw = request.values.get("queries")
     if raw is None and "extend" in request.values:
-        return _reply(_extend_02(_extend_query(_json(request.values["extend"], "extend"))))
+        query = _extend_query(_json(request.values["extend"], "extend"))
+        return _reply(_extend_02(query), _language())
     if raw is None:
         if request.method == "POST":
             raise HttpError(
@@ -71,12 +82,13 @@ def service():
         raise HttpError(400, '`queries` must be a JSON object: {"q0": {"query": "…"}, …}')
     _limit_batch(len(batch))
     parsed = {key: _query_02(key, query) for key, query in batch.items()}
-    index = _index()
+    index, language = _index(), _language()
     return _reply(
         {
-            key: {"result": [_result(c) for c in _match(index, query)]}
+            key: {"result": [_result(c) for c in _match(index, query, language)]}
             for key, query in parsed.items()
-        }
+        },
+        language,
     )
 
 
@@ -99,13 +111,15 @@ def match():
     queries = body["queries"]
     _limit_batch(len(queries))
     parsed = [_query_10(i, query) for i, query in enumerate(queries)]
-    index = _index()
+    index, language = _index(), _language()
     return _reply(
         {
             "results": [
-                {"candidates": [_result(c) for c in _match(index, query)]} for query in parsed
+                {"candidates": [_result(c, True) for c in _match(index, query, language)]}
+                for query in parsed
             ]
-        }
+        },
+        language,
     )
 
 
@@ -123,12 +137,17 @@ def extend():
             400, 'POST a JSON body {"ids": ["kind/slug"], "properties": [{"id": "name"}]}'
         )
     ids, pids = _extend_query(body)
-    extension = _extension()
+    extension, language = _extension(), _language()
     rows = [
-        {"id": i, "properties": [{"id": p, "values": extension.values(i, p)} for p in pids]}
+        {
+            "id": i,
+            "properties": [
+                {"id": p, "values": extension.values(i, p, language, tagged=True)} for p in pids
+            ],
+        }
         for i in ids
     ]
-    return _reply({"meta": extension.meta(pids, ids), "rows": rows})
+    return _reply({"meta": extension.meta(pids, ids), "rows": rows}, language)
 
 
 @blueprint.get("/extend/propose")
@@ -150,14 +169,14 @@ def propose():
 
 @blueprint.get("/suggest/entity")
 def suggest_entity():
-    index = _index()
+    index, language = _index(), _language()
     prefix, limit, cursor = _suggest_args()
     type_id = request.args.get("type") or None
     try:
-        found = index.suggest(prefix, type_id, limit, cursor)
+        found = index.suggest(prefix, type_id, limit, cursor, language)
     except BadQuery as bad:
         raise HttpError(400, str(bad)) from None
-    return _reply({"result": [_suggestion(c) for c in found]})
+    return _reply({"result": [_suggestion(c) for c in found]}, language)
 
 
 @blueprint.get("/suggest/type")
@@ -181,22 +200,26 @@ def preview():
     entity_id = request.args.get("id", "").strip()
     if not entity_id:
         raise HttpError(400, "Give the entity to preview: /reconcile/preview?id=kind/slug")
-    index = _index()
+    index, language = _index(), _language()
     entity_id = renamed(entity_id)
-    entry, candidate = index.entry(entity_id), index.candidate(entity_id)
+    entry, candidate = index.entry(entity_id), index.candidate(entity_id, language)
     if entry is None or candidate is None:
         raise HttpError(404, f"No entity `{entity_id[:80]}` in this dataset.")
     kind, slug = candidate.id.split("/", 1)
     body = render_template(
         "preview.html",
         candidate=candidate,
+        language=language,
+        direction=direction,
+        texts=_lang_attributes(candidate.lang),
         date=entry.get("date"),
         types=candidate.type_list(),
         page=url_for("resources.document", kind=kind, name=slug, _external=True),
         iri=f"{id_prefix(served().base)}{candidate.id}",
         size=PREVIEW_SIZE,
     )
-    return conditional(Response(body, mimetype="text/html"), _variant())
+    response = _in_language(Response(body, mimetype="text/html"), language)
+    return conditional(response, _variant(language))
 
 
 @blueprint.after_request
@@ -216,9 +239,13 @@ def _preflight(response: Response) -> Response:
 
 
 def _manifest() -> dict:
+    """The manifest. Asked with `lang=` (a service URL that chooses a language), its
+    suggest and preview URLs keep it: clients add their own parameters to those."""
     current = served()
     manifest = current.build.manifest
     endpoint = url_for("reconcile.service", _external=True)
+    asked = chosen(request.args.get("lang"), manifest["languages"])
+    keep = f"lang={asked}" if asked else ""
     suggest = {"service_url": endpoint}
     return {
         "versions": ["0.2", "1.0-draft"],
@@ -227,11 +254,13 @@ def _manifest() -> dict:
         "schemaSpace": "https://schema.org/",
         "documentation": url_for("resources.home", _external=True),
         "view": {"url": f"{doc_prefix(current.base)}{{{{id}}}}"},
-        "preview": {"url": f"{endpoint}/preview?id={{{{id}}}}", **PREVIEW_SIZE},
+        "preview": {
+            "url": f"{endpoint}/preview?id={{{{id}}}}" + (f"&{keep}" if keep else ""),
+            **PREVIEW_SIZE,
+        },
         "suggest": {
-            "entity": {**suggest, "service_path": "/suggest/entity"},
-            "type": {**suggest, "service_path": "/suggest/type"},
-            "property": {**suggest, "service_path": "/suggest/property"},
+            what: {**suggest, "service_path": f"/suggest/{what}" + (f"?{keep}" if keep else "")}
+            for what in ("entity", "type", "property")
         },
         "extend": {  # 0.2's service object (OpenRefine reads it) and the 1.0 draft's flag
             "propose_properties": {**suggest, "service_path": "/extend/propose"},
@@ -243,6 +272,7 @@ def _manifest() -> dict:
         "batchSize": BATCH_SIZE,
         "standardizedScore": True,
         "lang": manifest["language"],
+        "dir": direction(manifest["language"]),
     }
 
 
@@ -372,14 +402,16 @@ def _limit(value: Any, where: str) -> int:
     return int(min(value, 100))
 
 
-def _match(index: NameIndex, query: dict) -> list[Candidate]:
+def _match(index: NameIndex, query: dict, language: str) -> list[Candidate]:
     try:
-        return index.match(**query)
+        return index.match(**query, language=language)
     except BadQuery as bad:
         raise HttpError(400, str(bad)) from None
 
 
-def _result(candidate: Candidate) -> dict:
+def _result(candidate: Candidate, tagged: bool = False) -> dict:
+    """A candidate as a result: `tagged` (the 1.0 draft) with the language and direction
+    of its name and description, which API 0.2 has no fields for."""
     found = {
         "id": candidate.id,
         "name": candidate.name,
@@ -389,7 +421,15 @@ def _result(candidate: Candidate) -> dict:
     }
     if candidate.description:
         found["description"] = candidate.description
+    if tagged:
+        found.update(_tags(candidate))
     return found
+
+
+def _tags(candidate: Candidate) -> dict:
+    """A candidate's `lang` and `dir`, when its name has a language."""
+    lang = candidate.lang
+    return {"lang": lang, "dir": direction(lang)} if lang else {}
 
 
 def _extend_query(body: Any) -> tuple[list[str], list[str]]:
@@ -414,19 +454,44 @@ def _extend_query(body: Any) -> tuple[list[str], list[str]]:
 def _extend_02(query: tuple[list[str], list[str]]) -> dict:
     """A 0.2 extension answer: {"meta": […], "rows": {id: {property: [values]}}}."""
     ids, pids = query
-    extension = _extension()
-    rows = {i: {p: extension.values(i, p) for p in pids} for i in ids}
+    extension, language = _extension(), _language()
+    rows = {i: {p: extension.values(i, p, language) for p in pids} for i in ids}
     return {"meta": extension.meta(pids, ids), "rows": rows}
 
 
 def _suggestion(candidate: Candidate) -> dict:
+    """A suggested entity (both versions: 0.2 allows more fields than it names)."""
     found = {"id": candidate.id, "name": candidate.name, "notable": candidate.type_list()}
     if candidate.description:
         found["description"] = candidate.description
-    return found
+    return found | _tags(candidate)
 
 
 # requests and replies
+
+
+def _language() -> str:
+    """The language to answer in: `lang=` when the dataset has it, else the reader's
+    (Accept-Language) among the dataset's languages, else its first."""
+    offered = served().build.manifest["languages"]
+    asked = chosen(request.values.get("lang"), offered)
+    return asked or negotiate(request.headers.get("Accept-Language"), offered)
+
+
+def _lang_attributes(lang: str | None) -> Markup:
+    """The HTML attributes of an element whose text is in `lang` (none when it has no
+    language): the card's page is in the reader's language, a name may have fallen back."""
+    if not lang:
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(lang, direction(lang))
+
+
+def _in_language(response: Response, language: str) -> Response:
+    """An answer whose texts were chosen by language: it says which, and that it varies
+    with Accept-Language."""
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
+    return response
 
 
 def _index() -> NameIndex:
@@ -477,16 +542,18 @@ def _whole(raw: str, name: str) -> int:
     return int(raw)
 
 
-def _variant() -> str:
-    """This request's representation, for the build's ETag: path, query and callback."""
-    seen = f"{request.host} {request.full_path}"  # the manifest's URLs name the host
+def _variant(language: str | None = None) -> str:
+    """This request's representation, for the build's ETag: host (the manifest's URLs name
+    it), path, query and callback, and the language its texts were chosen in."""
+    seen = f"{request.host} {request.full_path} {language or ''}"
     digest = hashlib.sha256(seen.encode("utf-8")).hexdigest()[:20]
     return f"reconcile-{digest}"
 
 
-def _reply(data: dict) -> Response:
+def _reply(data: dict, language: str | None = None) -> Response:
     """JSON, or JSONP when `callback=` names a safe function (OpenRefine 0.2 clients use
-    it for GET): `/**/name({...});` as JavaScript with nosniff, nothing else around it."""
+    it for GET): `/**/name({...});` as JavaScript with nosniff, nothing else around it.
+    `language`: the language its texts were chosen in (see _in_language)."""
     callback = request.args.get("callback")
     if callback is None:
         response = current_app.response_class(json.dumps(data, ensure_ascii=False), mimetype=JSON)
@@ -498,7 +565,9 @@ def _reply(data: dict) -> Response:
         body = f"/**/{callback}({json.dumps(data, ensure_ascii=True)});"
         response = current_app.response_class(body, mimetype=JAVASCRIPT)
         response.headers["X-Content-Type-Options"] = "nosniff"
+    if language is not None:
+        _in_language(response, language)
     if request.method in ("GET", "HEAD"):
-        return conditional(response, _variant())
+        return conditional(response, _variant(language))
     response.headers["Cache-Control"] = "no-store"
     return response

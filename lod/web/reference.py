@@ -46,7 +46,8 @@ ROUTES = {
     "/shapes.<extension>": "the shapes in one format: `ttl`, `jsonld`, `nt`, `rdf`",
     "/healthz": '`{"status": "ok", "build": …, "triples": …}`; 503 when the store is down',
     "/reconcile": "the W3C reconciliation service for OpenRefine: the manifest, a 0.2 batch "
-    "(`queries=`), 0.2 data extension (`extend=`) ([Reconciliation](reconciliation.md))",
+    "(`queries=`), 0.2 data extension (`extend=`); every route answers in the language "
+    "`lang=` or `Accept-Language` asks for ([Reconciliation](reconciliation.md#languages))",
     "/reconcile/match": 'a 1.0-draft batch (`{"queries": […]}`)',
     "/reconcile/reconcile": "the same as `/reconcile/match` (the draft's text names this route)",
     "/reconcile/extend": "1.0-draft data extension",
@@ -67,9 +68,11 @@ ROUTES = {
     "/opensearch.xml": 'the OpenSearch description every page links (`<link rel="search">`), '
     "so browsers offer the site's search",
     "/feeds/articles.<fmt>": "the 50 latest articles: `atom` (Atom 1.0), `rss` (RSS 2.0), "
-    "`json` (JSON Feed 1.1)",
+    "`json` (JSON Feed 1.1); `articles.{language}.{fmt}` (`articles.fr.atom`) those in one of "
+    "the dataset's languages ([Feeds](search.md#feeds))",
     "/feeds/<kind>/<slug>.<fmt>": "the latest articles about, mentioning or by a topic, "
-    "organisation, person or event, in the same formats",
+    "organisation, person or event, in the same formats; `{slug}.{language}.{fmt}` those in "
+    "one of the dataset's languages",
     "/ldes": "the change stream between builds: a Linked Data Event Stream (W3C TREE) in TriG, "
     "N-Quads or JSON-LD, negotiated",
     "/ldes.<extension>": "the stream in one format: `trig`, `nq`, `jsonld`",

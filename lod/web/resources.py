@@ -304,9 +304,9 @@ def labelled(entry: dict, here: Reader) -> dict:
 
 
 def labels_of(entry: dict, first: str) -> dict[str, str]:
-    """A lists.json entry's label in each language, {tag: text} (lists.json leaves it out
-    when it is the label in the dataset's `first` language alone)."""
-    return entry.get("labels") or {first: entry["label"]}
+    """A lists.json entry's label in each language, {tag: text} (lists.json gives `labels`
+    only for several; one label is in `lang`, else in the dataset's `first` language)."""
+    return entry.get("labels") or {entry.get("lang", first): entry["label"]}
 
 
 def local_href(iri: str, base: str) -> str | None:

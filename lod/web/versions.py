@@ -37,7 +37,11 @@ class Versions:
         self.languages = tuple(languages)
         self.root: dict[str, str] = {}  # a translation -> its original
         self.members: dict[str, dict[str, str]] = {}  # an original -> {tag: work}
-        works = [e for kind in lists.values() for e in kind if "language" in e]
+        works = [  # lists.json names a work's language when it is not the first
+            {**e, "language": e.get("language", self.languages[0])}
+            for kind in ("article", "document")
+            for e in lists.get(kind, [])
+        ]
         known = {e["iri"] for e in works}
         parent = {e["iri"]: e["translationOf"] for e in works if e.get("translationOf") in known}
         for iri in parent:
