@@ -217,9 +217,13 @@ def _specificity(parsed: MIMEAccept, media_type: str) -> int:
     return 1
 
 
-def jsonld_context() -> dict:
-    """The inline @context of every JSON-LD document: prefixes, schema.org as @vocab."""
-    return {"@vocab": PREFIXES["schema"], **PREFIXES}
+def jsonld_context(language: str | None = None) -> dict:
+    """The inline @context of every JSON-LD document: prefixes, schema.org as @vocab, and
+    the default `@language` when given (its texts are then plain strings, as search engines
+    read them best)."""
+    return {"@vocab": PREFIXES["schema"], **PREFIXES} | (
+        {"@language": language} if language else {}
+    )
 
 
 def serialize(triples: Iterable, fmt: Format) -> bytes:
@@ -230,26 +234,28 @@ def serialize(triples: Iterable, fmt: Format) -> bytes:
     return serialize_triples(engine, fmt)
 
 
-def serialize_triples(triples: Iterable[pyoxigraph.Triple], fmt: Format) -> bytes:
+def serialize_triples(
+    triples: Iterable[pyoxigraph.Triple], fmt: Format, language: str | None = None
+) -> bytes:
     """Engine triples (a resource's document, a CONSTRUCT, a dump) in one RDF format, in a
     stable order: N-Triples sorted, Turtle and RDF/XML by pyoxigraph with our prefixes,
-    JSON-LD compacted with the inline context."""
+    JSON-LD compacted with the inline context (`language` its default, when given)."""
     ntriples = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
     ordered = b"".join(line + b"\n" for line in sorted(set(ntriples.splitlines())) if line)
-    return from_ntriples(ordered, fmt)
+    return from_ntriples(ordered, fmt, language)
 
 
-def from_ntriples(ordered: bytes, fmt: Format) -> bytes:
+def from_ntriples(ordered: bytes, fmt: Format, language: str | None = None) -> bytes:
     """Sorted N-Triples in `fmt`, in the same order (so as byte-stable as they are)."""
     if fmt is Format.NTRIPLES:
         return ordered
     parsed = pyoxigraph.parse(ordered, format=pyoxigraph.RdfFormat.N_TRIPLES)
     if fmt is Format.JSONLD:
-        return write_jsonld(parsed)
+        return write_jsonld(parsed, language)
     return pyoxigraph.serialize(parsed, format=fmt.oxigraph, prefixes=PREFIXES)
 
 
-def write_jsonld(triples: Iterable[pyoxigraph.Triple]) -> bytes:
+def write_jsonld(triples: Iterable[pyoxigraph.Triple], language: str | None = None) -> bytes:
     """Compact JSON-LD with the inline context, one node a line, keys and values sorted.
 
     Written directly rather than by a JSON-LD processor's compaction (rdflib takes minutes
@@ -257,12 +263,15 @@ def write_jsonld(triples: Iterable[pyoxigraph.Triple]) -> bytes:
     renaming of keys, and triples sorted by subject arrive grouped (the dumps write each
     part's nodes with `jsonld_nodes`). The tests read the output back with rdflib and with
     jsonld.js."""
-    return (JSONLD_HEAD + ",\n".join(jsonld_nodes(triples)) + JSONLD_TAIL).encode("utf-8")
+    head = JSONLD_HEAD if language is None else jsonld_head(language)
+    return (head + ",\n".join(jsonld_nodes(triples, language)) + JSONLD_TAIL).encode("utf-8")
 
 
-def jsonld_nodes(triples: Iterable[pyoxigraph.Triple]) -> Iterator[str]:
+def jsonld_nodes(
+    triples: Iterable[pyoxigraph.Triple], language: str | None = None
+) -> Iterator[str]:
     """The node objects of a JSON-LD document, one line each, from triples grouped by
-    subject."""
+    subject (`language`: the context's default)."""
     for subject, group in groupby(triples, key=lambda t: t.subject):
         node: dict[str, list] = {}
         for triple in group:
@@ -272,7 +281,7 @@ def jsonld_nodes(triples: Iterable[pyoxigraph.Triple]) -> Iterator[str]:
                 node.setdefault("@type", []).append(_compact(triple.object.value))
             else:
                 key = _compact(triple.predicate.value)
-                node.setdefault(key, []).append(_jsonld_value(triple.object))
+                node.setdefault(key, []).append(_jsonld_value(triple.object, language))
         out = {"@id": _jsonld_id(subject)}
         for key, values in node.items():
             if len(values) == 1:
@@ -285,9 +294,15 @@ def jsonld_nodes(triples: Iterable[pyoxigraph.Triple]) -> Iterator[str]:
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-JSONLD_HEAD = (
-    '{"@context": ' + json.dumps(jsonld_context(), sort_keys=True, indent=1) + ',\n"@graph": [\n'
-)
+
+
+def jsonld_head(language: str | None = None) -> str:
+    """A JSON-LD document's start: the inline context, then the graph's opening."""
+    context = json.dumps(jsonld_context(language), sort_keys=True, indent=1)
+    return '{"@context": ' + context + ',\n"@graph": [\n'
+
+
+JSONLD_HEAD = jsonld_head()
 JSONLD_TAIL = "\n]}\n"
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _NAMESPACES = sorted(
@@ -313,12 +328,16 @@ def _jsonld_id(term) -> str:
     return term.value if isinstance(term, pyoxigraph.NamedNode) else f"_:{term.value}"
 
 
-def _jsonld_value(term):
+def _jsonld_value(term, language: str | None):
+    """A value under a context whose default language is `language`: a text in it is a
+    plain string, and a plain xsd:string a value object (else it would take the default)."""
     if not isinstance(term, pyoxigraph.Literal):
         return {"@id": _jsonld_id(term)}
     if term.language:
+        if term.language == language:
+            return term.value
         return {"@language": term.language, "@value": term.value}
     datatype = term.datatype.value
     if datatype in (XSD_STRING, LANG_STRING):
-        return term.value
+        return {"@value": term.value} if language else term.value
     return {"@type": _compact(datatype), "@value": term.value}

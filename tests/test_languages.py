@@ -5,10 +5,12 @@ and two SHACL engines besides lod's own."""
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, URIRef
@@ -18,7 +20,7 @@ from rdflib.namespace import DCTERMS
 from lod import Settings, build
 from lod.config import SHAPES_DIR
 from lod.errors import BuildFailed
-from lod.formats import Format
+from lod.formats import Format, serialize_triples, to_oxigraph
 from lod.make.steps import validated
 from lod.vocab import SDO
 
@@ -207,3 +209,22 @@ def test_jsonld_js_reads_every_language_of_the_jsonld_dump(multilingual, graph):
     read = Graph().parse(data=done.stdout, format="nt")
     assert isomorphic(read, graph)
     assert Literal("الأمم المتحدة", lang="ar") in set(read.objects(UN, SDO.name))
+
+
+def test_json_ld_with_a_default_language_keeps_every_literal_as_it_was(graph):
+    """Texts in the context's `@language` are plain strings (as search engines read them
+    best); others keep their tag; a plain xsd:string is a value object, not the default's."""
+    triples = [
+        pyoxigraph.Triple(*(to_oxigraph(term) for term in triple))
+        for triple in graph.triples((None, None, None))
+    ]
+    document = serialize_triples(triples, Format.JSONLD, "en")
+    read = Graph().parse(data=document, format="json-ld")
+    assert isomorphic(read, graph)
+    context_and_nodes = json.loads(document)
+    assert context_and_nodes["@context"]["@language"] == "en"
+    (un,) = [n for n in context_and_nodes["@graph"] if n["@id"] == str(UN)]
+    assert "United Nations" in un["name"]
+    assert {"@language": "fr", "@value": "Organisation des Nations Unies"} in un["name"]
+    (original,) = [n for n in context_and_nodes["@graph"] if n["@id"] == str(ORIGINAL)]
+    assert original["inLanguage"] == {"@value": "en"}

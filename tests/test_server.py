@@ -40,8 +40,12 @@ def test_following_id_with_turtle_gives_the_resource(server):
     assert response.headers["Content-Type"].startswith("text/turtle")
     graph = Graph().parse(data=response.text, format="turtle")
     me = URIRef(BASE + "id/person/cecilie-kern")
-    assert (me, URIRef(SDO + "name"), Literal("Cecilie Kern")) in graph
-    assert (me, URIRef(SDO + "jobTitle"), Literal("Global Policy & Research Advocate")) in graph
+    assert (me, URIRef(SDO + "name"), Literal("Cecilie Kern", lang="en")) in graph
+    assert (
+        me,
+        URIRef(SDO + "jobTitle"),
+        Literal("Global Policy & Research Advocate", lang="en"),
+    ) in graph
 
 
 @pytest.mark.parametrize(
@@ -102,8 +106,8 @@ def test_document_holds_hash_nodes_labels_and_incoming_links(server):
     role = URIRef(f"{event}#role-1")
     person = URIRef(BASE + "id/person/cecilie-kern")
     assert (event, URIRef(SDO + "contributor"), role) in graph
-    assert (role, URIRef(SDO + "roleName"), Literal("moderator")) in graph
-    assert (person, URIRef(SDO + "name"), Literal("Cecilie Kern")) in graph
+    assert (role, URIRef(SDO + "roleName"), Literal("moderator", lang="en")) in graph
+    assert (person, URIRef(SDO + "name"), Literal("Cecilie Kern", lang="en")) in graph
     assert (person, RDF.type, URIRef(SDO + "Person")) in graph
     article = URIRef(
         BASE + "id/article/commission-on-social-development-examines-role-of-digital-technologies"

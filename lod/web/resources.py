@@ -154,11 +154,12 @@ def _document(
     description = current.store.describe(iri, offset, INCOMING_PAGE)
     if not description.exists:
         raise HttpError(404, f"No resource <{iri}> in this dataset.")
+    first = current.build.manifest["language"]  # the JSON-LD context's default language
     if here is not None:
-        jsonld = script_json(serialize_triples(description.triples, Format.JSONLD))
+        jsonld = script_json(serialize_triples(description.triples, Format.JSONLD, first))
         body = _page(description, here, offset, jsonld, alternates)
     else:
-        body = serialize_triples(description.triples, fmt)
+        body = serialize_triples(description.triples, fmt, first)
     response = Response(body, mimetype=fmt.media_type)
     if alternates:
         response.headers["Link"] = ", ".join(
