@@ -614,3 +614,29 @@ def test_an_arabic_page_is_right_to_left_in_chromium(site, browser, tmp_path_fac
     print(f"\nscreenshot of the Arabic page: {folder / 'arabic-page.png'}")
     if NOTES_SCREENSHOT.parent.is_dir():
         shutil.copyfile(folder / "arabic-page.png", NOTES_SCREENSHOT)
+
+
+# --- search ------------------------------------------------------------------------------
+
+
+def test_the_search_page_is_in_the_readers_language_and_ranks_it_first(site):
+    response, dom = page(site, "/search?q=commission", "fr")
+    assert html_of(dom).get("lang") == "fr"
+    assert response.headers["Content-Language"] == "fr"
+    assert "Accept-Language" in response.headers["Vary"]
+    asked = site.get(
+        "/search?q=commission", headers={"Accept": "application/json", "Accept-Language": "fr-CH"}
+    )  # English and French texts hold the word: the French ones first
+    answer = asked.json()
+    assert answer["lang"] == "fr" and asked.headers["Content-Language"] == "fr"
+    assert {hit["language"] for hit in answer["results"]} == {"en", "fr"}
+    assert answer["results"][0]["language"] == "fr"
+
+
+def test_a_search_ranks_by_a_language_the_dataset_does_not_offer_rather_than_refuse(site):
+    """`lang=` of a search is a ranking wish: `fr-CA` ranks French first (the page stays
+    in the dataset's first language), where a page's `?lang=fr-CA` would be 404."""
+    asked = site.get("/search?q=commission&lang=fr-CA", headers={"Accept": "application/json"})
+    assert asked.status_code == 200
+    assert asked.json()["results"][0]["language"] == "fr"
+    assert asked.headers["Content-Language"] == "en"

@@ -10,9 +10,12 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from ..formats import Format, negotiate
+from ..languages import chosen
 from ..serve.search import FACETS, MAX_PAGE, SearchIndex
 from .current import served
 from .pages import href
+from .reader import Reader, offered, page_reader, said
+from .reader import reader as negotiated
 
 blueprint = Blueprint("search", __name__)
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
@@ -43,14 +46,18 @@ def search():
     filters = {facet: request.args.get(facet, "") for facet in FACETS}
     filters = {k: v[:2000] for k, v in filters.items() if v}
     reader = request.args.get("lang", "")[:100]  # the reader's language: its hits first
+    # the page is in that language when the dataset offers it, else in the negotiated one
+    offers = chosen(reader, offered(served().build.manifest)) if reader else None
+    here = page_reader() if reader and offers is None else negotiated()
+    language = reader or here.language
     raw_page = request.args.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 0
     if not text.strip() and not wants_json:
-        return _response(render_template("search.html", results=None, q=text, reader=reader))
+        return _response(render_template("search.html", results=None, q=text, reader=reader), here)
     queries = current_app.extensions["lod.queries"]
     with queries.slot():
         results = index().search(
-            text, filters, page if page else -1, timeout=queries.timeout, language=reader
+            text, filters, page if page else -1, timeout=queries.timeout, language=language
         )
     names = labels()
     base = served().base
@@ -67,7 +74,7 @@ def search():
             "page": results.page,
             "pages": results.pages,
             "filters": results.filters,
-            "lang": reader,
+            "lang": language,
             "results": [
                 hit.as_json() | {"page": href(hit.iri, base, request.script_root)}
                 for hit in results.hits
@@ -80,9 +87,7 @@ def search():
                 for facet, values in results.facets.items()
             },
         }
-        response = jsonify(body)
-        response.headers["Vary"] = "Accept"
-        return _response(response)
+        return _response(jsonify(body), here)
     return _response(
         render_template(
             "search.html",
@@ -94,15 +99,18 @@ def search():
             base=base,
             link=link,
             max_page=MAX_PAGE,
-        )
+        ),
+        here,
     )
 
 
-def _response(response) -> Response:
+def _response(response, here: Reader) -> Response:
+    """The answer in its language (Vary: Accept-Language when negotiated), validated and
+    kept a minute by shared caches."""
     if not isinstance(response, Response):
         response = Response(response)
-    response.headers["Vary"] = "Accept"
-    response.set_etag(f"{served().etag}-search")
+    said(response, here, "Accept")
+    response.set_etag(f"{served().etag}-search-{here.variant}")
     response.headers["Cache-Control"] = "public, max-age=60"
     return response.make_conditional(request)
 
