@@ -640,3 +640,18 @@ def test_a_search_ranks_by_a_language_the_dataset_does_not_offer_rather_than_ref
     assert asked.status_code == 200
     assert asked.json()["results"][0]["language"] == "fr"
     assert asked.headers["Content-Language"] == "en"
+
+
+def test_pages_name_their_feeds_in_each_language(site):
+    _, dom = page(site, "/")
+    feeds = {
+        (link.get("hreflang"), link.get("type")): link.get("href")
+        for link in dom.all("link", rel="alternate")
+        if link.get("type", "").startswith("application/")
+    }
+    assert feeds[("fr", "application/atom+xml")] == "/feeds/articles.fr.atom"
+    assert feeds[("ar", "application/rss+xml")] == "/feeds/articles.ar.rss"
+    assert feeds[(None, "application/atom+xml")] == "/feeds/articles.atom"  # every language
+    assert ("es", "application/atom+xml") not in feeds  # no article is in Spanish
+    french = site.get(feeds[("fr", "application/atom+xml")])
+    assert french.status_code == 200 and 'xml:lang="fr"' in french.text
