@@ -363,10 +363,13 @@ def csv_delimiter(text: str) -> str:
     commas (German, French, Spanish …) save CSV with `;`. (Not csv.Sniffer: it guesses from
     character frequencies, and takes the letter `e` for the delimiter of a one-column file
     such as `name\nAcme\n`; the build, the importer and the editor must agree.)"""
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    first = (text.lstrip("\ufeff").splitlines() or [""])[0]  # \r alone ends a line too
 
     def cells(delimiter: str) -> int:
-        return len(next(csv.reader([first], delimiter=delimiter), []))
+        try:
+            return len(next(csv.reader([first], delimiter=delimiter), []))
+        except csv.Error:  # not CSV at all: the reader that follows says so, with its line
+            return 0
 
     return max(DELIMITERS, key=lambda d: (cells(d), d == ","))
 

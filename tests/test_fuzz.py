@@ -552,6 +552,7 @@ targets = st.one_of(
 @example(target="articles/whole.md", content=b"---\nheadline: x\n")
 @example(target="topics/whole.yaml", content=b"[" * 5000)
 @example(target="dataset.yaml", content=b"\r\r!")  # old Mac line ends: line 3 is right
+@example(target="articles/whole.csv", content=b"\r\x00")  # a CR alone ends the header row
 def test_whole_files_build_or_fail_with_the_file_named(pristine, target, content):
     """Attack: a file of random bytes or broken YAML/CSV/Markdown anywhere in data/."""
     with tempfile.TemporaryDirectory() as tmp:
