@@ -21,6 +21,16 @@ from lod import Settings, build
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+# the test dataset in the six official languages of the UN (docs/languages.md)
+MULTILINGUAL = ROOT / "tests" / "fixtures" / "languages"
+UN_NAMES = {
+    "en": "United Nations",
+    "fr": "Organisation des Nations Unies",
+    "es": "Naciones Unidas",
+    "ar": "الأمم المتحدة",
+    "ru": "Организация Объединённых Наций",
+    "zh": "联合国",
+}
 SHARED = ROOT.parent / "shared"
 VOCAB = SHARED / "vocab"
 

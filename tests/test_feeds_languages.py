@@ -16,9 +16,8 @@ from lod import Settings, build
 from lod.web import create_app
 from lod.web.feeds import feed_links, language_feed_links
 
-from .conftest import ROOT, start_server, stop_server
+from .conftest import MULTILINGUAL, start_server, stop_server
 
-LANGUAGES = ROOT / "tests" / "fixtures" / "languages"
 BASE = "https://lod.example.org/id/"
 ARTICLES = {
     "en": "commission-examines-digital-technologies",
@@ -35,7 +34,7 @@ def data(tmp_path_factory):
     """The test dataset, with a topic named in English and French only that the Arabic
     article is about (its name in an Arabic feed falls back to English)."""
     data = tmp_path_factory.mktemp("feeds-languages") / "data"
-    shutil.copytree(LANGUAGES, data)
+    shutil.copytree(MULTILINGUAL, data)
     with open(data / "topics" / "topics.yaml", "a", encoding="utf-8") as topics:
         topics.write(
             "\n- id: digital-technologies\n  name:\n    en: digital technologies\n"
@@ -235,7 +234,7 @@ def crowded(tmp_path_factory):
     """The dataset with 60 English articles newer than 55 French ones: a French feed must
     read past the newest fifty, and holds fifty."""
     data = tmp_path_factory.mktemp("crowded") / "data"
-    shutil.copytree(LANGUAGES, data)
+    shutil.copytree(MULTILINGUAL, data)
     for language, count, year in (("en", 60, 2023), ("fr", 55, 2022)):
         for number in range(count):
             day = f"{year}-01-{number % 28 + 1:02}"

@@ -53,12 +53,12 @@ def test_rapper_reads_the_dumps_as_the_same_graph(built, fmt, syntax, tmp_path):
     assert isomorphic(Graph().parse(data=done.stdout, format="nt"), reference(built))
 
 
-def test_jsonld_js_reads_the_jsonld_dump_offline(built):
+def jsonld_js(document: bytes) -> Graph:
+    """The graph jsonld.js reads in a JSON-LD document, offline."""
     require(
         shutil.which("node") is not None and (NODE_MODULES / "jsonld").is_dir(),
         "node with jsonld.js (.ci/run: npm install jsonld)",
     )
-    document = gzip.decompress(built.dump(Format.JSONLD).read_bytes())
     done = subprocess.run(
         ["node", "-e", JSONLD_TO_NQUADS, str(NODE_MODULES)],
         input=document,
@@ -66,5 +66,10 @@ def test_jsonld_js_reads_the_jsonld_dump_offline(built):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()
-    assert isomorphic(Graph().parse(data=done.stdout, format="nt"), reference(built))
+    return Graph().parse(data=done.stdout, format="nt")
+
+
+def test_jsonld_js_reads_the_jsonld_dump_offline(built):
+    document = gzip.decompress(built.dump(Format.JSONLD).read_bytes())
+    assert isomorphic(jsonld_js(document), reference(built))
     assert isinstance(json.loads(document)["@context"], dict)

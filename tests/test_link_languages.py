@@ -14,10 +14,9 @@ import pytest
 from lod.link import mentions
 from lod.link.matching import propose
 
-from .conftest import ROOT
+from .conftest import MULTILINGUAL
 from .test_link_sameas import Table, by_record, candidate, elsewhere_service
 
-LANGUAGES = ROOT / "tests" / "fixtures" / "languages"
 FRENCH = "article/commission-examine-technologies-numeriques"
 
 
@@ -25,7 +24,7 @@ FRENCH = "article/commission-examine-technologies-numeriques"
 def data(tmp_path) -> Path:
     """A copy of the dataset whose articles link nothing yet."""
     data = tmp_path / "data"
-    shutil.copytree(LANGUAGES, data)
+    shutil.copytree(MULTILINGUAL, data)
     for article in (data / "articles").glob("*.md"):
         text = article.read_text("utf-8")
         article.write_text(re.sub(r"(?m)^(about|mentions): .*\n", "", text), "utf-8")

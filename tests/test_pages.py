@@ -341,8 +341,9 @@ class Phone:
         return self.command("POST", "/execute/sync", {"script": script, "args": []})
 
 
-@pytest.fixture(scope="module")
-def phone():
+def webdriver(device: str) -> Iterator[Phone]:
+    """A session of Chromium at SIZES[device] (a phone emulated as one) through chromedriver,
+    spoken to over the WebDriver HTTP API; both stopped after."""
     require_tool(CHROMIUM)
     require_tool(CHROMEDRIVER)
     with tempfile.TemporaryDirectory(
@@ -357,7 +358,7 @@ def phone():
             start_new_session=True,  # chromedriver and the browser it starts: one group
         )
         try:
-            yield from _phone_session(f"http://127.0.0.1:{port}", driver, Path(home))
+            yield from _session(f"http://127.0.0.1:{port}", driver, Path(home), device)
         finally:
             driver.terminate()
             try:
@@ -367,7 +368,12 @@ def phone():
             _end(driver, Path(home))
 
 
-def _phone_session(url: str, driver: subprocess.Popen, home: Path) -> Iterator[Phone]:
+@pytest.fixture(scope="module")
+def phone():
+    yield from webdriver("phone")
+
+
+def _session(url: str, driver: subprocess.Popen, home: Path, device: str) -> Iterator[Phone]:
     deadline = time.monotonic() + TIMEOUT
     while True:
         try:
@@ -378,11 +384,13 @@ def _phone_session(url: str, driver: subprocess.Popen, home: Path) -> Iterator[P
         assert time.monotonic() < deadline, "chromedriver did not start"
         assert driver.poll() is None, "chromedriver exited"
         time.sleep(0.1)
-    width, height = SIZES["phone"]
-    options = {
+    width, height = SIZES[device]
+    options: dict = {
         "binary": str(CHROMIUM),
         "args": [*FLAGS, f"--user-data-dir={home}/profile", f"--window-size={width},{height}"],
-        "mobileEmulation": {
+    }
+    if device == "phone":
+        options["mobileEmulation"] = {
             "deviceMetrics": {
                 "width": width,
                 "height": height,
@@ -390,8 +398,7 @@ def _phone_session(url: str, driver: subprocess.Popen, home: Path) -> Iterator[P
                 "mobile": True,
                 "touch": True,
             }
-        },
-    }
+        }
     created = requests.post(
         url + "/session",
         json={"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}},

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -29,35 +25,13 @@ from lod.serve.cache import FILE, cache_folder
 from lod.web import create_app
 from lod.web.versions import Version, Versions
 
-from .conftest import ROOT, start_server, stop_server
-from .test_pages import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    FLAGS,
-    SIZES,
-    TIMEOUT,
-    Element,
-    _end,
-    free_port,
-    parse,
-    png_size,
-    require_tool,
-)
-from .test_pages import Phone as WebDriver  # its WebDriver commands, whatever the size
+from .conftest import MULTILINGUAL, UN_NAMES, start_server, stop_server
+from .test_pages import Element, parse, png_size, webdriver
 
-DATA = ROOT / "tests" / "fixtures" / "languages"
 BASE = "https://lod.example.org/"
 LANGUAGES = ["en", "fr", "es", "ar", "ru", "zh"]
 HTML = {"Accept": "text/html"}
 UN = "/doc/organisation/united-nations"
-UN_NAMES = {
-    "en": "United Nations",
-    "fr": "Organisation des Nations Unies",
-    "es": "Naciones Unidas",
-    "ar": "الأمم المتحدة",
-    "ru": "Организация Объединённых Наций",
-    "zh": "联合国",
-}
 ORIGINAL = "/doc/article/commission-examines-digital-technologies"
 FRENCH = "/doc/article/commission-examine-technologies-numeriques"
 ARABIC = "/doc/article/lajna-tabhath-dawr-altiknulujiyat"
@@ -68,7 +42,7 @@ NOTES_SCREENSHOT = Path("/work/notes/arabic-page.png")
 def out(tmp_path_factory) -> Path:
     """The dataset in six languages, built."""
     folder = tmp_path_factory.mktemp("languages") / "dist"
-    build(Settings(data=DATA, out=folder))
+    build(Settings(data=MULTILINGUAL, out=folder))
     return folder
 
 
@@ -536,58 +510,8 @@ def test_a_kept_choice_goes_before_a_links_fragment(client):
 
 @pytest.fixture(scope="module")
 def browser():
-    """A chromedriver session at a desktop size, spoken to over the WebDriver HTTP API (the
-    session of tests/test_pages.py, without its phone's emulation)."""
-    require_tool(CHROMIUM)
-    require_tool(CHROMEDRIVER)
-    with tempfile.TemporaryDirectory(
-        prefix="lod-chromedriver-", ignore_cleanup_errors=True
-    ) as home:
-        port = free_port()
-        driver = subprocess.Popen(
-            [str(CHROMEDRIVER), f"--port={port}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "XDG_CONFIG_HOME": home},
-            start_new_session=True,  # chromedriver and the browser it starts: one group
-        )
-        try:
-            yield from _session(f"http://127.0.0.1:{port}", driver, Path(home))
-        finally:
-            driver.terminate()
-            try:
-                driver.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            _end(driver, Path(home))
-
-
-def _session(url: str, driver: subprocess.Popen, home: Path):
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            if requests.get(url + "/status", timeout=2).json()["value"]["ready"]:
-                break
-        except requests.ConnectionError:
-            pass
-        assert time.monotonic() < deadline, "chromedriver did not start"
-        assert driver.poll() is None, "chromedriver exited"
-        time.sleep(0.1)
-    width, height = SIZES["desktop"]
-    arguments = [*FLAGS, f"--user-data-dir={home}/profile", f"--window-size={width},{height}"]
-    options = {"binary": str(CHROMIUM), "args": arguments}
-    created = requests.post(
-        url + "/session",
-        json={"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}},
-        timeout=TIMEOUT,
-    )
-    assert created.status_code == 200, created.text[:2000]
-    session = WebDriver(url, created.json()["value"]["sessionId"])
-    try:
-        session.command("POST", "/timeouts", {"pageLoad": TIMEOUT * 1000})
-        yield session
-    finally:
-        requests.delete(f"{url}/session/{session.session}", timeout=TIMEOUT)
+    """Chromium at a desktop size (tests/test_pages.py's WebDriver session)."""
+    yield from webdriver("desktop")
 
 
 DIRECTIONS = """

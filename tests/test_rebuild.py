@@ -24,7 +24,7 @@ from lod.make import builder as builder_module
 from lod.make.convert import contribution, convert, index_records, subjects
 from lod.make.sources import load
 
-from .conftest import DATA
+from .conftest import DATA, MULTILINGUAL
 
 # Written the same by every build of the same data (validation.ttl's report nodes are
 # blank nodes, manifest.json has the build's id and time: compared without them).
@@ -265,7 +265,7 @@ def _without_id(path: Path) -> str:
 
 
 def test_an_original_that_changes_language_has_its_translations_checked_again(tmp_path):
-    data = Path(shutil.copytree(DATA.parent / "tests" / "fixtures" / "languages", tmp_path / "d"))
+    data = Path(shutil.copytree(MULTILINGUAL, tmp_path / "d"))
     builder = Builder(Settings(data=data, out=tmp_path / "out"))
     builder.build()
     original = data / "articles" / "commission-examines-digital-technologies.md"

@@ -19,30 +19,21 @@ from lod.link.reconcile import NameIndex
 from lod.make.listings import build_index
 from lod.vocab import SDO
 
-from .conftest import ROOT, start_server, stop_server
+from .conftest import MULTILINGUAL, UN_NAMES, start_server, stop_server
 from .test_reconcile import CSD, MIA_MGA, UN, V02, V10, conforms
 
-LANGUAGES = ROOT / "tests" / "fixtures" / "languages"
 EVENT = "event/csocd59"
 HQ = "place/united-nations-headquarters"
-UN_NAMES = {
-    "en": "United Nations",
-    "fr": "Organisation des Nations Unies",
-    "es": "Naciones Unidas",
-    "ar": "الأمم المتحدة",
-    "ru": "Организация Объединённых Наций",
-    "zh": "联合国",
-}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    return build(Settings(data=LANGUAGES, out=tmp_path_factory.mktemp("languages")))
+    return build(Settings(data=MULTILINGUAL, out=tmp_path_factory.mktemp("languages")))
 
 
 @pytest.fixture(scope="module")
 def server(built):
-    live = start_server(built.path.parent.parent, workers=1, LOD_DATA=LANGUAGES)
+    live = start_server(built.path.parent.parent, workers=1, LOD_DATA=MULTILINGUAL)
     yield live
     stop_server(live)
 
