@@ -242,6 +242,19 @@ def test_a_csv_language_cell_that_is_no_tag_is_refused_naming_it(tmp_path):
 
 
 @pytest.mark.parametrize("export", [POLYLANG_2016, POLYLANG_2026], ids=lambda p: p.name)
+def test_polylang_translated_categories_become_one_topic_named_in_each_language(export, tmp_path):
+    """Polylang's `term_translations` group the English category `test` and the French
+    `essai`: one topic, named in both, that both posts are about."""
+    data = tmp_path / "data"
+    import_sources([export], data)
+    topics = {p.stem: yaml.safe_load(p.read_text("utf-8")) for p in (data / "topics").iterdir()}
+    assert "essai" not in topics
+    assert topics["test"] == {"id": "test", "name@en": "Test", "name@fr": "Essai"}
+    assert front(data, "article/test")["about"] == ["topic/test"]
+    assert front(data, "article/essai")["about"] == ["topic/test"]
+
+
+@pytest.mark.parametrize("export", [POLYLANG_2016, POLYLANG_2026], ids=lambda p: p.name)
 def test_polylang_translation_groups_become_translations(export, tmp_path):
     data = tmp_path / "data"
     import_sources([export], data, options=Options(pages=True))

@@ -139,6 +139,7 @@ class Term:
     slug_source: str  # the term's own identifier (a nicename, a term)
     label: str
     broader: str = ""  # the parent's slug source
+    labels: dict[str, str] = field(default_factory=dict)  # {tag: label}: translated terms
 
 
 @dataclass
@@ -312,7 +313,12 @@ def _first_image(markdown: str) -> str:
 
 
 def topic_entity(term: Term) -> Entity:
-    fields = {"name": html.to_text(term.label) or term.slug_source}
+    """A topic's record: its name, or its name in each language a translated term has
+    (`name@fr`)."""
+    if term.labels:
+        fields = {f"name@{tag}": html.to_text(label) for tag, label in term.labels.items()}
+    else:
+        fields = {"name": html.to_text(term.label) or term.slug_source}
     if term.broader:
         fields["broader"] = slugs.slug_for(term.broader, fallback="topic")
     return Entity("topic", topic_slug(term), fields, identity=term.slug_source)

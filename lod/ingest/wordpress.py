@@ -161,6 +161,8 @@ class Survey:
                 self.translations.language_term(slug, description)
             elif taxonomy == wplang.POLYLANG_GROUP:
                 self.translations.group_term(slug, description)
+            elif taxonomy == wplang.POLYLANG_TERM_GROUP:
+                self.translations.term_group(description)
         site = languages.tag(xmlsafe.child_text(channel, "language"))
         self.translations.settle(self.options.language or site)
         self.language = self.translations.in_own_terms(site)
@@ -340,26 +342,44 @@ class Topics:
     by_name: dict[str, Term] = field(default_factory=dict)
     slugs: dict[int, list[str]] = field(default_factory=dict)  # id(term) -> its slugs
     final: dict[str, Term] = field(default_factory=dict)  # by the slug chosen
+    by_id: dict[str, Term] = field(default_factory=dict)  # by WordPress's term id
 
     @classmethod
-    def of(cls, channel: Element, references: dict[tuple[str, str, str], None]) -> Topics:
+    def of(
+        cls,
+        channel: Element,
+        references: dict[tuple[str, str, str], None],
+        groups: list[dict[str, int]] = (),
+        first_language: str = "",
+    ) -> Topics:
+        """The export's terms; those of a translation group (Polylang's
+        `term_translations`, {tag: term id}) are one topic named in each language."""
         topics = cls()
         for category in _wp_children(channel, "category"):
             nicename, parent = _wp(category, "category_nicename"), _wp(category, "category_parent")
-            topics.add("category", nicename, _wp(category, "cat_name"), parent, distinct=True)
+            name, ident = _wp(category, "cat_name"), _wp(category, "term_id")
+            topics.add("category", nicename, name, parent, distinct=True, ident=ident)
         for tag in _wp_children(channel, "tag"):
-            topics.add("post_tag", _wp(tag, "tag_slug"), _wp(tag, "tag_name"))
+            topics.add(
+                "post_tag", _wp(tag, "tag_slug"), _wp(tag, "tag_name"), ident=_wp(tag, "term_id")
+            )
         for term in _wp_children(channel, "term"):
             taxonomy = _wp(term, "term_taxonomy")
             if taxonomy in ("category", "post_tag"):
                 name, parent = _wp(term, "term_name"), _wp(term, "term_parent")
-                topics.add(taxonomy, _wp(term, "term_slug"), name, parent)
+                topics.add(
+                    taxonomy, _wp(term, "term_slug"), name, parent, ident=_wp(term, "term_id")
+                )
         for taxonomy, slug, name in references:
             topics.add(taxonomy, slug, name)
+        for group in groups:
+            topics.translated(group, first_language)
         topics.settle()
         return topics
 
-    def add(self, taxonomy: str, slug: str, name: str, parent: str = "", distinct=False) -> None:
+    def add(
+        self, taxonomy: str, slug: str, name: str, parent: str = "", distinct=False, ident=""
+    ) -> None:
         """A term; `distinct`: a declared category, never merged by name (two categories
         of one name under different parents are two topics)."""
         label = html.to_text(name) or slug
@@ -372,6 +392,25 @@ class Topics:
         self.slugs[id(term)].append(slug or label)
         self.by_slug[taxonomy, slug] = term
         self.by_name.setdefault(_name_key(label), term)
+        if ident:
+            self.by_id.setdefault(ident, term)
+
+    def translated(self, group: dict[str, int], first_language: str) -> None:
+        """The terms of a translation group made one: the term in the first language (else
+        the group's first) keeps its slug and parent, and takes every member's label by
+        language; posts naming another member name it."""
+        members = [(tag, self.by_id[str(i)]) for tag, i in group.items() if str(i) in self.by_id]
+        if len({id(term) for _, term in members}) < 2:
+            return
+        keeper = next(
+            (term for tag, term in members if languages.same(tag, first_language)),
+            members[0][1],
+        )
+        keeper.labels = {tag: term.label for tag, term in members}
+        merged = {id(term) for _, term in members} - {id(keeper)}
+        for key, term in list(self.by_slug.items()):
+            if id(term) in merged:
+                self.by_slug[key] = keeper
 
     def settle(self) -> None:
         """Each term's slug chosen among its slugs, and its `broader` made the slug its
@@ -467,7 +506,12 @@ def _channel(export: Export, root: Element) -> Site:
     export.language = export.survey.language
     export.authors, export.topics = (
         Authors.of(channel),
-        Topics.of(channel, export.survey.references),
+        Topics.of(
+            channel,
+            export.survey.references,
+            export.survey.translations.term_languages(),
+            export.options.language or export.language,
+        ),
     )
     return Site(
         html.to_text(xmlsafe.child_text(channel, "title")),

@@ -38,6 +38,7 @@ from . import languages, slugs
 
 POLYLANG_LANGUAGE = "language"  # Polylang's taxonomy of languages
 POLYLANG_GROUP = "post_translations"  # and of translation groups
+POLYLANG_TERM_GROUP = "term_translations"  # categories' and tags' translation groups
 WPML_LANGUAGE = "_wpml_import_language_code"
 WPML_GROUP = "_wpml_import_translation_group"
 WPML_SOURCE = "_wpml_import_source_language_code"
@@ -109,6 +110,7 @@ class Translations:
 
     language_tags: dict[str, str] = field(default_factory=dict)  # Polylang slug -> tag
     group_maps: dict[str, dict[str, int]] = field(default_factory=dict)  # group -> {slug: id}
+    term_groups: list[dict[str, int]] = field(default_factory=list)  # {slug: term id}
     posts: dict[int, Post] = field(default_factory=dict)
     raw_languages: dict[int, str] = field(default_factory=dict)  # post id -> slug or code
     placements: dict[int, Placement] = field(default_factory=dict)
@@ -124,6 +126,21 @@ class Translations:
         """A term of Polylang's `post_translations` taxonomy."""
         if slug:
             self.group_maps[f"polylang:{slug}"] = group_map(description)
+
+    def term_group(self, description: str) -> None:
+        """A term of Polylang's `term_translations` taxonomy: a category or tag and its
+        translations, by language slug."""
+        members = group_map(description)
+        if len(members) > 1:
+            self.term_groups.append(members)
+
+    def term_languages(self) -> list[dict[str, int]]:
+        """The categories' and tags' translation groups, each {language tag: term id}."""
+        found = []
+        for members in self.term_groups:
+            tagged = {self.language_tags.get(s) or languages.tag(s): i for s, i in members.items()}
+            found.append({tag: ident for tag, ident in tagged.items() if tag})
+        return found
 
     def post(
         self, post: Post, *, polylang: tuple[str, str] = ("", ""), wpml: tuple = ("", "", "")
