@@ -35,7 +35,7 @@ from lod.config import Settings
 def mark(phase):
     print("PHASE", phase, time.perf_counter(), flush=True)
 
-settings = Settings(data=sys.argv[1], out=sys.argv[2])
+settings = Settings.from_env(data=sys.argv[1], out=sys.argv[2])  # LOD_* apply
 builder = Builder(settings, mark)
 begin = time.perf_counter()
 builder.build()

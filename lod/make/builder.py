@@ -257,9 +257,8 @@ class Builder:
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
         kept = self._permanence(out, checked.conversion)
-        built = write(
-            out, checked, parts, members, listings, hashed, load_store, self.progress, kept
-        )
+        fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
+        built = write(out, checked, parts, members, listings, hashed, fill, self.progress, kept)
         findings = _by_focus(checked.report.findings)
         return State(
             found, scanned, by_file, checked, findings, blocks, members, listings, hashed, built
