@@ -3,6 +3,7 @@ the Builder's state holds once the build is done.
 
     python bench/memory.py 20k                 # phases and the state's parts
     python bench/memory.py 100k --no-sizes     # phases only (sizing walks every object)
+    python bench/memory.py 100k --no-sizes --code /tmp/lod-before   # another checkout's lod
 
 One fresh process builds the corpus (bench/corpus/<size>, generated when missing) into an
 empty out folder with a lod.make.Builder, as `lod build` does, and saves its state in the
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import benchlib
 from benchlib import PYTHON, ROOT, descendants, pss_kb, status_kb
@@ -105,13 +107,13 @@ class Sampler:
         return self.samples
 
 
-def profile(size: str, sizes: bool) -> dict:
+def profile(size: str, sizes: bool, code: Path = ROOT) -> dict:
     source = benchlib.corpus(size)
     out = benchlib.OUT / f"memory-{benchlib.name(size)}"
     shutil.rmtree(out, ignore_errors=True)
     process = subprocess.Popen(
         [PYTHON, "-c", CHILD, str(source), str(out), "sizes" if sizes else "no"],
-        cwd=ROOT,
+        cwd=code,  # whose lod the child imports
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -152,9 +154,12 @@ def main() -> None:
     parser.add_argument("size")
     parser.add_argument("--no-sizes", action="store_true", help="skip sizing the state's parts")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="a checkout whose lod to build with (A/B runs)"
+    )
     args = parser.parse_args()
     benchlib.header(f"bench/memory.py {args.size}")
-    result = profile(args.size, not args.no_sizes)
+    result = profile(args.size, not args.no_sizes, args.code)
     peak = result["peak_kb"] / 1024
     print(f"\n-- {args.size}: build {result['build_s']:.1f} s, tree peak {peak:,.0f} MB")
     print(f"  {'phase':<10} {'s':>7} {'at start MB':>12} {'peak MB':>9}")
