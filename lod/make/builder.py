@@ -52,7 +52,7 @@ from .convert import Conversion, contribution, index_records, subjects
 from .convert.values import slug
 from .forked import detached
 from .listings import Listings
-from .parts import Blocks, Members, Part, ReadBack
+from .parts import Blocks, Members, Part
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
 from .state import MAX_STEPS, State, Step, forget_racy, load_state, save_state, save_step
@@ -257,12 +257,7 @@ class Builder:
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
         kept = self._permanence(out, checked.conversion)
-        memory_mb = self.settings.build_memory_mb
-
-        def fill(path: Path, parts: list[Part]) -> None:
-            _leave_to_blocks(checked, blocks)
-            load_store(path, parts, memory_mb)
-
+        fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
         built = write(out, checked, parts, members, listings, hashed, fill, self.progress, kept)
         findings = _by_focus(checked.report.findings)
         return State(
@@ -471,17 +466,6 @@ def _advance(state: State, checked: Validated, changes: Before) -> None:
     state.blocks.replace(checked.graph, changes)
     owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
     state.listings.update(checked.graph, checked.conversion, owners)
-
-
-def _leave_to_blocks(checked: Validated, blocks: Blocks) -> None:
-    """The graph's terms let go of, once the build's files that read them are written: its
-    triples are the blocks' lines, read back subject by subject when a rebuild asks for
-    them (lod.make.parts.ReadBack), as a Builder resumed from its state on disk holds them.
-    At 100k articles the terms are about 0.8 GB, which Oxigraph's bulk load (the store,
-    written last) would otherwise find still held."""
-    graph = ReadBack(list(checked.graph.by_subject), blocks.lines)
-    checked.conversion.triples.by_subject = graph
-    checked.data.by_subject = graph
 
 
 def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[str, list[Record]]:

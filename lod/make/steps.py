@@ -250,6 +250,9 @@ def _write(
         "".join(f"{meta['sha256']}  {name}\n" for name, meta in sorted(files.items())), "utf-8"
     )
 
+    progress("store")
+    fill_store(path / STORE, parts)
+
     progress("lists")
     lists = lists_by_kind(listings, validated.conversion)
     (path / LISTS).write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
@@ -270,11 +273,6 @@ def _write(
         diff,
         history.parent if history else None,
     )
-    # last, once nothing reads the graph (the store is made of the parts, and a full build
-    # lets go of the graph's terms first: lod.make.builder), so that Oxigraph's bulk loader
-    # is not holding its batch beside what the steps before held
-    progress("store")
-    fill_store(path / STORE, parts)
     manifest = {
         "id": build_id,
         "base": info.base,
