@@ -10,6 +10,7 @@ import pyoxigraph
 import pytest
 
 from lod import Settings, build
+from lod.make import parts as parts_module
 from lod.make.parts import Part
 from lod.make.steps import BULK_LOAD_FACTOR, batches, load_store
 
@@ -52,3 +53,15 @@ def test_a_build_within_a_small_budget_is_the_build_without_one(corpus_1k, tmp_p
         assert (tight.path / name).read_bytes() == (roomy.path / name).read_bytes(), name
     assert tight.id.rsplit("-", 1)[1] == roomy.id.rsplit("-", 1)[1]
     assert quads(tight.store_path) == quads(roomy.store_path)
+
+
+def test_parts_compressed_apart_are_those_compressed_here(monkeypatch):
+    lines = [
+        f'<http://example.org/s{i:06}> <http://example.org/p> "value {i}"@en .\n'
+        for i in range(80000)
+    ]
+    parts = [Part.of("".join(lines[i : i + 4000]).encode()) for i in range(0, 80000, 4000)]
+    assert sum(part.size for part in parts) >= parts_module.FORK_BYTES  # a pool of processes
+    apart = parts_module._compress_all(parts)
+    monkeypatch.setattr(parts_module, "FORK_BYTES", 1 << 40)  # here, in this process
+    assert apart == parts_module._compress_all(parts)

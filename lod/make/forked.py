@@ -42,6 +42,17 @@ def forked_map(
         _SHARED = None
 
 
+def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | None = None) -> list:
+    """[function(item) for item in items], in order, on a pool of `workers` processes that
+    share nothing with this one (a forkserver's children): each item travels through a
+    pipe, taken from `items` only as the workers take them. Forked workers read shared data
+    in place but write to it all the same (each object read has its reference count
+    changed), so each copies the pages of what it reads: at 100k articles, compressing the
+    dumps' parts that way cost 760 MB more over the tree; here, a worker's own memory."""
+    with multiprocessing.get_context("forkserver").Pool(workers) as pool:
+        return list(pool.imap(function, items))
+
+
 def _call(function: Callable[[Any, Any], Any], item: Any) -> Any:
     return function(_SHARED, item)
 

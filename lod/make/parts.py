@@ -30,7 +30,7 @@ from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
 from ..layout import DUMP_FORMATS, dump_name
 from ..triples import Triples, from_oxigraph, to_oxigraph
 from ..vocab import PREFIXES
-from .forked import forked_map
+from .forked import apart_map
 
 CUT = 256  # about one part per this many subjects
 LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall
@@ -290,8 +290,4 @@ def _compress_all(parts: list[Part]) -> list[tuple[bytes, ...]]:
     (a rebuild's one or two parts are quicker done here)."""
     if len(parts) <= 1 or sum(part.size for part in parts) < FORK_BYTES:
         return [_members(part.data) for part in parts]
-    return forked_map(_members_of, parts, range(len(parts)), chunksize=1)
-
-
-def _members_of(parts: list[Part], index: int) -> tuple[bytes, ...]:
-    return _members(parts[index].data)
+    return apart_map(_members, (part.data for part in parts))
