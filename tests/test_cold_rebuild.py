@@ -278,9 +278,10 @@ def test_lod_keep_state_0_keeps_nothing_and_builds_in_full(data, tmp_path, reads
 GATED_LOD = """
 import os, sys, time
 from pathlib import Path
-from lod.make import builder
+from lod.make import builder, parts
 from lod.cli import main
 save_state, gate = builder.save_state, Path(os.environ["GATE"])
+parts.FORK_BYTES = int(os.environ.get("FORK_BYTES", parts.FORK_BYTES))  # 0: a pool always
 def gated(*args):
     deadline = time.monotonic() + 60
     while not gate.exists() and time.monotonic() < deadline:
@@ -312,12 +313,17 @@ def gated_lod_build(data: Path, out: Path, gate: Path, **environ) -> None:
     assert done.stdout.startswith("build ")  # its summary, written out before it exits
 
 
-def test_lod_build_returns_before_its_snapshot_is_written_which_holds_the_lock(data, tmp_path):
+@pytest.mark.parametrize("pool", ["without", "with"])
+def test_lod_build_returns_before_its_snapshot_is_written_which_holds_the_lock(
+    data, tmp_path, pool
+):
     """A full build's snapshot is left to a detached writer: `lod build` returns with the
     build served and the snapshot not yet written; the writer holds the lock meanwhile (a
-    next build waits), then the state it wrote is the build's."""
+    next build waits), then the state it wrote is the build's. With the dumps compressed by
+    a pool of processes too: none of its helpers may keep the command's output open while
+    the writer runs (a forkserver's did)."""
     settings, gate = Settings(data=data, out=tmp_path / "out"), tmp_path / "gate"
-    gated_lod_build(data, settings.out, gate)
+    gated_lod_build(data, settings.out, gate, **({"FORK_BYTES": "0"} if pool == "with" else {}))
     assert open_build(settings.out).id  # served
     assert not state_module.path(settings).exists() and held(settings.out)
     gate.touch()
