@@ -63,6 +63,7 @@ VARIABLES = {  # Settings field -> the environment variable that sets it
     "trust_proxy": "LOD_TRUST_PROXY",
     "keep_state": "LOD_KEEP_STATE",
     "keep_in_background": "LOD_KEEP_IN_BACKGROUND",
+    "build_memory_mb": "LOD_BUILD_MEMORY_MB",
 }
 
 
@@ -94,6 +95,7 @@ class Settings:
     trust_proxy: int = 0  # proxies in front whose X-Forwarded-* headers are believed
     keep_state: int = 1  # builds keep their state for the next process (lod.make.state); 0: no
     keep_in_background: int = 1  # `lod build` leaves a snapshot to a detached process; 0: no
+    build_memory_mb: int = 1024  # what a build's bounded steps may hold at once (lod.make)
 
     def __post_init__(self) -> None:
         if self.query_memory_store_mb < 0:  # in-memory copies answer scans 3-4 times faster
@@ -120,6 +122,7 @@ ZERO_OFF = {
     "LOD_QUERY_MEMORY_STORE_MB",
     "LOD_KEEP_STATE",
     "LOD_KEEP_IN_BACKGROUND",
+    "LOD_BUILD_MEMORY_MB",
 }  # 0 turns these off
 
 
@@ -226,6 +229,14 @@ MEANINGS = {
         "when one is due, to a detached process that holds the build lock until it is "
         "written; `0`: written before `lod build` returns (a container stopped when `lod "
         "build` exits)",
+    ),
+    "LOD_BUILD_MEMORY_MB": (
+        None,
+        "the memory a build's bounded steps may hold at once: the store is bulk-loaded in "
+        "batches of N-Triples that fit it (Oxigraph's bulk loader holds 3.5 to 4.5 bytes per "
+        "byte of N-Triples it is given, and a build's whole N-Triples at 100k articles are "
+        "about 400 MB); the build's graph and the state it keeps still grow with the data "
+        "([Scale](scale.md)); `0`: no bound (the store in one bulk load)",
     ),
 }
 

@@ -46,6 +46,7 @@ DUMP_FORMATS = (Format.NTRIPLES, Format.TURTLE, Format.JSONLD)
 RECONCILE_INDEX_VERSION = 2  # the shape of reconcile.json (2: names in every language)
 BUILD_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 STATE = "builder.state"  # in cache/: the snapshot; STATE.1, .2, … its journal
+LINES = "builder.lines"  # in cache/: LINES.<n>, the N-Triples lines a state refers to
 
 
 def dump_name(fmt: Format) -> str:
@@ -109,6 +110,10 @@ class Output:
 
     def state_step(self, number: int) -> Path:
         return self.cache / f"{STATE}.{number}"
+
+    def state_lines(self, name: str) -> Path:
+        """A file of N-Triples lines a build's state refers to (lod.make.parts.Lines)."""
+        return self.cache / f"{LINES}.{name}"
 
     @property
     def serve_caches(self) -> Path:
@@ -323,8 +328,9 @@ ENTRIES = (
         "**never**: back it up with data/; without it, IRIs can disappear unnoticed",
     ),
     Entry(
-        f"cache/{STATE}, cache/{STATE}.<n>",
-        "the last build's state (a snapshot and a journal) for an incremental `lod build`",
+        f"cache/{STATE}, cache/{STATE}.<n>, cache/{LINES}.<n>",
+        "the last build's state (a snapshot, a journal, and the N-Triples lines they refer "
+        "to) for an incremental `lod build`",
         "`lod build` (the snapshot by a process of its own)",
         "the next `lod build`",
         "ignored when current, lod, the libraries, data/, base or lod/shapes/ differ",

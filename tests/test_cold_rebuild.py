@@ -13,13 +13,16 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from lod import Settings, build, open_build
+from lod import Settings, build, layout, open_build
+from lod.layout import Output
 from lod.make import builder as builder_module
 from lod.make import state as state_module
+from lod.make.parts import Lines
 
 from .conftest import wait_for_lock
 from .test_rebuild import article, assert_same_as_fresh, edit
@@ -275,9 +278,10 @@ def test_lod_keep_state_0_keeps_nothing_and_builds_in_full(data, tmp_path, reads
 GATED_LOD = """
 import os, sys, time
 from pathlib import Path
-from lod.make import builder
+from lod.make import builder, parts
 from lod.cli import main
 save_state, gate = builder.save_state, Path(os.environ["GATE"])
+parts.FORK_BYTES = int(os.environ.get("FORK_BYTES", parts.FORK_BYTES))  # 0: a pool always
 def gated(*args):
     deadline = time.monotonic() + 60
     while not gate.exists() and time.monotonic() < deadline:
@@ -309,12 +313,17 @@ def gated_lod_build(data: Path, out: Path, gate: Path, **environ) -> None:
     assert done.stdout.startswith("build ")  # its summary, written out before it exits
 
 
-def test_lod_build_returns_before_its_snapshot_is_written_which_holds_the_lock(data, tmp_path):
+@pytest.mark.parametrize("pool", ["without", "with"])
+def test_lod_build_returns_before_its_snapshot_is_written_which_holds_the_lock(
+    data, tmp_path, pool
+):
     """A full build's snapshot is left to a detached writer: `lod build` returns with the
     build served and the snapshot not yet written; the writer holds the lock meanwhile (a
-    next build waits), then the state it wrote is the build's."""
+    next build waits), then the state it wrote is the build's. With the dumps compressed by
+    a pool of processes too: none of its helpers may keep the command's output open while
+    the writer runs (a forkserver's did)."""
     settings, gate = Settings(data=data, out=tmp_path / "out"), tmp_path / "gate"
-    gated_lod_build(data, settings.out, gate)
+    gated_lod_build(data, settings.out, gate, **({"FORK_BYTES": "0"} if pool == "with" else {}))
     assert open_build(settings.out).id  # served
     assert not state_module.path(settings).exists() and held(settings.out)
     gate.touch()
@@ -376,3 +385,42 @@ def test_a_snapshot_no_process_could_be_made_for_is_written_by_the_build(
     assert not builder.shared_with_writer
     assert builder.on_disk == (0, built.id) and builder.journal == []
     assert state_module.load_state(settings)[0].build == built
+
+
+def _lines_files(settings: Settings) -> list[Path]:
+    return sorted(Output(settings.out).cache.glob(f"{layout.LINES}.*"))
+
+
+@pytest.mark.parametrize("damage", ["a flipped byte", "truncated", "missing"])
+def test_a_state_whose_lines_are_damaged_is_ignored(settings, data, tmp_path, reads, damage):
+    """The snapshot keeps the graph's N-Triples lines in a file of their own (not in the
+    pickle); that file damaged, the state is not used."""
+    (lines,) = _lines_files(settings)
+    body = bytearray(lines.read_bytes())
+    if damage == "a flipped byte":
+        body[len(body) // 2] ^= 0x01
+        lines.write_bytes(bytes(body))
+    elif damage == "truncated":
+        lines.write_bytes(bytes(body[: len(body) // 2]))
+    else:
+        lines.unlink()
+    assert state_module.load_state(settings) is None
+    edit(article(data, 2), 'headline: "', 'headline: "After damage: ')
+    rebuilt = build(settings)
+    assert len(reads) > 1000  # read in full
+    assert_same_as_fresh(rebuilt, data, tmp_path)
+
+
+def test_the_state_keeps_one_file_of_lines_and_no_state_none(settings, data, tmp_path):
+    (first,) = _lines_files(settings)
+    state, _ = state_module.load_state(settings)
+    assert isinstance(state.blocks.lines, Lines) and state.blocks.lines.path == first
+    build(settings, allow_removals=False)  # a rebuild adds to the same file
+    assert _lines_files(settings) == [first]
+    (data / "articles" / "0000" / "article-5.md").unlink()  # a record gone: a full build
+    build(settings, allow_removals=True)
+    (second,) = _lines_files(settings)  # its own file; the last one's removed
+    assert second != first
+    kept_nothing = replace(settings, out=tmp_path / "nothing", keep_state=0)
+    build(kept_nothing)
+    assert _lines_files(kept_nothing) == []

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,7 +42,7 @@ from rdflib import URIRef
 from rdflib.term import Node
 
 from ..config import Settings
-from ..errors import BuildFailed, SourceError
+from ..errors import BuildFailed, PublishError, SourceError
 from ..layout import Build, Output
 from ..publish.local import lock
 from ..triples import Triples, to_oxigraph
@@ -52,7 +53,7 @@ from .convert import Conversion, contribution, index_records, subjects
 from .convert.values import slug
 from .forked import detached
 from .listings import Listings
-from .parts import Blocks, Members, Part
+from .parts import Blocks, Lines, Members, Part
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
 from .state import MAX_STEPS, State, Step, forget_racy, load_state, save_state, save_step
@@ -227,7 +228,7 @@ class Builder:
         try:
             for step in steps:
                 state = self._replay(state, step)
-        except BuildFailed:  # only other code could fail here: a full build, then
+        except (BuildFailed, OSError):  # other code, or the lines' file: a full build, then
             return
         if steps:  # the dump's parts and their hashes once, for the last step only (the
             # next build compresses the parts that are new since the snapshot)
@@ -250,16 +251,18 @@ class Builder:
         sources = assemble(found, by_file, errors)
         checked = validated(self.settings, self.progress, sources)
         self.progress("ntriples")
-        blocks = Blocks.of(checked.graph)
+        try:
+            blocks = Blocks.of(checked.graph, self._spill(out))
+        except OSError:  # no room for the lines' file (a full disk, no cache folder)
+            blocks = Blocks.of(checked.graph)  # held in memory, as they were before
         parts = blocks.parts()
         members = state.members if state else Members()
         hashed = state.hashed if state else Hashed()
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
         kept = self._permanence(out, checked.conversion)
-        built = write(
-            out, checked, parts, members, listings, hashed, load_store, self.progress, kept
-        )
+        fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
+        built = write(out, checked, parts, members, listings, hashed, fill, self.progress, kept)
         findings = _by_focus(checked.report.findings)
         return State(
             found, scanned, by_file, checked, findings, blocks, members, listings, hashed, built
@@ -279,7 +282,10 @@ class Builder:
         checked, changes, findings = self._apply(edit, state, self.progress)
         self.progress("ntriples")
         try:
-            _advance(state, checked, changes)
+            try:
+                _advance(state, checked, changes)
+            except OSError as exc:  # the lines' file could not be added to
+                raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
             parts = state.blocks.parts()
             store = _StoreCheckpoint(state, changes, checked.graph)
             kept = self._permanence(out, checked.conversion)
@@ -365,6 +371,12 @@ class Builder:
             data.refresh(before)
             raise
         return checked, changes, findings
+
+    def _spill(self, out: Output) -> Lines:
+        """A new file for this build's N-Triples lines: kept with its state, or (no state
+        kept) gone with the process."""
+        name = f"{time.time_ns()}-{os.getpid()}"
+        return Lines(out.state_lines(name), temporary=not self.settings.keep_state)
 
     def _permanence(self, out: Output, conversion: Conversion) -> permanence.Permanence:
         return permanence.check(

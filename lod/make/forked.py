@@ -42,6 +42,27 @@ def forked_map(
         _SHARED = None
 
 
+def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | None = None) -> list:
+    """[function(item) for item in items], in order, on a pool of `workers` forked
+    processes that are sent each item through a pipe (taken from `items` only as the
+    workers take them) instead of reading it in the parent's memory: reading an object
+    writes its reference count, so a forked worker copies every page it reads (at 100k
+    articles, compressing the dumps' parts from the parent's blocks cost 760 MB more over
+    the tree). The collector is frozen meanwhile (as in forked_map), so the workers'
+    collections do not write to the parent's pages either. Forked, not spawned or a
+    forkserver's: those start helper processes (the forkserver, the resource tracker)
+    that a process forked later (the detached snapshot writer) keeps alive, and with them
+    this process's output pipe."""
+    frozen = gc.get_freeze_count() > 0
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return list(pool.imap(function, items))
+    finally:
+        if not frozen:
+            gc.unfreeze()
+
+
 def _call(function: Callable[[Any, Any], Any], item: Any) -> Any:
     return function(_SHARED, item)
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
 from bisect import bisect_left, insort
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from pathlib import Path
 
 import pyoxigraph
@@ -30,7 +31,7 @@ from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
 from ..layout import DUMP_FORMATS, dump_name
 from ..triples import Triples, from_oxigraph, to_oxigraph
 from ..vocab import PREFIXES
-from .forked import forked_map
+from .forked import apart_map
 
 CUT = 256  # about one part per this many subjects
 LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall
@@ -84,11 +85,17 @@ class Blocks:
         self.made: dict[tuple[bytes, ...], Part] = {}  # the last parts, by their keys
 
     @classmethod
-    def of(cls, triples: Triples) -> Blocks:
+    def of(cls, triples: Triples, spill: Lines | None = None) -> Blocks:
+        """The blocks of `triples`; with `spill`, their lines kept in its file, not in
+        memory."""
         blocks = cls()
-        blocks.lines = _blocks(triples, triples.by_subject)
+        if spill is not None:
+            blocks.lines = spill
+        for key, lines in _blocks(triples, triples.by_subject):
+            blocks.lines[key] = lines
         blocks.order = sorted(blocks.lines)
         blocks.cuts = {key for key in blocks.order if _cuts(key)}
+        _flush(blocks.lines)
         return blocks
 
     def replace(self, triples: Triples, subjects: Iterable[Node]) -> None:
@@ -102,11 +109,12 @@ class Blocks:
                 del self.lines[key]
                 del self.order[bisect_left(self.order, key)]
         fresh = _blocks(triples, [s for s in subjects if triples.by_subject.get(s)])
-        for key, lines in fresh.items():
+        for key, lines in fresh:
             self.lines[key] = lines
             insort(self.order, key)
             if _cuts(key):
                 self.cuts.add(key)
+        _flush(self.lines)
 
     def parts(self) -> list[Part]:
         """The N-Triples cut into parts: a part starts at each subject whose hash is 0
@@ -192,16 +200,124 @@ def _cuts(key: bytes) -> bool:
     return int.from_bytes(digest) % CUT == 0
 
 
-def _blocks(triples: Triples, subjects: Iterable[Node]) -> dict[bytes, bytes]:
-    """Each subject's lines, sorted (as text: code point order is UTF-8's byte order)."""
+def _blocks(triples: Triples, subjects: Iterable[Node]) -> Iterator[tuple[bytes, bytes]]:
+    """Each subject's key and lines, sorted (as text: code point order is UTF-8's byte
+    order), one subject at a time."""
     written = _Written()
     by_subject = triples.by_subject
-    blocks: dict[bytes, bytes] = {}
     for subject in subjects:
         key = written(subject) + " "
         lines = sorted({f"{key}{written(p)} {written(o)} .\n" for p, o in by_subject[subject]})
-        blocks[key.encode("utf-8")] = "".join(lines).encode("utf-8")
-    return blocks
+        yield key.encode("utf-8"), "".join(lines).encode("utf-8")
+
+
+def _flush(lines) -> None:
+    if isinstance(lines, Lines):
+        lines.flush()
+
+
+class Lines(MutableMapping):
+    """The blocks' lines by key, in a file rather than in memory (at 100k articles the
+    lines are 450 MB of bytes objects that a build would otherwise hold from its N-Triples
+    to its end, and a Builder after it): each value is appended to the file and found again
+    by its offset and length, read with pread (the page cache holds it, not the heap).
+
+    Values are only ever appended, so what a state on disk refers to stays as it was
+    while later builds add to the file; a new file is begun by each full build. Pickled (a
+    Builder's state, lod.make.state) as the file's path, the length of the file it refers
+    to and that length's SHA-256: `intact()` says whether the file still holds it. The
+    caller flushes before a fork (a forked writer must not write what the parent buffered)."""
+
+    BUFFER = 1 << 20  # bytes appended in one write
+
+    def __init__(self, path: Path, temporary: bool = False):
+        self.path = Path(path)
+        self.temporary = temporary  # the file unlinked once open: gone with the process
+        self.where: dict[bytes, tuple[int, int]] = {}
+        self.size = 0  # the file's length, the buffer included
+        self.pending = bytearray()
+        self.digest: bytes | None = None  # of the file's first `size` bytes, once pickled
+        self._fd: int | None = None
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            if self.temporary:
+                os.unlink(self.path)
+            self.size = os.fstat(self._fd).st_size + len(self.pending)
+        return self._fd
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self._file()  # opened, and its length known
+        self.where[key] = (self.size, len(value))
+        self.pending += value
+        self.size += len(value)
+        if len(self.pending) >= self.BUFFER:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            written = os.write(self._file(), self.pending)
+            while written < len(self.pending):  # a short write: the rest
+                written += os.write(self._fd, memoryview(self.pending)[written:])
+            self.pending = bytearray()
+
+    def __getitem__(self, key: bytes) -> bytes:
+        offset, length = self.where[key]
+        if self.pending:
+            self.flush()
+        data = os.pread(self._file(), length, offset)
+        if len(data) != length:
+            raise OSError(f"{self.path}: {length} bytes at {offset}, read {len(data)}")
+        return data
+
+    def __delitem__(self, key: bytes) -> None:
+        del self.where[key]  # its bytes stay in the file, unreferenced
+
+    def __contains__(self, key) -> bool:
+        return key in self.where
+
+    def __iter__(self):
+        return iter(self.where)
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+    def __getstate__(self) -> dict:
+        self.flush()
+        return {
+            "path": str(self.path),
+            "where": self.where,
+            "size": self.size,
+            "digest": _file_digest(self.path, self.size),
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.path, self.where = Path(state["path"]), state["where"]
+        self.size, self.digest = state["size"], state["digest"]
+        self.pending, self._fd, self.temporary = bytearray(), None, False
+
+    def intact(self) -> bool:
+        """Whether the file still begins with what this was pickled with."""
+        try:
+            return self.digest is not None and _file_digest(self.path, self.size) == self.digest
+        except OSError:
+            return False
+
+
+def _file_digest(path: Path, size: int) -> bytes:
+    """SHA-256 of the first `size` bytes of the file (OSError if it is shorter)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        left = size
+        while left:
+            chunk = file.read(min(left, 1 << 22))
+            if not chunk:
+                raise OSError(f"{path}: shorter than {size} bytes")
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.digest()
 
 
 class _Written(dict):
@@ -290,8 +406,4 @@ def _compress_all(parts: list[Part]) -> list[tuple[bytes, ...]]:
     (a rebuild's one or two parts are quicker done here)."""
     if len(parts) <= 1 or sum(part.size for part in parts) < FORK_BYTES:
         return [_members(part.data) for part in parts]
-    return forked_map(_members_of, parts, range(len(parts)), chunksize=1)
-
-
-def _members_of(parts: list[Part], index: int) -> tuple[bytes, ...]:
-    return _members(parts[index].data)
+    return apart_map(_members, (part.data for part in parts))

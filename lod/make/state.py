@@ -47,16 +47,16 @@ from rdflib.term import Node
 
 from ..config import Settings
 from ..errors import LodError
-from ..layout import Build, Output, open_build
+from ..layout import LINES, Build, Output, open_build
 from ..triples import Triples
 from .changes import Hashed
 from .listings import Listings
-from .parts import Blocks, Members, ReadBack
+from .parts import Blocks, Lines, Members, ReadBack
 from .shacl import Finding
 from .sources import Found, Record
 from .steps import Validated
 
-FORMAT = 3  # the layout of the state files
+FORMAT = 4  # the layout of the state files
 MAX_STEPS = 5  # steps replayed at most: then a new snapshot
 MAGIC = b"lod builder state\n"  # then valid_for as JSON, a line; the pickle; its SHA-256
 DIGEST = 32
@@ -135,6 +135,7 @@ def save_state(settings: Settings, state: State) -> bool:
             stale.unlink(missing_ok=True)  # stale from now on
         for partial in target.parent.glob(f".{target.name}*"):
             partial.unlink(missing_ok=True)  # an interrupted write
+        _forget_other_lines(target, state)
     return _write(settings, target, Snapshot.of(state), state.build.id, None)
 
 
@@ -150,7 +151,7 @@ def load_state(settings: Settings) -> tuple[State, list[Step]] | None:
     try:
         current = open_build(settings.out).id
         snapshot = _read(settings, path(settings), None)
-        if snapshot is None:
+        if snapshot is None or not _lines_intact(snapshot.state):
             return None
         state = snapshot.restored()
         steps, last = [], state.build.id
@@ -163,6 +164,23 @@ def load_state(settings: Settings) -> tuple[State, list[Step]] | None:
         return state, steps
     except (LodError, OSError, ValueError, pickle.UnpicklingError):
         return None  # no build, no state, or one made for something else
+
+
+def _lines_intact(state: State) -> bool:
+    """Whether the file of N-Triples lines the state refers to (if any) still holds what it
+    held when the state was written."""
+    lines = state.blocks.lines
+    return not isinstance(lines, Lines) or lines.intact()
+
+
+def _forget_other_lines(target: Path, state: State) -> None:
+    """Remove the files of lines no state on disk refers to any more (this snapshot's is
+    kept)."""
+    lines = state.blocks.lines
+    keep = lines.path if isinstance(lines, Lines) else None
+    for stale in target.parent.glob(f"{LINES}.*"):
+        if stale != keep:
+            stale.unlink(missing_ok=True)
 
 
 def forget_racy(state: State) -> None:

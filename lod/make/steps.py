@@ -13,7 +13,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,13 +124,38 @@ def output(settings: Settings) -> Output:
 StoreFiller = Callable[[Path, list[Part]], None]  # makes a build's store at a path
 
 
-def load_store(path: Path, parts: list[Part]) -> None:
-    """A new Oxigraph store of the graph, by bulk load (of the parts as one stream: joined,
-    they would be another copy of the whole graph in memory)."""
+def load_store(path: Path, parts: list[Part], memory_mb: int = 0) -> None:
+    """A new Oxigraph store of the graph, by bulk load of the parts as streams (joined,
+    they would be another copy of the whole graph in memory), in batches whose loading
+    holds at most `memory_mb` (0: one batch).
+
+    Oxigraph's bulk loader holds what it is given until it writes its sorted files: about
+    4.5 bytes per byte of N-Triples (360 MB for the 81 MB of 20k articles, in one call),
+    so one call on a million articles' 4.5 GB would hold 20 GB. The store holds the same
+    quads however they were batched."""
     store = pyoxigraph.Store(str(path))
-    stream = io.BufferedReader(_Concatenation(chunk for part in parts for chunk in part.chunks()))
-    store.bulk_load(stream, pyoxigraph.RdfFormat.N_TRIPLES)
+    for batch in batches(parts, (memory_mb << 20) // BULK_LOAD_FACTOR):
+        chunks = (chunk for part in batch for chunk in part.chunks())
+        store.bulk_load(io.BufferedReader(_Concatenation(chunks)), pyoxigraph.RdfFormat.N_TRIPLES)
     store.flush()
+
+
+BULK_LOAD_FACTOR = 5  # bytes Oxigraph's bulk loader holds per byte of N-Triples, rounded up
+
+
+def batches(parts: list[Part], size: int) -> Iterator[list[Part]]:
+    """The parts in order, in runs of at most `size` bytes (a part larger than that alone;
+    `size` 0: one run)."""
+    batch: list[Part] = []
+    held = 0
+    for part in parts:
+        if batch and size and held + part.size > size:
+            yield batch
+            batch, held = [], 0
+        batch.append(part)
+        held += part.size
+    if batch:
+        yield batch
 
 
 class _Concatenation(io.RawIOBase):
