@@ -579,3 +579,11 @@ def test_pages_name_their_feeds_in_each_language(site):
     assert ("es", "application/atom+xml") not in feeds  # no article is in Spanish
     french = site.get(feeds[("fr", "application/atom+xml")])
     assert french.status_code == 200 and 'xml:lang="fr"' in french.text
+
+
+def test_the_home_page_describes_the_dataset_in_the_readers_language(site):
+    _, french = page(site, "/", "fr")
+    assert french.one("p", class_="lead").words().startswith("Données de test")
+    _, arabic = page(site, "/", "ar")  # none in Arabic: the first language's, marked so
+    lead = arabic.one("p", class_="lead")
+    assert lead.words().startswith("Test data") and lead.get("lang") == "en"

@@ -282,6 +282,7 @@ def _write(
         "language": info.language,
         "languages": list(info.languages),
         "titles": info.titles,
+        "descriptions": info.descriptions,
         "triples": sum(part.lines for part in parts),
         "counts": _counts(validated.conversion),
         "latest": lists["article"][:LATEST],

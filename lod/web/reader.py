@@ -82,10 +82,11 @@ class Reader:
         best = min(texts, key=lambda pair: rank(pair[0], self.order), default=None)
         return None if best is None else Text(best[1], best[0] or "")
 
-    def title(self, manifest: dict) -> Text:
-        """The dataset's title in this language, falling back in order."""
-        titles = manifest.get("titles") or {manifest["language"]: manifest["title"]}
-        return self.pick(titles.items())
+    def about(self, manifest: dict, field: str = "title") -> Text:
+        """The dataset's `title` or `description` in this language, falling back in order
+        (a build made before `titles` and `descriptions` has the first language's only)."""
+        texts = manifest.get(f"{field}s") or {manifest["language"]: manifest[field]}
+        return self.pick(texts.items())
 
     def attributes(self, tag: str | None, always: bool = False) -> Markup:
         """` lang="fr"` for a text in `tag` in a page in another language (or `always`: a
