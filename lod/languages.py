@@ -58,14 +58,30 @@ def rank(tag: str | None, order: Sequence[str]) -> tuple[int, str]:
     return (1, "") if not tag else (2, tag)
 
 
+def best(
+    texts: Iterable[tuple[str | None, str]], order: Sequence[str]
+) -> tuple[str | None, str] | None:
+    """The (language, text) to show of such pairs, by `rank`, two in one language by their
+    text (never by the order they came in); None when there is none.
+
+    >>> best([("en", "United Nations"), ("fr", "Organisation des Nations Unies")], ("fr",))
+    ('fr', 'Organisation des Nations Unies')
+    >>> best([("en", "UN"), ("de", "UNO"), ("en", "U.N.")], ("fr",))  # en and de: by tag
+    ('de', 'UNO')
+    >>> best([("en", "UN"), ("en", "U.N.")], ("en",))  # one language: by text
+    ('en', 'U.N.')
+    """
+    return min(texts, key=lambda pair: (rank(pair[0], order), pair[1]), default=None)
+
+
 def pick(texts: Iterable[tuple[str | None, str]], order: Sequence[str]) -> str | None:
-    """The text to show of (language, text) pairs, by `rank`; None when there is none.
+    """The text of `best`.
 
     >>> pick([("en", "United Nations"), ("fr", "Organisation des Nations Unies")], ("fr", "en"))
     'Organisation des Nations Unies'
     """
-    best = min(texts, key=lambda pair: rank(pair[0], order), default=None)
-    return None if best is None else best[1]
+    found = best(texts, order)
+    return None if found is None else found[1]
 
 
 @lru_cache(maxsize=256)

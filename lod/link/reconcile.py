@@ -37,7 +37,7 @@ from pathlib import Path
 import orjson
 from rapidfuzz import fuzz
 
-from ..languages import fallback, rank
+from ..languages import best, fallback, rank
 from ..layout import RECONCILE_INDEX_VERSION
 from ..make.listings import tokens
 from ..text import normalise, same_as_key
@@ -244,8 +244,7 @@ class NameIndex:
     def shown(self, texts: dict[str, str], language: str | None = None) -> tuple[str, str] | None:
         """The (tag, text) of {tag: text} to show in `language`, falling back in the
         dataset's order; None when there is none. The tag is "" for a text in no language."""
-        tag = self.first(texts, language)
-        return None if tag is None else (tag, texts[tag])
+        return best(texts.items(), self.order(language))
 
     # types and entries
 

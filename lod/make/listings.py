@@ -25,7 +25,7 @@ import orjson
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
-from ..languages import fallback, rank
+from ..languages import best, fallback
 from ..layout import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
 from ..triples import Triples
@@ -147,9 +147,7 @@ class Said:
 def shown(texts: dict[str, str], languages) -> tuple[str, str] | None:
     """(tag, text) of {tag: text} shown by default: in the first of the dataset's
     `languages` it is written in (then one with no language, then by tag); None for none."""
-    order = fallback(languages[0], languages)
-    tag = min(texts, key=lambda t: rank(t, order), default=None)
-    return None if tag is None else (tag, texts[tag])
+    return best(texts.items(), fallback(languages[0], languages))
 
 
 def names_entry(

@@ -23,11 +23,12 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, request, url_for
 
-from ..languages import autonym, chosen, fallback, pick, rank
+from ..languages import autonym, best, chosen, fallback, pick
 from ..vocab import SLUG, id_prefix
 from .current import served
 from .errors import HttpError
 from .pages import href
+from .reader import labels_of
 from .search import index
 
 blueprint = Blueprint("feeds", __name__)
@@ -187,11 +188,9 @@ def _name(iri: str, language: str | None) -> tuple[str, str] | None:
         return None if iri.startswith(id_prefix(served().base)) else ("", iri)
     # lists.json has a record's labels by language when it has several, else its one label
     # and its language (unless it is the first)
-    lang = listed.get("lang", served().build.manifest["languages"][0])
-    labels = listed.get("labels") or ({lang: listed["label"]} if listed["label"] else {})
-    order = _order(language)
-    tag = min(labels, key=lambda t: rank(t, order), default=None)
-    return ("", iri.rsplit("/", 1)[-1]) if tag is None else (tag, labels[tag])
+    labels = labels_of(listed, served().build.manifest["languages"][0])
+    found = best(labels.items(), _order(language))
+    return ("", iri.rsplit("/", 1)[-1]) if found is None else found
 
 
 def _article_languages() -> dict[str, str]:

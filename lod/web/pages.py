@@ -19,7 +19,7 @@ import nh3
 import pyoxigraph as ox
 from markdown_it import MarkdownIt
 
-from ..languages import rank
+from ..languages import best, pick, rank
 from ..serve.store import LABELS, TYPE, Description
 from ..vocab import FOAF, OWL, SDO, id_prefix
 
@@ -173,7 +173,7 @@ def _roles(triples: list[ox.Triple], order: Sequence[str]) -> dict[str, str]:
         elif t.predicate == TYPE and t.object == ROLE:
             names.setdefault(t.subject.value, [])
     return {
-        role: min(found, key=lambda n: (rank(n.language, order), n.value)).value if found else ""
+        role: pick(((n.language, n.value) for n in found), order) or ""
         for role, found in names.items()
     }
 
@@ -212,15 +212,15 @@ def build_page(
         if t.subject not in linked and t.predicate.value not in NOT_SHOWN_INCOMING
     ]
     bodies = [t.object for t in by_subject.get(iri, []) if t.predicate == BODY]
-    body = min(bodies, key=lambda b: (rank(b.language, order), b.value), default=None)
+    body = best(((b.language, b.value) for b in bodies), order)
     return Page(
         node=node,
-        body_html=render_markdown(body.value) if body is not None else None,
+        body_html=render_markdown(body[1]) if body is not None else None,
         incoming=_incoming(incoming, labels, link, order),
         incoming_count=description.incoming,
         offset=description.offset,
         page_size=page_size,
-        body_lang=body.language if body is not None else None,
+        body_lang=body[0] if body is not None else None,
     )
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from flask import Response, g, request
 from markupsafe import Markup, escape
 
-from ..languages import autonym, chosen, direction, fallback, negotiate, rank
+from ..languages import autonym, best, chosen, direction, fallback, negotiate
 from .current import served
 from .errors import HttpError
 
@@ -79,8 +79,8 @@ class Reader:
 
     def pick(self, texts: Iterable[tuple[str, str]]) -> Text | None:
         """The text to show of (tag, text) pairs, by lod.languages.rank; None for none."""
-        best = min(texts, key=lambda pair: rank(pair[0], self.order), default=None)
-        return None if best is None else Text(best[1], best[0] or "")
+        found = best(texts, self.order)
+        return None if found is None else Text(found[1], found[0] or "")
 
     def about(self, manifest: dict, field: str = "title") -> Text:
         """The dataset's `title` or `description` in this language, falling back in order
@@ -108,6 +108,21 @@ class Reader:
         language only, laid out in the page's direction like the rest of its frame."""
         same = self.language.split("-")[0].lower() == INTERFACE
         return Markup("") if same else Markup(f' lang="{INTERFACE}"')
+
+
+def labels_of(entry: dict, first: str) -> dict[str, str]:
+    """A lists.json entry's label in each language, {tag: text} (lists.json gives `labels`
+    only for several; one label is in `lang`, else in the dataset's `first` language; an
+    entry with no label has none).
+
+    >>> labels_of({"label": "Nueva York", "lang": "es"}, "en")
+    {'es': 'Nueva York'}
+    >>> labels_of({"label": "New York"}, "en")
+    {'en': 'New York'}
+    """
+    if "labels" in entry:
+        return entry["labels"]
+    return {entry.get("lang", first): entry["label"]} if entry["label"] else {}
 
 
 def menu_name(tag: str) -> str:

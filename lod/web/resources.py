@@ -29,7 +29,7 @@ from .current import served
 from .errors import HttpError
 from .front import Named, keep, kept
 from .pages import build_page, href
-from .reader import PARAMETER, Reader, menu_name, offered, reader, said
+from .reader import PARAMETER, Reader, labels_of, menu_name, offered, reader, said
 from .versions import DEFAULT, Versions
 
 blueprint = Blueprint("resources", __name__)
@@ -302,12 +302,6 @@ def labelled(entry: dict, here: Reader) -> dict:
     """A lists.json entry with its label in the reader's language (`text`, `lang`)."""
     text, lang = here.pick(labels_of(entry, here.offered[0]).items())
     return {**entry, "text": text, "lang": lang}
-
-
-def labels_of(entry: dict, first: str) -> dict[str, str]:
-    """A lists.json entry's label in each language, {tag: text} (lists.json gives `labels`
-    only for several; one label is in `lang`, else in the dataset's `first` language)."""
-    return entry.get("labels") or {entry.get("lang", first): entry["label"]}
 
 
 def local_href(iri: str, base: str) -> str | None:
