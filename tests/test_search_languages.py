@@ -22,6 +22,7 @@ from rdflib import Literal, URIRef
 from lod import Settings, build
 from lod.errors import NoBuild
 from lod.fulltext import TOKEN, canonical, tokens, words_of
+from lod.ingest import import_sources
 from lod.make import search_index
 from lod.make.changes import Diff
 from lod.serve.search import SearchIndex
@@ -463,3 +464,31 @@ def test_the_labelled_set_scores_better_stemmed(tmp_path):
     assert french["développements"]["stemmed"]["recall"] == 1.0
     spanish = {q["query"]: q for q in results["es"]["queries"]}
     assert spanish["desarrollos"]["stemmed"]["recall"] == 1.0
+
+
+GOLEM = "rss-golem-iso-8859-1.xml"
+
+
+@pytest.fixture(scope="module")
+def golem(tmp_path_factory) -> SearchIndex:
+    """A real German feed (golem.de's RSS, ISO-8859-1) imported and built: its articles
+    say `de` (the feed's <language>), and the index stems them as German."""
+    data = tmp_path_factory.mktemp("golem") / "data"
+    import_sources([ROOT / "tests" / "fixtures" / "real" / "feeds" / GOLEM], data)
+    built = build(Settings(data=data, out=data.parent / "dist"))
+    return SearchIndex(built.path)
+
+
+@pytest.mark.parametrize(
+    "query, headline_word",
+    [
+        ("Datenskandale", "Datenskandal"),
+        ("Kontrollen", "Kontrolle"),
+        ("Sicherheitslücken", "Sicherheitslücke"),
+    ],
+)
+def test_a_real_german_feed_is_found_by_other_forms_of_its_words(golem, query, headline_word):
+    results = golem.search(query)
+    assert results.total >= 1
+    assert all(hit.language == "de" for hit in results.hits)
+    assert any(headline_word in hit.title for hit in results.hits), [h.title for h in results.hits]
