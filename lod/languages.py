@@ -49,6 +49,17 @@ def fallback(language: str, languages: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(order))
 
 
+def within(tag: str, language: str) -> bool:
+    """Whether a text in `tag` is in `language` (RFC 4647 basic filtering: `fr` takes
+    `fr-CA`, not the other way round).
+
+    >>> within("fr-CA", "fr"), within("fr", "fr-CA"), within("fro", "fr")
+    (True, False, False)
+    """
+    tag, language = tag.lower(), language.lower()
+    return tag == language or tag.startswith(f"{language}-")
+
+
 def rank(tag: str | None, order: Sequence[str]) -> tuple[int, str]:
     """Where a value in `tag` comes in `order`: those in it first and in its order, then a
     value with no language, then any other language by its tag (never by chance)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import langcodes
 
+from ..languages import within
 from ..make.convert.values import LANGUAGE_TAG
 
 NO_LANGUAGE = {"und", "zxx"}  # undetermined; no linguistic content
@@ -45,7 +46,4 @@ def first(*candidates: object) -> str:
 def same(one: str, other: str) -> bool:
     """Two tags of one language, one maybe more particular (`en` and `en-GB`): a site
     whose locale is en-US writes its posts in `en`."""
-    if not one or not other:
-        return False
-    one, other = one.lower(), other.lower()
-    return one == other or one.startswith(other + "-") or other.startswith(one + "-")
+    return bool(one and other) and (within(one, other) or within(other, one))

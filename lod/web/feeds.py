@@ -23,7 +23,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, request, url_for
 
-from ..languages import autonym, best, chosen, fallback, pick
+from ..languages import autonym, best, chosen, fallback, pick, within
 from ..vocab import SLUG, id_prefix
 from .current import served
 from .errors import HttpError
@@ -113,7 +113,7 @@ def language_feed_links() -> list[tuple[str, str, str, str]]:
             language,
         )
         for language in served().build.manifest["languages"]
-        if any(_within(tag, language) for tag in written)
+        if any(within(tag, language) for tag in written)
         for f in MEDIA
     ]
 
@@ -204,13 +204,6 @@ def _article_languages() -> dict[str, str]:
     )
 
 
-def _within(tag: str, language: str) -> bool:
-    """Whether a text in `tag` is in `language` (RFC 4647 basic filtering: `fr` takes
-    `fr-CA`)."""
-    tag, language = tag.lower(), language.lower()
-    return tag == language or tag.startswith(f"{language}-")
-
-
 def _articles(iri: str | None, language: str | None) -> list[dict]:
     """The newest FEED_SIZE articles (linked to the record `iri`), of `language` only when
     one is given. The search index knows no article's language (lists.json does): the
@@ -222,7 +215,7 @@ def _articles(iri: str | None, language: str | None) -> list[dict]:
     limit = FEED_SIZE
     while True:
         newest = index().latest(iri, limit)
-        found = [e for e in newest if _within(languages.get(e["iri"], ""), language)]
+        found = [e for e in newest if within(languages.get(e["iri"], ""), language)]
         if len(found) >= FEED_SIZE or len(newest) < limit:
             return found[:FEED_SIZE]
         limit *= 4
@@ -306,9 +299,9 @@ def _atom(feed: dict) -> bytes:
             node.text = text
         return node
 
-    def lang(tag: str | None, within: str) -> dict:
-        """xml:lang for a text in `tag` inside an element in `within`, when they differ."""
-        return {XML_LANG: tag} if tag and tag.lower() != within.lower() else {}
+    def lang(tag: str | None, outer: str) -> dict:
+        """xml:lang for a text in `tag` inside an element in `outer`, when they differ."""
+        return {XML_LANG: tag} if tag and tag.lower() != outer.lower() else {}
 
     root = ET.Element(f"{{{ATOM}}}feed", {XML_LANG: feed["language"]})
     el(root, "id", feed["id"])
