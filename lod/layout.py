@@ -36,6 +36,7 @@ LISTS = "lists.json"
 RECONCILE_INDEX = "reconcile.json"
 EXTEND_VALUES = "extend.jsonl"  # each record's property values, for data extension
 SEARCH_INDEX = "search.sqlite"
+ANSWERS = "answers.sqlite"  # the counts and date orders some queries are answered from
 CHANGES = "ldes"  # the change stream's history
 CHANGES_INDEX = "index.json"  # in CHANGES
 MIXNMATCH = "mixnmatch.tsv"
@@ -260,6 +261,15 @@ ENTRIES = (
         "lists per kind, the reconciliation index, each record's values for data extension",
         "`lod build`",
         "the app (lists, `/reconcile`)",
+        "never",
+        "with its build only",
+    ),
+    Entry(
+        f"{_BUILD}{ANSWERS}",
+        "the counts and date orders that answer the commonest SPARQL aggregates and `ORDER BY` "
+        "date queries without a scan",
+        "`lod build`",
+        "the SPARQL endpoint's query workers",
         "never",
         "with its build only",
     ),

@@ -37,6 +37,7 @@ SAME_BYTES = [
     "lists.json",
     "reconcile.json",
     "validation.txt",
+    "answers.sqlite",
 ]
 
 

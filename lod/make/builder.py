@@ -48,6 +48,7 @@ from ..publish.local import lock
 from ..triples import Triples, to_oxigraph
 from ..vocab import mint
 from . import permanence
+from .answers import Answers
 from .changes import Hashed
 from .convert import Conversion, contribution, index_records, subjects
 from .convert.values import slug
@@ -260,13 +261,14 @@ class Builder:
         hashed = state.hashed if state else Hashed()
         listings = Listings()
         listings.update(checked.graph, checked.conversion)
+        answers = Answers()
+        answers.update(checked.graph)
         kept = self._permanence(out, checked.conversion)
         fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
-        built = write(out, checked, parts, members, listings, hashed, fill, self.progress, kept)
+        kept_parts = (members, listings, hashed, answers)
+        built = write(out, checked, parts, *kept_parts, fill, self.progress, kept)
         findings = _by_focus(checked.report.findings)
-        return State(
-            found, scanned, by_file, checked, findings, blocks, members, listings, hashed, built
-        )
+        return State(found, scanned, by_file, checked, findings, blocks, *kept_parts, built)
 
     def _rebuild(
         self, out: Output, found: Found, scanned: int, by_file, errors, state: State
@@ -296,6 +298,7 @@ class Builder:
                 state.members,
                 state.listings,
                 state.hashed,
+                state.answers,
                 store,
                 self.progress,
                 kept,
@@ -504,6 +507,7 @@ def _advance(state: State, checked: Validated, changes: Before) -> None:
     state.blocks.replace(checked.graph, changes)
     owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
     state.listings.update(checked.graph, checked.conversion, owners)
+    state.answers.update(checked.graph, changes)
 
 
 def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[str, list[Record]]:

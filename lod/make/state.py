@@ -49,6 +49,7 @@ from ..config import Settings
 from ..errors import LodError
 from ..layout import LINES, Build, Output, open_build
 from ..triples import Triples
+from .answers import Answers
 from .changes import Hashed
 from .listings import Listings
 from .parts import Blocks, Lines, Members, ReadBack
@@ -77,6 +78,7 @@ class State:
     members: Members
     listings: Listings
     hashed: Hashed
+    answers: Answers
     build: Build
 
 

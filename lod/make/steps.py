@@ -43,6 +43,7 @@ from ..publish.local import prune, switch
 from ..triples import Triples
 from ..vocab import KINDS
 from . import changes, search_index
+from .answers import Answers
 from .convert import Conversion, convert
 from .listings import Listings, lists_by_kind
 from .mixnmatch import catalogue
@@ -187,6 +188,7 @@ def write(
     members: Members,
     listings: Listings,
     hashed: changes.Hashed,
+    answers: Answers,
     fill_store: StoreFiller,
     progress: Progress = lambda _: None,
     kept: Permanence | None = None,
@@ -198,7 +200,7 @@ def write(
     build_id = f"{created:%Y%m%dT%H%M%S%fZ}-{digest(parts)[:8]}"
     partial, final = out.partial(build_id), out.build(build_id)
     try:
-        kept_parts = (members, listings, hashed)
+        kept_parts = (members, listings, hashed, answers)
         trial = kept is not None and not kept.lasting
         _write(
             partial, validated, parts, kept_parts, fill_store, (build_id, created, trial), progress
@@ -223,14 +225,14 @@ def _write(
     path: Path,
     validated: Validated,
     parts: list[Part],
-    kept: tuple[Members, Listings, changes.Hashed],
+    kept: tuple[Members, Listings, changes.Hashed, Answers],
     fill_store: StoreFiller,
     stamp: tuple[str, datetime, bool],
     progress: Progress,
 ) -> None:
     """The build's files into `path` (`kept`: what the last build made of the parts and
     records, brought up to this one; `stamp`: its id, time, and whether it is a trial)."""
-    members, listings, hashed = kept
+    members, listings, hashed, answers = kept
     build_id, created, trial = stamp
     path.mkdir(parents=True)
     progress("dumps")
@@ -260,6 +262,7 @@ def _write(
     # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
     (path / RECONCILE_INDEX).write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
     (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
+    answers.write(path)
     progress("changes")
     history = changes.previous_history(Output(path.parent.parent))
     diff = changes.record(path, history, parts, build_id, created.isoformat(), hashed)

@@ -1,0 +1,167 @@
+"""What a build keeps to answer, without scanning the archive, the analytic queries its
+users ask most (lod.serve.rewrite gives them to the engine this way):
+
+* the order of the subjects by each date property, newest and oldest first (ORDERED at
+  each end), for `ORDER BY DESC(?date) LIMIT n`: the endpoint restricts the query to the
+  first subjects of that order, which the engine then reads by its indexes;
+* how many subjects, of each class and of any, link to each IRI by each property, for
+  `SELECT ?o (COUNT(?s) AS ?n) WHERE { ?s a C ; p ?o } GROUP BY ?o`.
+
+Both are exact only where the data allows it, and the file says where: a date property is
+ordered only when each subject has one value of it and all values are of one kind (xsd:date;
+xsd:dateTime with a time zone; or without), whose order the engine and this module agree on;
+a property is counted only when all its objects are IRIs. Kept by a Builder and brought up to
+date from the subjects an edit changed (their triples before and after), as the listings
+are; written as answers.sqlite in each build.
+
+Tables:
+    ordered(property, descending, position, key, subject)   a date property's first ORDERED
+        subjects each way; `key` the value in a form whose text order is its order
+    counts(class, property, object, n)   `class` "" for subjects of any class
+    properties(property, use, total)   what may be answered: `ordered` (total: subjects with
+        a value) or `counted`
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+
+from ..layout import ANSWERS
+from ..triples import Triples
+from ..vocab import RDF, XSD
+
+ORDERED = 10_000  # subjects kept at each end of a date property's order
+Pairs = Iterable[tuple]
+
+
+class Answers:
+    """The counts and date orders of a graph, kept up to date by `update`."""
+
+    def __init__(self) -> None:
+        self.dates: dict[URIRef, dict[URIRef, str]] = {}  # property: subject: sort key
+        self.kinds: dict[URIRef, Counter] = {}  # property: (the kind of its values: how many)
+        self.counts: Counter = Counter()  # (class or "", property, object IRI)
+        self.literal: Counter = Counter()  # property: how many of its objects are not IRIs
+
+    def update(self, graph: Triples, before: dict | None = None) -> None:
+        """Every subject of `graph` counted (`before` None), or the subjects of `before`
+        (their pairs before an edit: what they counted is taken away) counted as they are
+        in `graph` now."""
+        if before is None:
+            for subject, pairs in graph.by_subject.items():
+                self._add(subject, pairs, 1)
+            return
+        for subject, pairs in before.items():
+            self._add(subject, pairs, -1)
+            self._add(subject, graph.by_subject.get(subject, ()), 1)
+
+    def _add(self, subject, pairs: Pairs, sign: int) -> None:
+        types = [o for p, o in pairs if p == RDF.type]
+        dated: dict[URIRef, list[Literal]] = {}
+        for predicate, obj in pairs:
+            if not isinstance(obj, URIRef):
+                self.literal[predicate] += sign
+                if isinstance(obj, Literal) and obj.datatype in _KINDS:
+                    dated.setdefault(predicate, []).append(obj)
+                continue
+            self.counts[("", predicate, obj)] += sign
+            if predicate != RDF.type:
+                for cls in types:
+                    self.counts[(cls, predicate, obj)] += sign
+        for predicate, values in dated.items():
+            kind = _kind(values[0]) if len(values) == 1 else "several"
+            self.kinds.setdefault(predicate, Counter())[kind] += sign
+            keys = self.dates.setdefault(predicate, {})
+            if sign < 0:
+                keys.pop(subject, None)
+            elif kind != "several":
+                keys[subject] = _key(values[0], kind)
+
+    def ordered(self) -> list[URIRef]:
+        """The date properties whose order is known: one value a subject, of one kind."""
+        return sorted(
+            p
+            for p, kinds in self.kinds.items()
+            if len(+kinds) == 1 and next(iter(+kinds)) not in ("several", "other")
+        )
+
+    def write(self, folder: Path) -> None:
+        """answers.sqlite in `folder` (a build's), its rows in order: the same answers make
+        the same bytes, however they were brought up to date."""
+        path = folder / ANSWERS
+        path.unlink(missing_ok=True)
+        ordered = self.ordered()
+        counted = sorted({p for (_, p, _), n in self.counts.items() if n > 0} - set(+self.literal))
+        uses = sorted(
+            [(str(p), "ordered", len(self.dates[p])) for p in ordered]
+            + [(str(p), "counted", 0) for p in counted]
+        )
+        wanted = set(counted)
+        counts = sorted(
+            (str(cls), str(p), str(o), n)
+            for (cls, p, o), n in self.counts.items()
+            if n > 0 and p in wanted
+        )
+        with sqlite3.connect(path) as db:
+            db.executescript(_SCHEMA)
+            db.executemany("insert into properties values (?, ?, ?)", uses)
+            db.executemany("insert into counts values (?, ?, ?, ?)", counts)
+            for predicate in ordered:
+                pairs = [(key, str(subject)) for subject, key in self.dates[predicate].items()]
+                ends = ((1, heapq.nlargest(ORDERED, pairs)), (0, heapq.nsmallest(ORDERED, pairs)))
+                db.executemany(
+                    "insert into ordered values (?, ?, ?, ?, ?)",
+                    (
+                        (str(predicate), descending, n, key, subject)
+                        for descending, chosen in ends
+                        for n, (key, subject) in enumerate(chosen)
+                    ),
+                )
+        db.close()
+
+
+_SCHEMA = """
+create table ordered (property text, descending integer, position integer, key text,
+    subject text, primary key (property, descending, position)) without rowid;
+create table counts (class text, property text, object text, n integer,
+    primary key (class, property, object)) without rowid;
+create table properties (property text, use text, total integer,
+    primary key (property, use)) without rowid;
+"""
+_KINDS = {XSD.date, XSD.dateTime}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+
+
+def _kind(value: Literal) -> str:
+    """What a date value's order is comparable with: `date`, `dateTime` with a time zone
+    (`zoned`), without (`local`); `other` for a lexical form this module cannot order."""
+    text, is_date = str(value), value.datatype == XSD.date
+    if not (_DATE if is_date else _DATE_TIME).fullmatch(text):
+        return "other"
+    try:
+        if is_date:
+            date.fromisoformat(text)
+            return "date"
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return "other"
+    return "zoned" if moment.tzinfo is not None else "local"
+
+
+def _key(value: Literal, kind: str) -> str:
+    """A date value as text whose order is the value's (one kind at a time)."""
+    if kind == "date":
+        return date.fromisoformat(str(value)).isoformat()
+    moment = datetime.fromisoformat(str(value))
+    if kind == "zoned":
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
