@@ -121,12 +121,12 @@ def check(
 
 def verify(
     query: Query, allowed_graphs: frozenset[str] = frozenset(), standard_only: bool = False
-) -> None:
-    """Parse the query's text; QuerySyntaxError when malformed, QueryRefused for a SERVICE
-    anywhere, or FROM / FROM NAMED of a graph not in `allowed_graphs`; with `standard_only`
-    (a remote store), also a call of a function that is neither SPARQL's nor an XSD cast,
-    and an IRI in a store's procedure scheme. Costly for long queries (see the module
-    docstring): made in a query worker."""
+) -> ParseResults:
+    """The query's text parsed (its parse tree); QuerySyntaxError when malformed,
+    QueryRefused for a SERVICE anywhere, or FROM / FROM NAMED of a graph not in
+    `allowed_graphs`; with `standard_only` (a remote store), also a call of a function
+    that is neither SPARQL's nor an XSD cast, and an IRI in a store's procedure scheme.
+    Costly for long queries (see the module docstring): made in a query worker."""
     try:
         tree = QUERY_GRAMMAR.parse_string(query.text, parse_all=True)
     except ParseBaseException as error:
@@ -147,6 +147,7 @@ def verify(
             for kind, iri in dict.items(node):
                 clause = "FROM NAMED" if kind == "named" else "FROM"
                 _allow(clause, prologue.absolute(iri), allowed_graphs)
+    return tree
 
 
 class _Prologue:

@@ -52,6 +52,7 @@ from ..errors import (
 from ..formats import Format, ResultFormat
 from ..layout import MANIFEST
 from .guard import Query, verify
+from .rewrite import answers_of, rewritten
 from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
 MiB = 1024 * 1024
@@ -86,10 +87,11 @@ class _Job:
     standard_only: bool = False
     copy_mb: int = 0  # > 0: copy the store into memory (MemoryStore), about this large
 
-    def run(self, store: Store, timeout: float) -> bytes:
-        """The query run by `store` (checked already), in `fmt`."""
+    def run(self, store: Store, timeout: float, tree=None) -> bytes:
+        """The query run by `store` (checked already, and read as `tree`: then given to the
+        engine as lod.serve.rewrite says), in `fmt`."""
         return store.run(
-            self.query.text,
+            self._text(store, tree),
             self.query.form,
             accept_results=ResultFormat.JSON if self.query.is_graph else self.fmt,
             accept_graph=self.fmt if self.query.is_graph else Format.TURTLE,
@@ -99,6 +101,17 @@ class _Job:
             timeout=timeout,
             max_bytes=self.max_bytes,
         )
+
+    def _text(self, store: Store, tree) -> str:
+        query = self.query
+        if tree is None or query.default_graphs or query.named_graphs is not None:
+            return query.text
+        answers = answers_of(store.path) if isinstance(store, EmbeddedStore) else None
+
+        def count(text: str) -> int:
+            return sum(1 for _ in store.query(text, base_iri=self.base_iri))
+
+        return rewritten(query.text, tree, answers, count)
 
 
 class QueryService:
@@ -348,8 +361,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
                 reply = None
             else:
                 store = held.store(job)
-                verify(job.query, job.allowed_graphs)
-                reply = job.run(store, 0)
+                reply = job.run(store, 0, verify(job.query, job.allowed_graphs))
         except QueryError as error:
             reply = error
         except MemoryError:
