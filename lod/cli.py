@@ -167,8 +167,11 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals, tr
 
 
 def _build_and_keep(builder: Builder, settings: Settings) -> Build:
-    """A build, its state kept for the next `lod build`: a snapshot in the background."""
+    """A build, its state kept for the next `lod build`: a snapshot in the background. Why
+    a kept state was not used is said (the build is then a full one)."""
     built = builder.build()
+    if builder.ignored:
+        click.echo(f"a full build: {builder.ignored}", err=True)
     builder.save(in_background=bool(settings.keep_in_background))
     return built
 

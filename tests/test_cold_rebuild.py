@@ -125,7 +125,8 @@ def test_an_intact_file_with_a_header_of_another_layout_is_ignored(settings, hea
     rest = body[start : -state_module.DIGEST]
     whole = state_module.MAGIC + header + b"\n" + rest
     file.write_bytes(whole + hashlib.sha256(whole).digest())
-    assert state_module.load_state(settings) is None
+    with pytest.raises(state_module.StateIgnored, match="another layout of the state"):
+        state_module.load_state(settings)
 
 
 @pytest.mark.parametrize("damage", ["a flipped byte", "truncated", "empty", "not a state"])
@@ -141,7 +142,8 @@ def test_a_damaged_state_is_ignored(settings, data, tmp_path, reads, damage):
     else:
         body[:5] = b"junk!"
     file.write_bytes(bytes(body))
-    assert state_module.load_state(settings) is None
+    with pytest.raises(state_module.StateIgnored, match="damaged|could not be read"):
+        state_module.load_state(settings)
     edit(article(data, 2), 'headline: "', 'headline: "After damage: ')
     rebuilt = build(settings)
     assert len(reads) > 1000  # read in full
@@ -188,7 +190,8 @@ def test_a_journal_that_does_not_lead_to_the_current_build_is_ignored(
         edit(article(data, 6), 'headline: "Newer: ', 'headline: "Other: ')
         build(other)
         shutil.copy(state_module.path(other).with_name("builder.state.1"), step)
-    assert state_module.load_state(settings) is None
+    with pytest.raises(state_module.StateIgnored, match="damaged|another layout|leads to build"):
+        state_module.load_state(settings)
     edit(article(data, 7), 'headline: "', 'headline: "Then: ')
     reads.clear()
     rebuilt = build(settings)
@@ -196,9 +199,17 @@ def test_a_journal_that_does_not_lead_to_the_current_build_is_ignored(
     assert_same_as_fresh(rebuilt, data, tmp_path)
 
 
-@pytest.mark.parametrize("change", ["code", "base", "shapes", "data path"])
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("code", "another version of lod's code"),
+        ("base", "another base IRI"),
+        ("shapes", "other shapes"),
+        ("data path", "another data folder"),
+    ],
+)
 def test_a_state_made_for_other_code_or_settings_is_ignored(
-    settings, data, tmp_path, monkeypatch, change
+    settings, data, tmp_path, monkeypatch, change, said
 ):
     assert state_module.load_state(settings) is not None
     if change == "code":
@@ -212,7 +223,30 @@ def test_a_state_made_for_other_code_or_settings_is_ignored(
     else:
         moved = Path(shutil.copytree(data, tmp_path / "moved"))
         settings = Settings(data=moved, out=settings.out)
-    assert state_module.load_state(settings) is None
+    with pytest.raises(state_module.StateIgnored, match=f"it was made for {said}"):
+        state_module.load_state(settings)
+
+
+def test_the_same_settings_written_another_way_keep_the_state(settings, data, monkeypatch):
+    """LOD_BASE given as dataset.yaml has it, or the data folder named by another path:
+    the same build, so the state is used."""
+    monkeypatch.chdir(data.parent)
+    same = Settings(data=Path(data.name), out=settings.out, base="https://bench.example.org/")
+    assert state_module.load_state(same) is not None
+
+
+def test_lod_build_says_why_a_kept_state_was_not_used(settings, data, tmp_path):
+    moved = shutil.copytree(data, tmp_path / "moved")  # the same files, another folder
+    command = [sys.executable, "-m", "lod", "build", "--no-progress"]
+    command += ["--data", str(moved), "--out", str(settings.out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"a full build: the state kept in {settings.out / 'cache'}/ was not used: it was "
+        "made for another data folder"
+    ) in done.stderr
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 0 and "a full build" not in again.stderr  # its own state
 
 
 def test_a_file_changed_without_a_new_stamp_is_read_again_when_racy(data, tmp_path, reads):
@@ -404,7 +438,8 @@ def test_a_state_whose_lines_are_damaged_is_ignored(settings, data, tmp_path, re
         lines.write_bytes(bytes(body[: len(body) // 2]))
     else:
         lines.unlink()
-    assert state_module.load_state(settings) is None
+    with pytest.raises(state_module.StateIgnored, match="N-Triples lines"):
+        state_module.load_state(settings)
     edit(article(data, 2), 'headline: "', 'headline: "After damage: ')
     rebuilt = build(settings)
     assert len(reads) > 1000  # read in full

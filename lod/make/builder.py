@@ -57,7 +57,16 @@ from .listings import Listings
 from .parts import Blocks, Lines, Members, Part
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
-from .state import MAX_STEPS, State, Step, forget_racy, load_state, save_state, save_step
+from .state import (
+    MAX_STEPS,
+    State,
+    StateIgnored,
+    Step,
+    forget_racy,
+    load_state,
+    save_state,
+    save_step,
+)
 from .steps import (
     Progress,
     Validated,
@@ -135,6 +144,7 @@ class Builder:
         # freeing the state would copy every page first (4 s at 100k articles).
         self.shared_with_writer = False
         self.gone_tried: tuple | None = None  # data/gone.yaml's stamp then
+        self.ignored: str | None = None  # why the state on disk was not used, if it was not
 
     def changed(self) -> bool:
         """Whether data/ (data/gone.yaml included) changed since the last build was tried."""
@@ -222,14 +232,21 @@ class Builder:
     def _resume(self) -> None:
         """Take the state the last process left on disk (its snapshot and steps replayed),
         if it is there, intact and for this build."""
-        kept = load_state(self.settings)
+        try:
+            kept = load_state(self.settings)
+        except StateIgnored as reason:
+            self.ignored = (
+                f"the state kept in {Output(self.settings.out).cache}/ was not used: {reason}"
+            )
+            return
         if kept is None:
             return
         state, steps = kept
         try:
             for step in steps:
                 state = self._replay(state, step)
-        except (BuildFailed, OSError):  # other code, or the lines' file: a full build, then
+        except (BuildFailed, OSError) as error:  # the lines' file, a source gone: in full
+            self.ignored = f"a step of the state kept could not be replayed ({error})"
             return
         if steps:  # the dump's parts and their hashes once, for the last step only (the
             # next build compresses the parts that are new since the snapshot)

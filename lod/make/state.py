@@ -42,6 +42,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import NamedTuple
 
+import yaml
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
@@ -146,26 +147,36 @@ def save_step(settings: Settings, number: int, step: Step, after: str) -> bool:
     return _write(settings, Output(settings.out).state_step(number), step, step.build.id, after)
 
 
+class StateIgnored(Exception):
+    """A state kept on disk that this build cannot start from, and why (`lod build` says
+    it: the build is then a full one)."""
+
+
 def load_state(settings: Settings) -> tuple[State, list[Step]] | None:
     """The last snapshot and the journal's steps after it, if every file is intact and
     valid for these settings and the steps lead to the build dist/current serves; None
-    otherwise."""
+    when there is no build or no state; StateIgnored when there is one that cannot be used."""
     try:
         current = open_build(settings.out).id
+    except LodError:
+        return None  # no build: nothing to start from
+    try:
         snapshot = _read(settings, path(settings), None)
-        if snapshot is None or not _lines_intact(snapshot.state):
-            return None
+        if not _lines_intact(snapshot.state):
+            raise StateIgnored("its file of N-Triples lines changed or is gone")
         state = snapshot.restored()
         steps, last = [], state.build.id
         while last != current:
-            step = _read(settings, Output(settings.out).state_step(len(steps) + 1), last)
-            if step is None:
-                return None
-            steps.append(step)
-            last = step.build.id
+            file = Output(settings.out).state_step(len(steps) + 1)
+            if not file.exists():
+                raise StateIgnored(f"it leads to build {last}, not to {current}")
+            steps.append(_read(settings, file, last))
+            last = steps[-1].build.id
         return state, steps
-    except (LodError, OSError, ValueError, pickle.UnpicklingError):
-        return None  # no build, no state, or one made for something else
+    except FileNotFoundError:
+        return None  # no state kept: nothing to say
+    except (OSError, ValueError, pickle.UnpicklingError) as error:
+        raise StateIgnored(f"it could not be read: {error}") from None
 
 
 def _lines_intact(state: State) -> bool:
@@ -215,17 +226,24 @@ def _write(settings: Settings, target: Path, what, build_id: str, after: str | N
 
 def _read(settings: Settings, file: Path, after: str | None):
     """What `file` holds, if it is intact and made for these settings, after the build
-    `after`; None otherwise."""
+    `after`; StateIgnored otherwise."""
     with open(file, "rb") as opened, _mapped(opened) as mapped:
         start = _body(mapped, len(MAGIC))
         if start is None:
-            return None
-        header = json.loads(mapped[len(MAGIC) : start - 1])
+            raise StateIgnored(f"{file.name} is damaged (its SHA-256 does not match)")
+        try:
+            header = json.loads(mapped[len(MAGIC) : start - 1])
+        except ValueError:
+            header = None
         valid_for = header.get("valid_for") if isinstance(header, dict) else None
         if not isinstance(valid_for, dict) or header.get("after") != after:
-            return None  # written by another version of this file's layout
-        if valid_for != _valid_for(settings, valid_for.get("build")):
-            return None
+            raise StateIgnored(f"{file.name} was written by another layout of the state")
+        wanted = _valid_for(settings, valid_for.get("build"))
+        if valid_for != wanted:
+            differ = sorted(
+                k for k in wanted.keys() | valid_for.keys() if valid_for.get(k) != wanted.get(k)
+            )
+            raise StateIgnored("it was made for " + ", ".join(_MADE_FOR.get(k, k) for k in differ))
         body = memoryview(mapped)[start:-DIGEST]
         gc.disable()  # millions of objects that all live: nothing to collect
         try:
@@ -235,7 +253,20 @@ def _read(settings: Settings, file: Path, after: str | None):
         finally:
             gc.enable()
             body.release()
-    return what if what.build.id == valid_for["build"] else None
+    if what.build.id != valid_for["build"]:
+        raise StateIgnored(f"{file.name} holds build {what.build.id}, not {valid_for['build']}")
+    return what
+
+
+_MADE_FOR = {  # what each key of a state's header says, when it differs
+    "format": "an older layout of the state",
+    "code": "another version of lod's code",
+    "python": "another Python",
+    "libraries": "other versions of rdflib, pyoxigraph, pySHACL or PyYAML",
+    "data": "another data folder",
+    "base": "another base IRI (LOD_BASE or dataset.yaml's base)",
+    "shapes": "other shapes",
+}
 
 
 def _mapped(file) -> mmap.mmap:
@@ -264,10 +295,22 @@ def _valid_for(settings: Settings, build_id: str) -> dict:
         "code": _code_digest(),
         "python": sys.version,
         "libraries": {name: version(name) for name in LIBRARIES},
-        "data": [str(settings.data), str(Path(settings.data).resolve())],
-        "base": settings.base,
+        "data": str(Path(settings.data).resolve()),
+        "base": _base(settings),
         "shapes": shapes.hexdigest(),
     }
+
+
+def _base(settings: Settings) -> str | None:
+    """The base the build is made with, as written: LOD_BASE, else dataset.yaml's (so that
+    giving LOD_BASE the base dataset.yaml has keeps the state)."""
+    if settings.base:
+        return settings.base
+    try:
+        dataset = yaml.safe_load((Path(settings.data) / "dataset.yaml").read_bytes())
+    except (OSError, yaml.YAMLError):
+        return None
+    return str(dataset.get("base")) if isinstance(dataset, dict) else None
 
 
 @lru_cache(maxsize=1)
