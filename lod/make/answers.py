@@ -17,9 +17,10 @@ are; written as answers.sqlite in each build.
 Tables:
     ordered(property, descending, position, key, subject)   a date property's first ORDERED
         subjects each way; `key` the value in a form whose text order is its order
-    counts(class, property, object, n)   `class` "" for subjects of any class
+    counts(class, property, object, n)   each a term's id; `class` 0 for subjects of any class
+    terms(id, iri)   the classes, properties and objects of `counts`
     properties(property, use, total)   what may be answered: `ordered` (total: subjects with
-        a value) or `counted`
+        a value) or `counted` (see Answers.counted)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from sys import intern
 
 from rdflib import Literal, URIRef
 
@@ -46,10 +48,12 @@ class Answers:
     """The counts and date orders of a graph, kept up to date by `update`."""
 
     def __init__(self) -> None:
-        self.dates: dict[URIRef, dict[URIRef, str]] = {}  # property: subject: sort key
-        self.kinds: dict[URIRef, Counter] = {}  # property: (the kind of its values: how many)
-        self.counts: Counter = Counter()  # (class or "", property, object IRI)
+        # all by their IRIs, as text
+        self.dates: dict[str, dict[str, str]] = {}  # property: subject: sort key
+        self.kinds: dict[str, Counter] = {}  # property: (the kind of its values: how many)
+        self.counts: Counter = Counter()  # (class or "", property, object)
         self.literal: Counter = Counter()  # property: how many of its objects are not IRIs
+        self.names: dict[URIRef, str] = {}  # each property's text
 
     def update(self, graph: Triples, before: dict | None = None) -> None:
         """Every subject of `graph` counted (`before` None), or the subjects of `before`
@@ -64,28 +68,35 @@ class Answers:
             self._add(subject, graph.by_subject.get(subject, ()), 1)
 
     def _add(self, subject, pairs: Pairs, sign: int) -> None:
-        types = [o for p, o in pairs if p == RDF.type]
-        dated: dict[URIRef, list[Literal]] = {}
+        # counted by their text: rdflib's terms compare in Python (equal terms are often
+        # distinct objects), strings in C: three times faster; a property's or class's
+        # text held once
+        types = [intern(str(o)) for p, o in pairs if p in _TYPE]
+        names = self.names
+        counts, literal = self.counts, self.literal
+        dated: dict[str, list[Literal]] = {}
         for predicate, obj in pairs:
+            link = names.get(predicate) or names.setdefault(predicate, intern(str(predicate)))
             if not isinstance(obj, URIRef):
-                self.literal[predicate] += sign
+                literal[link] += sign
                 if isinstance(obj, Literal) and obj.datatype in _KINDS:
-                    dated.setdefault(predicate, []).append(obj)
+                    dated.setdefault(link, []).append(obj)
                 continue
-            self.counts[("", predicate, obj)] += sign
-            if predicate != RDF.type:
+            target = str(obj)
+            counts[("", link, target)] += sign
+            if predicate not in _TYPE:
                 for cls in types:
-                    self.counts[(cls, predicate, obj)] += sign
+                    counts[(cls, link, target)] += sign
         for predicate, values in dated.items():
             kind = _kind(values[0]) if len(values) == 1 else "several"
             self.kinds.setdefault(predicate, Counter())[kind] += sign
             keys = self.dates.setdefault(predicate, {})
             if sign < 0:
-                keys.pop(subject, None)
+                keys.pop(str(subject), None)
             elif kind != "several":
-                keys[subject] = _key(values[0], kind)
+                keys[str(subject)] = _key(values[0], kind)
 
-    def ordered(self) -> list[URIRef]:
+    def ordered(self) -> list[str]:
         """The date properties whose order is known: one value a subject, of one kind."""
         return sorted(
             p
@@ -93,34 +104,49 @@ class Answers:
             if len(+kinds) == 1 and next(iter(+kinds)) not in ("several", "other")
         )
 
+    def counted(self) -> list[str]:
+        """The properties whose counts are kept: all their objects IRIs, each linked from two
+        subjects or more on average (a property whose objects are each one subject's, as
+        an image or a document's topic, would keep a row a triple, for queries no one asks)."""
+        triples, objects = Counter(), Counter()
+        for (cls, p, _), n in self.counts.items():
+            if not cls and n > 0:
+                triples[p] += n
+                objects[p] += 1
+        return sorted(p for p in triples if p not in +self.literal and triples[p] >= 2 * objects[p])
+
     def write(self, folder: Path) -> None:
         """answers.sqlite in `folder` (a build's), its rows in order: the same answers make
         the same bytes, however they were brought up to date."""
         path = folder / ANSWERS
         path.unlink(missing_ok=True)
-        ordered = self.ordered()
-        counted = sorted({p for (_, p, _), n in self.counts.items() if n > 0} - set(+self.literal))
-        uses = sorted(
-            [(str(p), "ordered", len(self.dates[p])) for p in ordered]
-            + [(str(p), "counted", 0) for p in counted]
-        )
+        ordered, counted = self.ordered(), self.counted()
         wanted = set(counted)
-        counts = sorted(
-            (str(cls), str(p), str(o), n)
-            for (cls, p, o), n in self.counts.items()
-            if n > 0 and p in wanted
-        )
+        rows = sorted((*key, n) for key, n in self.counts.items() if n > 0 and key[1] in wanted)
+        terms = {"": 0} | {
+            t: n for n, t in enumerate(sorted({t for r in rows for t in r[:3]} - {""}), 1)
+        }
         with sqlite3.connect(path) as db:
             db.executescript(_SCHEMA)
-            db.executemany("insert into properties values (?, ?, ?)", uses)
-            db.executemany("insert into counts values (?, ?, ?, ?)", counts)
+            db.executemany("insert into terms values (?, ?)", ((n, t) for t, n in terms.items()))
+            db.executemany(
+                "insert into properties values (?, ?, ?)",
+                sorted(
+                    [(p, "ordered", len(self.dates[p])) for p in ordered]
+                    + [(p, "counted", 0) for p in counted]
+                ),
+            )
+            db.executemany(
+                "insert into counts values (?, ?, ?, ?)",
+                ((terms[c], terms[p], terms[o], n) for c, p, o, n in rows),
+            )
             for predicate in ordered:
-                pairs = [(key, str(subject)) for subject, key in self.dates[predicate].items()]
+                pairs = [(key, subject) for subject, key in self.dates[predicate].items()]
                 ends = ((1, heapq.nlargest(ORDERED, pairs)), (0, heapq.nsmallest(ORDERED, pairs)))
                 db.executemany(
                     "insert into ordered values (?, ?, ?, ?, ?)",
                     (
-                        (str(predicate), descending, n, key, subject)
+                        (predicate, descending, n, key, subject)
                         for descending, chosen in ends
                         for n, (key, subject) in enumerate(chosen)
                     ),
@@ -131,12 +157,14 @@ class Answers:
 _SCHEMA = """
 create table ordered (property text, descending integer, position integer, key text,
     subject text, primary key (property, descending, position)) without rowid;
-create table counts (class text, property text, object text, n integer,
+create table terms (id integer primary key, iri text unique);
+create table counts (class integer, property integer, object integer, n integer,
     primary key (class, property, object)) without rowid;
 create table properties (property text, use text, total integer,
     primary key (property, use)) without rowid;
 """
 _KINDS = {XSD.date, XSD.dateTime}
+_TYPE = frozenset([RDF.type])
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 

@@ -79,7 +79,9 @@ class Answers:
         ).fetchone():
             return None
         return self.db.execute(
-            "select object, n from counts where class = ? and property = ? order by object",
+            "select o.iri, c.n from counts c join terms o on o.id = c.object "
+            "where c.class = coalesce((select id from terms where iri = ?), -1) "
+            "and c.property = (select id from terms where iri = ?) order by o.iri",
             (cls, prop),
         ).fetchall()
 
