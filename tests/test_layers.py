@@ -23,6 +23,7 @@ CORE = {
     "languages",
     "layout",
     "remote",
+    "versions",
 }
 # Every folder of lod/ is a layer; ARCHITECTURE.md draws the same map.
 MAY_IMPORT = {

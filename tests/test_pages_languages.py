@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -20,10 +19,11 @@ import pytest
 import requests
 from rdflib import Graph, Literal, URIRef
 
-from lod import Settings, build
+from lod import Settings, build, open_build
+from lod.layout import VERSIONS
 from lod.serve.cache import FILE, cache_folder
+from lod.versions import Version, Versions
 from lod.web import create_app
-from lod.web.versions import Version, Versions
 
 from .conftest import MULTILINGUAL, UN_NAMES, start_server, stop_server
 from .test_pages import Element, parse, png_size, webdriver
@@ -35,7 +35,6 @@ UN = "/doc/organisation/united-nations"
 ORIGINAL = "/doc/article/commission-examines-digital-technologies"
 FRENCH = "/doc/article/commission-examine-technologies-numeriques"
 ARABIC = "/doc/article/lajna-tabhath-dawr-altiknulujiyat"
-NOTES_SCREENSHOT = Path("/work/notes/arabic-page.png")
 
 
 @pytest.fixture(scope="module")
@@ -473,7 +472,7 @@ def test_a_translation_in_a_language_the_dataset_lacks_is_its_own_page():
             {"iri": "a:de-ch", "language": "de-CH", "translationOf": "a:de"},  # of a translation
         ]
     }
-    versions = Versions(lists, ["en"])
+    versions = Versions.of_lists(lists, ["en"])
     assert versions.of("a:de") == [
         Version("en", "a:en", "en"),
         Version("de", "a:de", None),
@@ -481,7 +480,36 @@ def test_a_translation_in_a_language_the_dataset_lacks_is_its_own_page():
         Version("x-default", "a:en", None),
     ]
     assert versions.translations("a:de-ch") == {"en": "a:en", "de": "a:de"}
-    assert Versions({"article": [{"iri": "a:en", "language": "en"}]}, ["en"]).of("a:en") == []
+    assert (
+        Versions.of_lists({"article": [{"iri": "a:en", "language": "en"}]}, ["en"]).of("a:en") == []
+    )
+    kept = Versions(["en"], versions.kept())  # as versions.json keeps it
+    assert all(kept.of(iri) == versions.of(iri) for iri in ("a:en", "a:de", "a:de-ch", "o:x"))
+
+
+def test_a_build_keeps_only_the_versions_that_are_not_a_pages_own(out):
+    """versions.json holds the clusters of translations; a record of no cluster is left out,
+    and the kept versions are those lists.json gives, for every record."""
+    build_folder = open_build(out).path
+    lists = json.loads((build_folder / "lists.json").read_text("utf-8"))
+    kept = json.loads((build_folder / VERSIONS).read_text("utf-8"))
+    languages = ["en", "fr", "es", "ar", "ru", "zh"]
+    whole, read = Versions.of_lists(lists, languages), Versions(languages, kept)
+    iris = [entry["iri"] for entries in lists.values() for entry in entries]
+    assert len(kept["members"]) < len(iris) and kept["root"]
+    for iri in iris:
+        assert read.of(iri) == whole.of(iri) and read.translations(iri) == whole.translations(iri)
+
+
+def test_a_document_page_reads_no_list_of_every_record(out):
+    """The page of a record names its versions from versions.json: the app never loads
+    lists.json (a gigabyte per process at a million articles) to serve documents."""
+    app = create_app(Settings(out=out))
+    web = app.test_client()
+    for path in (FRENCH, ARABIC, "/doc/organisation/united-nations"):
+        assert web.get(path, headers=HTML).status_code == 200
+    assert "lists" not in app.extensions["lod.published"].current().__dict__
+    app.extensions["lod.queries"].close()
 
 
 def test_a_dataset_in_one_language_has_no_switcher_and_no_alternates(client):
@@ -536,8 +564,6 @@ def test_an_arabic_page_is_right_to_left_in_chromium(site, browser, tmp_path_fac
     folder = tmp_path_factory.mktemp("screenshots")
     (folder / "arabic-page.png").write_bytes(shot)
     print(f"\nscreenshot of the Arabic page: {folder / 'arabic-page.png'}")
-    if NOTES_SCREENSHOT.parent.is_dir():
-        shutil.copyfile(folder / "arabic-page.png", NOTES_SCREENSHOT)
 
 
 # --- search ------------------------------------------------------------------------------

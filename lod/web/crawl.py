@@ -14,7 +14,7 @@ record's dateModified, else its datePublished or startDate, and is left out wher
 has no date (or one in the future).
 
 A dataset in several languages, or a work with translations, lists each language version of
-a page as well (`?lang=fr`, lod.web.versions), each with `xhtml:link rel="alternate"
+a page as well (`?lang=fr`, lod.versions), each with `xhtml:link rel="alternate"
 hreflang` naming every version of its cluster and itself, as search engines read them.
 """
 

@@ -3,7 +3,7 @@
 `*/*` and a missing Accept get Turtle: a client that names no type is a data client (curl,
 a crawler library); browsers always ask for text/html, and get HTML. Pages a person reads
 are in the reader's language (lod.web.reader), and name their other language versions
-(lod.web.versions); the RDF formats carry every language, whatever the reader's.
+(lod.versions); the RDF formats carry every language, whatever the reader's.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlencode
 
+import orjson
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Request
 
@@ -20,9 +21,11 @@ from ..errors import NoBuild, NotPublished
 from ..formats import Format, negotiate, serialize_triples
 from ..languages import negotiate as negotiate_language
 from ..languages import rank
+from ..layout import VERSIONS
 from ..serve.cache import document_key
 from ..serve.current import Served
 from ..serve.store import INCOMING_PAGE
+from ..versions import DEFAULT, Versions
 from ..vocab import KINDS, SLUG, dataset_iri, id_prefix
 from . import moved
 from .current import served
@@ -30,7 +33,6 @@ from .errors import HttpError
 from .front import Named, keep, kept
 from .pages import build_page, href
 from .reader import PARAMETER, Reader, labels_of, menu_name, offered, reader, said
-from .versions import DEFAULT, Versions
 
 blueprint = Blueprint("resources", __name__)
 OFFERED = [Format.TURTLE, Format.HTML, Format.JSONLD, Format.NTRIPLES, Format.RDFXML]
@@ -200,10 +202,18 @@ def _page(
 
 
 def versions() -> Versions:
-    """The language versions of the pages of the build served (made once per build)."""
+    """The language versions of the pages of the build served (read once per build: from
+    its versions.json, or from lists.json for a build made before it was kept)."""
     current = served()
     languages = offered(current.build.manifest)
-    return current.memo("versions", lambda: Versions(current.lists, languages))
+    kept = current.build.path / VERSIONS
+
+    def read() -> Versions:
+        if kept.is_file():
+            return Versions(languages, orjson.loads(kept.read_bytes()))
+        return Versions.of_lists(current.lists, languages)
+
+    return current.memo("versions", read)
 
 
 def _switcher(here: Reader, url: Callable[[str], str]) -> list[tuple[str, str, str]]:

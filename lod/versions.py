@@ -8,8 +8,13 @@ names the same versions, so that search engines find them agreeing, each naming 
 and itself: in each language, the translation written in it, else the original's page in
 that language; a translation in a language the dataset does not list, its own page; and
 `x-default`, the original's page as negotiated. A record that is no work, or has no
-translation, is a cluster of its own. Made once per build from lists.json (each work's
-`language` and `translationOf`), never a query per request.
+translation, is a cluster of its own.
+
+Made once per build from lists.json (each work's `language` and `translationOf`), never a
+query per request, and kept in the build (versions.json) as only what differs from a
+cluster of its own: the clusters of translations, and the works in a language the dataset
+does not list. A page then needs no list of every record (a million articles' lists.json is
+a gigabyte in each app process).
 """
 
 from __future__ import annotations
@@ -33,10 +38,17 @@ class Version:
 class Versions:
     """The clusters of one build's records (see the module docstring)."""
 
-    def __init__(self, lists: dict[str, list[dict]], languages: Sequence[str]):
+    def __init__(self, languages: Sequence[str], kept: dict | None = None):
         self.languages = tuple(languages)
-        self.root: dict[str, str] = {}  # a translation -> its original
-        self.members: dict[str, dict[str, str]] = {}  # an original -> {tag: work}
+        kept = kept or {}
+        self.root: dict[str, str] = kept.get("root", {})  # a translation -> its original
+        # an original (or a work in another language) -> {tag: work}
+        self.members: dict[str, dict[str, str]] = kept.get("members", {})
+
+    @classmethod
+    def of_lists(cls, lists: dict[str, list[dict]], languages: Sequence[str]) -> Versions:
+        """The clusters of the records of lists.json."""
+        self = cls(languages)
         works = [  # lists.json names a work's language when it is not the first
             {**e, "language": e.get("language", self.languages[0])}
             for kind in ("article", "document")
@@ -54,6 +66,18 @@ class Versions:
         for entry in sorted(works, key=lambda e: e["iri"] in self.root):
             root = self.root.get(entry["iri"], entry["iri"])
             self.members.setdefault(root, {}).setdefault(entry["language"], entry["iri"])
+        return self
+
+    def kept(self) -> dict:
+        """What versions.json keeps: the clusters of several works, and those of a work in a
+        language the dataset does not list (any other is a cluster of its own, whose
+        versions need nothing kept)."""
+        members = {
+            root: works
+            for root, works in self.members.items()
+            if len(works) > 1 or not works.keys() <= set(self.languages)
+        }
+        return {"root": self.root, "members": members}
 
     def translations(self, iri: str) -> dict[str, str]:
         """The other works of the cluster of `iri`, by language: {tag: work}."""
