@@ -33,6 +33,7 @@ VALIDATION_GRAPH = "validation.ttl"
 SUMS = "SHA256SUMS"
 STORE = "store"
 LISTS = "lists.json"
+LISTS_INDEX = "lists.sqlite"  # the same, as the app reads it (lod.lists)
 VERSIONS = "versions.json"  # the clusters of translations (lod.versions)
 RECONCILE_INDEX = "reconcile.json"
 EXTEND_VALUES = "extend.jsonl"  # each record's property values, for data extension
@@ -258,9 +259,9 @@ ENTRIES = (
         "with its build only",
     ),
     Entry(
-        f"{_BUILD}{LISTS}, {VERSIONS}, {RECONCILE_INDEX}, {EXTEND_VALUES}",
-        "lists per kind, the translations of each work, the reconciliation index, each "
-        "record's values for data extension",
+        f"{_BUILD}{LISTS}, {LISTS_INDEX}, {VERSIONS}, {RECONCILE_INDEX}, {EXTEND_VALUES}",
+        "lists per kind (as JSON for tools, as SQLite for the app), the translations of each "
+        "work, the reconciliation index, each record's values for data extension",
         "`lod build`",
         "the app (lists, `/reconcile`)",
         "never",

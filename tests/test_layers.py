@@ -24,6 +24,7 @@ CORE = {
     "layout",
     "remote",
     "versions",
+    "lists",
 }
 # Every folder of lod/ is a layer; ARCHITECTURE.md draws the same map.
 MAY_IMPORT = {

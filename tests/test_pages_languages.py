@@ -21,6 +21,7 @@ from rdflib import Graph, Literal, URIRef
 
 from lod import Settings, build, open_build
 from lod.layout import VERSIONS
+from lod.lists import Lists
 from lod.serve.cache import FILE, cache_folder
 from lod.versions import Version, Versions
 from lod.web import create_app
@@ -501,14 +502,31 @@ def test_a_build_keeps_only_the_versions_that_are_not_a_pages_own(out):
         assert read.of(iri) == whole.of(iri) and read.translations(iri) == whole.translations(iri)
 
 
-def test_a_document_page_reads_no_list_of_every_record(out):
-    """The page of a record names its versions from versions.json: the app never loads
-    lists.json (a gigabyte per process at a million articles) to serve documents."""
+def test_no_page_but_the_sitemap_reads_every_record(out, monkeypatch):
+    """Pages, lists, feeds and search read the records they show, a page or an entry at a
+    time (lod.lists, versions.json): an app process never holds a list of every record (at
+    a million articles a gigabyte each). Only the sitemap goes through them all."""
+
+    walks = []
+    entries = Lists.entries
+    monkeypatch.setattr(Lists, "entries", lambda *a: walks.append(a[1:]) or entries(*a))
+    monkeypatch.setattr(Versions, "of_lists", lambda *a: walks.append(a[1:]))
     app = create_app(Settings(out=out))
     web = app.test_client()
-    for path in (FRENCH, ARABIC, "/doc/organisation/united-nations"):
-        assert web.get(path, headers=HTML).status_code == 200
-    assert "lists" not in app.extensions["lod.published"].current().__dict__
+    for path in (
+        FRENCH,
+        ARABIC,
+        "/doc/organisation/united-nations",
+        "/doc/article/?page=1",
+        "/",
+        "/feeds/articles.fr.atom",
+        "/feeds/organisation/united-nations.ar.rss",
+        "/search?q=commission",
+    ):
+        assert web.get(path, headers=HTML).status_code == 200, path
+    assert walks == []
+    assert web.get("/sitemap.xml").status_code == 200
+    assert ("article",) in walks
     app.extensions["lod.queries"].close()
 
 

@@ -40,6 +40,7 @@ from ..layout import (
     Output,
     open_build,
 )
+from ..lists import write as write_lists
 from ..publish.local import prune, switch
 from ..triples import Triples
 from ..versions import Versions
@@ -260,6 +261,7 @@ def _write(
     progress("lists")
     lists = lists_by_kind(listings, validated.conversion)
     (path / LISTS).write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
+    write_lists(path, lists)
     versions = Versions.of_lists(lists, info.languages).kept()
     (path / VERSIONS).write_bytes(orjson.dumps(versions, option=orjson.OPT_SORT_KEYS))
     names, values = listings.indexes(info.base)

@@ -24,11 +24,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from .. import remote
 from ..errors import NoBuild, NotPublished, QueryError
-from ..layout import LISTS, Build, Output, open_build
+from ..layout import Build, Output, open_build
+from ..lists import Lists
 from ..remote import SparqlClient
 from .remote import RemoteStore
 from .store import EmbeddedStore, Store
@@ -56,8 +55,8 @@ class Served:
         return self.build.id
 
     @cached_property
-    def lists(self) -> dict[str, list[dict]]:
-        return orjson.loads((self.build.path / LISTS).read_bytes())
+    def lists(self) -> Lists:
+        return Lists(self.build.path)
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
         """What `make` gives, made once for this build (an index read from its folder): a

@@ -106,7 +106,7 @@ def _pages() -> tuple[list[Page], str]:
 
     pages: list[Page] = []
     for kind in KINDS:
-        for entry in current.lists.get(kind, []):
+        for entry in current.lists.entries(kind):
             iri = entry["iri"]
             if not iri.startswith(prefix):
                 continue

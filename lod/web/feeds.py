@@ -104,7 +104,7 @@ def language_feed_links() -> list[tuple[str, str, str, str]]:
     record = _page_record()
     if record is False:
         return []
-    written = set(_article_languages().values())
+    written = _written()
     return [
         (
             feed_url(f, language, record),
@@ -127,7 +127,7 @@ def _page_record() -> tuple[str, str] | None | bool:
     if len(parts) == 4 and parts[1] == "doc" and parts[2] in KINDS:
         slug, _, extension = parts[3].partition(".")
         iri = f"{id_prefix(served().base)}{parts[2]}/{slug}"
-        if extension in ("", "html") and iri in _listed():
+        if extension in ("", "html") and served().lists.entry(iri) is not None:
             return parts[2], slug
     return False
 
@@ -170,20 +170,11 @@ def _title(language: str | None) -> str:
     return pick(manifest["titles"].items(), _order(language)) or manifest["title"]
 
 
-def _listed() -> dict[str, dict]:
-    """Each record's entry in lists.json by IRI."""
-    current = served()
-    return current.memo(
-        "feed-listed",
-        lambda: {e["iri"]: e for entries in current.lists.values() for e in entries},
-    )
-
-
 def _name(iri: str, language: str | None) -> tuple[str, str] | None:
     """(tag, name) of a record in `language` (None: the dataset's first), falling back
     in the dataset's order; the IRI itself for one outside the dataset; None for one of the
     dataset that is not there."""
-    listed = _listed().get(iri)
+    listed = served().lists.entry(iri)
     if listed is None:
         return None if iri.startswith(id_prefix(served().base)) else ("", iri)
     # lists.json has a record's labels by language when it has several, else its one label
@@ -193,14 +184,21 @@ def _name(iri: str, language: str | None) -> tuple[str, str] | None:
     return ("", iri.rsplit("/", 1)[-1]) if found is None else found
 
 
-def _article_languages() -> dict[str, str]:
-    """Each article's language (its inLanguage) by IRI, from lists.json (which names it
-    when it is not the dataset's first)."""
+def _language(iri: str) -> str:
+    """An article's language (its inLanguage), from lists.json, which names it when it is
+    not the dataset's first; "" for a record not listed."""
+    entry = served().lists.entry(iri)
+    first = served().build.manifest["languages"][0]
+    return "" if entry is None else entry.get("language", first)
+
+
+def _written() -> set[str]:
+    """The languages some article is written in (read once per build)."""
     current = served()
     first = current.build.manifest["languages"][0]
     return current.memo(
         "feed-languages",
-        lambda: {e["iri"]: e.get("language", first) for e in current.lists.get("article", [])},
+        lambda: {found or first for found in current.lists.distinct("article", "language")},
     )
 
 
@@ -211,11 +209,10 @@ def _articles(iri: str | None, language: str | None) -> list[dict]:
     language or none are left."""
     if language is None:
         return index().latest(iri, FEED_SIZE)
-    languages = _article_languages()
     limit = FEED_SIZE
     while True:
         newest = index().latest(iri, limit)
-        found = [e for e in newest if within(languages.get(e["iri"], ""), language)]
+        found = [e for e in newest if within(_language(e["iri"]), language)]
         if len(found) >= FEED_SIZE or len(newest) < limit:
             return found[:FEED_SIZE]
         limit *= 4
@@ -229,7 +226,6 @@ def _feed(fmt: str, iri: str | None, language: str | None, about: tuple) -> Resp
     feed_id, title, page = about
     current = served()
     entries = _articles(iri, language)
-    languages = _article_languages()
     created = datetime.fromisoformat(current.build.manifest["created"])
     self_url = request.base_url
     # `page` comes from url_for, mount point included: only the scheme and host go before it
@@ -248,7 +244,7 @@ def _feed(fmt: str, iri: str | None, language: str | None, about: tuple) -> Resp
             {
                 "id": e["iri"],
                 "title": e["title"],
-                "language": languages.get(e["iri"]) or None,
+                "language": _language(e["iri"]) or None,
                 "link": request.host_url.rstrip("/")
                 + (href(e["iri"], current.base, request.script_root) or ""),
                 "published": _when(e["date"]),

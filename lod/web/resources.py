@@ -211,7 +211,8 @@ def versions() -> Versions:
     def read() -> Versions:
         if kept.is_file():
             return Versions(languages, orjson.loads(kept.read_bytes()))
-        return Versions.of_lists(current.lists, languages)
+        works = {kind: list(current.lists.entries(kind)) for kind in ("article", "document")}
+        return Versions.of_lists(works, languages)
 
     return current.memo("versions", read)
 
@@ -272,16 +273,17 @@ def named(asked: Request, current: Served) -> Named | None:
 def listing(kind: str):
     if kind not in KINDS:
         raise HttpError(404, f"No kind `{kind}`; kinds: " + ", ".join(KINDS))
-    entries = served().lists.get(kind, [])
+    lists = served().lists
+    total = lists.count(kind)
     page = _number(request.args.get("page", "1"), "page")
-    pages = max(1, -(-len(entries) // LIST_PAGE))
+    pages = max(1, -(-total // LIST_PAGE))
     if not 1 <= page <= pages:
         raise HttpError(404, f"No page {page}; there are {pages}.")
-    shown = entries[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+    shown = lists.page(kind, (page - 1) * LIST_PAGE, LIST_PAGE)
     fmt = negotiated([Format.HTML, Format.JSONLD])  # 406 naming them for anything else
     if fmt is Format.JSONLD:
         response = Response(
-            _list_json(kind, shown, page, pages, len(entries), offered(served().build.manifest)[0]),
+            _list_json(kind, shown, page, pages, total, offered(served().build.manifest)[0]),
             mimetype="application/json",
         )
         response.headers["Vary"] = "Accept"
@@ -295,7 +297,7 @@ def listing(kind: str):
             entries=[labelled(entry, here) for entry in shown],
             page=page,
             pages=pages,
-            total=len(entries),
+            total=total,
             href=local_href,
             base=served().base,
             languages=_switcher(

@@ -27,13 +27,10 @@ def index() -> SearchIndex:
     return current.memo("search", lambda: SearchIndex(current.build.path))
 
 
-def labels() -> dict[str, str]:
-    """Each record's label by IRI (from lists.json), for facet values and feed authors."""
-    current = served()
-    return current.memo(
-        "labels",
-        lambda: {e["iri"]: e["label"] for entries in current.lists.values() for e in entries},
-    )
+def label(iri: str) -> str:
+    """A record's label (lists.json's), for facet values; the IRI for one not listed."""
+    entry = served().lists.entry(iri)
+    return entry["label"] if entry is not None else iri
 
 
 @blueprint.get("/search")
@@ -59,7 +56,6 @@ def search():
         results = index().search(
             text, filters, page if page else -1, timeout=queries.timeout, language=language
         )
-    names = labels()
     base = served().base
 
     def link(changes: dict) -> str:
@@ -81,7 +77,7 @@ def search():
             ],
             "facets": {
                 facet: [
-                    {"value": value, "label": names.get(value, value), "count": count}
+                    {"value": value, "label": label(value), "count": count}
                     for value, count in values
                 ]
                 for facet, values in results.facets.items()
@@ -94,7 +90,7 @@ def search():
             results=results,
             q=results.query,
             reader=reader,
-            names=names,
+            label=label,
             href=lambda iri, base: href(iri, base, request.script_root),
             base=base,
             link=link,
