@@ -24,6 +24,7 @@ import re
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -383,9 +384,12 @@ class SearchIndex:
         tag = self.languages[row >> SHIFT]
         words = words_of(tag, self.stemmed)
         terms = [(term.keys(words), term.prefix) for term in query.wanted]
-        title, names, description, body = db.execute(
-            "SELECT title, names, description, body FROM texts WHERE row = ?", (row,)
-        ).fetchone()
+        title, names, description, body = (
+            value if isinstance(value, str) else zlib.decompress(value).decode("utf-8")
+            for value in db.execute(
+                "SELECT title, names, description, body FROM texts WHERE row = ?", (row,)
+            ).fetchone()
+        )  # a long text is kept zlib-compressed, a BLOB (lod.make.search_index.pack)
         iri, kind, date, own, summary = db.execute(
             "SELECT iri, kind, date, title, summary FROM records WHERE id = ?", (row & MASK,)
         ).fetchone()
