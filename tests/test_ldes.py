@@ -505,3 +505,48 @@ def test_a_damaged_page_is_an_error_that_says_so(history, tmp_path, damage, capl
         assert "Page 1 of the change stream cannot be read" in response.get_data(as_text=True)
     assert "000001.jsonl" in caplog.text  # the file (plain when the gzipped one is missing)
     assert client.get("/ldes/2", headers=TRIG).status_code == 200
+
+
+def _members(folder) -> list[tuple[str, str]]:
+    """Every member of the pages in `folder`, in order: (resource, build)."""
+    found = []
+    for page in sorted(folder.glob("0*")):
+        data = page.read_bytes()
+        for line in (gzip.decompress(data) if page.suffix == ".gz" else data).splitlines():
+            member = orjson.loads(line)
+            found.append((member["of"], member["build"]))
+    return found
+
+
+def test_pages_fill_and_close_across_builds(tmp_path, monkeypatch):
+    """The page a build leaves open is filled by the next and then gzipped; a full page
+    is the same file (a hard link) in every later build; many pages at once are gzipped
+    in order (more than wait for the thread at a time)."""
+    monkeypatch.setattr(changes, "PAGE_SIZE", 3)
+    monkeypatch.setattr(changes, "IN_FLIGHT", 2)
+    line = '<http://x/{}> <http://p> "{}" .\n'
+    versions = [
+        {name: 1 for name in "abcd"},  # page 1 full, page 2 holds 1
+        {**{name: 1 for name in "abcd"}, "a": 2, "b": 2},  # page 2 filled: closed
+        {**{name: 2 for name in "abcd"}, **{f"n{i:02d}": 1 for i in range(20)}},  # 22 more
+    ]
+    previous, hashed, expected = None, changes.Hashed(), []
+    for number, version in enumerate(versions, 1):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        text = "".join(line.format(name, value) for name, value in sorted(version.items()))
+        diff = changes.record(folder, previous, _parts(text), f"b{number}", "t", hashed)
+        expected += [(name, f"b{number}") for name in sorted(diff.changed)]  # dump order
+        ldes = folder / "ldes"
+        index = orjson.loads((ldes / "index.json").read_bytes())
+        assert _members(ldes) == expected
+        full, last = index["members"] // 3, index["members"] % 3
+        names = sorted(p.name for p in ldes.glob("0*"))
+        assert names == [f"{n:06d}.jsonl.gz" for n in range(1, full + 1)] + (
+            [f"{full + 1:06d}.jsonl"] if last else []
+        )
+        if previous is not None:
+            for packed in previous.glob("*.jsonl.gz"):
+                assert os.stat(packed).st_ino == os.stat(ldes / packed.name).st_ino
+        previous = ldes
+    assert len(expected) == 4 + 2 + 22

@@ -32,7 +32,9 @@ import hashlib
 import os
 import shutil
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -48,6 +50,7 @@ PLAIN_HASHES = "hashes.json"  # VERSION 1's
 VERSION = 2  # 2: full pages and hashes gzipped
 CONTINUED = (1, VERSION)  # the versions of a history a build continues
 LEVEL = 6  # gzip's: 9 is 3 % smaller and takes twice as long
+IN_FLIGHT = 8  # full pages held while they wait to be gzipped
 
 
 class Hashed:
@@ -277,29 +280,33 @@ def _carry_pages(previous: Path | None, folder: Path, pages: int, members: int) 
 
 def _append(folder: Path, pages: int, members: int, changed, stamp: dict) -> tuple[int, int]:
     """The members (a resource's name and its lines, None for a tombstone) appended to the
-    pages, PAGE_SIZE a page, each page gzipped as it fills: the pages and members there
-    are after."""
-    handle = None
-    try:
+    pages, PAGE_SIZE a page, each page gzipped as it fills (by a thread: zlib lets go of
+    the GIL, so the members of the next page are made meanwhile; at most IN_FLIGHT pages
+    wait for it): the pages and members there are after."""
+    opened, was_open = pages, members % PAGE_SIZE != 0
+    page = [(folder / change_page(pages, full=False)).read_bytes()] if was_open else []
+    waiting: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=1) as packer:
         for name, lines in changed:
-            if handle is None:
-                pages += members % PAGE_SIZE == 0
-                handle = open(folder / change_page(pages, full=False), "ab")
+            pages += members % PAGE_SIZE == 0
             member = {"of": name, **stamp, "gone": lines is None, "nt": (lines or b"").decode()}
-            handle.write(orjson.dumps(member) + b"\n")
+            page.append(orjson.dumps(member) + b"\n")
             members += 1
             if members % PAGE_SIZE == 0:
-                handle.close()
-                handle = None
-                _close_page(folder, pages)
-    finally:
-        if handle is not None:
-            handle.close()
+                full = folder / change_page(pages, full=True)
+                waiting.append(packer.submit(_write_packed, full, page))
+                page = []
+                while len(waiting) > IN_FLIGHT:
+                    waiting.popleft().result()
+        for job in waiting:
+            job.result()
+    if was_open and (pages > opened or not page):  # the page carried over is full now
+        (folder / change_page(opened, full=False)).unlink()
+    if page:
+        (folder / change_page(pages, full=False)).write_bytes(b"".join(page))
     return pages, members
 
 
-def _close_page(folder: Path, number: int) -> None:
-    """Page `number`, now full, gzipped: it never changes again."""
-    plain = folder / change_page(number, full=False)
-    (folder / change_page(number, full=True)).write_bytes(_gzip(plain.read_bytes()))
-    plain.unlink()
+def _write_packed(path: Path, page: list[bytes]) -> None:
+    """A full page, gzipped: it never changes again."""
+    path.write_bytes(_gzip(b"".join(page)))
