@@ -44,8 +44,16 @@ LANGUAGES = [None, "en", "fr", "es", "ru"]
 
 def as_layout_1(folder: Path) -> None:
     """The index in `folder` as builds wrote it before: texts plain, links a table with
-    row ids and two indexes, no layout in meta."""
+    row ids and two indexes, each record's summary in records, no layout in meta."""
+    index = SearchIndex(folder)
+    summaries = [
+        (index._summary(index._db(), record), record)
+        for (record,) in index._db().execute("select id from records")
+    ]
+    index._db().close()
     db = sqlite3.connect(folder / "search.sqlite")
+    db.execute("alter table records add column summary text not null default ''")
+    db.executemany("update records set summary = ? where id = ?", summaries)
     rows = db.execute("select row, title, names, description, body from texts").fetchall()
     db.executemany(
         "update texts set title = ?, names = ?, description = ?, body = ? where row = ?",

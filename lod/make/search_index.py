@@ -4,8 +4,9 @@ text apart and stemmed by that language's Snowball stemmer (lod.fulltext), with 
 search pages and the feeds show of each record and the links they facet and group by.
 
 Tables:
-    records(id, iri, kind, title, date, modified, year, summary)   one row a record; its
-        title and summary in the dataset's language when it has one
+    records(id, iri, kind, title, date, modified, year)   one row a record; its title in
+        the dataset's language when it has one (its summary, what a feed or a result shows,
+        is read from its texts: lod.serve.search)
     languages(no, tag)   each language of the text: a literal's tag, or the dataset's
         language for text without one
     texts(row, title, names, description, body)   a record's text in one language as it
@@ -47,10 +48,11 @@ from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, id_prefix, kind
 from .changes import Diff
 
 FACET_KINDS = ("topic", "organisation", "person", "event")
-SUMMARY_CHARS = 300
 BATCH = 5000  # records written at a time
 PACKED = 200  # bytes of a text column from which it is kept zlib-compressed
-LAYOUT = "2"  # of the tables: 2, long texts compressed and links without row ids
+# Of the tables: 2, long texts compressed, links without row ids, records without their
+# summary (1 kept it in records.summary; lod.serve.search reads both)
+LAYOUT = "2"
 _MODIFIED, _DESCRIPTION, _BODY = SDO.dateModified, SDO.description, SDO.articleBody
 _COLUMNS = (LABELS, ALTERNATE_NAMES, (_DESCRIPTION,), (_BODY,))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -75,9 +77,9 @@ def entry(
 def _row(subject: URIRef, kind: str, by: dict, language: str) -> dict:
     """The record's row from its values by predicate, with its text by language (`texts`:
     tag -> title, names, description, body). In each language the first label is the
-    title, the other labels and the alternate names are names. The record's own title and
-    summary (its description, else its body) are those of `language` when it has them,
-    else of its other languages (the title the IRI's last segment when it has no label)."""
+    title, the other labels and the alternate names are names. The record's own title is
+    that of `language` when it has one, else of its other languages (the IRI's last
+    segment when it has no label)."""
     by_language: dict[str, tuple[list, list, list, list]] = {}
     for column, predicates in enumerate(_COLUMNS):
         for predicate in predicates:
@@ -91,9 +93,6 @@ def _row(subject: URIRef, kind: str, by: dict, language: str) -> dict:
     home = canonical(language)
     ordered = [v for _, v in sorted(by_language.items(), key=lambda i: (i[0] != home, i[0]))]
     title = next((labels[0] for labels, *_ in ordered if labels), None)
-    shown = next((d for _, _, d, _ in ordered if d), None) or next(
-        (b for *_, b in ordered if b), []
-    )
     date = next((str(v) for p in LISTING_DATES for v in sorted(by.get(p, ()))), "")
     return {
         "iri": str(subject),
@@ -105,17 +104,7 @@ def _row(subject: URIRef, kind: str, by: dict, language: str) -> dict:
         # was last changed when it was made.
         "modified": str(min(by[_MODIFIED])) if _MODIFIED in by else date,
         "year": date[:4] if date[:4].isdigit() else "",
-        "summary": _summary(shown),
     }
-
-
-def _summary(values) -> str:
-    """What a result shows of a record: its description (else its body) on one line, cut
-    at a word before SUMMARY_CHARS with an ellipsis, so no word is shown broken."""
-    summary = " ".join(_text(values).split())
-    if len(summary) > SUMMARY_CHARS:
-        summary = summary[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
-    return summary
 
 
 def _links(pairs, subject: URIRef, base: str) -> list[tuple[str, str, str]]:
@@ -143,8 +132,7 @@ RANKS = ("author", "about", "link")
 SCHEMA = """
 create table meta(key text primary key, value text);
 create table records(id integer primary key, iri text unique not null, kind text not null,
-    title text not null, date text not null, modified text not null, year text not null,
-    summary text not null);
+    title text not null, date text not null, modified text not null, year text not null);
 create index records_kind_date on records(kind, date);
 create table languages(no integer primary key, tag text unique not null);
 create table texts(row integer primary key, title text not null, names text not null,
@@ -312,8 +300,8 @@ class _Writer:
 
 def _write_rows(db: sqlite3.Connection, rows, texts, keys, links) -> None:
     db.executemany(
-        "insert into records(id, iri, kind, title, date, modified, year, summary) "
-        "values (:id, :iri, :kind, :title, :date, :modified, :year, :summary)",
+        "insert into records(id, iri, kind, title, date, modified, year) "
+        "values (:id, :iri, :kind, :title, :date, :modified, :year)",
         rows,
     )
     db.executemany("insert into texts values (?, ?, ?, ?, ?)", texts)
