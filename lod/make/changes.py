@@ -49,7 +49,8 @@ HASHES = "hashes.json.gz"
 PLAIN_HASHES = "hashes.json"  # VERSION 1's
 VERSION = 2  # 2: full pages and hashes gzipped
 CONTINUED = (1, VERSION)  # the versions of a history a build continues
-LEVEL = 6  # gzip's: 9 is 3 % smaller and takes twice as long
+LEVEL = 6  # gzip's, for a page (written once): 9 is 3 % smaller and takes twice as long
+HASHES_LEVEL = 1  # for hashes.json.gz (written by every build): 5 % larger, 2.6x faster
 IN_FLIGHT = 8  # full pages held while they wait to be gzipped
 
 
@@ -123,9 +124,9 @@ def owner(subject: str) -> str:
     return subject.split("#", 1)[0]
 
 
-def _gzip(data: bytes) -> bytes:
+def _gzip(data: bytes, level: int = LEVEL) -> bytes:
     """`data` gzipped, the same bytes for the same data (no time in the header)."""
-    return gzip.compress(data, compresslevel=LEVEL, mtime=0)
+    return gzip.compress(data, compresslevel=level, mtime=0)
 
 
 def _subject(line: bytes) -> str:
@@ -227,7 +228,8 @@ def record(
             "removed": len(diff.removed),
         }
     )
-    (folder / HASHES).write_bytes(_gzip(orjson.dumps(now, option=orjson.OPT_SORT_KEYS)))
+    hashes = orjson.dumps(now, option=orjson.OPT_SORT_KEYS)
+    (folder / HASHES).write_bytes(_gzip(hashes, HASHES_LEVEL))
     index["version"] = VERSION
     (folder / CHANGES_INDEX).write_bytes(orjson.dumps(index))
     return diff
