@@ -15,6 +15,12 @@ build's N-Triples dump: rdflib parsing it into a Graph and serialising the Graph
 on-disk store (and parsing + writing Turtle). Last, "rebuild": what `lod build --watch`
 does, in one process: a lod.make.Builder builds the corpus, then one article's headline
 is edited and the Builder builds again, --runs times.
+
+Disk: after the last run's build, its build folder per part and the state it keeps in
+dist/cache; after the cold rebuilds, every build kept (pruning keeps three) and the whole
+out folder; each also as a multiple of the gzipped dumps. Bytes are file sizes (`du -sb`),
+a file hard-linked into several builds (the store's files, the change stream's full
+pages) counted once.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -59,6 +66,19 @@ PHASE_NOTES = {
     "switch": "rename, switch current, prune old builds",
     "keep": "this build's step written to dist/cache for the next process (a snapshot: after)",
 }
+
+# The parts of a build folder, by the names lod.layout gives them (this process does not
+# import lod: the children import the checkout's).
+DISK_PARTS = {
+    "store": "the Oxigraph store (store/)",
+    "dumps": "the gzipped dumps (dataset.nt.gz, .ttl.gz, .jsonld.gz)",
+    "changes": "the change stream's history (ldes/)",
+    "search": "the full-text index (search.sqlite)",
+    "lists": "lists.json, reconcile.json, extend.jsonl, mixnmatch.tsv",
+    "other": "the manifest, VoID, validation report, redirects, sums",
+}
+LISTS = {"lists.json", "reconcile.json", "extend.jsonl", "mixnmatch.tsv"}
+
 
 # The child: a build as `lod build` makes it (lod.cli: a due snapshot of the state left to
 # a detached writer, then an exit that leaves the state unfreed), with a progress callback
@@ -240,6 +260,84 @@ def edit_headline(source: Path, generation: int) -> Path:
     return article
 
 
+def _bytes(path: Path, seen: set) -> int:
+    """The size of the files under `path` (or of `path`), each inode counted once."""
+    total = 0
+    files = [path] if not path.is_dir() else (p for p in path.rglob("*") if not p.is_dir())
+    for file in files:
+        found = os.lstat(file)
+        if (found.st_dev, found.st_ino) not in seen:
+            seen.add((found.st_dev, found.st_ino))
+            total += found.st_size
+    return total
+
+
+def _part(name: str) -> str:
+    if name == "store":
+        return "store"
+    if name.startswith("dataset.") and name.endswith(".gz"):
+        return "dumps"
+    if name == "ldes":
+        return "changes"
+    if name == "search.sqlite":
+        return "search"
+    return "lists" if name in LISTS else "other"
+
+
+def disk(out: Path) -> dict:
+    """Bytes on disk of the out folder `out`: its current build per part (a file shared
+    with an older build counted in the older: what this build added), every build kept,
+    the kept state (cache/), the whole folder."""
+    builds = sorted(p for p in (out / "builds").iterdir() if p.is_dir())
+    current = (out / "current").resolve()
+    seen: set = set()
+    for older in builds:
+        if older != current:
+            _bytes(older, seen)
+    parts = dict.fromkeys(DISK_PARTS, 0)
+    for entry in current.iterdir():
+        parts[_part(entry.name)] += _bytes(entry, seen)
+    return {
+        "parts": parts,
+        "build": sum(parts.values()),
+        "builds_kept": len(builds),
+        "builds": _bytes(out / "builds", set()),
+        "cache": _bytes(out / "cache", set()),
+        "out": _bytes(out, set()),
+        "dumps": parts["dumps"],
+    }
+
+
+def disk_lines(found: dict, alone: bool) -> list[str]:
+    """The disk figures, one line each: a build's parts (`alone`: the first build), or
+    the builds kept."""
+    dumps = found["dumps"] or float("nan")
+    lines = []
+    if alone:
+        for part, what in DISK_PARTS.items():
+            size = found["parts"][part]
+            lines.append(f"    {part:<8} {size / 1e6:>9.1f} MB {size / dumps:>6.2f}x  {what}")
+        lines.append(
+            f"    {'build':<8} {found['build'] / 1e6:>9.1f} MB {found['build'] / dumps:>6.2f}x  "
+            "the build folder"
+        )
+    else:
+        lines.append(
+            f"    {'builds':<8} {found['builds'] / 1e6:>9.1f} MB "
+            f"{found['builds'] / dumps:>6.2f}x  the {found['builds_kept']} builds kept "
+            "(files they share counted once)"
+        )
+    lines.append(
+        f"    {'cache':<8} {found['cache'] / 1e6:>9.1f} MB {found['cache'] / dumps:>6.2f}x  "
+        "the state kept for the next build (dist/cache)"
+    )
+    lines.append(
+        f"    {'out':<8} {found['out'] / 1e6:>9.1f} MB {found['out'] / dumps:>6.2f}x  "
+        "the whole out folder"
+    )
+    return lines
+
+
 def phase_times(result: dict) -> str:
     """A run's time per phase, on one line."""
     return " ".join(f"{p} {result['phases'].get(p, 0):.2f}" for p in PHASES)
@@ -281,6 +379,7 @@ def bench_size(size: str, runs: int, args) -> dict:
             f"{mb(result['tree_pss_peak_kb'])}); {result['triples']} triples{later(result)}",
             flush=True,
         )
+        space = disk(out)
         dump = Path(result["build_path"]) / "dataset.nt.gz"
         if not args.no_baseline:
             r = child(RDFLIB, str(dump), timeout=args.timeout)
@@ -303,7 +402,7 @@ def bench_size(size: str, runs: int, args) -> dict:
                 flush=True,
             )
 
-    rebuilds, cold = [], []
+    rebuilds, cold, kept = [], [], None
     if not args.no_rebuild:
         edits = args.rebuilds or runs
         for run in range(edits):
@@ -317,6 +416,7 @@ def bench_size(size: str, runs: int, args) -> dict:
                 f"peak RSS {mb(result['maxrss_self_kb'])}{later(result)}",
                 flush=True,
             )
+        kept = disk(out) if cold else None
         shutil.rmtree(out, ignore_errors=True)
         watched = child(WATCH, str(data), str(out), str(edits), timeout=args.timeout)
         print(
@@ -345,6 +445,8 @@ def bench_size(size: str, runs: int, args) -> dict:
         "oxigraph": oxi,
         "cold_rebuild": cold,
         "rebuild": rebuilds,
+        "disk": space,
+        "disk_kept": kept,
     }
     report(summary)
     return summary
@@ -410,6 +512,11 @@ def report(s: dict) -> None:
             f"{oturtle:.2f} s), peak RSS {mb(median(o['maxrss_self_kb'] for o in s['oxigraph']))}"
             f"; lod build / pyoxigraph load = {ratio(total, store)} wall, {ratio(cpu, ocpu)} CPU"
         )
+    print("  disk after the build (MB of 10^6 bytes; x: times the gzipped dumps):")
+    print("\n".join(disk_lines(s["disk"], alone=True)))
+    if s["disk_kept"]:
+        print(f"  disk after {len(s['cold_rebuild'])} cold rebuild(s):")
+        print("\n".join(disk_lines(s["disk_kept"], alone=False)))
     if s["cold_rebuild"]:
         cold = s["cold_rebuild"]
         again, process = median(r["build_s"] for r in cold), median(r["process_s"] for r in cold)

@@ -52,6 +52,13 @@ STATE = "builder.state"  # in cache/: the snapshot; STATE.1, .2, … its journal
 LINES = "builder.lines"  # in cache/: LINES.<n>, the N-Triples lines a state refers to
 
 
+def change_page(number: int, full: bool) -> str:
+    """The file name of page `number` of the change stream (in CHANGES): 000001.jsonl.gz
+    for a full page (gzipped: it never changes again), 000001.jsonl for the last one while
+    it is being filled."""
+    return f"{number:06d}.jsonl.gz" if full else f"{number:06d}.jsonl"
+
+
 def dump_name(fmt: Format) -> str:
     """The file name of the dump in `fmt`: dataset.nt.gz, dataset.ttl.gz, dataset.jsonld.gz."""
     return f"dataset.{fmt.extension}.gz"

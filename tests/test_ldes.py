@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import subprocess
 
@@ -128,7 +129,7 @@ def test_each_build_records_what_changed(history):
 def test_the_history_survives_pruning(history):
     out, builds = history
     assert not builds[0].path.exists()  # pruned: three builds are kept
-    assert (builds[-1].path / "ldes" / "000001.jsonl").is_file()
+    assert (builds[-1].path / "ldes" / "000001.jsonl.gz").is_file()
 
 
 def test_replaying_the_stream_gives_the_current_dump(history):
@@ -173,8 +174,8 @@ def test_closed_pages_are_immutable(history):
     read = client.get("/ldes/1", headers={"Accept": "text/html"})
     assert read.mimetype == "text/html" and "immutable" not in read.headers["Cache-Control"]
     # a closed page is the same file in every build that has it
-    older = builds[-2].path / "ldes" / "000001.jsonl"
-    newer = builds[-1].path / "ldes" / "000001.jsonl"
+    older = builds[-2].path / "ldes" / "000001.jsonl.gz"
+    newer = builds[-1].path / "ldes" / "000001.jsonl.gz"
     assert older.read_bytes() == newer.read_bytes()
     assert os.stat(older).st_ino == os.stat(newer).st_ino
 
@@ -373,3 +374,179 @@ def test_a_part_hashes_alike_from_its_blocks_and_from_its_lines():
     }
     assert len(expected) == 3
     assert changes._owners(part) == changes._owners(whole) == expected
+
+
+# The pages at rest: full pages gzipped, the last one plain; a history written before that
+# (every page plain) served the same and continued.
+
+FORMATS = ("application/trig", "application/n-quads", "application/ld+json", "text/html")
+
+
+def test_full_pages_are_gzipped_and_the_last_is_plain(history):
+    out, builds = history
+    for build in builds[1:]:
+        folder = build.path / "ldes"
+        index = orjson.loads((folder / "index.json").read_bytes())
+        assert index["version"] == changes.VERSION
+        names = sorted(p.name for p in folder.iterdir() if p.name.startswith("0"))
+        last_full = index["members"] % 20 == 0  # the fixture's pages hold 20 members
+        expected = [f"{n:06d}.jsonl.gz" for n in range(1, index["pages"])]
+        expected.append(f"{index['pages']:06d}.jsonl" + (".gz" if last_full else ""))
+        assert names == expected
+        members = 0
+        for name in names:
+            data = (folder / name).read_bytes()
+            lines = (gzip.decompress(data) if name.endswith(".gz") else data).splitlines()
+            assert len(lines) == 20 or name == names[-1]
+            members += len(lines)
+        assert members == index["members"]
+        hashes = orjson.loads(gzip.decompress((folder / "hashes.json.gz").read_bytes()))
+        assert len(hashes) > 30 and not (folder / "hashes.json").exists()
+
+
+def as_version_1(out, target):
+    """A copy of the out folder `out` whose current build keeps its history as builds
+    did before pages were gzipped: every page plain, hashes.json plain, version 1."""
+    shutil.copytree(out, target, symlinks=True)
+    folder = target / "current" / "ldes"
+    for packed in folder.glob("*.jsonl.gz"):
+        packed.with_suffix("").write_bytes(gzip.decompress(packed.read_bytes()))
+        packed.unlink()
+    hashes = folder / "hashes.json.gz"
+    (folder / "hashes.json").write_bytes(gzip.decompress(hashes.read_bytes()))
+    hashes.unlink()
+    index = orjson.loads((folder / "index.json").read_bytes())
+    (folder / "index.json").write_bytes(orjson.dumps({**index, "version": 1}))
+    return target
+
+
+def labelled(body: bytes) -> bytes:
+    """A page's body with its blank node (the relation to the next page) labelled `_:b`:
+    each answer has a fresh label."""
+    return re.sub(rb"_:[0-9A-Za-z]+", b"_:b", body)
+
+
+def test_a_plain_history_is_served_byte_for_byte_as_the_gzipped_one(history, tmp_path):
+    """What a client reads of every page, in every format, does not depend on how the
+    pages are kept (the same bytes but for the blank node's label): a build made before
+    they were gzipped is served as before."""
+    out, builds = history
+    old = as_version_1(out, tmp_path / "dist")
+    assert not list((old / "current" / "ldes").glob("*.gz"))
+    new_client = create_app(Settings(out=out)).test_client()
+    old_client = create_app(Settings(out=old)).test_client()
+    pages = orjson.loads((builds[-1].path / "ldes" / "index.json").read_bytes())["pages"]
+    for number in range(1, pages + 1):
+        for accept in FORMATS:
+            new = new_client.get(f"/ldes/{number}", headers={"Accept": accept})
+            before = old_client.get(f"/ldes/{number}", headers={"Accept": accept})
+            assert new.status_code == before.status_code == 200
+            assert labelled(new.data) == labelled(before.data), (number, accept)
+            assert new.headers["ETag"] == before.headers["ETag"]
+    assert replay(old_client) == dump(builds[-1])
+
+
+def test_a_plain_history_is_continued_and_its_full_pages_gzipped(history, tmp_path, monkeypatch):
+    """A build after an upgrade continues a history of version 1 (a replica keeps its
+    place): the full pages are gzipped once, the last page appended to."""
+    out, builds = history
+    old = as_version_1(out, tmp_path / "dist")
+    plain = {p.name: p.read_bytes() for p in (old / "current" / "ldes").glob("*.jsonl")}
+    before = orjson.loads((old / "current" / "ldes" / "index.json").read_bytes())
+    data = copy_data(tmp_path / "data")
+    shutil.rmtree(data)
+    shutil.copytree(out.parent / "data", data)
+    (data / "articles" / "later.md").write_text(
+        article("later", "Balloons return", "Hot air carries post."), "utf-8"
+    )
+    monkeypatch.setattr(changes, "PAGE_SIZE", 20)
+    build = Builder(Settings(data=data, out=old)).build()
+    folder = build.path / "ldes"
+    index = orjson.loads((folder / "index.json").read_bytes())
+    assert index["version"] == changes.VERSION
+    assert [b["id"] for b in index["builds"]][:-1] == [b["id"] for b in before["builds"]]
+    assert index["builds"][-1]["created"] == 2  # the article and its data document
+    for name, data_before in plain.items():
+        number = int(name.split(".")[0])
+        if number < index["pages"]:
+            packed = folder / f"{name}.gz"
+            assert gzip.decompress(packed.read_bytes()) == data_before
+            assert not (folder / name).exists()
+        else:  # the page filled by this build, appended to
+            assert (folder / name).read_bytes().startswith(data_before)
+    client = create_app(Settings(out=old)).test_client()
+    assert replay(client) == dump(build)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "missing"])
+def test_a_damaged_page_is_an_error_that_says_so(history, tmp_path, damage, caplog):
+    """A full page that cannot be read back is a 500 naming the page (logged with its
+    file), never a page served short; the other pages are still served."""
+    from lod.serve.ldes import DamagedHistory, History
+
+    out, builds = history
+    copy = tmp_path / "dist"
+    shutil.copytree(out, copy, symlinks=True)
+    page = copy / "current" / "ldes" / "000001.jsonl.gz"
+    packed = page.read_bytes()
+    if damage == "truncated":
+        page.write_bytes(packed[: len(packed) // 2])
+    elif damage == "corrupt":
+        middle = len(packed) // 2
+        page.write_bytes(packed[:middle] + bytes([packed[middle] ^ 0xFF]) + packed[middle + 1 :])
+    else:
+        page.unlink()
+    with pytest.raises(DamagedHistory, match="page 1 of the change stream"):
+        History(copy / "current").members(1)
+    client = create_app(Settings(out=copy)).test_client()
+    for accept in FORMATS:
+        response = client.get("/ldes/1", headers={"Accept": accept})
+        assert response.status_code == 500, accept
+        assert "Page 1 of the change stream cannot be read" in response.get_data(as_text=True)
+    assert "000001.jsonl" in caplog.text  # the file (plain when the gzipped one is missing)
+    assert client.get("/ldes/2", headers=TRIG).status_code == 200
+
+
+def _members(folder) -> list[tuple[str, str]]:
+    """Every member of the pages in `folder`, in order: (resource, build)."""
+    found = []
+    for page in sorted(folder.glob("0*")):
+        data = page.read_bytes()
+        for line in (gzip.decompress(data) if page.suffix == ".gz" else data).splitlines():
+            member = orjson.loads(line)
+            found.append((member["of"], member["build"]))
+    return found
+
+
+def test_pages_fill_and_close_across_builds(tmp_path, monkeypatch):
+    """The page a build leaves open is filled by the next and then gzipped; a full page
+    is the same file (a hard link) in every later build; many pages at once are gzipped
+    in order (more than wait for the thread at a time)."""
+    monkeypatch.setattr(changes, "PAGE_SIZE", 3)
+    monkeypatch.setattr(changes, "IN_FLIGHT", 2)
+    line = '<http://x/{}> <http://p> "{}" .\n'
+    versions = [
+        {name: 1 for name in "abcd"},  # page 1 full, page 2 holds 1
+        {**{name: 1 for name in "abcd"}, "a": 2, "b": 2},  # page 2 filled: closed
+        {**{name: 2 for name in "abcd"}, **{f"n{i:02d}": 1 for i in range(20)}},  # 22 more
+    ]
+    previous, hashed, expected = None, changes.Hashed(), []
+    for number, version in enumerate(versions, 1):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        text = "".join(line.format(name, value) for name, value in sorted(version.items()))
+        diff = changes.record(folder, previous, _parts(text), f"b{number}", "t", hashed)
+        expected += [(name, f"b{number}") for name in sorted(diff.changed)]  # dump order
+        ldes = folder / "ldes"
+        index = orjson.loads((ldes / "index.json").read_bytes())
+        assert _members(ldes) == expected
+        full, last = index["members"] // 3, index["members"] % 3
+        names = sorted(p.name for p in ldes.glob("0*"))
+        assert names == [f"{n:06d}.jsonl.gz" for n in range(1, full + 1)] + (
+            [f"{full + 1:06d}.jsonl"] if last else []
+        )
+        if previous is not None:
+            for packed in previous.glob("*.jsonl.gz"):
+                assert os.stat(packed).st_ino == os.stat(ldes / packed.name).st_ino
+        previous = ldes
+    assert len(expected) == 4 + 2 + 22

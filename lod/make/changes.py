@@ -8,34 +8,50 @@ tombstone). Replaying the members in order gives exactly the triples of the buil
 
 The history lives in each build folder, under ldes/:
 
-    ldes/index.json        pages, members, and per build: id, time, created/updated/removed
-    ldes/hashes.json       each resource's content hash in this build (the next build diffs)
-    ldes/000001.jsonl      page 1: PAGE_SIZE members, one JSON object a line
+    ldes/index.json        version, pages, members, and per build: id, time,
+                           created/updated/removed
+    ldes/hashes.json.gz    each resource's content hash in this build (the next build
+                           diffs), gzipped JSON
+    ldes/000001.jsonl.gz   page 1, full: PAGE_SIZE members, one JSON object a line, gzipped
     ...                    {"of": IRI, "at": time, "build": id, "gone": bool, "nt": lines}
+    ldes/000042.jsonl      the last page while it has fewer than PAGE_SIZE members, plain
 
-A page once full never changes: the next build hard-links the full pages of the previous
-build's ldes/ and copies only the last one, so the whole history survives the pruning of
-old builds at the cost of one page, and a build's history switches with the build.
+A page once full never changes: it is gzipped when it fills (the first build writes every
+resource, about the size of the N-Triples dump, so a full history is stored at about the
+size of the gzipped dump), and the next build hard-links the full pages of the previous
+build's ldes/ and copies only the last one, plain, to append to; so the whole history
+survives the pruning of old builds at the cost of one page, and a build's history switches
+with the build. A history of VERSION 1 (every page plain, hashes.json plain) is continued:
+its full pages are gzipped as they are carried over, once.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
+import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
 import orjson
 
-from ..layout import CHANGES, CHANGES_INDEX, Output
+from ..layout import CHANGES, CHANGES_INDEX, Output, change_page
 from .parts import Part
 
 PAGE_SIZE = 250  # members a page
-HASHES = "hashes.json"
-VERSION = 1
+HASHES = "hashes.json.gz"
+PLAIN_HASHES = "hashes.json"  # VERSION 1's
+VERSION = 2  # 2: full pages and hashes gzipped
+CONTINUED = (1, VERSION)  # the versions of a history a build continues
+LEVEL = 6  # gzip's, for a page (written once): 9 is 3 % smaller and takes twice as long
+HASHES_LEVEL = 1  # for hashes.json.gz (written by every build): 5 % larger, 2.6x faster
+IN_FLIGHT = 8  # full pages held while they wait to be gzipped
 
 
 class Hashed:
@@ -108,8 +124,9 @@ def owner(subject: str) -> str:
     return subject.split("#", 1)[0]
 
 
-def page_name(number: int) -> str:
-    return f"{number:06d}.jsonl"
+def _gzip(data: bytes, level: int = LEVEL) -> bytes:
+    """`data` gzipped, the same bytes for the same data (no time in the header)."""
+    return gzip.compress(data, compresslevel=level, mtime=0)
 
 
 def _subject(line: bytes) -> str:
@@ -166,7 +183,8 @@ def _versions(parts: list[Part], wanted: set[str], hashed: Hashed) -> Iterator[t
 def previous_history(out: Output) -> Path | None:
     """The ldes/ folder of the build dist/current points to, if it has one."""
     folder = out.current / CHANGES
-    return folder if (folder / CHANGES_INDEX).is_file() and (folder / HASHES).is_file() else None
+    hashed = (folder / HASHES).is_file() or (folder / PLAIN_HASHES).is_file()
+    return folder if (folder / CHANGES_INDEX).is_file() and hashed else None
 
 
 def record(
@@ -210,7 +228,9 @@ def record(
             "removed": len(diff.removed),
         }
     )
-    (folder / HASHES).write_bytes(orjson.dumps(now, option=orjson.OPT_SORT_KEYS))
+    hashes = orjson.dumps(now, option=orjson.OPT_SORT_KEYS)
+    (folder / HASHES).write_bytes(_gzip(hashes, HASHES_LEVEL))
+    index["version"] = VERSION
     (folder / CHANGES_INDEX).write_bytes(orjson.dumps(index))
     return diff
 
@@ -223,7 +243,7 @@ def _history(previous: Path | None, last_recorded, affected) -> tuple[dict, dict
     """The history to continue (its index), the resources' hashes at its last build, and
     the resources to compare (None: all of them; `affected` when the hashes this process
     kept are those of the last build recorded, so only they can differ). A history that
-    is missing, unreadable or of another VERSION starts again."""
+    is missing, unreadable or of a version not CONTINUED starts again."""
     if previous is None:
         return _new_index(), {}, None
     try:
@@ -231,41 +251,64 @@ def _history(previous: Path | None, last_recorded, affected) -> tuple[dict, dict
         last = index["builds"][-1]["id"] if index.get("builds") else None
         if last_recorded is not None and last_recorded[0] == last:  # no reading back
             before, compared = last_recorded[1], affected
+        elif (previous / HASHES).is_file():
+            before = orjson.loads(gzip.decompress((previous / HASHES).read_bytes()))
+            compared = None
         else:
-            before, compared = orjson.loads((previous / HASHES).read_bytes()), None
-    except (OSError, ValueError):
+            before, compared = orjson.loads((previous / PLAIN_HASHES).read_bytes()), None
+    except (OSError, ValueError, EOFError, zlib.error):
         return _new_index(), {}, None
-    if index.get("version") != VERSION:
+    if index.get("version") not in CONTINUED:
         return _new_index(), {}, None
     return index, before, compared
 
 
 def _carry_pages(previous: Path | None, folder: Path, pages: int, members: int) -> None:
     """The previous history's pages into `folder`: full pages shared (hard links), the
-    last one, still being filled, copied."""
+    last one, still being filled, copied; a full page a VERSION 1 history kept plain is
+    gzipped (so the build after shares it)."""
     for number in range(1, pages + 1):
-        source, target = previous / page_name(number), folder / page_name(number)
-        if members % PAGE_SIZE and number == pages:
-            shutil.copyfile(source, target)
+        full = number < pages or members % PAGE_SIZE == 0
+        packed = previous / change_page(number, full=True)
+        if full and packed.is_file():
+            os.link(packed, folder / change_page(number, full=True))
+        elif full:
+            plain = (previous / change_page(number, full=False)).read_bytes()
+            (folder / change_page(number, full=True)).write_bytes(_gzip(plain))
         else:
-            os.link(source, target)
+            name = change_page(number, full=False)
+            shutil.copyfile(previous / name, folder / name)
 
 
 def _append(folder: Path, pages: int, members: int, changed, stamp: dict) -> tuple[int, int]:
     """The members (a resource's name and its lines, None for a tombstone) appended to the
-    pages, PAGE_SIZE a page: the pages and members there are after."""
-    handle = None
-    try:
+    pages, PAGE_SIZE a page, each page gzipped as it fills (by a thread: zlib lets go of
+    the GIL, so the members of the next page are made meanwhile; at most IN_FLIGHT pages
+    wait for it): the pages and members there are after."""
+    opened, was_open = pages, members % PAGE_SIZE != 0
+    page = [(folder / change_page(pages, full=False)).read_bytes()] if was_open else []
+    waiting: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=1) as packer:
         for name, lines in changed:
-            if members % PAGE_SIZE == 0 or handle is None:
-                if handle is not None:
-                    handle.close()
-                pages += members % PAGE_SIZE == 0
-                handle = open(folder / page_name(pages), "ab")
+            pages += members % PAGE_SIZE == 0
             member = {"of": name, **stamp, "gone": lines is None, "nt": (lines or b"").decode()}
-            handle.write(orjson.dumps(member) + b"\n")
+            page.append(orjson.dumps(member) + b"\n")
             members += 1
-    finally:
-        if handle is not None:
-            handle.close()
+            if members % PAGE_SIZE == 0:
+                full = folder / change_page(pages, full=True)
+                waiting.append(packer.submit(_write_packed, full, page))
+                page = []
+                while len(waiting) > IN_FLIGHT:
+                    waiting.popleft().result()
+        for job in waiting:
+            job.result()
+    if was_open and (pages > opened or not page):  # the page carried over is full now
+        (folder / change_page(opened, full=False)).unlink()
+    if page:
+        (folder / change_page(pages, full=False)).write_bytes(b"".join(page))
     return pages, members
+
+
+def _write_packed(path: Path, page: list[bytes]) -> None:
+    """A full page, gzipped: it never changes again."""
+    path.write_bytes(_gzip(b"".join(page)))

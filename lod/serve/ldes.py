@@ -6,18 +6,25 @@ prov:generatedAtTime "…"`, and the resource's triples as of that version in th
 graph `<version>` (so a client takes a resource's hash nodes with it); a removal is a
 tombstone, `<version> a as:Delete` with an empty graph. Page n links to page n+1 with a
 tree:GreaterThanOrEqualToRelation on prov:generatedAtTime. Pages before the last never
-change again."""
+change again.
+
+A full page is kept gzipped (000001.jsonl.gz), the last one plain while it fills
+(000001.jsonl); a history written before pages were gzipped (every page plain) is read
+the same. A page that cannot be read back (truncated, corrupt, missing) is a
+DamagedHistory, never a page served short."""
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 from urllib.parse import quote
 
 import orjson
 import pyoxigraph as ox
 
-from ..errors import NoBuild
-from ..layout import CHANGES, CHANGES_INDEX
+from ..errors import LodError, NoBuild
+from ..layout import CHANGES, CHANGES_INDEX, change_page
 
 TREE = "https://w3id.org/tree#"
 LDES = "https://w3id.org/ldes#"
@@ -27,6 +34,18 @@ GENERATED_AT = ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime")
 DATE_TIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 DELETE = ox.NamedNode("https://www.w3.org/ns/activitystreams#Delete")
 FORMATS = (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS, ox.RdfFormat.JSON_LD)
+
+
+class DamagedHistory(LodError):
+    """A page of a build's change stream that cannot be read back: `number` the page,
+    `path` its file, `reason` what was wrong."""
+
+    def __init__(self, number: int, path: Path, reason: str):
+        self.number, self.path, self.reason = number, str(path), reason
+        super().__init__(f"page {number} of the change stream ({path}) is damaged: {reason}")
+
+
+_UNREADABLE = (OSError, EOFError, zlib.error, ValueError)  # ValueError: JSON's errors too
 
 
 def _t(name: str) -> ox.NamedNode:
@@ -55,15 +74,32 @@ class History:
         """Whether page `number` can no longer change (a later page exists)."""
         return number < self.pages
 
+    def path(self, number: int) -> Path:
+        """Page `number`'s file: gzipped when full, else plain."""
+        packed = self.folder / change_page(number, full=True)
+        return packed if packed.is_file() else self.folder / change_page(number, full=False)
+
     def members(self, number: int) -> list[dict]:
-        path = self.folder / f"{number:06d}.jsonl"
-        return [orjson.loads(line) for line in path.read_bytes().splitlines() if line]
+        """Page `number`'s members, in order (DamagedHistory when it cannot be read: gzip
+        checks a full page's length and CRC-32)."""
+        path = self.path(number)
+        try:
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                data = gzip.decompress(data)
+            return [orjson.loads(line) for line in data.splitlines() if line]
+        except _UNREADABLE as error:
+            raise DamagedHistory(number, path, str(error) or type(error).__name__) from None
 
     def first_time(self, number: int) -> str | None:
-        path = self.folder / f"{number:06d}.jsonl"
-        with open(path, "rb") as handle:
-            line = handle.readline()
-        return orjson.loads(line)["at"] if line.strip() else None
+        """When page `number`'s first member was made (None for an empty page)."""
+        path = self.path(number)
+        try:
+            with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as handle:
+                line = handle.readline()
+            return orjson.loads(line)["at"] if line.strip() else None
+        except (*_UNREADABLE, KeyError) as error:
+            raise DamagedHistory(number, path, str(error) or type(error).__name__) from None
 
 
 def version_iri(base: str, member: dict) -> str:

@@ -24,6 +24,7 @@ import re
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ MAX_PAGE = 50  # pages past it are refused: a search is not a way to list everyt
 FACETS = ("kind", "language", "topic", "organisation", "person", "event", "year")
 WEIGHTS = (10.0, 5.0, 2.0, 1.0)  # title, names, description, body
 SNIPPET_TOKENS = 24  # words a snippet shows
+SUMMARY_CHARS = 300
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TERM = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 _FOLDED = words_of("und", stemmed=False)  # a token of marks alone is no word
@@ -238,6 +240,12 @@ def _snippet(columns, words: Words, terms) -> str:
     return shown
 
 
+def _unpacked(value: str | bytes) -> str:
+    """A column of `texts` as written: a long one is kept zlib-compressed, as a BLOB
+    (lod.make.search_index.pack)."""
+    return value if isinstance(value, str) else zlib.decompress(value).decode("utf-8")
+
+
 @contextmanager
 def _bounded(db: sqlite3.Connection, timeout: float | None) -> Iterator[None]:
     """The search's statements, stopped past `timeout` seconds (SQLite looks at the clock
@@ -273,6 +281,12 @@ class SearchIndex:
             )
         self.stemmed = meta["stemmer"] != "none"
         self.languages = dict(self._db().execute("SELECT no, tag FROM languages"))
+        home = meta.get("language")
+        self._home_first = sorted(
+            self.languages, key=lambda no: (self.languages[no] != home, self.languages[no])
+        )
+        columns = {row[1] for row in self._db().execute("PRAGMA table_info(records)")}
+        self._kept_summaries = "summary" in columns
         self._names: dict[int, tuple[str, str]] | None = None
         self._ids: dict[tuple[str, str], int] = {}
 
@@ -383,15 +397,44 @@ class SearchIndex:
         tag = self.languages[row >> SHIFT]
         words = words_of(tag, self.stemmed)
         terms = [(term.keys(words), term.prefix) for term in query.wanted]
-        title, names, description, body = db.execute(
-            "SELECT title, names, description, body FROM texts WHERE row = ?", (row,)
-        ).fetchone()
-        iri, kind, date, own, summary = db.execute(
-            "SELECT iri, kind, date, title, summary FROM records WHERE id = ?", (row & MASK,)
+        title, names, description, body = map(
+            _unpacked,
+            db.execute(
+                "SELECT title, names, description, body FROM texts WHERE row = ?", (row,)
+            ).fetchone(),
+        )
+        iri, kind, date, own = db.execute(
+            "SELECT iri, kind, date, title FROM records WHERE id = ?", (row & MASK,)
         ).fetchone()
         shown = _title(title, words, terms) if title else escape(own)
-        snippet = _snippet((description, body, names), words, terms) or escape(summary)
+        snippet = _snippet((description, body, names), words, terms) or escape(
+            self._summary(db, row & MASK)
+        )
         return Hit(iri, kind, shown, date, snippet, -rank, tag)
+
+    def _summary(self, db, record: int) -> str:
+        """What a feed or a result shows of the record `record` (its id): its description,
+        else its body, in the dataset's language when it has one, else in the first of
+        its others (by tag), on one line, cut at a word before SUMMARY_CHARS with an
+        ellipsis (so no word is shown broken). An index of layout 1 kept it in
+        records.summary."""
+        if self._kept_summaries:
+            return db.execute("SELECT summary FROM records WHERE id = ?", (record,)).fetchone()[0]
+        rows = [no << SHIFT | record for no in self._home_first]
+        found = {
+            row >> SHIFT: (_unpacked(description), _unpacked(body))
+            for row, description, body in db.execute(
+                "SELECT row, description, body FROM texts "
+                f"WHERE row IN ({', '.join('?' * len(rows))})",
+                rows,
+            )
+        }
+        ordered = [found[no] for no in self._home_first if no in found]
+        shown = next((d for d, _ in ordered if d), None) or next((b for _, b in ordered if b), "")
+        summary = " ".join(shown.split())
+        if len(summary) > SUMMARY_CHARS:
+            summary = summary[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+        return summary
 
     def _facets(self, db, rows: str, params: list) -> dict[str, list[tuple[str, int]]]:
         """Each facet's values with their counts over all the matching records, the
@@ -434,10 +477,7 @@ class SearchIndex:
         """The newest articles (linked to the record `linked_to`: about, mentioning, by
         it), for a feed: each with its entry fields; an index walk of `limit` rows."""
         db = self._db()
-        columns = (
-            "records.id, records.iri, records.title, records.date, records.modified, "
-            "records.summary"
-        )
+        columns = "records.id, records.iri, records.title, records.date, records.modified"
         if linked_to is None:
             rows = db.execute(
                 f"SELECT {columns} FROM records WHERE kind = 'article' "
@@ -452,7 +492,7 @@ class SearchIndex:
                 (linked_to, limit),
             ).fetchall()
         entries = []
-        for rowid, iri, title, date, modified, summary in rows:
+        for rowid, iri, title, date, modified in rows:
             links = db.execute(
                 "SELECT facet, value, role FROM links JOIN terms ON terms.term = links.term "
                 "WHERE id = ? ORDER BY value",
@@ -464,7 +504,7 @@ class SearchIndex:
                     "title": title,
                     "date": date,
                     "modified": modified or date,
-                    "summary": summary,
+                    "summary": self._summary(db, rowid),
                     "authors": [v for f, v, role in links if role == "author"],
                     "topics": [v for f, v, role in links if f == "topic"],
                 }

@@ -1,10 +1,12 @@
 """/ldes: the change stream between builds, a Linked Data Event Stream (W3C TREE): the
 stream at /ldes, its pages at /ldes/{n} oldest first; TriG by default, N-Quads or
 JSON-LD by Accept, and a page to read for a browser (text/html). A page before the last
-never changes: `Cache-Control: immutable`."""
+never changes: `Cache-Control: immutable`. A page whose file cannot be read back (a
+damaged build) is a 500 that says so, logged with the file."""
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 import pyoxigraph as ox
@@ -12,11 +14,20 @@ from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from ..serve.ldes import FORMATS, History, page_quads, serialize, stream_quads, version_iri
+from ..serve.ldes import (
+    FORMATS,
+    DamagedHistory,
+    History,
+    page_quads,
+    serialize,
+    stream_quads,
+    version_iri,
+)
 from .current import served
 from .errors import HttpError
 from .resources import local_href
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("ldes", __name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -132,7 +143,13 @@ def page(number: int, extension: str | None = None):
 
     quads = partial(page_quads, found, number, _stream_url(), _page_url, base)
     fmt = _chosen(extension)
-    if found.closed(number) and fmt is not None:  # the page to read names the page count
-        first_build = found.index["builds"][0]["id"]  # a history started again differs
-        return _respond(quads, fmt, html, f"ldes-{first_build}-{number}", IMMUTABLE)
-    return _respond(quads, fmt, html, f"{served().etag}-ldes-{number}", "public, max-age=60")
+    try:
+        if found.closed(number) and fmt is not None:  # the page to read names the page count
+            first_build = found.index["builds"][0]["id"]  # a history started again differs
+            return _respond(quads, fmt, html, f"ldes-{first_build}-{number}", IMMUTABLE)
+        return _respond(quads, fmt, html, f"{served().etag}-ldes-{number}", "public, max-age=60")
+    except DamagedHistory as error:
+        log.error("%s", error)
+        raise HttpError(
+            500, f"Page {number} of the change stream cannot be read: its build is damaged."
+        ) from None
