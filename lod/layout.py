@@ -294,7 +294,7 @@ ENTRIES = (
     Entry(
         f"{_BUILD}{CHANGES}/",
         "the change stream's history: every build's created, updated and deleted resources",
-        "`lod build` (carried over from the last build, one page added)",
+        "`lod build` (its full pages, gzipped, hard-linked from the last build; new pages added)",
         "`/ldes`",
         "never",
         "with its build only; deleting every build restarts the history",
