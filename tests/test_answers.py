@@ -222,6 +222,11 @@ def test_a_rebuild_keeps_the_answers_up_to_date(corpus_1k, tmp_path):
     assert sorted(rows(store, asked(store, per_org))) == sorted(rows(store, per_org))
     with sqlite3.connect(done.path / ANSWERS) as db:
         assert db.execute("select count(*) from ordered").fetchone()[0] > 0
+    # a headline is none of the answers': the next build links the file it has
+    path = article(data, 4)
+    path.write_text(path.read_text("utf-8").replace('headline: "', 'headline: "New: ', 1))
+    again = builder.build()
+    assert (again.path / ANSWERS).stat().st_ino == (done.path / ANSWERS).stat().st_ino
 
 
 def test_only_properties_linking_many_subjects_to_an_object_are_counted():

@@ -26,7 +26,9 @@ Tables:
 from __future__ import annotations
 
 import heapq
+import os
 import re
+import shutil
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
@@ -54,18 +56,23 @@ class Answers:
         self.counts: Counter = Counter()  # (class or "", property, object)
         self.literal: Counter = Counter()  # property: how many of its objects are not IRIs
         self.names: dict[URIRef, str] = {}  # each property's text
+        self.unwritten = True  # whether they changed since last written (`write`)
 
     def update(self, graph: Triples, before: dict | None = None) -> None:
         """Every subject of `graph` counted (`before` None), or the subjects of `before`
         (their pairs before an edit: what they counted is taken away) counted as they are
-        in `graph` now."""
+        in `graph` now, where what they count changed (not a headline, say)."""
         if before is None:
             for subject, pairs in graph.by_subject.items():
                 self._add(subject, pairs, 1)
+            self.unwritten = True
             return
         for subject, pairs in before.items():
-            self._add(subject, pairs, -1)
-            self._add(subject, graph.by_subject.get(subject, ()), 1)
+            now = graph.by_subject.get(subject, ())
+            if _counted_of(pairs) != _counted_of(now):
+                self._add(subject, pairs, -1)
+                self._add(subject, now, 1)
+                self.unwritten = True
 
     def _add(self, subject, pairs: Pairs, sign: int) -> None:
         # counted by their text: rdflib's terms compare in Python (equal terms are often
@@ -115,11 +122,18 @@ class Answers:
                 objects[p] += 1
         return sorted(p for p in triples if p not in +self.literal and triples[p] >= 2 * objects[p])
 
-    def write(self, folder: Path) -> None:
+    def write(self, folder: Path, last: Path | None = None) -> None:
         """answers.sqlite in `folder` (a build's), its rows in order: the same answers make
-        the same bytes, however they were brought up to date."""
+        the same bytes, however they were brought up to date. Unchanged since written in
+        the build `last` (the one served), that build's file is linked."""
         path = folder / ANSWERS
         path.unlink(missing_ok=True)
+        if not self.unwritten and last is not None and (last / ANSWERS).is_file():
+            try:
+                os.link(last / ANSWERS, path)
+            except OSError:
+                shutil.copyfile(last / ANSWERS, path)
+            return
         ordered, counted = self.ordered(), self.counted()
         wanted = set(counted)
         rows = sorted((*key, n) for key, n in self.counts.items() if n > 0 and key[1] in wanted)
@@ -152,6 +166,7 @@ class Answers:
                     ),
                 )
         db.close()
+        self.unwritten = False
 
 
 _SCHEMA = """
@@ -167,6 +182,17 @@ _KINDS = {XSD.date, XSD.dateTime}
 _TYPE = frozenset([RDF.type])
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+
+
+def _counted_of(pairs: Pairs) -> tuple:
+    """What of a subject's pairs its answers take: its links, its dates, and the properties
+    of its other values (how many of each)."""
+    links = frozenset(pair for pair in pairs if isinstance(pair[1], URIRef))
+    dates = frozenset(
+        pair for pair in pairs if isinstance(pair[1], Literal) and pair[1].datatype in _KINDS
+    )
+    others = sorted(str(p) for p, o in pairs if not isinstance(o, URIRef))
+    return links, dates, others
 
 
 def _kind(value: Literal) -> str:

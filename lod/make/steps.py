@@ -268,7 +268,7 @@ def _write(
     # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
     (path / RECONCILE_INDEX).write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
     (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
-    answers.write(path)
+    answers.write(path, Output(path.parent.parent).current)
     progress("changes")
     history = changes.previous_history(Output(path.parent.parent))
     diff = changes.record(path, history, parts, build_id, created.isoformat(), hashed)
