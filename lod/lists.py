@@ -10,6 +10,7 @@ memory. In the core: the build writes what the app reads.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -28,13 +29,50 @@ create index entries_by_iri on entries (iri);
 """
 
 
-def write(folder: Path, lists: dict[str, list[dict]]) -> None:
-    """lists.sqlite of `lists` (lists.json's content) in a build's `folder`."""
+def write(
+    folder: Path,
+    lists: dict[str, list[dict]],
+    last: Path | None = None,
+    touched: set[str] | None = None,
+) -> None:
+    """lists.sqlite of `lists` (lists.json's content) in a build's `folder`: the file of the
+    build `last` with the entries of the records `touched` written again, when every
+    record is where it was in the lists (an edit of a label, most edits); else whole."""
     path = folder / LISTS_INDEX
     path.unlink(missing_ok=True)
+    if last is not None and touched is not None and (last / LISTS_INDEX).is_file():
+        shutil.copyfile(last / LISTS_INDEX, path)
+        db = sqlite3.connect(path)
+        try:
+            patched = _patched(db, lists, touched)
+            db.commit()
+        finally:
+            db.close()
+        if patched:
+            return
+        path.unlink()
     with sqlite3.connect(path) as db:
         _fill(db, lists)
     db.close()
+
+
+def _patched(db: sqlite3.Connection, lists: dict[str, list[dict]], touched: set[str]) -> bool:
+    """Whether the entries of `touched` could be written in place: the records of each
+    kind in the same order as in `db`."""
+    for kind, entries in lists.items():
+        rows = db.execute("select iri from entries where kind = ? order by position", (kind,))
+        if [iri for (iri,) in rows] != [entry["iri"] for entry in entries]:
+            return False
+    db.executemany(
+        "update entries set entry = ? where kind = ? and position = ?",
+        (
+            (orjson.dumps(entry, option=_SORTED).decode(), kind, position)
+            for kind, entries in lists.items()
+            for position, entry in enumerate(entries)
+            if entry["iri"] in touched
+        ),
+    )
+    return True
 
 
 def _fill(db: sqlite3.Connection, lists: dict[str, list[dict]]) -> None:

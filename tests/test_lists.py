@@ -5,12 +5,20 @@ lists.json."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import sqlite3
+from pathlib import Path
 
 import pytest
 
+from lod import Settings, build
+from lod import lists as lists_module
 from lod.layout import LISTS, LISTS_INDEX
 from lod.lists import BATCH, Lists, write
+from lod.make.builder import Builder
+
+from .test_rebuild import article
 
 
 @pytest.fixture(params=["lists.sqlite", "lists.json only"])
@@ -45,3 +53,38 @@ def test_a_kind_is_read_a_batch_at_a_time_in_order(tmp_path):
     lists = Lists(tmp_path)
     assert BATCH < 2500 and list(lists.entries("article")) == entries
     assert lists.page("article", 2499, 50) == entries[2499:]
+
+
+def rows(path) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        found = db.execute("select * from entries order by kind, position").fetchall()
+    db.close()
+    return found
+
+
+def test_a_rebuild_writes_again_only_the_entries_it_touched(corpus_1k, tmp_path, monkeypatch):
+    """A label edited: the last build's lists.sqlite, that entry written again; a date
+    edited (the order changes): written whole. Either way what a fresh build writes."""
+    data = Path(shutil.copytree(corpus_1k, tmp_path / "data"))
+    builder = Builder(Settings(data=data, out=tmp_path / "out"))
+    builder.build()
+    whole = []
+    fill = lists_module._fill
+    monkeypatch.setattr(lists_module, "_fill", lambda *a: whole.append(1) or fill(*a))
+    path = article(data, 3)
+    # the same place in the lists (newest first, then by label)
+    path.write_text(path.read_text("utf-8").replace('"Article 3: ', '"Article 3: New: ', 1))
+    done = builder.build()
+    assert whole == []
+    fresh = build(Settings(data=data, out=tmp_path / "fresh", keep_state=0))
+    assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)
+    assert "New: " in json.dumps(Lists(done.path).entry(str(done.base) + "id/article/article-3"))
+    text = re.sub(
+        r"datePublished: .*", "datePublished: 2099-01-01", path.read_text("utf-8"), count=1
+    )
+    path.write_text(text)
+    whole.clear()  # (the fresh build wrote its own whole)
+    done = builder.build()
+    assert whole == [1]
+    fresh = build(Settings(data=data, out=tmp_path / "fresh-2", keep_state=0))
+    assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)

@@ -358,6 +358,9 @@ class Listings:
         self.lookups: Lookups | None = None  # those of the last index made, kept up to date
         self.ancestors = Ancestors()
         self.languages: tuple[str, ...] = ()  # the dataset's
+        # the records whose entries were made again since the lists were last written
+        # (None: every record's, as after a full build)
+        self.touched: set[str] | None = None
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
         """The entries of the records whose subject is in `changed` (every record's when
@@ -369,6 +372,10 @@ class Listings:
             self.lookups = None
         base, languages = conversion.dataset.base, conversion.dataset.languages
         self.languages = languages  # a change of dataset.yaml is a full build, a new Listings
+        if changed is None:
+            self.touched = None
+        elif self.touched is not None:
+            self.touched.update(str(s) for s in changed)
         for subject in records if changed is None else [s for s in changed if s in records]:
             said = Said(graph.by_subject.get(subject, ()))
             self.lists[subject] = list_entry(said, subject, languages)

@@ -261,7 +261,8 @@ def _write(
     progress("lists")
     lists = lists_by_kind(listings, validated.conversion)
     (path / LISTS).write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
-    write_lists(path, lists)
+    write_lists(path, lists, Output(path.parent.parent).current, listings.touched)
+    listings.touched = set()  # written: the next build writes again what it touches
     versions = Versions.of_lists(lists, info.languages).kept()
     (path / VERSIONS).write_bytes(orjson.dumps(versions, option=orjson.OPT_SORT_KEYS))
     names, values = listings.indexes(info.base)
