@@ -126,7 +126,7 @@ def _latest(text: str, top: CompValue, answers: Answers, count: Count) -> str | 
             first = answers.first(str(prop), descending, size, total)
             if first is None:
                 break
-            values = " ".join(ox.NamedNode(iri).__str__() for iri in first)
+            values = " ".join(str(ox.NamedNode(iri)) for iri in first)
             candidate = f"{text}\nVALUES ?{subject} {{ {values} }}\n"
             if len(first) >= total or count(candidate) >= top.length:
                 return candidate
