@@ -288,7 +288,7 @@ def disk(out: Path) -> dict:
     """Bytes on disk of the out folder `out`: its current build per part (a file shared
     with an older build counted in the older: what this build added), every build kept,
     the kept state (cache/), the whole folder."""
-    builds = sorted(p for p in (out / "builds").iterdir() if p.is_dir())
+    builds = sorted(p.resolve() for p in (out / "builds").iterdir() if p.is_dir())
     current = (out / "current").resolve()
     seen: set = set()
     for older in builds:
