@@ -74,10 +74,18 @@ DISK_PARTS = {
     "dumps": "the gzipped dumps (dataset.nt.gz, .ttl.gz, .jsonld.gz)",
     "changes": "the change stream's history (ldes/)",
     "search": "the full-text index (search.sqlite)",
-    "lists": "lists.json, reconcile.json, extend.jsonl, mixnmatch.tsv",
+    "lists": "lists (.json, .sqlite), versions.json, reconcile.json, extend.jsonl, mixnmatch.tsv",
+    "answers": "what some SPARQL queries are answered from (answers.sqlite)",
     "other": "the manifest, VoID, validation report, redirects, sums",
 }
-LISTS = {"lists.json", "reconcile.json", "extend.jsonl", "mixnmatch.tsv"}
+LISTS = {
+    "lists.json",
+    "lists.sqlite",
+    "versions.json",
+    "reconcile.json",
+    "extend.jsonl",
+    "mixnmatch.tsv",
+}
 
 
 # The child: a build as `lod build` makes it (lod.cli: a due snapshot of the state left to
@@ -281,6 +289,8 @@ def _part(name: str) -> str:
         return "changes"
     if name == "search.sqlite":
         return "search"
+    if name == "answers.sqlite":
+        return "answers"
     return "lists" if name in LISTS else "other"
 
 
