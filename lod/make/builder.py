@@ -506,8 +506,8 @@ def _in_place(found: Found, state: State, changed: list[str], old, new) -> tuple
 
 
 def _next(state: State, found, scanned, by_file, checked, findings, built) -> State:
-    """The state after an incremental build: the kept index, blocks, members, listings and
-    hashes (brought up to date in place) with what the build made anew."""
+    """The state after an incremental build: the kept index, blocks, members, listings,
+    hashes and answers (brought up to date in place) with what the build made anew."""
     return replace(
         state,
         found=found,
@@ -520,7 +520,7 @@ def _next(state: State, found, scanned, by_file, checked, findings, built) -> St
 
 
 def _advance(state: State, checked: Validated, changes: Before) -> None:
-    """The kept blocks and listings brought up to the edited graph."""
+    """The kept blocks, listings and answers brought up to the edited graph."""
     state.blocks.replace(checked.graph, changes)
     owners = {URIRef(str(s).split("#", 1)[0]) for s in changes}
     state.listings.update(checked.graph, checked.conversion, owners)
