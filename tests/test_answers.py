@@ -19,7 +19,7 @@ from lod.make.answers import Answers as Kept
 from lod.make.builder import Builder
 from lod.serve.guard import read, verify
 from lod.serve.pool import _Job
-from lod.serve.rewrite import Answers, answers_of, rewritten
+from lod.serve.rewrite import Answers, Given, Tally, answers_of, rewritten
 from lod.serve.store import EmbeddedStore
 from lod.triples import Triples
 from lod.vocab import RDF, SDO, XSD
@@ -41,10 +41,15 @@ def rows(store: EmbeddedStore, text: str) -> list[tuple]:
     return [tuple(str(value) for value in row) for row in store.query(text)]
 
 
-def asked(store: EmbeddedStore, text: str) -> str:
-    """The text the query workers give the engine for `text`."""
+def asked(store: EmbeddedStore, text: str) -> Given:
+    """What the query workers give the engine for `text`."""
     answers, tree = answers_of(store.path), verify(read(text), frozenset([GRAPH]))
     return rewritten(text, tree, answers, lambda t: len(rows(store, t)))
+
+
+def answered(store: EmbeddedStore, given: Given) -> list[tuple]:
+    """The rows of what the engine was given, from the store it was given."""
+    return rows(store if given.store is None else given.store, given.text)
 
 
 LATEST = [  # (query, the columns its order is on)
@@ -83,8 +88,8 @@ LATEST = [  # (query, the columns its order is on)
 def test_latest_first_is_answered_from_the_date_order(store, query, keys):
     text = P + query
     given = asked(store, text)
-    assert given != text and "\nVALUES ?a {" in given
-    expected, found = rows(store, text), rows(store, given)
+    assert given.store is None and "\nVALUES ?a {" in given.text
+    expected, found = rows(store, text), answered(store, given)
     assert len(found) == len(expected)
     assert [[row[k] for k in keys] for row in found] == [[row[k] for k in keys] for row in expected]
     every = set(rows(store, SLICE.sub(" ", text)))  # each row is one of the query's
@@ -121,10 +126,10 @@ def test_counts_per_value_are_answered_from_the_counts(store, query, ordered):
     text = P + query
     given = asked(store, text)
     if ordered is None:
-        assert given == text
+        assert given == Given(text)
         return
-    assert "VALUES" in given and "GROUP BY" not in given
-    expected, found = rows(store, text), rows(store, given)
+    assert isinstance(given.store, Tally) and "GROUP BY" not in given.text
+    expected, found = rows(store, text), answered(store, given)
     assert found == expected if ordered else sorted(found) == sorted(expected)
     assert expected and all(row[0] for row in expected)
 
@@ -153,24 +158,24 @@ def test_counts_per_value_are_answered_from_the_counts(store, query, ordered):
     ],
 )
 def test_other_queries_go_to_the_engine_as_asked(store, query):
-    assert asked(store, P + query) == P + query
+    assert asked(store, P + query) == Given(P + query)
 
 
 def test_the_query_workers_give_the_engine_the_rewritten_text(store):
     text = P + LATEST[0][0]
     job = _Job(store.path, read(text), ResultFormat.JSON, frozenset(), 1 << 20, None)
-    assert job._text(store, verify(job.query)) == asked(store, text) != text
+    assert job.given(store, verify(job.query)) == asked(store, text) != Given(text)
     dataset = read(text, [GRAPH])  # default-graph-uri: its own dataset
     other = _Job(store.path, dataset, ResultFormat.JSON, frozenset(), 1 << 20, None)
-    assert other._text(store, verify(other.query)) == text
+    assert other.given(store, verify(other.query)) == Given(text)
 
 
 def test_without_answers_or_with_damaged_ones_the_engine_answers(store, tmp_path):
     text = P + LATEST[0][0]
-    assert rewritten(text, verify(read(text)), None, len) == text
+    assert rewritten(text, verify(read(text)), None, len) == Given(text)
     damaged = tmp_path / ANSWERS
     damaged.write_bytes(b"not an SQLite file at all" * 100)
-    assert rewritten(text, verify(read(text)), Answers(damaged), len) == text
+    assert rewritten(text, verify(read(text)), Answers(damaged), len) == Given(text)
     folder = tmp_path / "build"
     (folder / "store").mkdir(parents=True)
     assert answers_of(folder / "store") is None  # a build made before answers were kept
@@ -215,11 +220,11 @@ def test_a_rebuild_keeps_the_answers_up_to_date(corpus_1k, tmp_path):
     done = builder.build()
     store = EmbeddedStore(done.store_path)
     latest = P + "SELECT ?a WHERE { ?a schema:datePublished ?d } ORDER BY DESC(?d) LIMIT 1"
-    assert rows(store, asked(store, latest)) == [
+    assert answered(store, asked(store, latest)) == [
         ("<https://bench.example.org/id/article/article-3>",)
     ]
     per_org = P + "SELECT ?o (COUNT(?a) AS ?n) WHERE { ?a schema:publisher ?o } GROUP BY ?o"
-    assert sorted(rows(store, asked(store, per_org))) == sorted(rows(store, per_org))
+    assert sorted(answered(store, asked(store, per_org))) == sorted(rows(store, per_org))
     with sqlite3.connect(done.path / ANSWERS) as db:
         assert db.execute("select count(*) from ordered").fetchone()[0] > 0
     # a headline is none of the answers': the next build links the file it has

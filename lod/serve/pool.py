@@ -52,7 +52,7 @@ from ..errors import (
 from ..formats import Format, ResultFormat
 from ..layout import MANIFEST
 from .guard import Query, verify
-from .rewrite import answers_of, rewritten
+from .rewrite import Given, answers_of, rewritten
 from .store import MEMORY_BYTES_PER_TRIPLE, EmbeddedStore, MemoryStore, Store
 
 MiB = 1024 * 1024
@@ -90,8 +90,9 @@ class _Job:
     def run(self, store: Store, timeout: float, tree=None) -> bytes:
         """The query run by `store` (checked already, and read as `tree`: then given to the
         engine as lod.serve.rewrite says), in `fmt`."""
-        return store.run(
-            self._text(store, tree),
+        given = self.given(store, tree)
+        return (store if given.store is None else given.store).run(
+            given.text,
             self.query.form,
             accept_results=ResultFormat.JSON if self.query.is_graph else self.fmt,
             accept_graph=self.fmt if self.query.is_graph else Format.TURTLE,
@@ -102,10 +103,12 @@ class _Job:
             max_bytes=self.max_bytes,
         )
 
-    def _text(self, store: Store, tree) -> str:
+    def given(self, store: Store, tree) -> Given:
+        """What the engine is given: the query as asked, or rewritten from the build's
+        answers (not for a query over a dataset of its own, nor a remote store)."""
         query = self.query
         if tree is None or query.default_graphs or query.named_graphs is not None:
-            return query.text
+            return Given(query.text)
         answers = answers_of(store.path) if isinstance(store, EmbeddedStore) else None
 
         def count(text: str) -> int:

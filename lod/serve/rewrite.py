@@ -10,8 +10,10 @@ the archive, given to it rewritten:
   candidates are tried, up to what the build kept, then the query runs as asked.
 * **Counts per value**: `SELECT ?o (COUNT(?s) AS ?n) WHERE { ?s a C ; p ?o } GROUP BY ?o`
   (the class optional; COUNT(?s), COUNT(*) or COUNT(DISTINCT ?s); projected, ordered by
-  ?o or ?n and sliced in any way): the build's counts become a `VALUES (?o ?n)` table,
-  given to a query of the same projection, order and slice.
+  ?o or ?n and sliced in any way): the build's counts of that class and property, made a
+  small store in memory (`Tally`, one triple a value: kept by the query worker), answer a
+  query of the same projection, order and slice (a `VALUES` table of the 30,000 counts
+  of 300k articles took the engine 0.3 s to read; the store answers in 55 ms).
 
 Anything else, a query over a dataset of its own (FROM, default-graph-uri), or a build with
 no answers goes to the engine as asked. The rows are what the engine would give; only the
@@ -23,6 +25,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,9 +36,11 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from ..layout import ANSWERS
 from ..vocab import RDF
+from .store import EmbeddedStore
 
 FIRST = 4  # candidates first tried, times the rows the page needs
 GROWTH = 8  # and then, each time they do not fill it
+INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")  # what COUNT gives
 _MAYBE = re.compile(r"\b(?:ORDER|GROUP)\s+BY\b", re.IGNORECASE)
 
 Count = Callable[[str], int]  # how many rows a query gives
@@ -71,6 +76,12 @@ class Answers:
             last = key
         return subjects if len(subjects) == total else None
 
+    @lru_cache(maxsize=16)  # noqa: B019 (an Answers lives as long as its build's worker)
+    def tally(self, cls: str, prop: str) -> Tally | None:
+        """The counts of `prop` (by subjects of `cls`) as a store: made once, kept."""
+        rows = self.counts(cls, prop)
+        return None if rows is None else Tally(rows)
+
     def counts(self, cls: str, prop: str) -> list[tuple[str, int]] | None:
         """How many subjects (of class `cls`, "" for any) link to each object by `prop`;
         None when `prop` is not counted."""
@@ -86,6 +97,20 @@ class Answers:
         ).fetchall()
 
 
+class Tally(EmbeddedStore):
+    """The counts of one class and property as a store in memory: `<o> COUNT n` a value."""
+
+    COUNT = ox.NamedNode("urn:lod:count")
+
+    def __init__(self, rows: list[tuple[str, int]]):  # (no store files: no EmbeddedStore's)
+        self.path = None
+        self.oxigraph = ox.Store()
+        self.oxigraph.bulk_extend(
+            ox.Quad(ox.NamedNode(o), self.COUNT, ox.Literal(str(n), datatype=INTEGER))
+            for o, n in rows
+        )
+
+
 @lru_cache(maxsize=4)
 def answers_of(store: Path) -> Answers | None:
     """The answers of the build whose store is `store` (None: a build without them)."""
@@ -93,22 +118,33 @@ def answers_of(store: Path) -> Answers | None:
     return Answers(path) if path.is_file() else None
 
 
-def rewritten(text: str, tree, answers: Answers | None, count: Count) -> str:
+@dataclass(frozen=True)
+class Given:
+    """What the engine is given for a query: a text, and the store to run it on (None: the
+    build's)."""
+
+    text: str
+    store: EmbeddedStore | None = None
+
+
+def rewritten(text: str, tree, answers: Answers | None, count: Count) -> Given:
     """What to give the engine for a checked query, read as `tree` (its parse, which this
-    may change): a rewritten text, or `text` itself. `count` runs a query and counts its
+    may change): a rewritten query, or `text` itself. `count` runs a query and counts its
     rows (to know whether the candidates fill the page)."""
+    asked = Given(text)
     if answers is None or not _MAYBE.search(text) or "valuesClause" in tree[1]:
-        return text
+        return asked
     try:
         query = translateQuery(tree).algebra
     except Exception:  # rdflib fails on some valid queries: they go as they are
-        return text
+        return asked
     if query.name != "SelectQuery" or query.datasetClause:
-        return text
+        return asked
     try:
-        return _latest(text, query.p, answers, count) or _counted(query.p, answers) or text
+        latest = _latest(text, query.p, answers, count)
+        return Given(latest) if latest else _counted(query.p, answers) or asked
     except sqlite3.Error:  # a damaged answers.sqlite: the engine answers, as it would without
-        return text
+        return asked
 
 
 def _latest(text: str, top: CompValue, answers: Answers, count: Count) -> str | None:
@@ -152,7 +188,7 @@ def _dated(pattern: CompValue, value: Variable) -> Iterator[tuple[Variable, URIR
         yield from _dated(pattern.p2, value)
 
 
-def _counted(top: CompValue, answers: Answers) -> str | None:
+def _counted(top: CompValue, answers: Answers) -> Given | None:
     slice_ = top if top.name == "Slice" else None
     node = top.p if slice_ is not None else top
     distinct = node.name == "Distinct"
@@ -173,16 +209,15 @@ def _counted(top: CompValue, answers: Answers) -> str | None:
     named = {names.get(res): role for res, role in aggregates.items()}
     if len(named) != 2 or None in named or set(named.values()) != {"n", "o"}:
         return None
-    table = answers.counts(str(cls or ""), str(prop))
-    if table is None:
+    tally = answers.tally(str(cls or ""), str(prop))
+    if tally is None:
         return None
     by_role = {role: var for var, role in named.items()}
     shown = [f"?{v}" for v in project.PV]
     if any(v not in named for v in project.PV):
         return None
-    rows = " ".join(f"({ox.NamedNode(o)} {n})" for o, n in table)
     query = f"SELECT {'DISTINCT ' if distinct else ''}{' '.join(shown)} WHERE {{ "
-    query += f"VALUES (?{by_role['o']} ?{by_role['n']}) {{ {rows} }} }}"
+    query += f"?{by_role['o']} {Tally.COUNT} ?{by_role['n']} }}"
     if order is not None:
         conditions = [
             f"{c.order or 'ASC'}(?{c.expr})" for c in order.expr if isinstance(c.expr, Variable)
@@ -194,7 +229,7 @@ def _counted(top: CompValue, answers: Answers) -> str | None:
         query += f" OFFSET {slice_.start or 0}"
         if slice_.length is not None:
             query += f" LIMIT {slice_.length}"
-    return query
+    return Given(query, tally)
 
 
 def _count_of(node: CompValue):
