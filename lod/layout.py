@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,14 @@ def change_page(number: int, full: bool) -> str:
     for a full page (gzipped: it never changes again), 000001.jsonl for the last one while
     it is being filled."""
     return f"{number:06d}.jsonl.gz" if full else f"{number:06d}.jsonl"
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    """An SQLite file of a build (search.sqlite, lists.sqlite, answers.sqlite), opened to
+    read from any thread: a build never changes once written, so no lock is taken and no
+    journal looked for (`immutable`)."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
 
 def dump_name(fmt: Format) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import orjson
 
-from .layout import LISTS, LISTS_INDEX
+from .layout import LISTS, LISTS_INDEX, read_only
 
 BATCH = 1000  # entries read at a time when going through a kind
 _SORTED = orjson.OPT_SORT_KEYS
@@ -105,8 +105,7 @@ class Lists:
                 return self.memory.execute(sql, args).fetchall()
         db = getattr(self.local, "db", None)
         if db is None:
-            uri = f"file:{self.folder / LISTS_INDEX}?mode=ro"
-            db = self.local.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            db = self.local.db = read_only(self.folder / LISTS_INDEX)
         return db.execute(sql, args).fetchall()
 
     def count(self, kind: str) -> int:

@@ -15,11 +15,11 @@ from rdflib import Literal, URIRef
 from lod import Settings, build
 from lod.formats import ResultFormat
 from lod.layout import ANSWERS
-from lod.make.answers import Answers as Kept
+from lod.make.answers import Answers
 from lod.make.builder import Builder
 from lod.serve.guard import read, verify
 from lod.serve.pool import _Job
-from lod.serve.rewrite import Answers, Given, Tally, answers_of, rewritten
+from lod.serve.rewrite import AnswersFile, Given, Tally, answers_of, rewritten
 from lod.serve.store import EmbeddedStore
 from lod.triples import Triples
 from lod.vocab import RDF, SDO, XSD
@@ -175,7 +175,7 @@ def test_without_answers_or_with_damaged_ones_the_engine_answers(store, tmp_path
     assert rewritten(text, verify(read(text)), None, len) == Given(text)
     damaged = tmp_path / ANSWERS
     damaged.write_bytes(b"not an SQLite file at all" * 100)
-    assert rewritten(text, verify(read(text)), Answers(damaged), len) == Given(text)
+    assert rewritten(text, verify(read(text)), AnswersFile(damaged), len) == Given(text)
     folder = tmp_path / "build"
     (folder / "store").mkdir(parents=True)
     assert answers_of(folder / "store") is None  # a build made before answers were kept
@@ -196,7 +196,7 @@ def test_what_the_build_keeps_follows_the_data():
             (other, SDO.mentions, Literal("a name")),
         ]
     )
-    kept = Kept()
+    kept = Answers()
     kept.update(graph)
     # two values of startDate for one subject; dateModified zoned and not: no order
     assert kept.ordered() == [str(SDO.datePublished)]
@@ -244,6 +244,6 @@ def test_only_properties_linking_many_subjects_to_an_object_are_counted():
         + [(a, SDO.image, URIRef(f"{a}.jpg")) for a in articles]
         + [(a, SDO.about, URIRef(f"http://example.org/t{n % 2}")) for n, a in enumerate(articles)]
     )
-    kept = Kept()
+    kept = Answers()
     kept.update(graph)
     assert kept.counted() == [str(SDO.about), str(SDO.publisher)]

@@ -123,25 +123,25 @@ def test_a_dataset_in_french_first_tags_plain_strings_french(tmp_path):
     }
 
 
-def test_name_at_language_keys_in_yaml_join_the_map(tmp_path):
+def with_mia_line(tmp_path: Path, line: str) -> Path:
+    """A copy of data/ whose NGOs (mia-mga and the association it acts for) have one line
+    more."""
     data = copy(tmp_path / "data")
     organisations = data / "organisations" / "organisations.yaml"
-    text = organisations.read_text("utf-8").replace(
-        "  type: NGO\n", "  name@fr: Association internationale de la Miséricorde\n  type: NGO\n"
-    )
+    text = organisations.read_text("utf-8").replace("  type: NGO\n", f"  {line}\n  type: NGO\n")
     organisations.write_text(text, "utf-8")
+    return data
+
+
+def test_name_at_language_keys_in_yaml_join_the_map(tmp_path):
+    data = with_mia_line(tmp_path, "name@fr: Association internationale de la Miséricorde")
     checked = validated(Settings(data=data, out=tmp_path / "dist"))
     names = set(checked.graph.objects(URIRef(f"{ID}organisation/mia-mga"), SDO.name))
     assert Literal("Association internationale de la Miséricorde", lang="fr") in names
 
 
 def test_a_second_value_in_one_language_fails_at_its_file_and_field(tmp_path):
-    data = copy(tmp_path / "data")
-    organisations = data / "organisations" / "organisations.yaml"
-    text = organisations.read_text("utf-8").replace(
-        "  type: NGO\n", "  name@en: MIA-MGA\n  type: NGO\n"
-    )
-    organisations.write_text(text, "utf-8")
+    data = with_mia_line(tmp_path, "name@en: MIA-MGA")
     with pytest.raises(BuildFailed) as failed:
         validated(Settings(data=data, out=tmp_path / "dist"))
     (error,) = failed.value.errors

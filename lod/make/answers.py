@@ -41,6 +41,7 @@ from rdflib import Literal, URIRef
 from ..layout import ANSWERS
 from ..triples import Triples
 from ..vocab import RDF, XSD
+from .convert.values import DATE
 
 ORDERED = 10_000  # subjects kept at each end of a date property's order
 Pairs = Iterable[tuple]
@@ -180,7 +181,6 @@ create table properties (property text, use text, total integer,
 """
 _KINDS = {XSD.date, XSD.dateTime}
 _TYPE = frozenset([RDF.type])
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 
 
@@ -199,7 +199,7 @@ def _kind(value: Literal) -> str:
     """What a date value's order is comparable with: `date`, `dateTime` with a time zone
     (`zoned`), without (`local`); `other` for a lexical form this module cannot order."""
     text, is_date = str(value), value.datatype == XSD.date
-    if not (_DATE if is_date else _DATE_TIME).fullmatch(text):
+    if not (DATE if is_date else _DATE_TIME).fullmatch(text):
         return "other"
     try:
         if is_date:

@@ -34,7 +34,7 @@ from rdflib import URIRef, Variable
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from ..layout import ANSWERS
+from ..layout import ANSWERS, read_only
 from ..vocab import RDF
 from .store import EmbeddedStore
 
@@ -47,11 +47,11 @@ _MAYBE = re.compile(r"\b(?:ORDER|GROUP)\s+BY\b", re.IGNORECASE)
 Count = Callable[[str], int]  # how many rows a query gives
 
 
-class Answers:
-    """A build's answers.sqlite, read-only."""
+class AnswersFile:
+    """A build's answers.sqlite (lod.make.answers wrote it), read-only."""
 
     def __init__(self, path: Path):
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.db = read_only(path)
 
     def total(self, prop: str) -> int | None:
         """How many subjects have a value of the date property `prop`; None when it is not
@@ -77,7 +77,7 @@ class Answers:
             last = key
         return subjects if len(subjects) == total else None
 
-    @lru_cache(maxsize=TALLIES)  # noqa: B019 (an Answers lives as long as its build is served)
+    @lru_cache(maxsize=TALLIES)  # noqa: B019 (an AnswersFile lives as long as its build is served)
     def tally(self, cls: str, prop: str) -> Tally | None:
         """The counts of `prop` (by subjects of `cls`) as a store: made once, the last
         TALLIES kept (each about 640 bytes a value: 64 MB for 100,000 organisations)."""
@@ -114,10 +114,10 @@ class Tally(EmbeddedStore):
 
 
 @lru_cache(maxsize=2)  # the build served, and the one before while a query on it ends
-def answers_of(store: Path) -> Answers | None:
+def answers_of(store: Path) -> AnswersFile | None:
     """The answers of the build whose store is `store` (None: a build without them)."""
     path = store.parent / ANSWERS
-    return Answers(path) if path.is_file() else None
+    return AnswersFile(path) if path.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class Given:
     store: EmbeddedStore | None = None
 
 
-def rewritten(text: str, tree, answers: Answers | None, count: Count) -> Given:
+def rewritten(text: str, tree, answers: AnswersFile | None, count: Count) -> Given:
     """What to give the engine for a checked query, read as `tree` (its parse, which this
     may change): a rewritten query, or `text` itself. `count` runs a query and counts its
     rows (to know whether the candidates fill the page)."""
@@ -149,7 +149,7 @@ def rewritten(text: str, tree, answers: Answers | None, count: Count) -> Given:
         return asked
 
 
-def _latest(text: str, top: CompValue, answers: Answers, count: Count) -> str | None:
+def _latest(text: str, top: CompValue, answers: AnswersFile, count: Count) -> str | None:
     if top.name != "Slice" or top.length is None:
         return None
     project = top.p.p if top.p.name in ("Distinct", "Reduced") else top.p
@@ -190,7 +190,7 @@ def _dated(pattern: CompValue, value: Variable) -> Iterator[tuple[Variable, URIR
         yield from _dated(pattern.p2, value)
 
 
-def _counted(top: CompValue, answers: Answers) -> Given | None:
+def _counted(top: CompValue, answers: AnswersFile) -> Given | None:
     slice_ = top if top.name == "Slice" else None
     node = top.p if slice_ is not None else top
     distinct = node.name == "Distinct"

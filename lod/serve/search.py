@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..errors import BadSearch, NoBuild, QueryTimeout
 from ..fulltext import MASK, SHIFT, TOKEN, VERSION, Words, canonical, primary, words_of
-from ..layout import SEARCH_INDEX
+from ..layout import SEARCH_INDEX, read_only
 
 MAX_CHARS = 1000  # past it, 400
 MAX_TERMS = 16
@@ -293,10 +293,7 @@ class SearchIndex:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(
-                f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False
-            )
-            self._local.db = db
+            db = self._local.db = read_only(self.path)
         return db
 
     def search(
