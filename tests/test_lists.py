@@ -88,3 +88,11 @@ def test_a_rebuild_writes_again_only_the_entries_it_touched(corpus_1k, tmp_path,
     assert whole == [1]
     fresh = build(Settings(data=data, out=tmp_path / "fresh-2", keep_state=0))
     assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)
+
+
+def test_a_build_in_a_folder_whose_name_a_uri_would_cut_is_read(tmp_path):
+    """`#`, `?` and `%` in the path: the file is opened by its escaped URI."""
+    folder = tmp_path / "dist #1 ?x=%20"
+    folder.mkdir()
+    write(folder, {"article": [{"iri": "http://example.org/id/article/a", "label": "A"}]})
+    assert Lists(folder).count("article") == 1
