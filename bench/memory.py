@@ -64,15 +64,16 @@ if sys.argv[3] == "sizes":
 
     v = state.validated
     parts = [
-        ("graph (Triples: rdflib terms in sets per subject)", v.conversion.triples),
+        ("blocks (sorted N-Triples lines per subject)", state.blocks),
+        ("graph (terms per subject, those not left to the blocks' lines)", v.conversion.triples),
         ("records (by_file, conversion.records, index)",
          (state.by_file, v.conversion.records, v.conversion.index)),
         ("validation index (shacl.Data)", v.data),
         ("findings and report", (state.findings, v.report)),
-        ("blocks (sorted N-Triples lines per subject)", state.blocks),
         ("members (gzip members of every part, 3 formats)", state.members),
         ("listings", state.listings),
         ("hashed (change stream)", state.hashed),
+        ("answers (counts and date orders)", state.answers),
         ("census, description, found", (v.census, v.description, state.found)),
     ]
     figures["parts"] = {name: deep(obj) for name, obj in parts}

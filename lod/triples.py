@@ -9,7 +9,7 @@ parts that need one (a validation chunk, a test).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -45,6 +45,14 @@ class Triples:
             self.by_subject[subject] = pairs
         else:
             self.by_subject.pop(subject, None)
+
+    def about(self, subject: Node) -> Collection[tuple[Node, Node]]:
+        """What is said of `subject`, to read, not to change. A graph a build has let go
+        of keeps its pairs as N-Triples lines, read back when asked for (by_subject is then
+        a lod.make.parts.ReadBack): read this way, they are not kept again."""
+        if isinstance(self.by_subject, dict):
+            return self.by_subject.get(subject, ())
+        return self.by_subject.peek(subject)
 
     def __len__(self) -> int:
         return sum(map(len, self.by_subject.values()))

@@ -16,6 +16,7 @@ from rdflib import BNode, Literal, URIRef
 from lod import Settings, build
 from lod.config import SHAPES_DIR
 from lod.formats import Format
+from lod.make import Builder
 from lod.make.convert import convert
 from lod.make.parts import LONGEST, UNREAD, Blocks, ReadBack
 from lod.make.sources import load
@@ -238,6 +239,33 @@ def test_a_graph_read_back_from_its_blocks_is_the_graph(source, corpus):
     read.setdefault(URIRef("urn:x:new"), set()).add((RDF.type, SDO.Article))
     del read[some]
     assert URIRef("urn:x:new") in read and some not in read and len(read) == len(graph)
+
+
+def test_a_graph_read_back_is_read_without_being_kept_by_about(corpus):
+    """Triples.about reads a subject read back from its lines without keeping its pairs
+    (what a full pass, the search index's, must not hold), and gives the kept pairs of one
+    already read, changed or not."""
+    triples = converted(corpus).triples
+    graph = dict(triples.by_subject)
+    some, other = list(graph)[:2]
+    triples.by_subject = ReadBack(list(graph), Blocks.of(triples).lines)
+    assert triples.about(some) == graph[some]
+    assert triples.about(URIRef("urn:x:none")) == set()
+    assert all(found is UNREAD for found in triples.by_subject.pairs.values())
+    triples.remove([(other, *next(iter(graph[other])))])  # read, kept and changed
+    assert triples.about(other) == graph[other] - {next(iter(graph[other]))}
+
+
+def test_a_full_build_lets_go_of_its_graph_once_written(corpus, tmp_path):
+    """Once its dumps' lines are made, a full build keeps its graph as those lines, read
+    back when asked for, and nothing after (the search index of every record) reads it
+    back for good: what the Builder holds is the lines, not the terms."""
+    builder = Builder(Settings(data=corpus, out=tmp_path / "out", keep_state=False))
+    builder.build()
+    checked = builder.state.validated
+    assert isinstance(checked.graph.by_subject, ReadBack)
+    assert checked.data.by_subject is checked.graph.by_subject
+    assert all(found is UNREAD for found in checked.graph.by_subject.pairs.values())
 
 
 def test_a_dump_is_a_series_of_gzip_members(corpus, tmp_path):

@@ -375,16 +375,16 @@ def test_robots_keep_crawlers_off_searches(client):
 def test_a_record_linked_twice_takes_the_first_role_whatever_the_order(reverse):
     """about + mentions of one topic: the index says `about`, in whichever order the pairs of
     a subject's set come (they came in hash order, and two builds of data/ differed)."""
-    from types import SimpleNamespace
-
     from rdflib import Literal, URIRef
 
     from lod.make.search_index import entry
+    from lod.triples import Triples
     from lod.vocab import SDO
 
     base = "https://example.org/"
     article, topic = URIRef(f"{base}id/article/a"), URIRef(f"{base}id/topic/t")
     pairs = [(SDO.headline, Literal("A")), (SDO.about, topic), (SDO.mentions, topic)]
-    graph = SimpleNamespace(by_subject={article: pairs[::-1] if reverse else pairs})
+    graph = Triples()
+    graph.by_subject[article] = pairs[::-1] if reverse else pairs  # in this order
     _, links = entry(graph, article, "article", base, "en")
     assert links == [("topic", str(topic), "about")]

@@ -64,9 +64,8 @@ class Answers:
         (their pairs before an edit: what they counted is taken away) counted as they are
         in `graph` now, where what they count changed (not a headline, say)."""
         if before is None:
-            for subject, pairs in graph.by_subject.items():
-                self._add(subject, pairs, 1)
-            self.unwritten = True
+            for subject in graph.by_subject:
+                self.add(subject, graph.about(subject))
             return
         for subject, pairs in before.items():
             now = graph.by_subject.get(subject, ())
@@ -74,6 +73,11 @@ class Answers:
                 self._add(subject, pairs, -1)
                 self._add(subject, now, 1)
                 self.unwritten = True
+
+    def add(self, subject, pairs: Pairs) -> None:
+        """A subject new to the graph counted."""
+        self._add(subject, pairs, 1)
+        self.unwritten = True
 
     def _add(self, subject, pairs: Pairs, sign: int) -> None:
         # counted by their text: rdflib's terms compare in Python (equal terms are often

@@ -269,17 +269,27 @@ class Builder:
         sources = assemble(found, by_file, errors)
         checked = validated(self.settings, self.progress, sources)
         self.progress("ntriples")
+        graph, records = checked.graph.by_subject, checked.conversion.records
+        listings, answers = Listings(), Answers()
+
+        def made(subject: Node, pairs: set) -> None:
+            """A subject's block made: its pairs listed, counted, and let go of (the
+            listings grow as the graph shrinks, not on top of it)."""
+            answers.add(subject, pairs)
+            if subject in records:
+                listings.add(subject, pairs, checked.conversion)
+            graph[subject] = None
+
         try:
-            blocks = Blocks.of(checked.graph, self._spill(out))
-        except OSError:  # no room for the lines' file (a full disk, no cache folder)
-            blocks = Blocks.of(checked.graph)  # held in memory, as they were before
+            blocks = Blocks.of(checked.graph, self._spill(out), made)
+        except OSError as exc:  # the lines' file could not be written (a full disk)
+            raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
+        # what reads the graph from here on reads it once (the search index) or a few
+        # subjects at a time (the next builds): from the blocks' lines
+        checked.read_back(list(graph), blocks.lines)
         parts = blocks.parts()
         members = state.members if state else Members()
         hashed = state.hashed if state else Hashed()
-        listings = Listings()
-        listings.update(checked.graph, checked.conversion)
-        answers = Answers()
-        answers.update(checked.graph)
         kept = self._permanence(out, checked.conversion)
         fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
         kept_parts = (members, listings, hashed, answers)
@@ -392,11 +402,15 @@ class Builder:
             raise
         return checked, changes, findings
 
-    def _spill(self, out: Output) -> Lines:
+    def _spill(self, out: Output) -> Lines | None:
         """A new file for this build's N-Triples lines: kept with its state, or (no state
-        kept) gone with the process."""
+        kept) gone with the process; None (held in memory) when none can be made (no cache
+        folder)."""
         name = f"{time.time_ns()}-{os.getpid()}"
-        return Lines(out.state_lines(name), temporary=not self.settings.keep_state)
+        try:
+            return Lines(out.state_lines(name), temporary=not self.settings.keep_state).opened()
+        except OSError:
+            return None
 
     def _permanence(self, out: Output, conversion: Conversion) -> permanence.Permanence:
         return permanence.check(

@@ -370,26 +370,30 @@ class Listings:
             del self.lists[gone]
             self.counts.subtract(self.names.pop(gone).counted)
             self.lookups = None
-        base, languages = conversion.dataset.base, conversion.dataset.languages
-        self.languages = languages  # a change of dataset.yaml is a full build, a new Listings
         if changed is None:
             self.touched = None
         elif self.touched is not None:
             self.touched.update(str(s) for s in changed)
         for subject in records if changed is None else [s for s in changed if s in records]:
-            said = Said(graph.by_subject.get(subject, ()))
-            self.lists[subject] = list_entry(said, subject, languages)
-            record = records[subject]
-            entry = Indexed.of(names_entry(said, subject, record, base, self.ancestors, languages))
-            old = self.names.get(subject)
-            if old is None:
-                self.lookups = None
-            else:
-                self.counts.subtract(old.counted)
-                if self.lookups is not None:
-                    self.lookups.replace(old, entry)
-            self.names[subject] = entry
-            self.counts.update(entry.counted)
+            self.add(subject, graph.about(subject), conversion)
+
+    def add(self, subject: URIRef, pairs: Iterable[tuple], conversion: Conversion) -> None:
+        """The entries of the record `subject` made (again) of its pairs."""
+        base, languages = conversion.dataset.base, conversion.dataset.languages
+        self.languages = languages  # a change of dataset.yaml is a full build, a new Listings
+        said = Said(pairs)
+        self.lists[subject] = list_entry(said, subject, languages)
+        record = conversion.records[subject]
+        entry = Indexed.of(names_entry(said, subject, record, base, self.ancestors, languages))
+        old = self.names.get(subject)
+        if old is None:
+            self.lookups = None
+        else:
+            self.counts.subtract(old.counted)
+            if self.lookups is not None:
+                self.lookups.replace(old, entry)
+        self.names[subject] = entry
+        self.counts.update(entry.counted)
 
     def indexes(self, base: str) -> tuple[dict, bytes]:
         """reconcile.json and extend.jsonl, as `indexes` makes them of every entry."""

@@ -20,7 +20,7 @@ import hashlib
 import os
 import re
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
 
 import pyoxigraph
@@ -85,14 +85,23 @@ class Blocks:
         self.made: dict[tuple[bytes, ...], Part] = {}  # the last parts, by their keys
 
     @classmethod
-    def of(cls, triples: Triples, spill: Lines | None = None) -> Blocks:
+    def of(
+        cls,
+        triples: Triples,
+        spill: Lines | None = None,
+        then: Callable[[Node, set], None] | None = None,
+    ) -> Blocks:
         """The blocks of `triples`; with `spill`, their lines kept in its file, not in
-        memory."""
+        memory. `then` is given each subject and its pairs once its block is made (it may
+        let go of them: the blocks are made one subject at a time)."""
         blocks = cls()
         if spill is not None:
             blocks.lines = spill
-        for key, lines in _blocks(triples, triples.by_subject):
+        by_subject = triples.by_subject
+        for subject, key, lines in _blocks(triples, by_subject):
             blocks.lines[key] = lines
+            if then is not None:
+                then(subject, by_subject[subject])
         blocks.order = sorted(blocks.lines)
         blocks.cuts = {key for key in blocks.order if _cuts(key)}
         _flush(blocks.lines)
@@ -109,7 +118,7 @@ class Blocks:
                 del self.lines[key]
                 del self.order[bisect_left(self.order, key)]
         fresh = _blocks(triples, [s for s in subjects if triples.by_subject.get(s)])
-        for key, lines in fresh:
+        for _, key, lines in fresh:
             self.lines[key] = lines
             insort(self.order, key)
             if _cuts(key):
@@ -158,11 +167,20 @@ class ReadBack(MutableMapping):
 
     def _pairs(self, subject: Node, found):
         if found is UNREAD:
-            parsed = pyoxigraph.parse(self.lines[_key(subject)], format=NT)
-            found = self.pairs[subject] = {
-                (from_oxigraph(t.predicate), from_oxigraph(t.object)) for t in parsed
-            }
+            found = self.pairs[subject] = self._parsed(subject)
         return found
+
+    def _parsed(self, subject: Node) -> set:
+        parsed = pyoxigraph.parse(self.lines[_key(subject)], format=NT)
+        return {(from_oxigraph(t.predicate), from_oxigraph(t.object)) for t in parsed}
+
+    def peek(self, subject: Node) -> set:
+        """The subject's pairs (none when it is not in the graph), read back without
+        keeping them when they were not yet: to read, not to change."""
+        found = self.pairs.get(subject, MISSING)
+        if found is MISSING:
+            return set()
+        return self._parsed(subject) if found is UNREAD else found
 
     def __getitem__(self, subject: Node) -> set:
         return self._pairs(subject, self.pairs[subject])
@@ -200,15 +218,15 @@ def _cuts(key: bytes) -> bool:
     return int.from_bytes(digest) % CUT == 0
 
 
-def _blocks(triples: Triples, subjects: Iterable[Node]) -> Iterator[tuple[bytes, bytes]]:
-    """Each subject's key and lines, sorted (as text: code point order is UTF-8's byte
-    order), one subject at a time."""
+def _blocks(triples: Triples, subjects: Iterable[Node]) -> Iterator[tuple[Node, bytes, bytes]]:
+    """Each subject, its key and its lines, sorted (as text: code point order is UTF-8's
+    byte order), one subject at a time."""
     written = _Written()
     by_subject = triples.by_subject
     for subject in subjects:
         key = written(subject) + " "
         lines = sorted({f"{key}{written(p)} {written(o)} .\n" for p, o in by_subject[subject]})
-        yield key.encode("utf-8"), "".join(lines).encode("utf-8")
+        yield subject, key.encode("utf-8"), "".join(lines).encode("utf-8")
 
 
 def _flush(lines) -> None:
@@ -255,6 +273,11 @@ class Lines(MutableMapping):
         self.size += len(value)
         if len(self.pending) >= self.BUFFER:
             self.flush()
+
+    def opened(self) -> Lines:
+        """The lines, their file made and opened now (OSError if it cannot be)."""
+        self._file()
+        return self
 
     def flush(self) -> None:
         if self.pending:

@@ -68,7 +68,7 @@ def entry(
 ) -> tuple[dict, list]:
     """One record's row and its links (facet, value, role); text without a language tag
     is in `language`."""
-    pairs = graph.by_subject.get(subject, set())
+    pairs = graph.about(subject)
     by: dict = {}
     for predicate, obj in pairs:
         by.setdefault(predicate, []).append(obj)

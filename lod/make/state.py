@@ -53,7 +53,7 @@ from ..triples import Triples
 from .answers import Answers
 from .changes import Hashed
 from .listings import Listings
-from .parts import Blocks, Lines, Members, ReadBack
+from .parts import Blocks, Lines, Members
 from .shacl import Finding
 from .sources import Found, Record
 from .steps import Validated
@@ -122,9 +122,7 @@ class Snapshot(NamedTuple):
         return cls(without, list(graph.by_subject))
 
     def restored(self) -> State:
-        graph = ReadBack(self.subjects, self.state.blocks.lines)
-        self.state.validated.conversion.triples.by_subject = graph
-        self.state.validated.data.by_subject = graph
+        self.state.validated.read_back(self.subjects, self.state.blocks.lines)
         return self.state
 
 

@@ -13,13 +13,14 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pyoxigraph
+from rdflib.term import Node
 
 from ..config import Settings
 from ..errors import BuildFailed, PublishError
@@ -50,7 +51,7 @@ from .answers import Answers
 from .convert import Conversion, convert
 from .listings import Listings, lists_by_kind
 from .mixnmatch import catalogue
-from .parts import Members, Part, digest
+from .parts import Members, Part, ReadBack, digest
 from .permanence import Permanence, remember
 from .shacl import Data
 from .sources import Sources, load
@@ -74,6 +75,14 @@ class Validated:
     @property
     def graph(self) -> Triples:
         return self.conversion.triples
+
+    def read_back(self, subjects: Iterable[Node], lines: Mapping[bytes, bytes]) -> None:
+        """The graph's pairs (and the validation index's, the same) left to their dump's
+        N-Triples lines (`lines`, by key: lod.make.parts.Blocks), each subject's read back
+        when asked for: the terms of a graph once written are most of what a build holds
+        (830 MB of its 3.2 GB at 100k articles)."""
+        graph = ReadBack(subjects, lines)
+        self.conversion.triples.by_subject = self.data.by_subject = graph
 
 
 def validated(
