@@ -5,6 +5,7 @@ build), never trusted."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from lod import Settings, build, layout, open_build
+from lod.errors import PublishError
 from lod.layout import Output
 from lod.make import builder as builder_module
 from lod.make import state as state_module
@@ -277,6 +279,31 @@ def test_a_state_that_cannot_be_written_does_not_fail_the_build(data, tmp_path):
     built = build(Settings(data=data, out=out))
     assert (out / "current").resolve() == built.path
     assert not state_module.path(Settings(data=data, out=out)).exists()
+
+
+def test_a_full_disk_while_the_lines_are_written_fails_the_build_and_changes_nothing(
+    settings, data, monkeypatch
+):
+    """The graph is let go of as its lines are written (lod.make.builder): when they cannot
+    be (a full disk, which cannot be made here: the write fails as it would), the build
+    fails naming the file, and the last build is still served, whole."""
+    served = build(settings)
+    edit(article(data, 3), 'headline: "', 'headline: "Edited ')
+    written = Lines.flush
+
+    def full(self):
+        if len(self.pending) > 1000:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+        written(self)
+
+    monkeypatch.setattr(Lines, "flush", full)
+    (Path(settings.out) / "cache").joinpath("builder.state").unlink(missing_ok=True)
+    with pytest.raises(PublishError) as failed:
+        build(settings)
+    assert Path(failed.value.path).parent == Path(settings.out) / "cache"
+    assert failed.value.reason == os.strerror(errno.ENOSPC)
+    assert open_build(settings.out).id == served.id
+    assert (Path(settings.out) / "current").resolve() == served.path
 
 
 def test_lod_build_watch_resumes_and_keeps_its_steps_when_stopped(settings, data, tmp_path, reads):
