@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from itertools import accumulate
 from operator import attrgetter
+from sys import intern
 from typing import NamedTuple
 
 import orjson
@@ -269,7 +270,7 @@ class Indexed(NamedTuple):
     """What the index takes from one entry, made once per entry (a Listings keeps it)."""
 
     id: str
-    bare: dict  # the entry without its values
+    bare: bytes  # the entry without its values, as JSON (its keys sorted)
     line: bytes  # its values, a line of extend.jsonl
     tokens: tuple[str, ...]  # the words of its names, sorted
     same_as: list[str]
@@ -283,17 +284,34 @@ class Indexed(NamedTuple):
 
     @classmethod
     def of(cls, entry: dict) -> Indexed:
+        """Held as compactly as it is read (a Listings holds one for every record: at a
+        million records, each 100 bytes held is 100 MB): the entry as JSON, its words and
+        its tuples of names shared with the other entries'."""
         values = entry.get("values", {})
         has = list(values) + (["description"] if entry.get("description") else [])
+        words = {t for n in entry["names"] + entry["alternates"] for t in tokens(n)}
         return cls(
             entry["id"],
-            {k: v for k, v in entry.items() if k != "values"},
+            orjson.dumps(
+                {k: v for k, v in entry.items() if k != "values"}, option=orjson.OPT_SORT_KEYS
+            ),
             orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n",
-            tuple(sorted({t for n in entry["names"] + entry["alternates"] for t in tokens(n)})),
+            tuple(sorted(map(intern, words))),
             entry["sameAs"],
-            (entry["kind"], *entry["classes"]),
-            tuple(has),
+            _shared((entry["kind"], *entry["classes"])),
+            _shared(tuple(has)),
         )
+
+    def entry(self) -> dict:
+        """The entry without its values."""
+        return orjson.loads(self.bare)
+
+
+_SHARING: dict[tuple, tuple] = {}  # few: the kinds and classes, the sets of properties
+
+
+def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
+    return _SHARING.setdefault(names, names)
 
 
 class Lookups:
@@ -339,7 +357,7 @@ def _index(entries: list[Indexed], counts: Counter, dataset: tuple, lookups: Loo
         "version": RECONCILE_INDEX_VERSION,
         "base": dataset[0],
         "languages": list(dataset[1]),
-        "entries": [entry.bare for entry in entries],
+        "entries": [entry.entry() for entry in entries],
         "tokens": lookups.tokens,
         "sameAs": lookups.same_as,
         "extend": {"offsets": offsets, "properties": properties},

@@ -257,7 +257,7 @@ def _write(
     (path / VALIDATION_TEXT).write_text(report.text(), "utf-8")
     (path / VALIDATION_GRAPH).write_bytes(serialize(report.graph(), Format.TURTLE))
     # for Wikidata's Mix'n'match
-    mixnmatch = catalogue((entry.bare for entry in listings.names.values()), info.base)
+    mixnmatch = catalogue((entry.entry() for entry in listings.names.values()), info.base)
     (path / MIXNMATCH).write_bytes(mixnmatch)
     files[MIXNMATCH] = _digest(mixnmatch)
     (path / SUMS).write_text(
