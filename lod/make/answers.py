@@ -94,7 +94,7 @@ class Answers:
                 if isinstance(obj, Literal) and obj.datatype in _KINDS:
                     dated.setdefault(link, []).append(obj)
                 continue
-            target = str(obj)
+            target = intern(str(obj))  # held once however many subjects link to it
             counts[("", link, target)] += sign
             if predicate not in _TYPE:
                 for cls in types:

@@ -50,7 +50,9 @@ class Data:
 
     def __init__(self, triples: Triples, ontology: Graph):
         self.by_subject = triples.by_subject
-        self.types: dict[Node, set[Node]] = {}
+        # each subject's classes, one frozenset for every subject of the same classes
+        self.types: dict[Node, frozenset[Node]] = {}
+        self._sets: dict[frozenset[Node], frozenset[Node]] = {}
         self.parents: dict[Node, set[Node]] = {}
         for child, parent in ontology.subject_objects(RDFS.subClassOf):
             self.parents.setdefault(child, set()).add(parent)
@@ -60,11 +62,15 @@ class Data:
             self._read(subject)
 
     def _read(self, subject: Node) -> None:
+        classes = set()
         for predicate, obj in self.by_subject.get(subject, ()):
             if predicate in TYPE:  # a set compares hashes (C) before __eq__ (Python)
-                self.types.setdefault(subject, set()).add(obj)
+                classes.add(obj)
             elif predicate in SUBCLASS:
                 self.parents.setdefault(subject, set()).add(obj)
+        if classes:
+            found = frozenset(classes)
+            self.types[subject] = self._sets.setdefault(found, found)
 
     def refresh(self, subjects: Iterable[Node]) -> set[Node]:
         """Read the subjects' types (and subclass links) again, after their triples

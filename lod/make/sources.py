@@ -382,6 +382,10 @@ class _NodeReader:
             for key, value in node.value
             if isinstance(value, yaml.MappingNode)
         }
+        # those whose items are all on the field's line are not kept: line_of gives it
+        item_lines = {
+            key: found for key, found in item_lines.items() if set(found) != {lines.get(key)}
+        }
         return _record(kind, self.file, self.line(node), values, lines, default_id, item_lines)
 
     def mapping(
