@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import yaml
@@ -28,6 +29,7 @@ SCALAR_TAGS = {
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
 }
 NULL_TAG = "tag:yaml.org,2002:null"
+SHORT = 40  # characters of a value held once however many records have it
 FOLDER_KINDS = {folder: kind for kind, folder in KINDS.items()}
 SUFFIXES = (".md", ".yaml", ".yml", ".csv")
 Stamp = tuple[int, int, int]  # a file's modification time (ns), size and inode
@@ -406,7 +408,7 @@ class _NodeReader:
                     field_name,
                     "a key must be plain text (no tags, lists or mappings)",
                 )
-            key = key_node.value
+            key = intern(key_node.value)  # the same few names in every record: held once
             if key in values:
                 raise SourceError(
                     self.file,
@@ -426,7 +428,8 @@ class _NodeReader:
                 )
             if node.tag == NULL_TAG:
                 return None
-            return node.value
+            # short values recur (links, dates, keywords): held once, not once a record
+            return intern(node.value) if len(node.value) <= SHORT else node.value
         if isinstance(node, yaml.SequenceNode):
             self.plain(node, field_name)
             return [self.value(item, field_name) for item in node.value]
