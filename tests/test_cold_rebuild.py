@@ -23,6 +23,7 @@ from lod import Settings, build, layout, open_build
 from lod.errors import PublishError
 from lod.layout import Output
 from lod.make import builder as builder_module
+from lod.make import parts
 from lod.make import state as state_module
 from lod.make.parts import Lines
 
@@ -431,18 +432,22 @@ def test_steps_are_written_before_the_snapshot_is_left_to_the_writer(
     assert_same_as_fresh(rebuilt, data, tmp_path)
 
 
+@pytest.mark.parametrize("pool", ["without", "with"])
 def test_a_snapshot_no_process_could_be_made_for_is_written_by_the_build(
-    data, tmp_path, monkeypatch
+    data, tmp_path, monkeypatch, pool
 ):
     """When fork fails (a process limit reached), the due snapshot of a full build is
     written before save returns, and the state is not left shared: nothing is lost, only
-    the time."""
+    the time. The dumps a pool of processes would compress (made at the build's start,
+    or when they are) are compressed in this process."""
     settings = Settings(data=data, out=tmp_path / "out")
 
     def no_fork():
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", no_fork)
+    if pool == "with":
+        monkeypatch.setattr(parts, "FORK_BYTES", 0)
     builder = builder_module.Builder(settings)
     built = builder.build()
     builder.save(in_background=True)

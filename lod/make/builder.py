@@ -52,9 +52,9 @@ from .answers import Answers
 from .changes import Hashed
 from .convert import Conversion, contribution, index_records, subjects
 from .convert.values import slug
-from .forked import detached
+from .forked import detached, forked_early
 from .listings import Listings
-from .parts import Blocks, Lines, Members, Part
+from .parts import Blocks, Lines, Members, Part, compressed_apart
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
 from .state import (
@@ -266,36 +266,39 @@ class Builder:
     ) -> State:
         """A build of every record; what it made kept for the next build."""
         self.journal = None  # what is on disk is no longer an ancestor
-        sources = assemble(found, by_file, errors)
-        checked = validated(self.settings, self.progress, sources)
-        self.progress("ntriples")
-        graph, records = checked.graph.by_subject, checked.conversion.records
-        listings, answers = Listings(), Answers()
+        # the pool that compresses the dumps, when they are large enough for one (sources
+        # make about as many bytes of N-Triples as they have)
+        with forked_early(compressed_apart(sum(stamp[1] for _, stamp in found.values()))):
+            sources = assemble(found, by_file, errors)
+            checked = validated(self.settings, self.progress, sources)
+            self.progress("ntriples")
+            graph, records = checked.graph.by_subject, checked.conversion.records
+            listings, answers = Listings(), Answers()
 
-        def made(subject: Node, pairs: set) -> None:
-            """A subject's block made: its pairs listed, counted, and let go of (the
-            listings grow as the graph shrinks, not on top of it)."""
-            answers.add(subject, pairs)
-            if subject in records:
-                listings.add(subject, pairs, checked.conversion)
-            graph[subject] = None
+            def made(subject: Node, pairs: set) -> None:
+                """A subject's block made: its pairs listed, counted, and let go of (the
+                listings grow as the graph shrinks, not on top of it)."""
+                answers.add(subject, pairs)
+                if subject in records:
+                    listings.add(subject, pairs, checked.conversion)
+                graph[subject] = None
 
-        try:
-            blocks = Blocks.of(checked.graph, self._spill(out), made)
-        except OSError as exc:  # the lines' file could not be written (a full disk)
-            raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
-        # what reads the graph from here on reads it once (the search index) or a few
-        # subjects at a time (the next builds): from the blocks' lines
-        checked.read_back(list(graph), blocks.lines)
-        parts = blocks.parts()
-        members = state.members if state else Members()
-        hashed = state.hashed if state else Hashed()
-        kept = self._permanence(out, checked.conversion)
-        fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
-        kept_parts = (members, listings, hashed, answers)
-        built = write(out, checked, parts, *kept_parts, fill, self.progress, kept)
-        findings = _by_focus(checked.report.findings)
-        return State(found, scanned, by_file, checked, findings, blocks, *kept_parts, built)
+            try:
+                blocks = Blocks.of(checked.graph, self._spill(out), made)
+            except OSError as exc:  # the lines' file could not be written (a full disk)
+                raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
+            # what reads the graph from here on reads it once (the search index) or a few
+            # subjects at a time (the next builds): from the blocks' lines
+            checked.read_back(list(graph), blocks.lines)
+            parts = blocks.parts()
+            members = state.members if state else Members()
+            hashed = state.hashed if state else Hashed()
+            kept = self._permanence(out, checked.conversion)
+            fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
+            kept_parts = (members, listings, hashed, answers)
+            built = write(out, checked, parts, *kept_parts, fill, self.progress, kept)
+            findings = _by_focus(checked.report.findings)
+            return State(found, scanned, by_file, checked, findings, blocks, *kept_parts, built)
 
     def _rebuild(
         self, out: Output, found: Found, scanned: int, by_file, errors, state: State
