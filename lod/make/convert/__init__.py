@@ -81,9 +81,10 @@ def convert(sources: Sources, base: str | None = None) -> Conversion:
     if dataset is None:
         return conversion
     conversion.records = subjects(index, dataset.base)
+    slugs = {subject: values.slug(record.id) for subject, record in conversion.records.items()}
+    iris = {(record.kind, slugs[s]): s for s, record in conversion.records.items()}
     for subject, record in conversion.records.items():
-        slug = values.slug(record.id)
-        _convert_record(record, slug, subject, dataset, index, graph, errors)
+        _convert_record(record, slugs[subject], subject, dataset, index, graph, errors, iris)
     return conversion
 
 
@@ -261,7 +262,7 @@ def _unread(referrer: str, kind: str, slug: str) -> str:
     return ""
 
 
-def _convert_record(record, slug, subject, dataset, index, graph, errors) -> None:
+def _convert_record(record, slug, subject, dataset, index, graph, errors, iris=None) -> None:
     kind = REGISTRY[record.kind]
 
     def fault(name: str, bad: Invalid) -> None:
@@ -280,7 +281,9 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors) -> Non
             pass  # reported with the other fields below
     elif kind.field("inLanguage"):  # a work always says its language
         graph.add((subject, SDO.inLanguage, Literal(language)))
-    ctx = Context(dataset.base, graph, index, language, schema_subclasses, dataset.language)
+    ctx = Context(
+        dataset.base, graph, index, language, schema_subclasses, dataset.language, iris or {}
+    )
 
     for cls in kind.classes:
         graph.add((subject, RDF.type, cls))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -49,6 +49,9 @@ class Context:
     language: str  # of a plain string: the record's inLanguage, else the dataset's first
     subtypes: Callable[[URIRef], set[URIRef]]
     default_language: str = ""  # the dataset's first language (a record's when it has none)
+    # the records' IRIs by kind and slug, shared by a whole conversion: a link is the
+    # same object as its target's subject, not one more copy of the IRI a link
+    iris: dict[tuple[str, str], URIRef] = field(default_factory=dict)
 
     def add(self, subject, predicate, obj) -> None:
         self.triples.add((subject, predicate, obj))
@@ -88,7 +91,7 @@ class Context:
         if slug not in self.index.get(kind, {}):
             close = difflib.get_close_matches(slug, self.index.get(kind, {}), n=1)
             raise Unknown(kind, slug, f"did you mean `{close[0]}`?" if close else "")
-        return mint(self.base, kind, slug)
+        return self.iris.get((kind, slug)) or mint(self.base, kind, slug)
 
 
 class Field:
