@@ -290,11 +290,11 @@ class Indexed(NamedTuple):
         values = entry.get("values", {})
         has = list(values) + (["description"] if entry.get("description") else [])
         words = {t for n in entry["names"] + entry["alternates"] for t in tokens(n)}
+        bare = {k: v for k, v in entry.items() if k != "values"}
         return cls(
             entry["id"],
-            orjson.dumps(
-                {k: v for k, v in entry.items() if k != "values"}, option=orjson.OPT_SORT_KEYS
-            ),
+            # copied: what orjson.dumps returns keeps its 4 KB buffer, whatever its length
+            bytes(memoryview(orjson.dumps(bare, option=orjson.OPT_SORT_KEYS))),
             orjson.dumps(values, option=orjson.OPT_SORT_KEYS) + b"\n",
             tuple(sorted(map(intern, words))),
             entry["sameAs"],
