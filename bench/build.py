@@ -6,8 +6,10 @@ rdflib and pyoxigraph alone pay for the same triples, and a rebuild after one ed
     python bench/build.py 10k --runs 5 --json bench/out/build-10k.json
 
 Each run is a fresh Python process that calls lod.make.build on a copy of the corpus
-into an empty out folder (no validation cache) and prints the start time of each phase and
-its own ru_maxrss (and its largest child's: the validation pool's workers). The parent also
+into an empty out folder (no validation cache), with the environment's LOD_* settings
+as `lod build` takes them (LOD_BUILD_MEMORY_MB, LOD_KEEP_STATE, ...), and prints the start
+time of each phase and its own ru_maxrss (and its largest child's: the validation pool's
+workers). The parent also
 samples the memory of the whole process tree (benchlib.TreeMemory: RSS of the build alone,
 PSS summed over the tree while the pool runs). Baselines, in the same run, on the
 build's N-Triples dump: rdflib parsing it into a Graph and serialising the Graph to Turtle
@@ -101,7 +103,7 @@ from benchlib import Phases
 imported = time.perf_counter()
 progress = Phases()
 begin, begin_cpu = time.perf_counter(), progress.cpu()
-builder = Builder(Settings(data=sys.argv[1], out=sys.argv[2]), progress)
+builder = Builder(Settings.from_env(data=sys.argv[1], out=sys.argv[2]), progress)  # LOD_* apply
 result = builder.build()
 builder.save(in_background=True)
 end, end_cpu = time.perf_counter(), progress.cpu()
@@ -133,7 +135,7 @@ from benchlib import Phases
 from build import edit_headline
 data, runs = Path(sys.argv[1]), int(sys.argv[3])
 progress = Phases()
-builder = Builder(Settings(data=data, out=sys.argv[2]), progress)
+builder = Builder(Settings.from_env(data=data, out=sys.argv[2]), progress)  # LOD_* apply
 begin = time.perf_counter()
 builder.build()
 first = time.perf_counter() - begin

@@ -11,7 +11,9 @@ foreground. The parent samples the process tree (benchlib.TreeMemory's way: RSS 
 summed while there are children) and notes, per phase, the memory at its start and the
 peak while it ran. Then the child walks the state's parts (gc.get_referents, each object
 counted once, in the order listed: a term shared by the graph and the listings counts in
-the graph) and prints the bytes each holds, and the state file's size on disk.
+the graph) and prints the bytes each holds (sys.getsizeof's: an object holding more than
+it says, as the bytes orjson.dumps returns, each on a 4 KB buffer, is undercounted; the
+process's memory per phase is not), and the state file's size on disk.
 """
 
 from __future__ import annotations
