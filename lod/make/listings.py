@@ -263,7 +263,8 @@ def indexes(entries: list[dict], base: str, languages) -> tuple[dict, bytes]:
     schema.org class, the records having each property (for property proposals)."""
     indexed = sorted((Indexed.of(entry) for entry in entries), key=attrgetter("id"))
     counts = Counter(pair for entry in indexed for pair in entry.counted)
-    return _index(indexed, counts, (base, tuple(languages)), Lookups(indexed))
+    index, values = _index(indexed, counts, (base, tuple(languages)), Lookups(indexed))
+    return orjson.loads(b"".join(index)), b"".join(values)
 
 
 class Indexed(NamedTuple):
@@ -344,25 +345,35 @@ class Lookups:
                 insort(lookup.setdefault(key, []), position)
 
 
-def _index(entries: list[Indexed], counts: Counter, dataset: tuple, lookups: Lookups):
-    """The index and extend.jsonl of the entries (sorted by id; `dataset`: its base and
-    languages; `lookups`: theirs, whose dicts the index shares: serialise it before they
-    change)."""
+def _index(
+    entries: list[Indexed], counts: Counter, dataset: tuple, lookups: Lookups
+) -> tuple[Iterator[bytes], Iterator[bytes]]:
+    """The index (reconcile.json) and extend.jsonl of the entries (sorted by id;
+    `dataset`: its base and languages), in pieces written one after the other: at a million
+    records each is about a gigabyte, which a build would otherwise hold whole, with every
+    entry decoded. The index is what orjson.dumps writes of it with its keys sorted, each
+    entry's JSON as kept. `lookups`' dicts are read as the pieces are: write them first."""
     properties: dict[str, dict[str, int]] = {}
     for (type_id, name), count in sorted(counts.items()):
         if count:
             properties.setdefault(type_id, {})[name] = count
-    offsets = [0, *accumulate(len(entry.line) for entry in entries)]
-    index = {
-        "version": RECONCILE_INDEX_VERSION,
-        "base": dataset[0],
-        "languages": list(dataset[1]),
-        "entries": [entry.entry() for entry in entries],
-        "tokens": lookups.tokens,
-        "sameAs": lookups.same_as,
-        "extend": {"offsets": offsets, "properties": properties},
-    }
-    return index, b"".join(entry.line for entry in entries)
+    extend = {"offsets": [0, *accumulate(len(entry.line) for entry in entries)]}
+    extend["properties"] = properties
+
+    def json(value) -> bytes:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+    def index() -> Iterator[bytes]:  # its keys in order
+        yield b'{"base":' + json(dataset[0]) + b',"entries":['
+        for number, entry in enumerate(entries):
+            yield b"," + entry.bare if number else entry.bare
+        yield b'],"extend":' + json(extend)
+        yield b',"languages":' + json(list(dataset[1]))
+        yield b',"sameAs":' + json(lookups.same_as)
+        yield b',"tokens":' + json(lookups.tokens)
+        yield b',"version":' + json(RECONCILE_INDEX_VERSION) + b"}"
+
+    return index(), (entry.line for entry in entries)
 
 
 class Listings:
@@ -413,8 +424,9 @@ class Listings:
         self.names[subject] = entry
         self.counts.update(entry.counted)
 
-    def indexes(self, base: str) -> tuple[dict, bytes]:
-        """reconcile.json and extend.jsonl, as `indexes` makes them of every entry."""
+    def serialised(self, base: str) -> tuple[Iterator[bytes], Iterator[bytes]]:
+        """reconcile.json and extend.jsonl in pieces, as `indexes` makes them of every
+        entry."""
         entries = sorted(self.names.values(), key=attrgetter("id"))
         if self.lookups is None:
             self.lookups = Lookups(entries)

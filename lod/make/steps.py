@@ -274,10 +274,10 @@ def _write(
     listings.touched = set()  # written: the next build writes again what it touches
     versions = Versions.of_lists(lists, info.languages).kept()
     (path / VERSIONS).write_bytes(orjson.dumps(versions, option=orjson.OPT_SORT_KEYS))
-    names, values = listings.indexes(info.base)
-    # orjson: the standard library's encoder took 0.7 s of a 4 s rebuild at 100k articles
-    (path / RECONCILE_INDEX).write_bytes(orjson.dumps(names, option=orjson.OPT_SORT_KEYS))
-    (path / EXTEND_VALUES).write_bytes(values)  # read by data extension, by offset
+    index, values = listings.serialised(info.base)
+    for name, pieces in ((RECONCILE_INDEX, index), (EXTEND_VALUES, values)):
+        with open(path / name, "wb") as file:  # extend.jsonl: read by data extension, by offset
+            file.writelines(pieces)
     answers.write(path, Output(path.parent.parent).current)
     progress("changes")
     history = changes.previous_history(Output(path.parent.parent))
