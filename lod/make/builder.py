@@ -156,28 +156,35 @@ class Builder:
         with _young_collections_only():
             out = output(self.settings)
             with lock(out):
-                if not self.loaded and self.settings.keep_state:
-                    self.progress("resume")
-                    self.loaded = True
-                    self._resume()
                 errors: list[SourceError] = []
                 scanned = time.time_ns()
                 found = self.tried = files(Path(self.settings.data), errors)
                 self.gone_tried = permanence.stamp(Path(self.settings.data))
-                state = self.state
-                self.progress("load")
-                by_file = _read(found, state, errors)
-                try:
-                    if state is None or not self._incremental(found, state):
-                        self.state = self._full(out, found, scanned, by_file, errors, state)
-                    else:
-                        self.state = self._rebuild(out, found, scanned, by_file, errors, state)
-                finally:
-                    # What the Builder keeps is millions of objects that live on: frozen, out of
-                    # the collector's way.
-                    gc.collect(1)
-                    gc.freeze()
-                return self.state.build
+                # a process that holds no build yet forks the pool that compresses a full
+                # build's dumps now, while it is small (lod.make.forked.forked_early)
+                sources = sum(stamp[1] for _, stamp in found.values())
+                with forked_early(self.state is None and compressed_apart(sources)):
+                    return self._build(out, found, scanned, errors)
+
+    def _build(self, out: Output, found: Found, scanned: int, errors) -> Build:
+        if not self.loaded and self.settings.keep_state:
+            self.progress("resume")
+            self.loaded = True
+            self._resume()
+        state = self.state
+        self.progress("load")
+        by_file = _read(found, state, errors)
+        try:
+            if state is None or not self._incremental(found, state):
+                self.state = self._full(out, found, scanned, by_file, errors, state)
+            else:
+                self.state = self._rebuild(out, found, scanned, by_file, errors, state)
+        finally:
+            # What the Builder keeps is millions of objects that live on: frozen, out of
+            # the collector's way.
+            gc.collect(1)
+            gc.freeze()
+        return self.state.build
 
     def save(self, in_background: bool = False) -> None:
         """Keep the last good build's state on disk for the next process's first build: as
@@ -266,39 +273,36 @@ class Builder:
     ) -> State:
         """A build of every record; what it made kept for the next build."""
         self.journal = None  # what is on disk is no longer an ancestor
-        # the pool that compresses the dumps, when they are large enough for one (sources
-        # make about as many bytes of N-Triples as they have)
-        with forked_early(compressed_apart(sum(stamp[1] for _, stamp in found.values()))):
-            sources = assemble(found, by_file, errors)
-            checked = validated(self.settings, self.progress, sources)
-            self.progress("ntriples")
-            graph, records = checked.graph.by_subject, checked.conversion.records
-            listings, answers = Listings(), Answers()
+        sources = assemble(found, by_file, errors)
+        checked = validated(self.settings, self.progress, sources)
+        self.progress("ntriples")
+        graph, records = checked.graph.by_subject, checked.conversion.records
+        listings, answers = Listings(), Answers()
 
-            def made(subject: Node, pairs: set) -> None:
-                """A subject's block made: its pairs listed, counted, and let go of (the
-                listings grow as the graph shrinks, not on top of it)."""
-                answers.add(subject, pairs)
-                if subject in records:
-                    listings.add(subject, pairs, checked.conversion)
-                graph[subject] = None
+        def made(subject: Node, pairs: set) -> None:
+            """A subject's block made: its pairs listed, counted, and let go of (the
+            listings grow as the graph shrinks, not on top of it)."""
+            answers.add(subject, pairs)
+            if subject in records:
+                listings.add(subject, pairs, checked.conversion)
+            graph[subject] = None
 
-            try:
-                blocks = Blocks.of(checked.graph, self._spill(out), made)
-            except OSError as exc:  # the lines' file could not be written (a full disk)
-                raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
-            # what reads the graph from here on reads it once (the search index) or a few
-            # subjects at a time (the next builds): from the blocks' lines
-            checked.read_back(list(graph), blocks.lines)
-            parts = blocks.parts()
-            members = state.members if state else Members()
-            hashed = state.hashed if state else Hashed()
-            kept = self._permanence(out, checked.conversion)
-            fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
-            kept_parts = (members, listings, hashed, answers)
-            built = write(out, checked, parts, *kept_parts, fill, self.progress, kept)
-            findings = _by_focus(checked.report.findings)
-            return State(found, scanned, by_file, checked, findings, blocks, *kept_parts, built)
+        try:
+            blocks = Blocks.of(checked.graph, self._spill(out), made)
+        except OSError as exc:  # the lines' file could not be written (a full disk)
+            raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
+        # what reads the graph from here on reads it once (the search index) or a few
+        # subjects at a time (the next builds): from the blocks' lines
+        checked.read_back(list(graph), blocks.lines)
+        parts = blocks.parts()
+        members = state.members if state else Members()
+        hashed = state.hashed if state else Hashed()
+        kept = self._permanence(out, checked.conversion)
+        fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
+        kept_parts = (members, listings, hashed, answers)
+        built = write(out, checked, parts, *kept_parts, fill, self.progress, kept)
+        findings = _by_focus(checked.report.findings)
+        return State(found, scanned, by_file, checked, findings, blocks, *kept_parts, built)
 
     def _rebuild(
         self, out: Output, found: Found, scanned: int, by_file, errors, state: State

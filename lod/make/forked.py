@@ -81,12 +81,13 @@ def _pool(workers: int | None):
 
 @contextmanager
 def forked_early(wanted: bool = True, workers: int | None = None) -> Iterator[None]:
-    """apart_map's pool forked now (when `wanted`: work to come that needs one), while
-    this process is still small. A worker forked later, from a heap that has grown and has
-    had much of it freed (a build lets go of its graph), allocates into the free slots of
-    the parent's pages and copies each page it writes: at 100k articles, the dumps'
-    compression cost 700 MB more over the tree that way. No pool when no process can be
-    made now: apart_map then tries again."""
+    """apart_map's pool forked now (when `wanted`: work to come that needs one), before
+    this process holds much: a fork shares the pages of the moment, and they are copied
+    whichever side writes them. A pool forked when the dumps are compressed, from a heap
+    that has grown and had much of it freed (a build lets go of its graph), wrote into the
+    free slots of those pages: 700 MB more over the tree at 100k articles. One forked once
+    the sources were read kept the old copies of every page the build then wrote: 3.1 GB
+    at a million. No pool when no process can be made now: apart_map then tries again."""
     global _EARLY
     pool = _pool(workers) if wanted else None
     if pool is None:
