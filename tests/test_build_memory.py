@@ -84,7 +84,10 @@ def test_a_process_holding_no_build_forks_the_compression_pool_before_reading(
         return read(*args)
 
     monkeypatch.setattr(builder_module, "_read", reading)
+    pools, pool = [], forked._pool
+    monkeypatch.setattr(forked, "_pool", lambda workers: pools.append(pool(workers)) or pools[-1])
     builder = Builder(Settings(data=corpus_1k, out=tmp_path / "out", keep_state=0))
     builder.build()
     builder.build()
     assert pooled == [True, False] and forked._EARLY is None
+    assert len(pools) == 1  # the dumps compressed by it, not by a pool of their own

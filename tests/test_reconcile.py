@@ -17,6 +17,7 @@ from functools import cache
 from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
+import orjson
 import pytest
 from jsonschema import Draft7Validator
 from rdflib import Graph, Literal, URIRef
@@ -26,7 +27,15 @@ from referencing.jsonschema import DRAFT7
 from lod import Settings
 from lod.link.reconcile import MATCH_MARGIN, SHORTLIST, Condition, NameIndex
 from lod.make import validated
-from lod.make.listings import Ancestors, Listings, Said, build_index, indexes, names_entry
+from lod.make.listings import (
+    Ancestors,
+    Indexed,
+    Listings,
+    Said,
+    build_index,
+    indexes,
+    names_entry,
+)
 from lod.text import normalise, same_as_key
 from lod.vocab import KINDS, OWL, RDF, SDO, SKOS
 
@@ -711,6 +720,36 @@ def test_index_is_written_by_the_build_and_deterministic(built):
     assert data == json.loads(json.dumps(build_index(checked.graph, checked.conversion)))
     assert [e["id"] for e in data["entries"]] == sorted(e["id"] for e in data["entries"])
     assert sum(built.manifest["counts"].values()) == len(data["entries"])
+
+
+@pytest.mark.parametrize("records", ["none", "some"])
+def test_the_index_written_in_pieces_is_what_orjson_writes_of_it(records):
+    """reconcile.json is written in pieces, each entry's JSON as kept: the bytes orjson
+    writes of the whole index, keys sorted, non-ASCII names and an empty index included."""
+    names = ["Organisation des Nations unies", "联合国", "Ünïcode ‘quoted’"]
+    entries = [
+        {
+            "id": f"organisation/o{i}",
+            "name": name,
+            "names": [normalise(name)],
+            "alternates": [],
+            "kind": "organisation",
+            "types": ["Organization"],
+            "classes": ["Organization", "Thing"],
+            "sameAs": [],
+            "values": {"name": [["str", name]]},
+        }
+        for i, name in enumerate(names if records == "some" else [])
+    ]
+    listings = Listings()
+    listings.names = {URIRef(f"https://ü.example/{e['id']}"): Indexed.of(e) for e in entries}
+    listings.languages = ("fr", "zh")
+    pieces, _ = listings.serialised("https://ü.example/")
+    written = b"".join(pieces)
+    assert written == orjson.dumps(orjson.loads(written), option=orjson.OPT_SORT_KEYS)
+    assert orjson.loads(written)["entries"] == [
+        {k: v for k, v in e.items() if k != "values"} for e in entries
+    ]
 
 
 def written(listings: Listings, base: str) -> dict:

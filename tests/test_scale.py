@@ -256,12 +256,22 @@ def test_a_graph_read_back_is_read_without_being_kept_by_about(corpus):
     assert triples.about(other) == graph[other] - {next(iter(graph[other]))}
 
 
-def test_a_full_build_lets_go_of_its_graph_once_written(corpus, tmp_path):
-    """Once its dumps' lines are made, a full build keeps its graph as those lines, read
-    back when asked for, and nothing after (the search index of every record) reads it
-    back for good: what the Builder holds is the lines, not the terms."""
+def test_a_full_build_lets_go_of_its_graph_once_written(corpus, tmp_path, monkeypatch):
+    """A full build lets go of each subject's terms as its lines are made (none is left
+    once they all are), then keeps its graph as those lines, read back when asked for, and
+    nothing after (the search index of every record) reads it back for good: what the
+    Builder holds is the lines, not the terms."""
+    made, held = Blocks.of.__func__, []
+
+    def of(cls, triples, spill=None, then=None):
+        blocks = made(cls, triples, spill, then)
+        held.append(sum(pairs is not None for pairs in triples.by_subject.values()))
+        return blocks
+
+    monkeypatch.setattr(Blocks, "of", classmethod(of))
     builder = Builder(Settings(data=corpus, out=tmp_path / "out", keep_state=False))
     builder.build()
+    assert held == [0]
     checked = builder.state.validated
     assert isinstance(checked.graph.by_subject, ReadBack)
     assert checked.data.by_subject is checked.graph.by_subject

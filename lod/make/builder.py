@@ -4,8 +4,10 @@
 A build from scratch reads every file, converts and validates every record, and writes
 every dump and the whole store: two minutes and a half at 100k articles, almost all of it
 the same as last time. A Builder keeps what the last good build made (the sources, the
-graph, the validation findings, the dump parts, the store; its first build takes it from
-the last process, see lod.make.state) and, when data/ changes:
+graph (as its dump's N-Triples lines, in a file, each subject's read back into terms when
+asked for: a full build lets go of its terms as it writes them), the validation findings,
+the dump parts, the store; its first build takes it from the last process, see
+lod.make.state) and, when data/ changes:
 
 - reads again only the files whose time, size or inode changed;
 - converts again the records of those files: the graph loses the triples they made and
@@ -287,13 +289,17 @@ class Builder:
                 listings.add(subject, pairs, checked.conversion)
             graph[subject] = None
 
+        spill = self._spill(out)
         try:
-            blocks = Blocks.of(checked.graph, self._spill(out), made)
+            blocks = Blocks.of(checked.graph, spill, made)
         except OSError as exc:  # the lines' file could not be written (a full disk)
+            if spill is not None:
+                spill.discard()
             raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
         # what reads the graph from here on reads it once (the search index) or a few
         # subjects at a time (the next builds): from the blocks' lines
         checked.read_back(list(graph), blocks.lines)
+        graph.clear()  # its keys, until the build's end
         parts = blocks.parts()
         members = state.members if state else Members()
         hashed = state.hashed if state else Hashed()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -46,8 +47,9 @@ def forked_map(
 
 def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | None = None) -> list:
     """[function(item) for item in items], in order, on a pool of `workers` forked
-    processes that are sent each item through a pipe (taken from `items` only as the
-    workers take them) instead of reading it in the parent's memory: reading an object
+    processes (forked_early's, when there is one) that are sent each item through a pipe
+    (taken from `items` only as the workers take them) instead of reading it in the
+    parent's memory: reading an object
     writes its reference count, so a forked worker copies every page it reads (at 100k
     articles, compressing the dumps' parts from the parent's blocks cost 760 MB more over
     the tree). The collector is frozen meanwhile (as in forked_map), so the workers'
@@ -72,15 +74,21 @@ def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | No
 
 def _pool(workers: int | None):
     """A pool of forked processes; None when no process can be made now (a process limit
-    reached): the work is then done in this one."""
+    reached): the work is then done in this one. Its workers leave Ctrl-C to this process:
+    one that died of it while waiting for work would hold the pool's queue lock, and this
+    process would wait for that lock for ever as it stops the pool."""
     try:
-        return multiprocessing.get_context("fork").Pool(workers)
+        return multiprocessing.get_context("fork").Pool(workers, _leave_interrupts)
     except OSError:
         return None
 
 
+def _leave_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
-def forked_early(wanted: bool = True, workers: int | None = None) -> Iterator[None]:
+def forked_early(wanted: bool = True) -> Iterator[None]:
     """apart_map's pool forked now (when `wanted`: work to come that needs one), before
     this process holds much: a fork shares the pages of the moment, and they are copied
     whichever side writes them. A pool forked when the dumps are compressed, from a heap
@@ -89,7 +97,7 @@ def forked_early(wanted: bool = True, workers: int | None = None) -> Iterator[No
     the sources were read kept the old copies of every page the build then wrote: 3.1 GB
     at a million. No pool when no process can be made now: apart_map then tries again."""
     global _EARLY
-    pool = _pool(workers) if wanted else None
+    pool = _pool(None) if wanted else None
     if pool is None:
         yield
         return

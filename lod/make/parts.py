@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import os
 import re
+import weakref
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
@@ -261,6 +262,9 @@ class Lines(MutableMapping):
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            # closed with the last Lines that refers to it (a Builder's old states): its
+            # space is given back once the file is unlinked
+            weakref.finalize(self, os.close, self._fd)
             if self.temporary:
                 os.unlink(self.path)
             self.size = os.fstat(self._fd).st_size + len(self.pending)
@@ -273,6 +277,11 @@ class Lines(MutableMapping):
         self.size += len(value)
         if len(self.pending) >= self.BUFFER:
             self.flush()
+
+    def discard(self) -> None:
+        """The file removed, with what was written to it (a build that failed)."""
+        self.pending = bytearray()
+        self.path.unlink(missing_ok=True)
 
     def opened(self) -> Lines:
         """The lines, their file made and opened now (OSError if it cannot be)."""

@@ -376,11 +376,11 @@ class _NodeReader:
     def record(self, kind: str, node: yaml.MappingNode, default_id: str | None) -> Record:
         values, lines = self.mapping(node, "")
         item_lines = {  # a list's items, or a language map's keys
-            key.value: [self.line(item) for item in value.value]
+            intern(key.value): [self.line(item) for item in value.value]
             for key, value in node.value
             if isinstance(value, yaml.SequenceNode)
         } | {
-            key.value: [self.line(language) for language, _ in value.value]
+            intern(key.value): [self.line(language) for language, _ in value.value]
             for key, value in node.value
             if isinstance(value, yaml.MappingNode)
         }

@@ -81,10 +81,10 @@ def convert(sources: Sources, base: str | None = None) -> Conversion:
     if dataset is None:
         return conversion
     conversion.records = subjects(index, dataset.base)
-    slugs = {subject: values.slug(record.id) for subject, record in conversion.records.items()}
-    iris = {(record.kind, slugs[s]): s for s, record in conversion.records.items()}
-    for subject, record in conversion.records.items():
-        _convert_record(record, slugs[subject], subject, dataset, index, graph, errors, iris)
+    slugs = [(kind, slug) for kind, records in index.items() for slug in records]  # its order
+    iris = dict(zip(slugs, conversion.records, strict=True))
+    for (_, slug), (subject, record) in zip(slugs, conversion.records.items(), strict=True):
+        _convert_record(record, slug, subject, dataset, index, graph, errors, iris)
     return conversion
 
 
@@ -233,7 +233,7 @@ def contribution(
     errors: list[SourceError] = []
     slug = values.slug(record.id)
     subject = mint(dataset.base, record.kind, slug)
-    _convert_record(record, slug, subject, dataset, index, triples, errors)
+    _convert_record(record, slug, subject, dataset, index, triples, errors, {})
     return triples, errors
 
 
@@ -262,7 +262,9 @@ def _unread(referrer: str, kind: str, slug: str) -> str:
     return ""
 
 
-def _convert_record(record, slug, subject, dataset, index, graph, errors, iris=None) -> None:
+def _convert_record(record, slug, subject, dataset, index, graph, errors, iris) -> None:
+    """The record's triples into `graph` (`iris`: the records' IRIs by kind and slug, to
+    link to; those missing are made for each link)."""
     kind = REGISTRY[record.kind]
 
     def fault(name: str, bad: Invalid) -> None:
@@ -281,9 +283,7 @@ def _convert_record(record, slug, subject, dataset, index, graph, errors, iris=N
             pass  # reported with the other fields below
     elif kind.field("inLanguage"):  # a work always says its language
         graph.add((subject, SDO.inLanguage, Literal(language)))
-    ctx = Context(
-        dataset.base, graph, index, language, schema_subclasses, dataset.language, iris or {}
-    )
+    ctx = Context(dataset.base, graph, index, language, schema_subclasses, dataset.language, iris)
 
     for cls in kind.classes:
         graph.add((subject, RDF.type, cls))
