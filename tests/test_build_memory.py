@@ -10,8 +10,6 @@ import pyoxigraph
 import pytest
 
 from lod import Settings, build
-from lod.make import Builder, forked
-from lod.make import builder as builder_module
 from lod.make import parts as parts_module
 from lod.make.parts import Part
 from lod.make.steps import BULK_LOAD_FACTOR, batches, load_store
@@ -67,27 +65,3 @@ def test_parts_compressed_apart_are_those_compressed_here(monkeypatch):
     apart = parts_module._compress_all(parts)
     monkeypatch.setattr(parts_module, "FORK_BYTES", 1 << 40)  # here, in this process
     assert apart == parts_module._compress_all(parts)
-
-
-def test_a_process_holding_no_build_forks_the_compression_pool_before_reading(
-    corpus_1k, tmp_path, monkeypatch
-):
-    """A fork shares the pages of its moment, copied whichever side writes them: the pool
-    that compresses the dumps is forked before the sources are read (forked later, it held
-    copies of what the build wrote), and only by a Builder holding no build yet (the
-    state it holds is the large heap the fork would share)."""
-    monkeypatch.setattr(parts_module, "FORK_BYTES", 0)  # the 1k corpus: a pool
-    pooled, read = [], builder_module._read
-
-    def reading(*args):
-        pooled.append(forked._EARLY is not None)
-        return read(*args)
-
-    monkeypatch.setattr(builder_module, "_read", reading)
-    pools, pool = [], forked._pool
-    monkeypatch.setattr(forked, "_pool", lambda workers: pools.append(pool(workers)) or pools[-1])
-    builder = Builder(Settings(data=corpus_1k, out=tmp_path / "out", keep_state=0))
-    builder.build()
-    builder.build()
-    assert pooled == [True, False] and forked._EARLY is None
-    assert len(pools) == 1  # the dumps compressed by it, not by a pool of their own

@@ -5,7 +5,6 @@ build), never trusted."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import hashlib
@@ -308,56 +307,6 @@ def test_a_full_disk_while_the_lines_are_written_fails_the_build_and_changes_not
     assert failed.value.reason == os.strerror(errno.ENOSPC)
     assert open_build(settings.out).id == served.id
     assert (Path(settings.out) / "current").resolve() == served.path
-
-
-# `lod build` with the dumps' pool forked whatever the size, which says when it validates
-# and then waits there to be interrupted.
-INTERRUPTED_LOD = """
-import os, sys, time
-from pathlib import Path
-from lod.make import builder, parts
-from lod.cli import main
-parts.FORK_BYTES = 0
-validated = builder.validated
-def waiting(*args, **kwargs):
-    Path(os.environ["READY"]).touch()
-    time.sleep(60)
-    return validated(*args, **kwargs)
-builder.validated = waiting
-sys.argv[0] = "lod"
-main()
-"""
-
-
-def test_ctrl_c_stops_a_full_build_whose_pool_is_forked(data, tmp_path):
-    """Ctrl-C (SIGINT to the terminal's process group: `lod build` and its pool's workers)
-    while a full build runs stops it, and the workers with it: a worker that died of it
-    would hold the pool's queue lock, and `lod build` would wait for it for ever."""
-    ready, said = tmp_path / "ready", tmp_path / "stderr"
-    command = [sys.executable, "-c", INTERRUPTED_LOD, "build", "--no-progress"]
-    command += ["--data", str(data), "--out", str(tmp_path / "out")]
-    with open(said, "wb") as stderr:
-        running = subprocess.Popen(
-            command,
-            env=os.environ | {"READY": str(ready)},
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert ready.exists()
-        os.killpg(running.pid, signal.SIGINT)
-        assert running.wait(timeout=30) != 0
-        assert "ForkPoolWorker" not in said.read_text()  # no worker died of it
-        with pytest.raises(ProcessLookupError):  # none of its processes is left
-            os.killpg(running.pid, 0)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(running.pid, signal.SIGKILL)
-        running.wait()
 
 
 def test_lod_build_watch_resumes_and_keeps_its_steps_when_stopped(settings, data, tmp_path, reads):

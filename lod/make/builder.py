@@ -54,9 +54,9 @@ from .answers import Answers
 from .changes import Hashed
 from .convert import Conversion, contribution, index_records, subjects
 from .convert.values import slug
-from .forked import detached, forked_early
+from .forked import detached
 from .listings import Listings
-from .parts import Blocks, Lines, Members, Part, compressed_apart
+from .parts import Blocks, Lines, Members, Part
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
 from .state import (
@@ -162,11 +162,7 @@ class Builder:
                 scanned = time.time_ns()
                 found = self.tried = files(Path(self.settings.data), errors)
                 self.gone_tried = permanence.stamp(Path(self.settings.data))
-                # a process that holds no build yet forks the pool that compresses a full
-                # build's dumps now, while it is small (lod.make.forked.forked_early)
-                sources = sum(stamp[1] for _, stamp in found.values())
-                with forked_early(self.state is None and compressed_apart(sources)):
-                    return self._build(out, found, scanned, errors)
+                return self._build(out, found, scanned, errors)
 
     def _build(self, out: Output, found: Found, scanned: int, errors) -> Build:
         if not self.loaded and self.settings.keep_state:

@@ -13,13 +13,11 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 _SHARED: Any = None  # what the forked workers read; set only while a pool runs
-_EARLY: Any = None  # a pool apart_map uses, forked by `forked_early`
 
 
 def forked_map(
@@ -47,9 +45,8 @@ def forked_map(
 
 def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | None = None) -> list:
     """[function(item) for item in items], in order, on a pool of `workers` forked
-    processes (forked_early's, when there is one) that are sent each item through a pipe
-    (taken from `items` only as the workers take them) instead of reading it in the
-    parent's memory: reading an object
+    processes that are sent each item through a pipe (taken from `items` only as the
+    workers take them) instead of reading it in the parent's memory: reading an object
     writes its reference count, so a forked worker copies every page it reads (at 100k
     articles, compressing the dumps' parts from the parent's blocks cost 760 MB more over
     the tree). The collector is frozen meanwhile (as in forked_map), so the workers'
@@ -57,8 +54,6 @@ def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | No
     forkserver's: those start helper processes (the forkserver, the resource tracker)
     that a process forked later (the detached snapshot writer) keeps alive, and with them
     this process's output pipe."""
-    if _EARLY is not None:
-        return list(_EARLY.imap(function, items))
     frozen = gc.get_freeze_count() > 0
     gc.freeze()
     try:
@@ -85,28 +80,6 @@ def _pool(workers: int | None):
 
 def _leave_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextmanager
-def forked_early(wanted: bool = True) -> Iterator[None]:
-    """apart_map's pool forked now (when `wanted`: work to come that needs one), before
-    this process holds much: a fork shares the pages of the moment, and they are copied
-    whichever side writes them. A pool forked when the dumps are compressed, from a heap
-    that has grown and had much of it freed (a build lets go of its graph), wrote into the
-    free slots of those pages: 700 MB more over the tree at 100k articles. One forked once
-    the sources were read kept the old copies of every page the build then wrote: 3.1 GB
-    at a million. No pool when no process can be made now: apart_map then tries again."""
-    global _EARLY
-    pool = _pool(None) if wanted else None
-    if pool is None:
-        yield
-        return
-    with pool:
-        _EARLY = pool
-        try:
-            yield
-        finally:
-            _EARLY = None
 
 
 def _call(function: Callable[[Any, Any], Any], item: Any) -> Any:

@@ -433,15 +433,9 @@ def _members(part: bytes) -> tuple[bytes, ...]:
     return tuple(_gzip(serialised[fmt]) for fmt in DUMP_FORMATS)
 
 
-def compressed_apart(size: int) -> bool:
-    """Whether `size` bytes of N-Triples are compressed by a pool of processes (for less,
-    the fork costs more than it saves)."""
-    return size >= FORK_BYTES
-
-
 def _compress_all(parts: list[Part]) -> list[tuple[bytes, ...]]:
     """The parts' members, on every core when there is enough work to pay for the fork
     (a rebuild's one or two parts are quicker done here)."""
-    if len(parts) <= 1 or not compressed_apart(sum(part.size for part in parts)):
+    if len(parts) <= 1 or sum(part.size for part in parts) < FORK_BYTES:
         return [_members(part.data) for part in parts]
     return apart_map(_members, (part.data for part in parts))
