@@ -158,31 +158,28 @@ class Builder:
         with _young_collections_only():
             out = output(self.settings)
             with lock(out):
+                if not self.loaded and self.settings.keep_state:
+                    self.progress("resume")
+                    self.loaded = True
+                    self._resume()
                 errors: list[SourceError] = []
                 scanned = time.time_ns()
                 found = self.tried = files(Path(self.settings.data), errors)
                 self.gone_tried = permanence.stamp(Path(self.settings.data))
-                return self._build(out, found, scanned, errors)
-
-    def _build(self, out: Output, found: Found, scanned: int, errors) -> Build:
-        if not self.loaded and self.settings.keep_state:
-            self.progress("resume")
-            self.loaded = True
-            self._resume()
-        state = self.state
-        self.progress("load")
-        by_file = _read(found, state, errors)
-        try:
-            if state is None or not self._incremental(found, state):
-                self.state = self._full(out, found, scanned, by_file, errors, state)
-            else:
-                self.state = self._rebuild(out, found, scanned, by_file, errors, state)
-        finally:
-            # What the Builder keeps is millions of objects that live on: frozen, out of
-            # the collector's way.
-            gc.collect(1)
-            gc.freeze()
-        return self.state.build
+                state = self.state
+                self.progress("load")
+                by_file = _read(found, state, errors)
+                try:
+                    if state is None or not self._incremental(found, state):
+                        self.state = self._full(out, found, scanned, by_file, errors, state)
+                    else:
+                        self.state = self._rebuild(out, found, scanned, by_file, errors, state)
+                finally:
+                    # What the Builder keeps is millions of objects that live on: frozen, out of
+                    # the collector's way.
+                    gc.collect(1)
+                    gc.freeze()
+                return self.state.build
 
     def save(self, in_background: bool = False) -> None:
         """Keep the last good build's state on disk for the next process's first build: as
