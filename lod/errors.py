@@ -124,6 +124,16 @@ class PublishError(LodError):
         super().__init__(f"cannot write the build to {self.path}: {reason}")
 
 
+class HelperFailed(LodError):
+    """A helper process (lod.make.apart) that ended without answering: killed (out of
+    memory, a signal) or unable to start its work."""
+
+    def __init__(self, function: str, status: int | None):
+        self.function, self.status = function, status
+        how = f"killed by signal {-status}" if status and status < 0 else f"exit status {status}"
+        super().__init__(f"a helper process running {function} ended without answering ({how})")
+
+
 class NoBuild(LodError):
     def __init__(self, out: Path | str):
         super().__init__(f"no build in {out}: run `lod build` first")

@@ -22,8 +22,8 @@ import pytest
 from lod import Settings, build, layout, open_build
 from lod.errors import PublishError
 from lod.layout import Output
+from lod.make import apart, parts
 from lod.make import builder as builder_module
-from lod.make import parts
 from lod.make import state as state_module
 from lod.make.parts import Lines
 
@@ -348,7 +348,7 @@ from pathlib import Path
 from lod.make import builder, parts
 from lod.cli import main
 save_state, gate = builder.save_state, Path(os.environ["GATE"])
-parts.FORK_BYTES = int(os.environ.get("FORK_BYTES", parts.FORK_BYTES))  # 0: a pool always
+parts.APART_BYTES = int(os.environ.get("APART_BYTES", parts.APART_BYTES))  # 0: helpers always
 def gated(*args):
     deadline = time.monotonic() + 60
     while not gate.exists() and time.monotonic() < deadline:
@@ -380,17 +380,17 @@ def gated_lod_build(data: Path, out: Path, gate: Path, **environ) -> None:
     assert done.stdout.startswith("build ")  # its summary, written out before it exits
 
 
-@pytest.mark.parametrize("pool", ["without", "with"])
+@pytest.mark.parametrize("helpers", ["without", "with"])
 def test_lod_build_returns_before_its_snapshot_is_written_which_holds_the_lock(
-    data, tmp_path, pool
+    data, tmp_path, helpers
 ):
     """A full build's snapshot is left to a detached writer: `lod build` returns with the
     build served and the snapshot not yet written; the writer holds the lock meanwhile (a
     next build waits), then the state it wrote is the build's. With the dumps compressed by
-    a pool of processes too: none of its helpers may keep the command's output open while
-    the writer runs (a forkserver's did)."""
+    helper processes too: none may keep the command's output open while the writer runs
+    (a forkserver's did)."""
     settings, gate = Settings(data=data, out=tmp_path / "out"), tmp_path / "gate"
-    gated_lod_build(data, settings.out, gate, **({"FORK_BYTES": "0"} if pool == "with" else {}))
+    gated_lod_build(data, settings.out, gate, **({"APART_BYTES": "0"} if helpers == "with" else {}))
     assert open_build(settings.out).id  # served
     assert not state_module.path(settings).exists() and held(settings.out)
     gate.touch()
@@ -434,22 +434,22 @@ def test_steps_are_written_before_the_snapshot_is_left_to_the_writer(
     assert_same_as_fresh(rebuilt, data, tmp_path)
 
 
-@pytest.mark.parametrize("pool", ["without", "with"])
+@pytest.mark.parametrize("helpers", ["without", "with"])
 def test_a_snapshot_no_process_could_be_made_for_is_written_by_the_build(
-    data, tmp_path, monkeypatch, pool
+    data, tmp_path, monkeypatch, helpers
 ):
     """When fork fails (a process limit reached), the due snapshot of a full build is
     written before save returns, and the state is not left shared: nothing is lost, only
-    the time. The dumps a pool of processes would compress (made at the build's start,
-    or when they are) are compressed in this process."""
+    the time. The dumps helper processes would compress are compressed in this process."""
     settings = Settings(data=data, out=tmp_path / "out")
 
-    def no_fork():
+    def no_fork(*_, **__):
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", no_fork)
-    if pool == "with":
-        monkeypatch.setattr(parts, "FORK_BYTES", 0)
+    if helpers == "with":
+        monkeypatch.setattr(parts, "APART_BYTES", 0)
+        monkeypatch.setattr(apart.subprocess, "Popen", no_fork)
     builder = builder_module.Builder(settings)
     built = builder.build()
     builder.save(in_background=True)

@@ -4,7 +4,8 @@ A build's graph is gigabytes at 100k articles: pickling it to each worker would 
 once per worker. Forked workers see the parent's memory as it was at the fork (copy on
 write), so `forked_map` hands them the shared data through a module global set just
 before the fork, and only the small per-task items travel through the pool's pipes;
-`detached` leaves work on that data to a process that outlives the parent.
+`detached` leaves work on that data to a process that outlives the parent. (Work that
+needs none of the parent's data is given to helpers started afresh: lod.make.apart.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -41,45 +41,6 @@ def forked_map(
         if not frozen:
             gc.unfreeze()
         _SHARED = None
-
-
-def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | None = None) -> list:
-    """[function(item) for item in items], in order, on a pool of `workers` forked
-    processes that are sent each item through a pipe (taken from `items` only as the
-    workers take them) instead of reading it in the parent's memory: reading an object
-    writes its reference count, so a forked worker copies every page it reads (at 100k
-    articles, compressing the dumps' parts from the parent's blocks cost 760 MB more over
-    the tree). The collector is frozen meanwhile (as in forked_map), so the workers'
-    collections do not write to the parent's pages either. Forked, not spawned or a
-    forkserver's: those start helper processes (the forkserver, the resource tracker)
-    that a process forked later (the detached snapshot writer) keeps alive, and with them
-    this process's output pipe."""
-    frozen = gc.get_freeze_count() > 0
-    gc.freeze()
-    try:
-        pool = _pool(workers)
-        if pool is None:
-            return [function(item) for item in items]
-        with pool:
-            return list(pool.imap(function, items))
-    finally:
-        if not frozen:
-            gc.unfreeze()
-
-
-def _pool(workers: int | None):
-    """A pool of forked processes; None when no process can be made now (a process limit
-    reached): the work is then done in this one. Its workers leave Ctrl-C to this process:
-    one that died of it while waiting for work would hold the pool's queue lock, and this
-    process would wait for that lock for ever as it stops the pool."""
-    try:
-        return multiprocessing.get_context("fork").Pool(workers, _leave_interrupts)
-    except OSError:
-        return None
-
-
-def _leave_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _call(function: Callable[[Any, Any], Any], item: Any) -> Any:

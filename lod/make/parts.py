@@ -32,11 +32,11 @@ from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
 from ..layout import DUMP_FORMATS, dump_name
 from ..triples import Triples, from_oxigraph, to_oxigraph
 from ..vocab import PREFIXES
-from .forked import apart_map
+from .apart import apart_map
 
 CUT = 256  # about one part per this many subjects
 LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall
-FORK_BYTES = 4 << 20  # N-Triples below which parts are compressed without a pool
+APART_BYTES = 16 << 20  # N-Triples below which parts are compressed here, without helpers
 PREFIX_LINES = re.compile(rb"\A(?:@prefix [^\n]*\n)*")
 TURTLE_HEAD = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()).encode()
 
@@ -434,8 +434,8 @@ def _members(part: bytes) -> tuple[bytes, ...]:
 
 
 def _compress_all(parts: list[Part]) -> list[tuple[bytes, ...]]:
-    """The parts' members, on every core when there is enough work to pay for the fork
-    (a rebuild's one or two parts are quicker done here)."""
-    if len(parts) <= 1 or sum(part.size for part in parts) < FORK_BYTES:
+    """The parts' members, on every core when there is enough work to pay for starting
+    the helpers (about 0.6 s; a rebuild's one or two parts are quicker done here)."""
+    if len(parts) <= 1 or sum(part.size for part in parts) < APART_BYTES:
         return [_members(part.data) for part in parts]
     return apart_map(_members, (part.data for part in parts))
