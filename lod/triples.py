@@ -54,6 +54,14 @@ class Triples:
             return self.by_subject.get(subject, ())
         return self.by_subject.peek(subject)
 
+    def kept(self, subject: Node) -> bytes | Collection[tuple[Node, Node]]:
+        """What is said of `subject` as the graph keeps it: its N-Triples lines when the
+        graph was let go of and they were not read back (for another process to read:
+        lod.make.parts.pairs_of), else its pairs."""
+        if isinstance(self.by_subject, dict):
+            return self.by_subject.get(subject, ())
+        return self.by_subject.kept(subject)
+
     def __len__(self) -> int:
         return sum(map(len, self.by_subject.values()))
 

@@ -54,13 +54,23 @@ def sleeps(item: tuple[str, int]) -> None:
 
 
 def test_answers_come_in_order_from_other_processes():
-    assert apart_map(square, range(50), workers=2) == [n * n for n in range(50)]
+    assert list(apart_map(square, range(50), workers=2)) == [n * n for n in range(50)]
     assert set(apart_map(pid_of_helper, range(8), workers=2)).isdisjoint({os.getpid()})
-    assert apart_map(square, [], workers=2) == []
+    assert list(apart_map(square, [], workers=2)) == []
+
+
+def test_an_iterator_closed_before_its_end_stops_its_helpers():
+    answers = apart_map(pid_of_helper, range(100), workers=2)
+    helpers = {next(answers), next(answers)}
+    assert len(helpers) == 2
+    answers.close()
+    for pid in helpers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_what_a_helper_prints_does_not_break_its_answers():
-    assert apart_map(noisy_square, range(20), workers=2) == [n * n for n in range(20)]
+    assert list(apart_map(noisy_square, range(20), workers=2)) == [n * n for n in range(20)]
 
 
 def test_items_are_taken_only_as_helpers_are_free(tmp_path):
@@ -73,18 +83,18 @@ def test_items_are_taken_only_as_helpers_are_free(tmp_path):
             behind.append(number - len(list(tmp_path.glob("done-*"))))
             yield str(tmp_path), number
 
-    assert apart_map(marked, items(), workers=2) == list(range(30))
+    assert list(apart_map(marked, items(), workers=2)) == list(range(30))
     assert max(behind) <= 2
 
 
 def test_what_the_function_raises_is_raised_here():
     with pytest.raises(ValueError, match="no 3"):
-        apart_map(refuses, range(10), workers=2)
+        list(apart_map(refuses, range(10), workers=2))
 
 
 def test_a_helper_killed_is_an_error_that_names_its_work():
     with pytest.raises(HelperFailed, match=r"tests\.test_apart:dies .*killed by signal 9"):
-        apart_map(dies, range(10), workers=2)
+        list(apart_map(dies, range(10), workers=2))
 
 
 def test_without_a_process_to_start_the_work_is_done_here(monkeypatch):
@@ -92,14 +102,14 @@ def test_without_a_process_to_start_the_work_is_done_here(monkeypatch):
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(apart.subprocess, "Popen", no_process)
-    assert apart_map(pid_of_helper, range(4), workers=2) == [os.getpid()] * 4
+    assert list(apart_map(pid_of_helper, range(4), workers=2)) == [os.getpid()] * 4
 
 
 MAPPING = """
 import sys
 from tests.test_apart import sleeps
 from lod.make.apart import apart_map
-apart_map(sleeps, [(sys.argv[1], n) for n in range(4)], workers=2)
+list(apart_map(sleeps, [(sys.argv[1], n) for n in range(4)], workers=2))
 """
 
 

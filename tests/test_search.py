@@ -378,13 +378,10 @@ def test_a_record_linked_twice_takes_the_first_role_whatever_the_order(reverse):
     from rdflib import Literal, URIRef
 
     from lod.make.search_index import entry
-    from lod.triples import Triples
     from lod.vocab import SDO
 
     base = "https://example.org/"
     article, topic = URIRef(f"{base}id/article/a"), URIRef(f"{base}id/topic/t")
     pairs = [(SDO.headline, Literal("A")), (SDO.about, topic), (SDO.mentions, topic)]
-    graph = Triples()
-    graph.by_subject[article] = pairs[::-1] if reverse else pairs  # in this order
-    _, links = entry(graph, article, "article", base, "en")
+    _, links = entry(pairs[::-1] if reverse else pairs, article, "article", base, "en")
     assert links == [("topic", str(topic), "about")]

@@ -190,3 +190,27 @@ def test_an_index_of_the_former_layout_is_written_again_whole(tmp_path, monkeypa
         assert "without rowid" in links
     finally:
         db.close()
+
+
+def test_rows_made_on_helper_processes_are_those_made_here(corpus_1k, tmp_path, monkeypatch):
+    """From APART records on, each record's row, links and keys are made by helper
+    processes sent its N-Triples lines (or its pairs, when the graph read it back): the
+    index is the one made here, byte for byte."""
+    from lod.make.builder import Builder
+    from lod.make.parts import ReadBack
+
+    builder = Builder(Settings(data=corpus_1k, out=tmp_path / "out", keep_state=0))
+    builder.build()
+    validated = builder.state.validated
+    graph, records = validated.graph, validated.conversion.records
+    assert isinstance(graph.by_subject, ReadBack)
+    read_back = sorted(records, key=str)[7]
+    assert graph.by_subject[read_back]  # its pairs kept in memory; the others' as lines
+    written = {}
+    for apart in (0, 1 << 40):
+        monkeypatch.setattr(search_index, "APART", apart)
+        folder = tmp_path / f"apart-{apart}"
+        folder.mkdir()
+        search_index.write(folder, graph, records, validated.conversion.dataset.base, "en")
+        written[apart] = (folder / search_index.SEARCH_INDEX).read_bytes()
+    assert written[0] == written[1 << 40]

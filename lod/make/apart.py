@@ -20,10 +20,11 @@ import signal
 import struct
 import subprocess
 import sys
-import threading
+from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from ..errors import HelperFailed
 
@@ -33,42 +34,32 @@ ROOT = str(Path(__file__).resolve().parents[2])  # where a helper imports lod fr
 HELPER = "import sys; from lod.make.apart import serve; serve(sys.argv[1])"
 
 
-def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | None = None) -> list:
-    """[function(item) for item in items], in order, on `workers` helper processes (one per
-    core by default), each item taken from `items` only when a helper is free for it (so
-    items made as they are read are not all held at once). Done in this process when no
-    helper can be started (a process limit reached). What function raises is raised here;
-    a helper that ends without answering is a HelperFailed."""
+def apart_map(function: Callable[[Any], Any], items: Iterable, workers: int | None = None):
+    """function(item) for each item, in order, as an iterator, on `workers` helper
+    processes (one per core by default). Each helper has one item at a time: the next is
+    taken from `items` when a helper's answer is, and given to it before that answer is
+    yielded, so the helpers work while the caller uses it, and neither the items nor the
+    answers are all held at once. Done in this process when no helper can be started (a
+    process limit reached). What function raises is raised here; a helper that ends
+    without answering is a HelperFailed. The helpers are stopped when the iterator ends or
+    is closed (use it in a `with contextlib.closing(...)` when it may not be read to its
+    end)."""
     helpers = _start(function, workers or os.cpu_count() or 1)
     if not helpers:
-        return [function(item) for item in items]
-    results: dict[int, Any] = {}
-    failures: list[BaseException] = []
-    feed, taking = iter(enumerate(items)), threading.Lock()
-
-    def serve(helper: subprocess.Popen) -> None:
-        try:
-            while not failures:
-                with taking:
-                    taken = next(feed, None)
-                if taken is None:
-                    return
-                results[taken[0]] = _ask(helper, taken[1])
-        except BaseException as failure:  # raised again by the caller's thread
-            failures.append(failure)
-
-    threads = [threading.Thread(target=serve, args=(helper,), daemon=True) for helper in helpers]
+        yield from map(function, items)
+        return
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        feed, busy = iter(items), deque()  # the helpers with an item, in the items' order
+        for helper in helpers:
+            busy.extend(_give(helper, item) for item in islice(feed, 1))
+        while busy:
+            helper = busy.popleft()
+            answer = _take(helper)
+            busy.extend(_give(helper, item) for item in islice(feed, 1))
+            yield answer
     finally:
         for helper in helpers:
             _stop(helper)
-    if failures:
-        raise failures[0]
-    return [results[index] for index in range(len(results))]
 
 
 def _start(function: Callable, workers: int) -> list[subprocess.Popen]:
@@ -93,16 +84,27 @@ def _start(function: Callable, workers: int) -> list[subprocess.Popen]:
     return helpers
 
 
-def _ask(helper: subprocess.Popen, item: Any) -> Any:
+def _give(helper: subprocess.Popen, item: Any) -> subprocess.Popen:
     try:
         _send(helper.stdin, (item,))
+    except OSError:
+        _failed(helper)
+    return helper
+
+
+def _take(helper: subprocess.Popen) -> Any:
+    try:
         answered, value = _receive(helper.stdout)
     except (OSError, EOFError):
-        helper.wait()
-        raise HelperFailed(helper.args[-1], helper.returncode) from None
+        _failed(helper)
     if not answered:
         raise value
     return value
+
+
+def _failed(helper: subprocess.Popen) -> NoReturn:
+    helper.wait()
+    raise HelperFailed(helper.args[-1], helper.returncode) from None
 
 
 def _stop(helper: subprocess.Popen) -> None:

@@ -172,8 +172,7 @@ class ReadBack(MutableMapping):
         return found
 
     def _parsed(self, subject: Node) -> set:
-        parsed = pyoxigraph.parse(self.lines[_key(subject)], format=NT)
-        return {(from_oxigraph(t.predicate), from_oxigraph(t.object)) for t in parsed}
+        return pairs_of(self.lines[_key(subject)])
 
     def peek(self, subject: Node) -> set:
         """The subject's pairs (none when it is not in the graph), read back without
@@ -182,6 +181,14 @@ class ReadBack(MutableMapping):
         if found is MISSING:
             return set()
         return self._parsed(subject) if found is UNREAD else found
+
+    def kept(self, subject: Node) -> bytes | set:
+        """The subject's N-Triples lines when it was not read back yet (to be read
+        elsewhere: pairs_of), else its pairs (none when it is not in the graph)."""
+        found = self.pairs.get(subject, MISSING)
+        if found is MISSING:
+            return set()
+        return self.lines[_key(subject)] if found is UNREAD else found
 
     def __getitem__(self, subject: Node) -> set:
         return self._pairs(subject, self.pairs[subject])
@@ -208,6 +215,12 @@ class ReadBack(MutableMapping):
 
 UNREAD, MISSING = object(), object()
 NT = pyoxigraph.RdfFormat.N_TRIPLES
+
+
+def pairs_of(block: bytes) -> set:
+    """A subject's (predicate, object) pairs from its N-Triples lines."""
+    parsed = pyoxigraph.parse(block, format=NT)
+    return {(from_oxigraph(t.predicate), from_oxigraph(t.object)) for t in parsed}
 
 
 def _key(subject: Node) -> bytes:
@@ -438,4 +451,4 @@ def _compress_all(parts: list[Part]) -> list[tuple[bytes, ...]]:
     the helpers (about 0.6 s; a rebuild's one or two parts are quicker done here)."""
     if len(parts) <= 1 or sum(part.size for part in parts) < APART_BYTES:
         return [_members(part.data) for part in parts]
-    return apart_map(_members, (part.data for part in parts))
+    return list(apart_map(_members, (part.data for part in parts)))

@@ -38,6 +38,8 @@ import re
 import shutil
 import sqlite3
 import zlib
+from collections.abc import Collection, Iterator
+from contextlib import closing
 from pathlib import Path
 
 from rdflib import URIRef
@@ -46,10 +48,14 @@ from ..fulltext import SHIFT, STEMMER, VERSION, canonical, words_of
 from ..layout import SEARCH_INDEX
 from ..triples import Triples
 from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, id_prefix, kind_and_slug
+from .apart import apart_map
 from .changes import Diff
+from .parts import pairs_of
 
 FACET_KINDS = ("topic", "organisation", "person", "event")
 BATCH = 5000  # records written at a time
+APART = 20_000  # records from which their rows are made on helper processes
+APART_BATCH = 500  # records sent to a helper at a time
 PACKED = 200  # bytes of a text column from which it is kept zlib-compressed
 # Of the tables: 2, long texts compressed, links without row ids, records without their
 # summary (1 kept it in records.summary; lod.serve.search reads both)
@@ -63,12 +69,36 @@ def _text(values) -> str:
     return _CONTROL.sub(" ", " ".join(str(v) for v in values))
 
 
-def entry(
-    graph: Triples, subject: URIRef, kind: str, base: str, language: str
-) -> tuple[dict, list]:
-    """One record's row and its links (facet, value, role); text without a language tag
-    is in `language`."""
-    pairs = graph.about(subject)
+def made(
+    pairs, subject: URIRef, kind: str, base: str, language: str, stemmed: bool
+) -> tuple[dict, list, list]:
+    """One record's row (without its texts), its links (facet, value, role), and its text
+    in each language: (tag, the columns as kept, their keys), from what is said of it
+    (`pairs`); text without a language tag is in `language`."""
+    row, links = entry(pairs, subject, kind, base, language)
+    texts = [
+        (tag, tuple(map(pack, columns)), _keys(tag, columns, stemmed))
+        for tag, columns in row.pop("texts").items()
+    ]
+    return row, links, texts
+
+
+def _made_apart(batch: tuple) -> list:
+    """`made` for a batch of records, on a helper process: their pairs come as N-Triples
+    lines when the graph keeps them so."""
+    base, language, stemmed, records = batch
+    return [
+        made(_read(kept), URIRef(iri), kind, base, language, stemmed) for iri, kind, kept in records
+    ]
+
+
+def _read(kept: bytes | Collection) -> Collection:
+    return pairs_of(kept) if isinstance(kept, bytes) else kept
+
+
+def entry(pairs, subject: URIRef, kind: str, base: str, language: str) -> tuple[dict, list]:
+    """One record's row and its links (facet, value, role), from what is said of it;
+    text without a language tag is in `language`."""
     by: dict = {}
     for predicate, obj in pairs:
         by.setdefault(predicate, []).append(obj)
@@ -235,11 +265,6 @@ class _Writer:
         self.graph, self.records, self.base = graph, records, base
         self.language, self.stemmed = language, stemmed
 
-    def keys(self, tag: str, columns) -> tuple[str, ...]:
-        """What the full-text table holds of a row: each column's keys, joined by spaces."""
-        words = words_of(tag, self.stemmed)
-        return tuple(" ".join(words.keys(column)) if column else "" for column in columns)
-
     def replace(self, db: sqlite3.Connection, changed) -> None:
         """The rows of the records `changed` (IRIs) deleted, and made again for those that
         still are records."""
@@ -259,7 +284,10 @@ class _Writer:
             db.executemany(
                 "insert into text(text, rowid, title, names, description, body) "
                 "values ('delete', ?, ?, ?, ?, ?)",
-                [(row, *self.keys(tag, map(unpack, columns))) for row, tag, *columns in texts],
+                [
+                    (row, *_keys(tag, map(unpack, columns), self.stemmed))
+                    for row, tag, *columns in texts
+                ],
             )
             db.execute(f"delete from texts where row in ({marks})", rows)
             db.execute("delete from records where id = ?", found)
@@ -267,36 +295,65 @@ class _Writer:
         wanted = [s for s in (URIRef(i) for i in changed) if s in self.records]
         self.insert(db, sorted(wanted, key=str))
 
-    def insert(self, db: sqlite3.Connection, subjects) -> None:
+    def insert(self, db: sqlite3.Connection, subjects: list) -> None:
         """The rows of `subjects`, numbered after the last (in bulk inserts of BATCH
         records: the text of them all, as written and as keys, would be held twice)."""
         known: dict[tuple[str, str], int] = {}
         languages = {tag: no for no, tag in db.execute("select no, tag from languages")}
         start = db.execute("select coalesce(max(id), 0) from records").fetchone()[0] + 1
         rows, texts, keys, links = [], [], [], []
-        for rowid, subject in enumerate(subjects, start):
-            kind = self.records[subject].kind
-            row, found = entry(self.graph, subject, kind, self.base, self.language)
-            row["id"] = rowid
-            rows.append(row)
-            for tag, columns in row["texts"].items():
-                if tag not in languages:
-                    insert = "insert into languages(tag) values (?)"
-                    languages[tag] = db.execute(insert, (tag,)).lastrowid
-                number = languages[tag] << SHIFT | rowid
-                texts.append((number, *map(pack, columns)))
-                keys.append((number, *self.keys(tag, columns)))
-            found.append(("kind", kind, "kind"))
-            if row["year"]:
-                found.append(("year", row["year"], "year"))
-            links += [
-                (rowid, _term(db, facet, value, known), role, kind, row["date"])
-                for facet, value, role in found
-            ]
-            if len(rows) == BATCH:
-                _write_rows(db, rows, texts, keys, links)
-                rows, texts, keys, links = [], [], [], []
+        with closing(self.made(subjects)) as records:
+            for rowid, (row, found, text) in enumerate(records, start):
+                kind = row["kind"]
+                row["id"] = rowid
+                rows.append(row)
+                for tag, columns, keyed in text:
+                    if tag not in languages:
+                        insert = "insert into languages(tag) values (?)"
+                        languages[tag] = db.execute(insert, (tag,)).lastrowid
+                    number = languages[tag] << SHIFT | rowid
+                    texts.append((number, *columns))
+                    keys.append((number, *keyed))
+                found.append(("kind", kind, "kind"))
+                if row["year"]:
+                    found.append(("year", row["year"], "year"))
+                links += [
+                    (rowid, _term(db, facet, value, known), role, kind, row["date"])
+                    for facet, value, role in found
+                ]
+                if len(rows) == BATCH:
+                    _write_rows(db, rows, texts, keys, links)
+                    rows, texts, keys, links = [], [], [], []
         _write_rows(db, rows, texts, keys, links)
+
+    def made(self, subjects: list) -> Iterator[tuple[dict, list, list]]:
+        """What `made` says of each subject, in order: on helper processes
+        (lod.make.apart) when there are APART or more, else here."""
+        settings = (self.base, self.language, self.stemmed)
+        if len(subjects) < APART:
+            for subject in subjects:
+                yield made(self.graph.about(subject), subject, self._kind(subject), *settings)
+            return
+        batches = (
+            (*settings, [(str(s), self._kind(s), self.graph.kept(s)) for s in batch])
+            for batch in map(subjects.__getitem__, _slices(len(subjects), APART_BATCH))
+        )
+        with closing(apart_map(_made_apart, batches)) as answers:
+            for answer in answers:
+                yield from answer
+
+    def _kind(self, subject: URIRef) -> str:
+        return self.records[subject].kind
+
+
+def _slices(length: int, size: int) -> Iterator[slice]:
+    return (slice(start, start + size) for start in range(0, length, size))
+
+
+def _keys(tag: str, columns, stemmed: bool) -> tuple[str, ...]:
+    """What the full-text table holds of a row: each column's keys, joined by spaces."""
+    words = words_of(tag, stemmed)
+    return tuple(" ".join(words.keys(column)) if column else "" for column in columns)
 
 
 def _write_rows(db: sqlite3.Connection, rows, texts, keys, links) -> None:
