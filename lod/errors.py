@@ -125,13 +125,15 @@ class PublishError(LodError):
 
 
 class HelperFailed(LodError):
-    """A helper process (lod.make.apart) that ended without answering: killed (out of
-    memory, a signal) or unable to start its work."""
+    """A helper process (lod.make.apart) that failed its work: it ended (out of memory,
+    killed) or answered what cannot be read."""
 
-    def __init__(self, function: str, status: int | None):
-        self.function, self.status = function, status
-        how = f"killed by signal {-status}" if status and status < 0 else f"exit status {status}"
-        super().__init__(f"a helper process running {function} ended without answering ({how})")
+    def __init__(self, function: str, why: str):
+        self.function, self.why = function, why
+        super().__init__(f"a helper process running {function} failed: {why}")
+
+    def __reduce__(self):
+        return type(self), (self.function, self.why)
 
 
 class NoBuild(LodError):

@@ -1,6 +1,8 @@
 """Helper processes started afresh (lod.make.apart): the dumps' compression runs on them."""
 
+import contextlib
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -40,6 +42,21 @@ def refuses(number: int) -> int:
     return number
 
 
+class Particular(Exception):
+    """An exception whose arguments are not its constructor's: it is not read back as is."""
+
+    def __init__(self, number: int, why: str):
+        super().__init__(f"{number}: {why}")
+
+
+def particular(number: int) -> int:
+    raise Particular(number, "particular")
+
+
+def unpicklable(number: int):
+    return lambda: number
+
+
 def dies(number: int) -> int:
     if number == 2:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -74,8 +91,8 @@ def test_what_a_helper_prints_does_not_break_its_answers():
 
 
 def test_items_are_taken_only_as_helpers_are_free(tmp_path):
-    """A generator of items is not read ahead: item i is taken once all but `workers` of
-    the items before it are answered (a part's lines are made as they are taken)."""
+    """A generator of items is not read ahead: item i is taken once all but `workers - 1`
+    of the items before it are answered (a part's lines are made as they are taken)."""
     behind = []
 
     def items():
@@ -84,16 +101,65 @@ def test_items_are_taken_only_as_helpers_are_free(tmp_path):
             yield str(tmp_path), number
 
     assert list(apart_map(marked, items(), workers=2)) == list(range(30))
-    assert max(behind) <= 2
+    assert max(behind) == 1
 
 
-def test_what_the_function_raises_is_raised_here():
-    with pytest.raises(ValueError, match="no 3"):
+def test_what_the_function_raises_is_raised_here_with_the_helpers_traceback():
+    with pytest.raises(ValueError, match="no 3") as raised:
         list(apart_map(refuses, range(10), workers=2))
+    (note,) = raised.value.__notes__
+    assert note.startswith("in a helper process:") and 'raise ValueError(f"no {number}")' in note
+
+
+def test_what_cannot_cross_the_pipe_comes_as_an_error_that_names_it():
+    with pytest.raises(RuntimeError, match="Particular: 1: particular") as raised:
+        list(apart_map(particular, [1], workers=1))
+    assert "in a helper process:" in raised.value.__notes__[0]
+    with pytest.raises((AttributeError, pickle.PicklingError), match="Can't pickle"):
+        list(apart_map(unpicklable, [1], workers=1))  # the answer: what pickle raised
+
+
+def test_an_answer_this_process_cannot_read_is_a_helper_failure(tmp_path, monkeypatch):
+    """An answer of a class only the helper can import (its module on the helper's path)."""
+    (tmp_path / "shown").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "shown" / "answering.py").write_text(
+        "def answer(number):\n    import hidden_thing\n    return hidden_thing.Thing()\n"
+    )
+    (tmp_path / "hidden" / "hidden_thing.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(str(tmp_path / d) for d in ("shown", "hidden"))
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "shown"))
+    from answering import answer
+
+    with pytest.raises(HelperFailed, match="answering:answer failed: its answer could not be read"):
+        list(apart_map(answer, [1, 2], workers=1))
+
+
+def test_only_a_function_found_by_name_can_be_given():
+    with pytest.raises(ValueError, match="cannot be found by name"):
+        list(apart_map(lambda number: number, [1], workers=1))
+
+
+def test_a_module_that_prints_as_it_is_imported_does_not_break_the_answers(tmp_path, monkeypatch):
+    (tmp_path / "printing.py").write_text(
+        "import sys\n"
+        "print('imported', flush=True)\n"
+        "sys.stdout.buffer.write(bytes(range(256)))\n"
+        "sys.stdout.flush()\n"
+        "def double(number):\n"
+        "    return 2 * number\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from printing import double
+
+    assert list(apart_map(double, range(5), workers=2)) == [0, 2, 4, 6, 8]
 
 
 def test_a_helper_killed_is_an_error_that_names_its_work():
-    with pytest.raises(HelperFailed, match=r"tests\.test_apart:dies .*killed by signal 9"):
+    with pytest.raises(HelperFailed, match=r"tests\.test_apart:dies failed: .*signal 9"):
         list(apart_map(dies, range(10), workers=2))
 
 
@@ -124,14 +190,18 @@ def test_ctrl_c_stops_the_work_and_its_helpers(tmp_path):
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while len(list(tmp_path.glob("helper-*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    helpers = [int(mark.name.split("-")[1]) for mark in tmp_path.glob("helper-*")]
-    assert len(helpers) == 2
-    os.killpg(caller.pid, signal.SIGINT)
-    _, errors = caller.communicate(timeout=30)
-    assert caller.returncode != 0 and "KeyboardInterrupt" in errors
-    for pid in helpers:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("helper-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        helpers = [int(mark.name.split("-")[1]) for mark in tmp_path.glob("helper-*")]
+        assert len(helpers) == 2
+        os.killpg(caller.pid, signal.SIGINT)
+        _, errors = caller.communicate(timeout=30)
+        assert caller.returncode != 0 and "KeyboardInterrupt" in errors
+        for pid in helpers:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(caller.pid, signal.SIGKILL)

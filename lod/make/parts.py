@@ -32,7 +32,7 @@ from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
 from ..layout import DUMP_FORMATS, dump_name
 from ..triples import Triples, from_oxigraph, to_oxigraph
 from ..vocab import PREFIXES
-from .apart import apart_map
+from .apart import apart_map, cores
 
 CUT = 256  # about one part per this many subjects
 LONGEST = 4 * CUT  # and a part is cut after this many however the hashes fall
@@ -448,7 +448,8 @@ def _members(part: bytes) -> tuple[bytes, ...]:
 
 def _compress_all(parts: list[Part]) -> list[tuple[bytes, ...]]:
     """The parts' members, on every core when there is enough work to pay for starting
-    the helpers (about 0.6 s; a rebuild's one or two parts are quicker done here)."""
+    the helpers (about half a second; a rebuild's one or two parts are quicker done here)."""
     if len(parts) <= 1 or sum(part.size for part in parts) < APART_BYTES:
         return [_members(part.data) for part in parts]
-    return list(apart_map(_members, (part.data for part in parts)))
+    workers = min(len(parts), cores())
+    return list(apart_map(_members, (part.data for part in parts), workers))

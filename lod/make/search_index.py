@@ -48,7 +48,7 @@ from ..fulltext import SHIFT, STEMMER, VERSION, canonical, words_of
 from ..layout import SEARCH_INDEX
 from ..triples import Triples
 from ..vocab import ALTERNATE_NAMES, LABELS, LISTING_DATES, SDO, id_prefix, kind_and_slug
-from .apart import apart_map
+from .apart import apart_map, cores
 from .changes import Diff
 from .parts import pairs_of
 
@@ -338,7 +338,8 @@ class _Writer:
             (*settings, [(str(s), self._kind(s), self.graph.kept(s)) for s in batch])
             for batch in map(subjects.__getitem__, _slices(len(subjects), APART_BATCH))
         )
-        with closing(apart_map(_made_apart, batches)) as answers:
+        workers = min(-(-len(subjects) // APART_BATCH), cores())
+        with closing(apart_map(_made_apart, batches, workers)) as answers:
             for answer in answers:
                 yield from answer
 

@@ -230,7 +230,9 @@ def _read(settings: Settings, file: Path, after: str | None):
     what the pickle makes)."""
     with open(file, "rb", buffering=READ_BUFFER) as opened:
         header, start = _header(opened)
-        if start is None or not _intact(opened):
+        if start is None:
+            raise StateIgnored(f"{file.name} is damaged (it does not start with its header)")
+        if not _intact(opened):
             raise StateIgnored(f"{file.name} is damaged (its SHA-256 does not match)")
         valid_for = header.get("valid_for") if isinstance(header, dict) else None
         if not isinstance(valid_for, dict) or header.get("after") != after:
