@@ -259,12 +259,31 @@ def test_a_state_made_for_other_code_or_settings_is_ignored(
         state_module.load_state(settings)
 
 
-def test_the_same_settings_written_another_way_keep_the_state(settings, data, monkeypatch):
+def test_the_same_settings_written_another_way_keep_the_state(
+    settings, data, tmp_path, reads, monkeypatch
+):
     """LOD_BASE given as dataset.yaml has it, or the data folder named by another path:
-    the same build, so the state is used."""
+    the same build, so the state is used: after an edit, only the file edited is read
+    again (each file is known by its path as this build writes it), an error names the
+    file that way, and the build is a fresh build's."""
     monkeypatch.chdir(data.parent)
     same = Settings(data=Path(data.name), out=settings.out, base="https://bench.example.org/")
     assert state_module.load_state(same) is not None
+    relative = article(Path(data.name), 12)
+    edit(relative, "datePublished: ", "datePublished: not-a-date-")
+    with pytest.raises(Exception, match=f"^{relative}:"):
+        build(same)
+    assert reads == [str(relative)]
+    edit(relative, "datePublished: not-a-date-", "datePublished: ")
+    age(relative)
+    reads.clear()
+    build(same)  # its step, after the snapshot, names the files as `same` does
+    assert reads == [str(relative)]
+    edit(article(data, 13), 'headline: "', 'headline: "Back to the absolute path: ')
+    reads.clear()
+    rebuilt = build(settings)  # the step replayed on the snapshot
+    assert reads == [str(article(data, 13))]
+    assert_same_as_fresh(rebuilt, data, tmp_path)
 
 
 def test_lod_build_says_why_a_kept_state_was_not_used(settings, data, tmp_path):

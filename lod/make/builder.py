@@ -66,6 +66,7 @@ from .state import (
     Step,
     forget_racy,
     load_state,
+    name_files_as,
     save_state,
     save_step,
 )
@@ -244,8 +245,11 @@ class Builder:
         if kept is None:
             return
         state, steps = kept
+        dataset = dataset_file(self.settings)
+        name_files_as(state, dataset)
         try:
             for step in steps:
+                name_files_as(step, dataset)
                 state = self._replay(state, step)
         except (BuildFailed, OSError) as error:  # the lines' file, a source gone: in full
             self.ignored = f"a step of the state kept could not be replayed ({error})"

@@ -61,6 +61,7 @@ FORMAT = 4  # the layout of the state files
 MAX_STEPS = 5  # steps replayed at most: then a new snapshot
 MAGIC = b"lod builder state\n"  # then valid_for as JSON, a line; the pickle; its SHA-256
 DIGEST = 32
+DATASET = "dataset.yaml"  # the one source file every state has: its path names the folder
 HEADER = 1 << 16  # bytes of a header line at most
 READ_BUFFER = 1 << 20
 RACY_NS = 2_000_000_000  # FAT's 2 s clock is the coarsest in use
@@ -193,6 +194,31 @@ def _forget_other_lines(target: Path, state: State) -> None:
     for stale in target.parent.glob(f"{LINES}.*"):
         if stale != keep:
             stale.unlink(missing_ok=True)
+
+
+def name_files_as(kept: State | Step, dataset: str) -> None:
+    """Name the source files of a state or step as this build does (`dataset`: its
+    dataset.yaml's path as written) when it was kept for the data folder written another
+    way, a relative path for an absolute one (its header says it is the same folder): each
+    file's records are found by its path, and its errors name it as the user wrote it."""
+    old = next(path for path, (kind, _) in kept.found.items() if kind == "dataset")
+    old, new = old.removesuffix(DATASET), dataset.removesuffix(DATASET)
+    if old == new:
+        return
+
+    def renamed(path: str) -> str:
+        return new + path.removeprefix(old)
+
+    kept.found = {renamed(path): entry for path, entry in kept.found.items()}
+    by_file = kept.by_file if isinstance(kept, State) else kept.changed
+    for records in by_file.values():
+        for record in records:
+            record.file = renamed(record.file)
+    by_file = {renamed(path): records for path, records in by_file.items()}
+    if isinstance(kept, State):
+        kept.by_file = by_file
+    else:
+        kept.changed = by_file
 
 
 def forget_racy(state: State) -> None:
