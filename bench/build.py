@@ -8,8 +8,9 @@ rdflib and pyoxigraph alone pay for the same triples, and a rebuild after one ed
 Each run is a fresh Python process that calls lod.make.build on a copy of the corpus
 into an empty out folder (no validation cache), with the environment's LOD_* settings
 as `lod build` takes them (LOD_BUILD_MEMORY_MB, LOD_KEEP_STATE, ...), and prints the start
-time of each phase and its own ru_maxrss (and its largest child's: the validation pool's
-workers). The parent also
+time of each phase and its own ru_maxrss (and its largest reaped child's: a helper process
+of lod.make.apart, the validation pool's workers, or the fork that starts the detached
+snapshot writer, whose RSS counts the pages it shares with the build). The parent also
 samples the memory of the whole process tree (benchlib.TreeMemory: RSS of the build alone,
 PSS summed over the tree while the pool runs). Baselines, in the same run, on the
 build's N-Triples dump: rdflib parsing it into a Graph and serialising the Graph to Turtle
@@ -392,7 +393,7 @@ def bench_size(size: str, runs: int, args) -> dict:
             f"  build run {run + 1}: {result['build_s']:.2f} s, CPU {result['cpu_s']:.2f} s "
             f"({phases}); "
             f"process {result['process_s']:.2f} s; peak RSS {mb(result['maxrss_self_kb'])} "
-            f"(pool worker {mb(result['maxrss_children_kb'])}, tree "
+            f"(largest child {mb(result['maxrss_children_kb'])}, tree "
             f"{mb(result['tree_pss_peak_kb'])}); {result['triples']} triples{later(result)}",
             flush=True,
         )
@@ -496,7 +497,7 @@ def report(s: dict) -> None:
         f"({median(b['import_s'] for b in builds):.2f} s imports)"
     )
     print(
-        "  CPU s: this process and its reaped children (the validation pool), so it can "
+        "  CPU s: this process and its reaped children (helpers, the validation pool), so it can "
         "exceed wall time; wall time on a loaded machine is CPU plus waiting for a CPU."
     )
     print(
@@ -506,7 +507,7 @@ def report(s: dict) -> None:
     )
     print(
         f"  peak RSS: build process {mb(median(b['maxrss_self_kb'] for b in builds))}, "
-        f"largest validation worker {mb(median(b['maxrss_children_kb'] for b in builds))}, "
+        f"largest child {mb(median(b['maxrss_children_kb'] for b in builds))}, "
         f"whole tree (sampled, PSS while the pool runs) "
         f"{mb(median(b['tree_pss_peak_kb'] for b in builds))}"
     )
