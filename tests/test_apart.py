@@ -171,8 +171,11 @@ def test_without_a_process_to_start_the_work_is_done_here(monkeypatch):
     assert list(apart_map(pid_of_helper, range(4), workers=2)) == [os.getpid()] * 4
 
 
+# Ctrl-C as a terminal delivers it: a process started in the background of a shell (as a
+# CI runner may start the tests) inherits SIGINT ignored, and Python then leaves it so.
 MAPPING = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from tests.test_apart import sleeps
 from lod.make.apart import apart_map
 list(apart_map(sleeps, [(sys.argv[1], n) for n in range(4)], workers=2))
