@@ -132,9 +132,6 @@ class HelperFailed(LodError):
         self.function, self.why = function, why
         super().__init__(f"a helper process running {function} failed: {why}")
 
-    def __reduce__(self):
-        return type(self), (self.function, self.why)
-
 
 class NoBuild(LodError):
     def __init__(self, out: Path | str):

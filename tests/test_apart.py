@@ -173,6 +173,31 @@ def test_without_a_process_to_start_the_work_is_done_here(monkeypatch):
 
 # Ctrl-C as a terminal delivers it: a process started in the background of a shell (as a
 # CI runner may start the tests) inherits SIGINT ignored, and Python then leaves it so.
+def test_a_frozen_program_does_the_work_here(monkeypatch):
+    """A program frozen into one file has no Python to start helpers with."""
+    monkeypatch.setattr(apart.sys, "frozen", True, raising=False)
+    assert list(apart_map(pid_of_helper, range(3), workers=2)) == [os.getpid()] * 3
+
+
+def test_without_standard_error_the_helpers_still_answer():
+    """A daemon may run with standard error closed: a helper leads its standard output
+    there, and its answers still come."""
+    script = (
+        "import os; os.close(2)\n"
+        "from tests.test_apart import square\n"
+        "from lod.make.apart import apart_map\n"
+        "print(list(apart_map(square, range(5), workers=2)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout == "[0, 1, 4, 9, 16]\n"
+
+
 MAPPING = """
 import signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)

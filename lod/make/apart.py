@@ -86,18 +86,12 @@ def _start(function: Callable, workers: int, helpers: list[subprocess.Popen]) ->
         return False
     name = f"{function.__module__}:{function.__qualname__}"
     try:
-        os.fstat(2)
-        errors = None  # the helpers' tracebacks, if any, where this process writes its own
-    except OSError:
-        errors = subprocess.DEVNULL  # no standard error to share (a daemon's)
-    try:
         for _ in range(workers):
             helpers.append(
                 subprocess.Popen(
                     [sys.executable, "-c", HELPER, ROOT, name],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
-                    stderr=errors,
                 )
             )
     except OSError:
