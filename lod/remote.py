@@ -48,7 +48,6 @@ from .errors import (
     EngineError,
     EngineRefusedQuery,
     LodError,
-    QueryError,
     QueryTimeout,
     QueryTooLarge,
     StoreUnavailable,
@@ -216,9 +215,7 @@ class SparqlClient:
             on_timeout=on_timeout,
         )
         if reply.headers.get("x-sql-state", "").upper().startswith("S1T"):
-            raise (on_timeout or _timed_out)(
-                f"the store stopped the query at the time limit ({timeout:g} s)"
-            )
+            raise (on_timeout or _timed_out)(_stopped_at(timeout))
         media_type = reply.media_type
         if media_type != accept and not (accept == NTRIPLES and media_type == "text/plain"):
             raise EngineError(
@@ -308,7 +305,7 @@ class SparqlClient:
         with response:
             body = self._read(response, deadline, max_bytes, timeout, on_timeout)
             if response.status_code >= 300:
-                raise self._refusal(response, body)
+                raise self._refusal(response, body, timeout, on_timeout)
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             return Reply(media_type, body, {k.lower(): v for k, v in response.headers.items()})
 
@@ -330,9 +327,17 @@ class SparqlClient:
             raise self._unavailable(f"the store at {self.where} broke off: {error}") from None
         return b"".join(chunks)
 
-    def _refusal(self, response, body: bytes) -> QueryError:
+    def _refusal(
+        self, response, body: bytes, timeout: float, on_timeout: Callable[[str], LodError]
+    ) -> LodError:
+        """The error a store's non-2xx answer is. Virtuoso reports a query its own time limit
+        cancelled (the `timeout` field sent) as a 500 "HY008 ... SR203 ... killed by
+        SQLCancel" when it cannot give partial results: that is the time limit, not a
+        failure."""
         message = _engine_message(body) or response.reason or "no message"
         status = response.status_code
+        if re.search(r"\bHY008\b", message):  # SQL state "operation cancelled"
+            return on_timeout(_stopped_at(timeout))
         if status in (401, 403):
             return EngineError(
                 f"the store at {self.where} refused the credentials (LOD_SPARQL_USER, "
@@ -346,6 +351,10 @@ class SparqlClient:
 
     def _unavailable(self, message: str) -> StoreUnavailable:
         return StoreUnavailable(message, retry_after=1)
+
+
+def _stopped_at(timeout: float) -> str:
+    return f"the store stopped the query at the time limit ({timeout:g} s)"
 
 
 def _timed_out(message: str) -> QueryTimeout:

@@ -25,7 +25,14 @@ from rdflib.query import Result
 
 from lod import Settings, build, remote
 from lod.config import Settings as SettingsType
-from lod.errors import ConfigError, PublishError, QueryRefused, QuerySyntaxError
+from lod.errors import (
+    ConfigError,
+    PublishError,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreUnavailable,
+)
 from lod.formats import Format
 from lod.layout import Build, open_build
 from lod.publish import remote as upload
@@ -278,6 +285,47 @@ def test_basic_credentials_are_sent_once_asked_for():
         wrong = SparqlClient(url, user="loader", password="wrong", timeout=5)
         with pytest.raises(Exception, match="credentials"):
             RemoteStore(wrong, "http://example.org/g").exists("http://example.org/s")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class _CancellingStore(BaseHTTPRequestHandler):
+    """A store that answers every query as Virtuoso does when its own time limit cancels a
+    query it cannot give partial results for (seen in CI): a 500 with SQL state HY008."""
+
+    BODY = (
+        b"Virtuoso HY008 Error SR203: Async statement killed by SQLCancel.\n\n"
+        b"SPARQL query:\nSELECT * WHERE { ?s ?p ?o }"
+    )
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(500)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(self.BODY)))
+        self.end_headers()
+        self.wfile.write(self.BODY)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_query_the_store_cancelled_at_its_time_limit_is_a_timeout():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _CancellingStore)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = SparqlClient(f"http://127.0.0.1:{httpd.server_address[1]}/sparql", timeout=2)
+        with pytest.raises(QueryTimeout, match=r"time limit \(2 s\)"):
+            client.query(
+                "SELECT * WHERE { ?s ?p ?o }",
+                accept="text/plain",
+                default_graphs=(),
+                named_graphs=(),
+            )
+        with pytest.raises(StoreUnavailable, match="time limit"):  # the app's own lookups
+            RemoteStore(client, "http://example.org/g").exists("http://example.org/s")
     finally:
         httpd.shutdown()
         httpd.server_close()
