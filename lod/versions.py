@@ -47,13 +47,13 @@ class Versions:
 
     @classmethod
     def of_lists(cls, lists: dict[str, list[dict]], languages: Sequence[str]) -> Versions:
-        """The clusters of the records of lists.json."""
+        """The clusters of the records of lists.json. A work alone in its cluster, in one
+        of the dataset's languages, is left out: `of` and `translations` answer the same
+        for it without (most works: a rebuild's pass over them is then one set and one
+        filter, not a cluster each)."""
         self = cls(languages)
-        works = [  # lists.json names a work's language when it is not the first
-            {**e, "language": e.get("language", self.languages[0])}
-            for kind in ("article", "document")
-            for e in lists.get(kind, [])
-        ]
+        first, listed = self.languages[0], set(self.languages)
+        works = [e for kind in ("article", "document") for e in lists.get(kind, [])]
         known = {e["iri"] for e in works}
         parent = {e["iri"]: e["translationOf"] for e in works if e.get("translationOf") in known}
         for iri in parent:
@@ -62,10 +62,15 @@ class Versions:
                 root = parent[root]
                 seen.add(root)
             self.root[iri] = root
+        clustered = self.root.keys() | set(self.root.values())
+        kept = [  # lists.json names a work's language when it is not the first
+            (e["iri"], e.get("language", first))
+            for e in works
+            if e["iri"] in clustered or e.get("language", first) not in listed
+        ]
         # originals first: where a translation shares its original's language, the original
-        for entry in sorted(works, key=lambda e: e["iri"] in self.root):
-            root = self.root.get(entry["iri"], entry["iri"])
-            self.members.setdefault(root, {}).setdefault(entry["language"], entry["iri"])
+        for iri, language in sorted(kept, key=lambda work: work[0] in self.root):
+            self.members.setdefault(self.root.get(iri, iri), {}).setdefault(language, iri)
         return self
 
     def kept(self) -> dict:

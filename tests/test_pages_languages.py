@@ -488,6 +488,47 @@ def test_a_translation_in_a_language_the_dataset_lacks_is_its_own_page():
     assert all(kept.of(iri) == versions.of(iri) for iri in ("a:en", "a:de", "a:de-ch", "o:x"))
 
 
+def test_works_alone_in_their_cluster_name_their_own_page_in_each_language():
+    """A work with no translation is not kept in a cluster (most works), yet names the
+    same versions as if it were: its page in each of the dataset's languages, or its own
+    page when its language is not one of them; a translation in its original's language
+    yields to the original."""
+    lists = {
+        "article": [
+            {"iri": "a:en"},  # the first language, not named
+            {"iri": "a:fr", "language": "fr"},
+            {"iri": "a:de", "language": "de"},
+            {"iri": "a:orig", "language": "fr"},
+            {"iri": "a:same", "language": "fr", "translationOf": "a:orig"},
+            {"iri": "a:es", "language": "es", "translationOf": "a:orig"},
+        ],
+        "document": [{"iri": "d:en", "translationOf": "d:elsewhere"}],  # not a work here
+    }
+    versions = Versions.of_lists(lists, ["en", "fr"])
+    for alone in ("a:en", "a:fr", "d:en"):
+        assert versions.of(alone) == [
+            Version("en", alone, "en"),
+            Version("fr", alone, "fr"),
+            Version("x-default", alone, None),
+        ]
+        assert versions.translations(alone) == {}
+    assert versions.of("a:de") == [
+        Version("en", "a:de", "en"),
+        Version("fr", "a:de", "fr"),
+        Version("de", "a:de", None),
+        Version("x-default", "a:de", None),
+    ]
+    cluster = [
+        Version("en", "a:orig", "en"),
+        Version("fr", "a:orig", "fr"),
+        Version("es", "a:es", None),
+        Version("x-default", "a:orig", None),
+    ]
+    assert versions.of("a:orig") == versions.of("a:same") == versions.of("a:es") == cluster
+    assert versions.translations("a:es") == {"fr": "a:orig"}
+    assert set(versions.members) == {"a:de", "a:orig"}  # the works alone are not kept
+
+
 def test_a_build_keeps_only_the_versions_that_are_not_a_pages_own(out):
     """versions.json holds the clusters of translations; a record of no cluster is left out,
     and the kept versions are those lists.json gives, for every record."""

@@ -279,6 +279,10 @@ class Indexed(NamedTuple):
     has: tuple[str, ...]  # the properties it has
 
     @property
+    def kind(self) -> str:
+        return self.types[0]
+
+    @property
     def counted(self) -> Iterator[tuple[str, str]]:
         """The (kind or class, property) pairs it counts in extend.properties."""
         return ((type_id, name) for type_id in self.types for name in self.has)

@@ -50,7 +50,7 @@ from . import changes, search_index
 from .answers import Answers
 from .convert import Conversion, convert
 from .listings import Listings, lists_by_kind
-from .mixnmatch import catalogue
+from .mixnmatch import WIKIDATA_TYPES, catalogue
 from .parts import Members, Part, ReadBack, digest
 from .permanence import Permanence, remember
 from .shacl import Data
@@ -256,8 +256,9 @@ def _write(
     report = validated.report
     (path / VALIDATION_TEXT).write_text(report.text(), "utf-8")
     (path / VALIDATION_GRAPH).write_bytes(serialize(report.graph(), Format.TURTLE))
-    # for Wikidata's Mix'n'match
-    mixnmatch = catalogue((entry.entry() for entry in listings.names.values()), info.base)
+    # for Wikidata's Mix'n'match: only its kinds' entries decoded (not every article's)
+    catalogued = (e.entry() for e in listings.names.values() if e.kind in WIKIDATA_TYPES)
+    mixnmatch = catalogue(catalogued, info.base)
     (path / MIXNMATCH).write_bytes(mixnmatch)
     files[MIXNMATCH] = _digest(mixnmatch)
     (path / SUMS).write_text(
