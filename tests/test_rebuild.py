@@ -21,6 +21,7 @@ from lod import Settings, build
 from lod.errors import BuildFailed
 from lod.make import Builder
 from lod.make import builder as builder_module
+from lod.make import steps as steps_module
 from lod.make.convert import contribution, convert, index_records, subjects
 from lod.make.sources import load
 
@@ -38,6 +39,8 @@ SAME_BYTES = [
     "reconcile.json",
     "validation.txt",
     "answers.sqlite",
+    "mixnmatch.tsv",
+    "versions.json",
 ]
 
 
@@ -131,6 +134,24 @@ def test_a_rebuild_reads_only_the_changed_files(builder, data, monkeypatch):
     )
     builder.build()  # a record comes: every record is indexed again
     assert indexed == [1]
+
+
+def test_the_mixnmatch_catalogue_is_made_again_only_when_an_entry_of_it_changed(
+    builder, data, tmp_path, monkeypatch
+):
+    """Articles are not in it: an article edited, the last build's catalogue is the new
+    one's; an organisation renamed, it is made again. Either way, a fresh build's."""
+    made = []
+    original = steps_module.catalogue
+    monkeypatch.setattr(steps_module, "catalogue", lambda *a: made.append(1) or original(*a))
+    edit(article(data, 3), 'headline: "', 'headline: "Edited: ')
+    assert_same_as_fresh(builder.build(), data, tmp_path)
+    assert made == [1]  # the fresh build's, not the rebuild's
+    made.clear()
+    edit(data / "organisations" / "organisations.csv", "org-3,", "org-3,Renamed ")
+    built = builder.build()
+    assert made == [1] and "Renamed" in (built.path / "mixnmatch.tsv").read_text("utf-8")
+    assert_same_as_fresh(built, data, tmp_path)
 
 
 def test_a_build_collects_only_the_young_generations_and_leaves_the_collector_as_it_was(

@@ -44,6 +44,7 @@ from ..vocab import (
     schema_classes,
 )
 from .convert import Conversion
+from .mixnmatch import WIKIDATA_TYPES
 
 SCHEMA = str(SDO._NS)
 DESCRIPTION_CHARS = 200
@@ -394,6 +395,8 @@ class Listings:
         # the records whose entries were made again since the lists were last written
         # (None: every record's, as after a full build)
         self.touched: set[str] | None = None
+        # whether an entry Mix'n'match catalogues came, went or changed since then
+        self.catalogue_changed = True
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
         """The entries of the records whose subject is in `changed` (every record's when
@@ -401,8 +404,10 @@ class Listings:
         records = conversion.records
         for gone in [s for s in self.lists if s not in records]:
             del self.lists[gone]
-            self.counts.subtract(self.names.pop(gone).counted)
+            entry = self.names.pop(gone)
+            self.counts.subtract(entry.counted)
             self.lookups = None
+            self.catalogue_changed |= entry.kind in WIKIDATA_TYPES
         if changed is None:
             self.touched = None
         elif self.touched is not None:
@@ -419,6 +424,8 @@ class Listings:
         record = conversion.records[subject]
         entry = Indexed.of(names_entry(said, subject, record, base, self.ancestors, languages))
         old = self.names.get(subject)
+        if entry.kind in WIKIDATA_TYPES and (old is None or old.bare != entry.bare):
+            self.catalogue_changed = True
         if old is None:
             self.lookups = None
         else:

@@ -8,6 +8,7 @@ failed or killed build never changes what is served.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -256,9 +257,7 @@ def _write(
     report = validated.report
     (path / VALIDATION_TEXT).write_text(report.text(), "utf-8")
     (path / VALIDATION_GRAPH).write_bytes(serialize(report.graph(), Format.TURTLE))
-    # for Wikidata's Mix'n'match: only its kinds' entries decoded (not every article's)
-    catalogued = (e.entry() for e in listings.names.values() if e.kind in WIKIDATA_TYPES)
-    mixnmatch = catalogue(catalogued, info.base)
+    mixnmatch = _catalogue(Output(path.parent.parent).current, listings, info.base)
     (path / MIXNMATCH).write_bytes(mixnmatch)
     files[MIXNMATCH] = _digest(mixnmatch)
     (path / SUMS).write_text(
@@ -312,6 +311,19 @@ def _write(
     if trial:  # (only then: a published build's manifest is as it always was)
         manifest["trial"] = True
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+
+
+def _catalogue(last: Path, listings: Listings, base: str) -> bytes:
+    """The catalogue for Wikidata's Mix'n'match: the last build's when none of its entries
+    changed since (an article edited, most edits), else made of its kinds' entries (only
+    theirs decoded, not every article's)."""
+    if not listings.catalogue_changed:
+        with contextlib.suppress(OSError):
+            return (last / MIXNMATCH).read_bytes()
+    catalogued = (e.entry() for e in listings.names.values() if e.kind in WIKIDATA_TYPES)
+    made = catalogue(catalogued, base)
+    listings.catalogue_changed = False  # the next build's starts from this one
+    return made
 
 
 def _digest(data: bytes) -> dict:
