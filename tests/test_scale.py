@@ -6,6 +6,7 @@ generated corpus itself passes validation."""
 from __future__ import annotations
 
 import pickle
+import random
 import zlib
 from pathlib import Path
 
@@ -17,13 +18,14 @@ from lod import Settings, build
 from lod.config import SHAPES_DIR
 from lod.formats import Format
 from lod.make import Builder
+from lod.make import parts as parts_module
 from lod.make.convert import convert
 from lod.make.parts import LONGEST, UNREAD, Blocks, ReadBack
 from lod.make.sources import load
 from lod.make.validate import plan, validate
 from lod.make.void import describe
 from lod.serve.store import INCOMING_PAGE, EmbeddedStore
-from lod.triples import to_oxigraph
+from lod.triples import Triples, to_oxigraph
 from lod.vocab import RDF, SDO, XSD
 
 from .conftest import ROOT
@@ -164,6 +166,49 @@ def test_dumps_are_parts_and_an_edit_changes_one(corpus):
     after = blocks.parts()
     changed = {p.digest for p in after} - {p.digest for p in parts}
     assert len(after) == len(parts) and len(changed) == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_parts_cut_again_after_changes_are_a_fresh_cut(seed, monkeypatch):
+    """After subjects come, go (run starts among them) or change, the parts cut again
+    around them are those of a fresh cut of the same graph (cut small here, so that
+    changes meet run starts and LONGEST cuts often); and a change cuts again its run only."""
+    monkeypatch.setattr(parts_module, "CUT", 16)
+    monkeypatch.setattr(parts_module, "LONGEST", 24)
+    recut: list[int] = []
+    cut = Blocks._cut
+    monkeypatch.setattr(
+        Blocks, "_cut", lambda self, keys, *a: recut.append(len(keys)) or cut(self, keys, *a)
+    )
+    rng = random.Random(seed)
+    said = URIRef("http://x.example/said")
+
+    def subject(number: int) -> URIRef:
+        return URIRef(f"http://x.example/s{number}")
+
+    triples = Triples((subject(n), said, Literal(n)) for n in range(800))
+    blocks = Blocks.of(triples)
+    assert blocks.parts()
+    for _ in range(40):
+        changed = set()
+        for _ in range(rng.randint(1, 5)):
+            action, existing = rng.random(), rng.choice(list(triples.by_subject))
+            if action < 0.35:  # a subject comes
+                new = subject(rng.randrange(10**6))
+                triples.add((new, said, Literal("new")))
+                changed.add(new)
+            elif action < 0.7:  # one goes
+                triples.put(existing, ())
+                changed.add(existing)
+            else:  # one changes
+                triples.add((existing, said, Literal(rng.random())))
+                changed.add(existing)
+        blocks.replace(triples, changed)
+        recut.clear()
+        again = blocks.parts()
+        assert sum(recut) < len(blocks.order) / 2, "a change cut every subject again"
+        fresh = Blocks.of(triples).parts()
+        assert [(p.keys, p.digest) for p in again] == [(p.keys, p.digest) for p in fresh]
 
 
 def test_parts_kept_on_disk_are_joined_when_read(corpus):

@@ -20,7 +20,7 @@ import hashlib
 import os
 import re
 import weakref
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
 
@@ -53,6 +53,14 @@ class Part:
         self.digest, self.lines, self.size = digest, lines, size
         self._blocks, self._keys = blocks, keys  # the blocks' lines by key, or the data
 
+    @property
+    def keys(self) -> tuple[bytes, ...]:
+        return self._keys
+
+    @property
+    def first(self) -> bytes:
+        return self._keys[0]
+
     @classmethod
     def of(cls, data: bytes) -> Part:
         return cls(hashlib.sha256(data).digest(), data.count(b"\n"), len(data), data)
@@ -83,7 +91,7 @@ class Blocks:
         self.order: list[bytes] = []  # the keys, sorted
         self.cuts: set[bytes] = set()  # the keys a part starts at
         self.changed: set[bytes] = set()  # keys whose lines changed since parts() was called
-        self.made: dict[tuple[bytes, ...], Part] = {}  # the last parts, by their keys
+        self.made: list[Part] = []  # the last parts, in order
 
     @classmethod
     def of(
@@ -128,21 +136,61 @@ class Blocks:
 
     def parts(self) -> list[Part]:
         """The N-Triples cut into parts: a part starts at each subject whose hash is 0
-        modulo CUT, or after LONGEST subjects. Parts none of whose subjects changed are the
-        ones made last time."""
+        modulo CUT, or after LONGEST subjects. So the cut keys split the blocks into runs
+        cut alike whatever is around them: after a change, only the runs around the
+        changed keys are cut again (a rebuild's pass over a few thousand parts, not over
+        every subject), and of their parts only those with a changed key are made anew."""
+        if not self.made:
+            self.made = self._cut(self.order, [])
+        else:
+            for start, end in reversed(self._runs_changed()):
+                low = 0 if start == 0 else bisect_left(self.order, self.made[start].first)
+                high = len(self.order)
+                if end < len(self.made):
+                    high = bisect_left(self.order, self.made[end].first)
+                self.made[start:end] = self._cut(self.order[low:high], self.made[start:end])
+        self.changed = set()
+        return list(self.made)
+
+    def _runs_changed(self) -> list[tuple[int, int]]:
+        """The spans [start, end) of self.made to cut again, merged, in order: for each
+        changed key (new, gone or edited), the run of parts it falls in, from a part that
+        starts at a cut key (or the first) to the next such part; and the run before too
+        when the key was itself a run's start, which may be gone."""
+        firsts = [part.first for part in self.made]
+        spans: list[tuple[int, int]] = []
+        for key in self.changed:
+            home = start = max(bisect_right(firsts, key) - 1, 0)  # the part it falls in
+            if firsts[start] == key and key in self.cuts and start > 0:
+                start -= 1
+            while start > 0 and firsts[start] not in self.cuts:
+                start -= 1
+            end = home + 1
+            while end < len(firsts) and firsts[end] not in self.cuts:
+                end += 1
+            spans.append((start, end))
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged
+
+    def _cut(self, keys: list[bytes], before: list[Part]) -> list[Part]:
+        """The parts of a run of keys starting at a cut key (or the first key); a part of
+        `before` whose keys are the same and unchanged is kept."""
         cut: list[list[bytes]] = [[]]
-        for key in self.order:
+        for key in keys:
             if cut[-1] and (key in self.cuts or len(cut[-1]) == LONGEST):
                 cut.append([])
             cut[-1].append(key)
-        made = {}
-        for keys in map(tuple, filter(None, cut)):
-            part = self.made.get(keys) if self.changed.isdisjoint(keys) else None
-            if part is None:
-                part = self._part(keys)
-            made[keys] = part
-        self.made, self.changed = made, set()
-        return list(made.values())
+        kept = {part.keys: part for part in before}
+        made = []
+        for run in map(tuple, filter(None, cut)):
+            part = kept.get(run) if self.changed.isdisjoint(run) else None
+            made.append(part if part is not None else self._part(run))
+        return made
 
     def _part(self, keys: tuple[bytes, ...]) -> Part:
         hashed, lines, size = hashlib.sha256(), 0, 0
