@@ -9,14 +9,17 @@ import re
 import shutil
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from rdflib import URIRef
 
 from lod import Settings, build
 from lod import lists as lists_module
 from lod.layout import LISTS, LISTS_INDEX
 from lod.lists import BATCH, Lists, write
 from lod.make.builder import Builder
+from lod.make.listings import Listings, lists_by_kind
 
 from .test_rebuild import article
 
@@ -73,9 +76,11 @@ def test_a_rebuild_writes_again_only_the_entries_it_touched(corpus_1k, tmp_path,
     monkeypatch.setattr(lists_module, "_fill", lambda *a: whole.append(1) or fill(*a))
     path = article(data, 3)
     # the same place in the lists (newest first, then by label)
+    order = builder.state.listings.order
     path.write_text(path.read_text("utf-8").replace('"Article 3: ', '"Article 3: New: ', 1))
     done = builder.build()
     assert whole == []
+    assert builder.state.listings.order is order  # not sorted again
     fresh = build(Settings(data=data, out=tmp_path / "fresh", keep_state=0))
     assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)
     assert "New: " in json.dumps(Lists(done.path).entry(str(done.base) + "id/article/article-3"))
@@ -86,6 +91,7 @@ def test_a_rebuild_writes_again_only_the_entries_it_touched(corpus_1k, tmp_path,
     whole.clear()  # (the fresh build wrote its own whole)
     done = builder.build()
     assert whole == [1]
+    assert builder.state.listings.order is order  # the article moved in it, not sorted again
     fresh = build(Settings(data=data, out=tmp_path / "fresh-2", keep_state=0))
     assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)
 
@@ -96,3 +102,16 @@ def test_a_build_in_a_folder_whose_name_a_uri_would_cut_is_read(tmp_path):
     folder.mkdir()
     write(folder, {"article": [{"iri": "http://example.org/id/article/a", "label": "A"}]})
     assert Lists(folder).count("article") == 1
+
+
+def test_entries_of_the_same_date_and_label_are_in_the_order_of_their_iris():
+    """Whatever order the records were read in (a rebuild keeps the order it sorted)."""
+    listings = Listings()
+    records = {}
+    for name, date in (("c", "2024-01-01"), ("a", ""), ("b", "2024-01-01"), ("d", "2024-01-01")):
+        subject = URIRef(f"http://example.org/id/article/{name}")
+        label = "Later" if name == "d" else "Same"
+        listings.lists[subject] = {"iri": str(subject), "label": label, "date": date}
+        records[subject] = SimpleNamespace(kind="article")
+    lists = lists_by_kind(listings, SimpleNamespace(records=records))
+    assert [e["iri"].rsplit("/", 1)[1] for e in lists["article"]] == ["d", "b", "c", "a"]

@@ -13,7 +13,7 @@ article or document has its `language` (inLanguage), again unless it is the firs
 from __future__ import annotations
 
 import re
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -397,6 +397,9 @@ class Listings:
         self.touched: set[str] | None = None
         # whether an entry Mix'n'match catalogues came, went or changed since then
         self.catalogue_changed = True
+        # each kind's records in the lists' order, kept in order as entries change (None:
+        # to sort again)
+        self.order: dict[str, list[URIRef]] | None = None
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
         """The entries of the records whose subject is in `changed` (every record's when
@@ -404,12 +407,14 @@ class Listings:
         records = conversion.records
         for gone in [s for s in self.lists if s not in records]:
             del self.lists[gone]
+            self.order = None
             entry = self.names.pop(gone)
             self.counts.subtract(entry.counted)
             self.lookups = None
             self.catalogue_changed |= entry.kind in WIKIDATA_TYPES
         if changed is None:
             self.touched = None
+            self.order = None  # sorted again once, not placed record by record
         elif self.touched is not None:
             self.touched.update(str(s) for s in changed)
         for subject in records if changed is None else [s for s in changed if s in records]:
@@ -420,8 +425,14 @@ class Listings:
         base, languages = conversion.dataset.base, conversion.dataset.languages
         self.languages = languages  # a change of dataset.yaml is a full build, a new Listings
         said = Said(pairs)
-        self.lists[subject] = list_entry(said, subject, languages)
         record = conversion.records[subject]
+        listed = list_entry(said, subject, languages)
+        if self.order is not None and subject in self.lists:  # out of its place
+            entries = self.order[record.kind]
+            del entries[bisect_left(entries, self._rank(subject), key=self._rank)]
+        self.lists[subject] = listed
+        if self.order is not None:  # into its place
+            insort(self.order[record.kind], subject, key=self._rank)
         entry = Indexed.of(names_entry(said, subject, record, base, self.ancestors, languages))
         old = self.names.get(subject)
         if entry.kind in WIKIDATA_TYPES and (old is None or old.bare != entry.bare):
@@ -434,6 +445,11 @@ class Listings:
                 self.lookups.replace(old, entry)
         self.names[subject] = entry
         self.counts.update(entry.counted)
+
+    def _rank(self, subject: URIRef) -> tuple:
+        """Where the record's entry is in its kind's list, as lists_by_kind sorts it."""
+        entry = self.lists[subject]
+        return _Newest(entry["date"]), entry["label"].casefold(), str(subject)
 
     def serialised(self, base: str) -> tuple[Iterator[bytes], Iterator[bytes]]:
         """reconcile.json and extend.jsonl in pieces, as `indexes` makes them of every
@@ -474,12 +490,28 @@ def list_entry(said: Said, subject: URIRef, languages) -> dict:
 
 
 def lists_by_kind(listings: Listings, conversion: Conversion) -> dict[str, list[dict]]:
-    """Each kind's records, newest first where dated, then by label: the list pages and the
-    home page read these instead of querying per request."""
-    lists: dict[str, list[dict]] = {kind: [] for kind in KINDS}
-    for subject, record in conversion.records.items():
-        lists[record.kind].append(listings.lists[subject])
-    for entries in lists.values():
-        entries.sort(key=lambda e: e["label"].casefold())
-        entries.sort(key=lambda e: e["date"], reverse=True)
-    return lists
+    """Each kind's records, newest first where dated, then by label, then by IRI: the list
+    pages and the home page read these instead of querying per request. Sorted once; a
+    Listings then keeps each record in its place as its entry changes (Listings.add)."""
+    if listings.order is None:
+        listings.order = {kind: [] for kind in KINDS}
+        for subject, record in conversion.records.items():
+            listings.order[record.kind].append(subject)
+        for subjects in listings.order.values():
+            subjects.sort(key=str)
+            subjects.sort(key=lambda s: listings.lists[s]["label"].casefold())
+            subjects.sort(key=lambda s: listings.lists[s]["date"], reverse=True)
+    return {
+        kind: [listings.lists[subject] for subject in subjects]
+        for kind, subjects in listings.order.items()
+    }
+
+
+class _Newest(str):
+    """A date that sorts newest first."""
+
+    def __lt__(self, other: str) -> bool:
+        return str.__gt__(self, other)
+
+    def __gt__(self, other: str) -> bool:
+        return str.__lt__(self, other)
