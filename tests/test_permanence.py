@@ -333,3 +333,39 @@ def test_a_watched_build_sees_gone_yaml_change(tmp_path):
     built = builder.build()
     assert f"{BASE}id/article/old" in (built.path / "gone.json").read_text("utf-8")
     assert not builder.changed()
+
+
+def test_a_watched_edit_in_place_checks_the_iris_again_only_when_they_may_differ(
+    tmp_path, monkeypatch
+):
+    """An article's text edited: the last check holds (no ledger read, none written);
+    the ledger changed by another build, or a former id added: checked again."""
+    from lod.make import Builder
+    from lod.make import permanence as permanence_module
+
+    data = copy_data(tmp_path / "data")
+    out = tmp_path / "dist"
+    builder = Builder(Settings(data=data, out=out))
+    builder.build()
+    checks = []
+    check = permanence_module.check
+    monkeypatch.setattr(permanence_module, "check", lambda *a: checks.append(1) or check(*a))
+    ledger = Output(out).ledger
+    written = ledger.stat().st_ino
+    article = data / ARTICLE
+    article.write_text(
+        article.read_text("utf-8").replace("headline: ", "headline: Edited ", 1), "utf-8"
+    )
+    rebuilt = builder.build()
+    assert checks == [] and ledger.stat().st_ino == written
+    fresh = build(Settings(data=data, out=tmp_path / "fresh"))
+    for name in ("redirects.json", "gone.json"):
+        assert (rebuilt.path / name).read_bytes() == (fresh.path / name).read_bytes(), name
+    checks.clear()
+    ledger.write_text(ledger.read_text("utf-8") + f"{BASE}id/article/elsewhere\n", "utf-8")
+    article.write_text(
+        article.read_text("utf-8").replace("headline: ", "headline: Again ", 1), "utf-8"
+    )
+    with pytest.raises(BuildFailed, match="article/elsewhere"):
+        builder.build()
+    assert checks == [1]

@@ -57,6 +57,7 @@ from .convert.values import slug
 from .forked import detached
 from .listings import Listings
 from .parts import Blocks, Lines, Members, Part
+from .permanence import GONE
 from .shacl import Finding, evaluate, follows_links
 from .sources import Found, Record, assemble, files, read
 from .state import (
@@ -148,11 +149,13 @@ class Builder:
         self.shared_with_writer = False
         self.gone_tried: tuple | None = None  # data/gone.yaml's stamp then
         self.ignored: str | None = None  # why the state on disk was not used, if it was not
+        # the last build's check of its IRIs, and what it was checked against then
+        self.iris: tuple[tuple, permanence.Permanence] | None = None
 
     def changed(self) -> bool:
         """Whether data/ (data/gone.yaml included) changed since the last build was tried."""
         data = Path(self.settings.data)
-        return files(data, []) != self.tried or permanence.stamp(data) != self.gone_tried
+        return files(data, []) != self.tried or permanence.stamp(data / GONE) != self.gone_tried
 
     def build(self) -> Build:
         """A new build of data/, by the shortest way from the last one."""
@@ -166,7 +169,7 @@ class Builder:
                 errors: list[SourceError] = []
                 scanned = time.time_ns()
                 found = self.tried = files(Path(self.settings.data), errors)
-                self.gone_tried = permanence.stamp(Path(self.settings.data))
+                self.gone_tried = permanence.stamp(Path(self.settings.data) / GONE)
                 state = self.state
                 self.progress("load")
                 by_file = _read(found, state, errors)
@@ -304,6 +307,7 @@ class Builder:
         fill = partial(load_store, memory_mb=self.settings.build_memory_mb)
         kept_parts = (members, listings, hashed, answers)
         built = write(out, checked, parts, *kept_parts, fill, self.progress, kept)
+        self._checked(out, kept)
         findings = _by_focus(checked.report.findings)
         return State(found, scanned, by_file, checked, findings, blocks, *kept_parts, built)
 
@@ -327,7 +331,7 @@ class Builder:
                 raise PublishError(exc.filename or out.cache, exc.strerror or str(exc)) from None
             parts = state.blocks.parts()
             store = _StoreCheckpoint(state, changes, checked.graph)
-            kept = self._permanence(out, checked.conversion)
+            kept = self._permanence(out, checked.conversion, edit.same_iris)
             built = write(
                 out,
                 checked,
@@ -340,6 +344,7 @@ class Builder:
                 self.progress,
                 kept,
             )
+            self._checked(out, kept)
         except BaseException:
             self.state = None  # the graph is ahead of what is published: start again in full
             self.journal = None
@@ -422,10 +427,28 @@ class Builder:
         except OSError:
             return None
 
-    def _permanence(self, out: Output, conversion: Conversion) -> permanence.Permanence:
+    def _permanence(
+        self, out: Output, conversion: Conversion, same_iris: bool = False
+    ) -> permanence.Permanence:
+        """The IRIs checked against the ledger; the last build's check when its records
+        and their former ids are this one's (`same_iris`: an edit in place, most edits)
+        and neither the ledger nor data/gone.yaml changed since it was written (a check
+        of every IRI ever published, and the ledger written again, saved)."""
+        if same_iris and self.iris is not None and self.iris[0] == self._iri_inputs(out):
+            return self.iris[1]
         return permanence.check(
             out, Path(self.settings.data), conversion, self.allow_removals, self.trial
         )
+
+    def _iri_inputs(self, out: Output) -> tuple:
+        data = Path(self.settings.data)
+        stamps = (permanence.stamp(out.ledger), permanence.stamp(data / GONE))
+        return (*stamps, self.allow_removals, self.trial)
+
+    def _checked(self, out: Output, kept: permanence.Permanence) -> None:
+        """Keep a build's check of its IRIs for the next (none that removed IRIs from the
+        ledger: the next build's differs)."""
+        self.iris = None if kept.removed else (self._iri_inputs(out), kept)
 
     def _validate(self, state: State, changes: Before) -> dict[str, list[Finding]]:
         """The findings after the changes: the nodes whose triples changed, and the nodes
@@ -456,6 +479,7 @@ class _Edit:
     made: Triples  # what the changed files' records make now
     removed: list  # triples made before and no longer
     added: list  # triples made now and not before
+    same_iris: bool  # the same records, of the same former ids, as the last build's
 
 
 def _edit(
@@ -485,7 +509,12 @@ def _edit(
         raise BuildFailed(errors)
     removed = [t for t in made_before if t not in made]
     added = [t for t in made if t not in made_before]
-    return _Edit(records, index, made, removed, added)
+    same_iris = kept is not None and [_former(r) for r in old] == [_former(r) for r in new]
+    return _Edit(records, index, made, removed, added, same_iris)
+
+
+def _former(record: Record):
+    return record.values.get("formerIds")
 
 
 def _originals_moved(old: list[Record], new: list[Record], index) -> bool:

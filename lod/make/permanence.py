@@ -45,6 +45,7 @@ class Permanence:
     published: list[str] = field(default_factory=list)  # the ledger after this build
     removed: list[str] = field(default_factory=list)  # dropped under allow_removals
     lasting: bool = True  # False for a trial build: its IRIs stay out of the ledger
+    remembered: bool = False  # the ledger holds `published` (remember wrote it)
 
     def write(self, folder: Path) -> None:
         """redirects.json and gone.json into a build folder."""
@@ -108,10 +109,11 @@ def _former_ids(conversion: Conversion):
                     continue
 
 
-def stamp(data: Path) -> tuple | None:
-    """data/gone.yaml's time, size and inode (None when there is none), for --watch."""
+def stamp(path: Path) -> tuple | None:
+    """A file's time, size and inode (None when there is none): whether data/gone.yaml or
+    the ledger changed."""
     try:
-        found = (Path(data) / GONE).stat()
+        found = Path(path).stat()
     except OSError:
         return None
     return (found.st_mtime_ns, found.st_size, found.st_ino)
@@ -141,6 +143,7 @@ def remember(out: Output, kept: Permanence) -> None:
         partial.write_text("".join(f"{iri}\n" for iri in kept.published), "utf-8")
         os.replace(partial, path)
         out.former_ledger.unlink(missing_ok=True)
+        kept.remembered = True
     except OSError as exc:
         raise PublishError(path, exc.strerror or str(exc)) from None
 

@@ -223,7 +223,7 @@ def write(
         os.rename(partial, final)
         progress("switch")
         switch(out, final)
-        if kept is not None and kept.lasting:
+        if kept is not None and kept.lasting and not kept.remembered:
             remember(out, kept)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
