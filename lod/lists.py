@@ -34,17 +34,20 @@ def write(
     lists: dict[str, list[dict]],
     last: Path | None = None,
     touched: set[str] | None = None,
+    in_place: bool = False,
 ) -> None:
     """lists.sqlite of `lists` (lists.json's content) in a build's `folder`: the file of the
     build `last` with the entries of the records `touched` written again, when every
-    record is where it was in the lists (an edit of a label, most edits); else whole."""
+    record is where it was in the lists (an edit of a label, most edits; `in_place`: the
+    caller knows it, as it made `last`'s lists and kept them in order since: not compared
+    with the file); else whole."""
     path = folder / LISTS_INDEX
     path.unlink(missing_ok=True)
     if last is not None and touched is not None and (last / LISTS_INDEX).is_file():
         shutil.copyfile(last / LISTS_INDEX, path)
         db = sqlite3.connect(path)
         try:
-            patched = _patched(db, lists, touched)
+            patched = _patched(db, lists, touched, in_place)
             db.commit()
         finally:
             db.close()
@@ -56,10 +59,12 @@ def write(
     db.close()
 
 
-def _patched(db: sqlite3.Connection, lists: dict[str, list[dict]], touched: set[str]) -> bool:
+def _patched(
+    db: sqlite3.Connection, lists: dict[str, list[dict]], touched: set[str], in_place: bool
+) -> bool:
     """Whether the entries of `touched` could be written in place: the records of each
-    kind in the same order as in `db`."""
-    for kind, entries in lists.items():
+    kind in the same order as in `db` (compared unless `in_place`)."""
+    for kind, entries in [] if in_place else lists.items():
         rows = db.execute("select iri from entries where kind = ? order by position", (kind,))
         if [iri for (iri,) in rows] != [entry["iri"] for entry in entries]:
             return False

@@ -71,15 +71,18 @@ def test_a_rebuild_writes_again_only_the_entries_it_touched(corpus_1k, tmp_path,
     data = Path(shutil.copytree(corpus_1k, tmp_path / "data"))
     builder = Builder(Settings(data=data, out=tmp_path / "out"))
     builder.build()
-    whole = []
-    fill = lists_module._fill
+    whole, compared = [], []
+    fill, patched = lists_module._fill, lists_module._patched
     monkeypatch.setattr(lists_module, "_fill", lambda *a: whole.append(1) or fill(*a))
+    monkeypatch.setattr(
+        lists_module, "_patched", lambda *a: compared.append(not a[-1]) or patched(*a)
+    )
     path = article(data, 3)
     # the same place in the lists (newest first, then by label)
     order = builder.state.listings.order
     path.write_text(path.read_text("utf-8").replace('"Article 3: ', '"Article 3: New: ', 1))
     done = builder.build()
-    assert whole == []
+    assert whole == [] and compared == [False]  # the Builder knows every record is in place
     assert builder.state.listings.order is order  # not sorted again
     fresh = build(Settings(data=data, out=tmp_path / "fresh", keep_state=0))
     assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)
@@ -93,6 +96,14 @@ def test_a_rebuild_writes_again_only_the_entries_it_touched(corpus_1k, tmp_path,
     assert whole == [1]
     assert builder.state.listings.order is order  # the article moved in it, not sorted again
     fresh = build(Settings(data=data, out=tmp_path / "fresh-2", keep_state=0))
+    assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)
+    # a build the Builder did not make is served: its lists are compared, not trusted
+    build(Settings(data=data, out=tmp_path / "out", keep_state=0))
+    compared.clear()
+    path.write_text(path.read_text("utf-8").replace("New: ", "Newer: ", 1))
+    done = builder.build()
+    assert compared == [True]
+    fresh = build(Settings(data=data, out=tmp_path / "fresh-3", keep_state=0))
     assert rows(done.path / LISTS_INDEX) == rows(fresh.path / LISTS_INDEX)
 
 

@@ -400,6 +400,10 @@ class Listings:
         # each kind's records in the lists' order, kept in order as entries change (None:
         # to sort again)
         self.order: dict[str, list[URIRef]] | None = None
+        # whether a record came, went or changed its place since the lists were written,
+        # and the build they were written in (lists.sqlite is patched in place from it)
+        self.moved = True
+        self.written: str | None = None
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
         """The entries of the records whose subject is in `changed` (every record's when
@@ -407,14 +411,14 @@ class Listings:
         records = conversion.records
         for gone in [s for s in self.lists if s not in records]:
             del self.lists[gone]
-            self.order = None
+            self.order, self.moved = None, True
             entry = self.names.pop(gone)
             self.counts.subtract(entry.counted)
             self.lookups = None
             self.catalogue_changed |= entry.kind in WIKIDATA_TYPES
         if changed is None:
             self.touched = None
-            self.order = None  # sorted again once, not placed record by record
+            self.order, self.moved = None, True  # sorted once, not placed record by record
         elif self.touched is not None:
             self.touched.update(str(s) for s in changed)
         for subject in records if changed is None else [s for s in changed if s in records]:
@@ -427,12 +431,19 @@ class Listings:
         said = Said(pairs)
         record = conversion.records[subject]
         listed = list_entry(said, subject, languages)
-        if self.order is not None and subject in self.lists:  # out of its place
+        was = None  # its place in its kind's list, if it had one
+        if self.order is not None and subject in self.lists:
             entries = self.order[record.kind]
-            del entries[bisect_left(entries, self._rank(subject), key=self._rank)]
+            was = bisect_left(entries, self._rank(subject), key=self._rank)
+            del entries[was]
         self.lists[subject] = listed
-        if self.order is not None:  # into its place
-            insort(self.order[record.kind], subject, key=self._rank)
+        if self.order is None:
+            self.moved = True
+        else:  # into its place
+            entries = self.order[record.kind]
+            place = bisect_left(entries, self._rank(subject), key=self._rank)
+            entries.insert(place, subject)
+            self.moved |= place != was
         entry = Indexed.of(names_entry(said, subject, record, base, self.ancestors, languages))
         old = self.names.get(subject)
         if entry.kind in WIKIDATA_TYPES and (old is None or old.bare != entry.bare):

@@ -270,8 +270,11 @@ def _write(
     progress("lists")
     lists = lists_by_kind(listings, validated.conversion)
     (path / LISTS).write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
-    write_lists(path, lists, Output(path.parent.parent).current, listings.touched)
-    listings.touched = set()  # written: the next build writes again what it touches
+    served = Output(path.parent.parent).current
+    in_place = not listings.moved and listings.written == Path(os.path.realpath(served)).name
+    write_lists(path, lists, served, listings.touched, in_place)
+    # written: the next build writes again what it touches, from this build's lists
+    listings.touched, listings.moved, listings.written = set(), False, build_id
     versions = Versions.of_lists(lists, info.languages).kept()
     (path / VERSIONS).write_bytes(orjson.dumps(versions, option=orjson.OPT_SORT_KEYS))
     index, values = listings.serialised(info.base)
