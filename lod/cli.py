@@ -24,6 +24,7 @@ from .formats import Format, ResultFormat
 from .layout import VALIDATION_TEXT, Build, Output, open_build
 from .make import Builder, validated
 from .make import build as build_once
+from .make.watching import Watch
 from .publish import remote as upload
 from .publish.local import mark_published
 from .remote import SparqlClient
@@ -106,14 +107,16 @@ def cli() -> None:
 @click.option(
     "--watch",
     is_flag=True,
-    help="Then stay up and build again whenever data/ changes, re-doing only what changed.",
+    help="Then stay up and build again whenever data/ changes, re-doing only what changed "
+    "(told of changes by the system: inotify, FSEvents, ReadDirectoryChangesW).",
 )
 @click.option(
     "--interval",
     type=click.FloatRange(min=0.05),
     default=1.0,
     show_default=True,
-    help="With --watch: seconds between two looks at data/.",
+    help="With --watch: seconds between two looks at what changed in data/ (the files the "
+    "system names; every file where it names none).",
 )
 @click.option(
     "--allow-removals",
@@ -142,9 +145,11 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals, tr
         if builder.shared_with_writer and isinstance(left, list):
             left.append(builder)  # for main to exit without freeing it
         return
+    watch = Watch(Path(settings.data))  # before the first build: no change is missed
+    told = "as the system tells" if watch.observer is not None else "looking at every file"
     watching = (
-        f"watching {Path(settings.data)}/ for changes (every {interval:g} s; lod/shapes/ is "
-        "not watched; Ctrl-C to stop)"
+        f"watching {Path(settings.data)}/ for changes ({told}, every {interval:g} s; "
+        "lod/shapes/ is not watched; Ctrl-C to stop)"
     )
     # Stopped (Ctrl-C, or SIGTERM from a service manager), it keeps the last build's state
     # for the next `lod build` (lod.make.state).
@@ -152,14 +157,16 @@ def build(data, out, progress, then_publish, watch, interval, allow_removals, tr
     try:
         while True:
             try:
-                if builder.changed():
-                    _built(settings, client, builder.build, show, progress)
+                paths = watch.take()
+                if builder.changed(paths):
+                    _built(settings, client, partial(builder.build, paths), show, progress)
                     click.echo(watching, err=True)
             except (LodError, OSError) as exc:  # a bad edit, a file gone mid-build: say, go on
                 click.echo(f"error: {exc}\n(the last good build is still served)", err=True)
                 click.echo(watching, err=True)
             time.sleep(interval)
     finally:
+        watch.close()
         if settings.keep_state:
             click.echo("keeping the last build's state for the next `lod build`", err=True)
         builder.save()

@@ -33,7 +33,7 @@ import copy
 import gc
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -59,7 +59,7 @@ from .listings import Listings
 from .parts import Blocks, Lines, Members, Part
 from .permanence import GONE
 from .shacl import Finding, evaluate, follows_links
-from .sources import Found, Record, assemble, files, read
+from .sources import Found, Record, assemble, files, read, refreshed
 from .state import (
     MAX_STEPS,
     State,
@@ -144,6 +144,7 @@ class Builder:
         self.journal: list[Step] | None = None
         self.on_disk: tuple[int, str] = (0, "")
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
+        self.tried_faults = False  # whether that look found faults (files not sources)
         # Whether a detached writer shares this process's pages of the state (save): then
         # freeing the state would copy every page first (4 s at 100k articles).
         self.shared_with_writer = False
@@ -152,13 +153,30 @@ class Builder:
         # the last build's check of its IRIs, and what it was checked against then
         self.iris: tuple[tuple, permanence.Permanence] | None = None
 
-    def changed(self) -> bool:
-        """Whether data/ (data/gone.yaml included) changed since the last build was tried."""
+    def changed(self, paths: Iterable[str] | None = None) -> bool:
+        """Whether data/ (data/gone.yaml included) changed since the last build was tried
+        (`paths`: the files that may have, as the operating system said; else every file
+        is looked at)."""
         data = Path(self.settings.data)
-        return files(data, []) != self.tried or permanence.stamp(data / GONE) != self.gone_tried
+        if paths is not None and not paths and self.tried is not None and not self.tried_faults:
+            return False  # the system said nothing changed (data/gone.yaml included)
+        looked = self._look(paths, [])
+        return looked != self.tried or permanence.stamp(data / GONE) != self.gone_tried
 
-    def build(self) -> Build:
-        """A new build of data/, by the shortest way from the last one."""
+    def _look(self, paths: Iterable[str] | None, errors: list[SourceError]) -> Found:
+        """data/'s source files: those of the last build tried with `paths` looked at
+        again, or (no paths, a last look that found faults, a path that is not a source
+        file) every file, as `files` does."""
+        if paths is not None and self.tried is not None and not self.tried_faults:
+            found = refreshed(self.tried, Path(self.settings.data), paths)
+            if found is not None:
+                return found
+        return files(Path(self.settings.data), errors)
+
+    def build(self, paths: Iterable[str] | None = None) -> Build:
+        """A new build of data/, by the shortest way from the last one (`paths`: the files
+        changed since the last build was tried, if the operating system said which:
+        lod.make.watching)."""
         with _young_collections_only():
             out = output(self.settings)
             with lock(out):
@@ -168,7 +186,8 @@ class Builder:
                     self._resume()
                 errors: list[SourceError] = []
                 scanned = time.time_ns()
-                found = self.tried = files(Path(self.settings.data), errors)
+                found = self.tried = self._look(paths, errors)
+                self.tried_faults = bool(errors)
                 self.gone_tried = permanence.stamp(Path(self.settings.data) / GONE)
                 state = self.state
                 self.progress("load")

@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator
+from bisect import insort
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
+from stat import S_ISREG
 from sys import intern
 from typing import Any
 
@@ -188,6 +190,44 @@ def files(data_dir: Path, errors: list[SourceError]) -> Found:
                 continue
             found[path] = (kind, _stamp(stat))
     return found
+
+
+def refreshed(found: Found, data_dir: Path, paths: Iterable[str]) -> Found | None:
+    """What `files` finds, from what it found (`found`) and the files that changed since
+    (`paths`: edited, created, removed or moved, as the operating system said; lod.make.
+    watching): only they are looked at, not every file. None when one of them asks for the
+    look at every file (`files` reports it): not a regular file of a known folder and type.
+    Hidden files are not sources; data/gone.yaml is read by lod.make.permanence."""
+    prefix = os.path.join(str(data_dir), "")
+    dataset = str(Path(data_dir) / "dataset.yaml")
+    updated, added = dict(found), []
+    for path in paths:
+        names = path.removeprefix(prefix).split(os.sep)
+        if not path.startswith(prefix) or any(name.startswith(".") for name in names):
+            continue
+        if names == ["gone.yaml"]:
+            continue
+        kind = "dataset" if path == dataset else FOLDER_KINDS.get(names[0])
+        try:
+            stat = os.lstat(path)
+        except FileNotFoundError:
+            if kind == "dataset":
+                return None
+            updated.pop(path, None)
+            continue
+        if kind is None or len(names) < 2 and kind != "dataset" or not S_ISREG(stat.st_mode):
+            return None
+        if not path.endswith(SUFFIXES):
+            return None
+        if path not in updated:
+            added.append(path)
+        updated[path] = (kind, _stamp(stat))
+    if not added:
+        return updated
+    order = [path for path in found if path in updated]  # in load order: dataset.yaml, then
+    for path in added:  # by folder, then name (as `_walk` sorts)
+        insort(order, path, key=lambda p: (p != dataset, p.split(os.sep)))
+    return {path: updated[path] for path in order}
 
 
 def _walk(folder: str, root: Path, errors: list[SourceError], found: list) -> None:
