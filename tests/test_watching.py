@@ -142,3 +142,19 @@ def test_a_builder_told_what_changed_rebuilds_as_a_fresh_build_without_looking_a
     built = builder.build({str(edited)})
     assert looks == [1, 1]  # the last look found faults: this one looks at every file
     assert_same_as_fresh(built, data, tmp_path)
+
+
+def test_files_named_before_a_failed_build_are_read_again_by_the_next(data, tmp_path):
+    """A bad edit named, the build fails; the file mended, another one named: the next
+    build reads both (the files named since the last good build), as a fresh build does."""
+    builder = Builder(Settings(data=data, out=tmp_path / "out"))
+    builder.build()
+    broken, other = article(data, 3), article(data, 6)
+    edit(broken, "datePublished: ", "datePublished: never-")
+    with pytest.raises(BuildFailed, match="datePublished"):
+        builder.build({str(broken)})
+    edit(broken, "datePublished: never-", "datePublished: ")
+    edit(broken, 'headline: "', 'headline: "Mended: ')
+    edit(other, 'headline: "', 'headline: "Other: ')
+    built = builder.build({str(other)})  # the mend not named again
+    assert_same_as_fresh(built, data, tmp_path)

@@ -145,6 +145,9 @@ class Builder:
         self.on_disk: tuple[int, str] = (0, "")
         self.tried: Found | None = None  # data/ as the last build (good or not) found it
         self.tried_faults = False  # whether that look found faults (files not sources)
+        # the files the system named since the last good build (None: not known, every
+        # file's stamp is compared)
+        self.told: set[str] | None = None
         # Whether a detached writer shares this process's pages of the state (save): then
         # freeing the state would copy every page first (4 s at 100k articles).
         self.shared_with_writer = False
@@ -189,14 +192,21 @@ class Builder:
                 found = self.tried = self._look(paths, errors)
                 self.tried_faults = bool(errors)
                 self.gone_tried = permanence.stamp(Path(self.settings.data) / GONE)
+                told = self.told = None if paths is None or self.told is None else self.told
+                if told is not None:
+                    told.update(paths)
                 state = self.state
                 self.progress("load")
-                by_file = _read(found, state, errors)
+                changed = _changed(found, state, told)
+                by_file = _read(found, state, changed, errors)
                 try:
                     if state is None or not self._incremental(found, state):
                         self.state = self._full(out, found, scanned, by_file, errors, state)
                     else:
-                        self.state = self._rebuild(out, found, scanned, by_file, errors, state)
+                        self.state = self._rebuild(
+                            out, found, scanned, by_file, errors, state, changed
+                        )
+                    self.told = set()  # a good build: the files named from here on
                 finally:
                     # What the Builder keeps is millions of objects that live on: frozen, out of
                     # the collector's way.
@@ -331,13 +341,18 @@ class Builder:
         return State(found, scanned, by_file, checked, findings, blocks, *kept_parts, built)
 
     def _rebuild(
-        self, out: Output, found: Found, scanned: int, by_file, errors, state: State
+        self,
+        out: Output,
+        found: Found,
+        scanned: int,
+        by_file,
+        errors,
+        state: State,
+        changed: list[str],
     ) -> State:
         """The next build from the last one: the changed files' records converted again,
         the graph and validation brought up to date, then the build written."""
         self.progress("convert")
-        changed = [p for p, stamp in found.items() if state.found.get(p) != stamp]
-        changed += [p for p in state.found if p not in found]
         edit = _edit(found, by_file, errors, state, changed)
         if edit is None:  # a record gone or renamed
             return self._full(out, found, scanned, by_file, errors, state)
@@ -599,14 +614,28 @@ def _advance(state: State, checked: Validated, changes: Before) -> None:
     state.answers.update(checked.graph, changes)
 
 
-def _read(found: Found, state: State | None, errors: list[SourceError]) -> dict[str, list[Record]]:
-    """Each file's records: read again where its stamp changed, else as read last time."""
-    return {
-        path: state.by_file[path]
-        if state is not None and state.found.get(path) == entry
-        else list(read(path, entry[0], errors))
-        for path, entry in found.items()
-    }
+def _changed(found: Found, state: State | None, told: set[str] | None) -> list[str]:
+    """The files whose stamp is not the last good build's (changed, came or went): among
+    `told` (the files the system named since that build), or among every file."""
+    if state is None:
+        return list(found)
+    if told is not None:
+        return sorted(path for path in told if found.get(path) != state.found.get(path))
+    changed = [path for path, stamp in found.items() if state.found.get(path) != stamp]
+    return changed + [path for path in state.found if path not in found]
+
+
+def _read(
+    found: Found, state: State | None, changed: list[str], errors: list[SourceError]
+) -> dict[str, list[Record]]:
+    """Each file's records: read again where it `changed`, else as read last time."""
+    by_file = {} if state is None else dict(state.by_file)
+    for path in changed:
+        if path in found:
+            by_file[path] = list(read(path, found[path][0], errors))
+        else:
+            by_file.pop(path, None)
+    return by_file
 
 
 def _contributions(records: list[Record], dataset, index, errors: list[SourceError]) -> Triples:
