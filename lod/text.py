@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 _WIKIDATA_ID = re.compile(r"^(?:wd:)?([QPL][1-9][0-9]*)$", re.IGNORECASE)
@@ -48,3 +49,16 @@ def same_as_key(value: str) -> str:
     if value.startswith("https://"):
         value = "http://" + value.removeprefix("https://")
     return value.rstrip("/") if value.count("/") > 3 else value
+
+
+def joined(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans (start, end) in order, each that starts at or before the end of the one
+    before joined to it: a text's matches (search snippets), the runs of dump parts to cut
+    again (lod.make.parts)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

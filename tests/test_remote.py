@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -271,12 +273,20 @@ class _BasicStore(BaseHTTPRequestHandler):
         pass
 
 
-def test_basic_credentials_are_sent_once_asked_for():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _BasicStore)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A store answering as `handler` does, on a free port: its endpoint's URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/sparql"
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/sparql"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_basic_credentials_are_sent_once_asked_for():
+    with _serving(_BasicStore) as url:
         client = SparqlClient(url, user="loader", password="s3cret", timeout=5)
         store = RemoteStore(client, "http://example.org/g")
         assert store.exists("http://example.org/s") is True
@@ -285,9 +295,6 @@ def test_basic_credentials_are_sent_once_asked_for():
         wrong = SparqlClient(url, user="loader", password="wrong", timeout=5)
         with pytest.raises(Exception, match="credentials"):
             RemoteStore(wrong, "http://example.org/g").exists("http://example.org/s")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 class _CancellingStore(BaseHTTPRequestHandler):
@@ -312,11 +319,8 @@ class _CancellingStore(BaseHTTPRequestHandler):
 
 
 def test_a_query_the_store_cancelled_at_its_time_limit_is_a_timeout():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _CancellingStore)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = SparqlClient(f"http://127.0.0.1:{httpd.server_address[1]}/sparql", timeout=2)
+    with _serving(_CancellingStore) as url:
+        client = SparqlClient(url, timeout=2)
         with pytest.raises(QueryTimeout, match=r"time limit \(2 s\)"):
             client.query(
                 "SELECT * WHERE { ?s ?p ?o }",
@@ -326,9 +330,6 @@ def test_a_query_the_store_cancelled_at_its_time_limit_is_a_timeout():
             )
         with pytest.raises(StoreUnavailable, match="time limit"):  # the app's own lookups
             RemoteStore(client, "http://example.org/g").exists("http://example.org/s")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 # -- publishing while the app serves -------------------------------------------------------

@@ -30,6 +30,7 @@ from rdflib.term import Node
 
 from ..formats import JSONLD_HEAD, JSONLD_TAIL, Format, jsonld_nodes
 from ..layout import DUMP_FORMATS, dump_name
+from ..text import joined
 from ..triples import Triples, from_oxigraph, to_oxigraph
 from ..vocab import PREFIXES
 from .apart import apart_map, cores
@@ -169,13 +170,7 @@ class Blocks:
             while end < len(firsts) and firsts[end] not in self.cuts:
                 end += 1
             spans.append((start, end))
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        return merged
+        return joined(spans)
 
     def _cut(self, keys: list[bytes], before: list[Part]) -> list[Part]:
         """The parts of a run of keys starting at a cut key (or the first key); a part of

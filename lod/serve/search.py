@@ -34,6 +34,7 @@ from pathlib import Path
 from ..errors import BadSearch, NoBuild, QueryTimeout
 from ..fulltext import MASK, SHIFT, TOKEN, VERSION, Words, canonical, primary, words_of
 from ..layout import SEARCH_INDEX, read_only
+from ..text import joined
 
 MAX_CHARS = 1000  # past it, 400
 MAX_TERMS = 16
@@ -176,13 +177,7 @@ def _found(spans: list, terms: list[tuple[tuple[str, ...], bool]]) -> list[tuple
             for start in starts
             if _holds(keys, start, wanted, prefix)
         )
-    joined: list[tuple[int, int]] = []
-    for start, end in sorted(found):
-        if joined and start <= joined[-1][1]:
-            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
-        else:
-            joined.append((start, end))
-    return joined
+    return joined(found)
 
 
 def _holds(keys: list[str], start: int, wanted: tuple[str, ...], prefix: bool) -> bool:
