@@ -263,14 +263,18 @@ class _BasicStore(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+xml")
-        self.send_header("Content-Length", str(len(self.ANSWER)))
-        self.end_headers()
-        self.wfile.write(self.ANSWER)
+        _answer(self, 200, "application/sparql-results+xml", self.ANSWER)
 
     def log_message(self, *args):
         pass
+
+
+def _answer(handler: BaseHTTPRequestHandler, status: int, media_type: str, body: bytes):
+    handler.send_response(status)
+    handler.send_header("Content-Type", media_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @contextmanager
@@ -308,11 +312,7 @@ class _CancellingStore(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(500)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(self.BODY)))
-        self.end_headers()
-        self.wfile.write(self.BODY)
+        _answer(self, 500, "text/plain", self.BODY)
 
     def log_message(self, *args):
         pass
