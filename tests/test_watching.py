@@ -63,6 +63,25 @@ def test_the_system_names_the_files_written_created_removed_and_moved(data):
         watch.close()
 
 
+def test_hidden_files_and_folders_are_no_changes_but_a_save_through_one_is(data):
+    """A .git/ folder made and written, an editor's swap file: nothing; a save written to a
+    hidden file then renamed over the article (as editors save): the article."""
+    watch = Watch(data)
+    try:
+        (data / ".git" / "objects").mkdir(parents=True)
+        (data / ".git" / "objects" / "ab").write_text("x")
+        (data / "articles" / "0000" / ".article-3.md.swp").write_text("x")
+        time.sleep(0.5)
+        assert watch.take() == set()
+        saved = article(data, 3)
+        temporary = saved.with_name(".article-3.md.tmp")
+        temporary.write_text(saved.read_text("utf-8").replace("Article 3", "Saved", 1))
+        os.replace(temporary, saved)
+        assert told(watch, {str(saved)}) == {str(saved)}
+    finally:
+        watch.close()
+
+
 def test_events_the_system_dropped_ask_for_a_look_at_every_file(data):
     watch = Watch(data)
     try:

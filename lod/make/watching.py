@@ -12,6 +12,7 @@ as before).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -35,6 +36,7 @@ class Watch(FileSystemEventHandler):
     operating system; None (look at every file) when that cannot be known."""
 
     def __init__(self, folder: Path):
+        self.folder = os.path.join(str(Path(folder)), "")
         self.lock = threading.Lock()
         self.paths: set[str] | None = set()
         self.observer: Observer | None = None
@@ -51,13 +53,19 @@ class Watch(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if isinstance(event, UNNAMED):
             return
+        named = [str(p) for p in (event.src_path, event.dest_path) if p]  # moved: both
+        named = [path for path in named if not self._hidden(path)]
         with self.lock:
-            if event.is_directory or isinstance(event, EventsLostEvent):
+            if isinstance(event, EventsLostEvent) or event.is_directory and named:
                 self.paths = None
             elif self.paths is not None:
-                self.paths.add(str(event.src_path))
-                if event.dest_path:  # moved: both names
-                    self.paths.add(str(event.dest_path))
+                self.paths.update(named)
+
+    def _hidden(self, path: str) -> bool:
+        """Whether a path is in a hidden file or folder (.git/, an editor's .swp), which
+        are no sources: their events are not changes."""
+        names = path.removeprefix(self.folder).split(os.sep)
+        return any(name.startswith(".") for name in names)
 
     def take(self) -> set[str] | None:
         """The files that changed since the last take (none: an empty set); None when
