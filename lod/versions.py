@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEFAULT = "x-default"
+WORKS = ("article", "document")  # the kinds whose records have language versions
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,18 @@ class Versions:
 
     @classmethod
     def of_lists(cls, lists: dict[str, list[dict]], languages: Sequence[str]) -> Versions:
-        """The clusters of the records of lists.json. A work alone in its cluster, in one
-        of the dataset's languages, is left out: `of` and `translations` answer the same
-        for it without (most works: a rebuild's pass over them is then one set and one
-        filter, not a cluster each)."""
+        """The clusters of the records of lists.json."""
+        return cls.of_works([e for kind in WORKS for e in lists.get(kind, [])], languages)
+
+    @classmethod
+    def of_works(cls, works: list[dict], languages: Sequence[str]) -> Versions:
+        """The clusters of lists.json's entries of works (`works`, in its order: all of
+        them, or only those in a cluster of several or in a language the dataset lacks,
+        and the originals they translate, as lod.make.listings keeps them). A work alone
+        in its cluster, in one of the dataset's languages, is left out: `of` and
+        `translations` answer the same for it without."""
         self = cls(languages)
         first, listed = self.languages[0], set(self.languages)
-        works = [e for kind in ("article", "document") for e in lists.get(kind, [])]
         known = {e["iri"] for e in works}
         parent = {e["iri"]: e["translationOf"] for e in works if e.get("translationOf") in known}
         for iri in parent:

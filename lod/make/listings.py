@@ -30,6 +30,7 @@ from ..languages import best, fallback
 from ..layout import RECONCILE_INDEX_VERSION
 from ..text import normalise, same_as_key
 from ..triples import Triples
+from ..versions import WORKS
 from ..vocab import (
     ALTERNATE_NAMES,
     DESCRIPTIVE_DATES,
@@ -404,6 +405,9 @@ class Listings:
         # and the build they were written in (lists.sqlite is patched in place from it)
         self.moved = True
         self.written: str | None = None
+        # the works with language versions of their own (lod.versions): translations, and
+        # works in a language the dataset lacks
+        self.versioned: set[URIRef] = set()
 
     def update(self, graph: Triples, conversion: Conversion, changed=None) -> None:
         """The entries of the records whose subject is in `changed` (every record's when
@@ -411,6 +415,7 @@ class Listings:
         records = conversion.records
         for gone in [s for s in self.lists if s not in records]:
             del self.lists[gone]
+            self.versioned.discard(gone)
             self.order, self.moved = None, True
             entry = self.names.pop(gone)
             self.counts.subtract(entry.counted)
@@ -437,6 +442,12 @@ class Listings:
             was = bisect_left(entries, self._rank(subject), key=self._rank)
             del entries[was]
         self.lists[subject] = listed
+        if record.kind in WORKS and (
+            "translationOf" in listed or listed.get("language", languages[0]) not in languages
+        ):
+            self.versioned.add(subject)
+        else:
+            self.versioned.discard(subject)
         if self.order is None:
             self.moved = True
         else:  # into its place
@@ -456,6 +467,18 @@ class Listings:
                 self.lookups.replace(old, entry)
         self.names[subject] = entry
         self.counts.update(entry.counted)
+
+    def works(self) -> list[dict]:
+        """What lod.versions.Versions.of_works needs of lists.json's works, in its order:
+        the works with versions of their own and the originals they translate (a few,
+        not every article)."""
+        chosen = set(self.versioned)
+        for subject in self.versioned:
+            original = URIRef(self.lists[subject].get("translationOf", ""))
+            if original in self.names and self.names[original].kind in WORKS:
+                chosen.add(original)
+        in_order = sorted(chosen, key=lambda s: (WORKS.index(self.names[s].kind), self._rank(s)))
+        return [self.lists[subject] for subject in in_order]
 
     def _rank(self, subject: URIRef) -> tuple:
         """Where the record's entry is in its kind's list, as lists_by_kind sorts it."""

@@ -275,7 +275,7 @@ def _write(
     write_lists(path, lists, served, listings.touched, in_place)
     # written: the next build writes again what it touches, from this build's lists
     listings.touched, listings.moved, listings.written = set(), False, build_id
-    versions = Versions.of_lists(lists, info.languages).kept()
+    versions = Versions.of_works(listings.works(), info.languages).kept()
     (path / VERSIONS).write_bytes(orjson.dumps(versions, option=orjson.OPT_SORT_KEYS))
     index, values = listings.serialised(info.base)
     for name, pieces in ((RECONCILE_INDEX, index), (EXTEND_VALUES, values)):
