@@ -148,9 +148,18 @@ def test_the_mixnmatch_catalogue_is_made_again_only_when_an_entry_of_it_changed(
     assert_same_as_fresh(builder.build(), data, tmp_path)
     assert made == [1]  # the fresh build's, not the rebuild's
     made.clear()
-    edit(data / "organisations" / "organisations.csv", "org-3,", "org-3,Renamed ")
+    organisations = data / "organisations" / "organisations.csv"
+    edit(organisations, "org-3,", "org-3,Renamed ")
     built = builder.build()
     assert made == [1] and "Renamed" in (built.path / "mixnmatch.tsv").read_text("utf-8")
+    assert_same_as_fresh(built, data, tmp_path)
+    # another process builds (and serves) a rename the Builder never sees, then undone:
+    # the Builder's entries are as they were, but the served catalogue is not its own
+    edit(organisations, "org-3,Renamed ", "org-3,Elsewhere ")
+    build(Settings(data=data, out=tmp_path / "out", keep_state=0))
+    edit(organisations, "org-3,Elsewhere ", "org-3,Renamed ")
+    built = builder.build()
+    assert "Elsewhere" not in (built.path / "mixnmatch.tsv").read_text("utf-8")
     assert_same_as_fresh(built, data, tmp_path)
 
 

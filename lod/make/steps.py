@@ -257,7 +257,11 @@ def _write(
     report = validated.report
     (path / VALIDATION_TEXT).write_text(report.text(), "utf-8")
     (path / VALIDATION_GRAPH).write_bytes(serialize(report.graph(), Format.TURTLE))
-    mixnmatch = _catalogue(Output(path.parent.parent).current, listings, info.base)
+    served = Output(path.parent.parent).current
+    # whether the build served is the one these listings were last written in (not one
+    # another process made since): only then is what they kept of it true of it
+    ours = listings.written == Path(os.path.realpath(served)).name
+    mixnmatch = _catalogue(served, ours, listings, info.base)
     (path / MIXNMATCH).write_bytes(mixnmatch)
     files[MIXNMATCH] = _digest(mixnmatch)
     (path / SUMS).write_text(
@@ -270,9 +274,7 @@ def _write(
     progress("lists")
     lists = lists_by_kind(listings, validated.conversion)
     (path / LISTS).write_bytes(orjson.dumps(lists, option=orjson.OPT_SORT_KEYS))
-    served = Output(path.parent.parent).current
-    in_place = not listings.moved and listings.written == Path(os.path.realpath(served)).name
-    write_lists(path, lists, served, listings.touched, in_place)
+    write_lists(path, lists, served, listings.touched, ours and not listings.moved)
     # written: the next build writes again what it touches, from this build's lists
     listings.touched, listings.moved, listings.written = set(), False, build_id
     versions = Versions.of_works(listings.works(), info.languages).kept()
@@ -316,13 +318,14 @@ def _write(
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
 
 
-def _catalogue(last: Path, listings: Listings, base: str) -> bytes:
-    """The catalogue for Wikidata's Mix'n'match: the last build's when none of its entries
-    changed since (an article edited, most edits), else made of its kinds' entries (only
-    theirs decoded, not every article's)."""
-    if not listings.catalogue_changed:
+def _catalogue(served: Path, ours: bool, listings: Listings, base: str) -> bytes:
+    """The catalogue for Wikidata's Mix'n'match: the served build's when it is `ours` (the
+    one the listings were last written in) and none of its entries changed since (an
+    article edited, most edits), else made of its kinds' entries (only theirs decoded, not
+    every article's)."""
+    if ours and not listings.catalogue_changed:
         with contextlib.suppress(OSError):
-            return (last / MIXNMATCH).read_bytes()
+            return (served / MIXNMATCH).read_bytes()
     catalogued = (e.entry() for e in listings.names.values() if e.kind in WIKIDATA_TYPES)
     made = catalogue(catalogued, base)
     listings.catalogue_changed = False  # the next build's starts from this one
